@@ -1,0 +1,732 @@
+//! The CertificateList (RFC 5280 5.1) as a zero-copy view.
+//!
+//! ```text
+//! CertificateList  ::=  SEQUENCE  {
+//!      tbsCertList          TBSCertList,
+//!      signatureAlgorithm   AlgorithmIdentifier,
+//!      signatureValue       BIT STRING  }
+//!
+//! TBSCertList  ::=  SEQUENCE  {
+//!      version                 Version OPTIONAL, -- if present, MUST be v2
+//!      signature               AlgorithmIdentifier,
+//!      issuer                  Name,
+//!      thisUpdate              Time,
+//!      nextUpdate              Time OPTIONAL,
+//!      revokedCertificates     SEQUENCE OF SEQUENCE  {
+//!           userCertificate         CertificateSerialNumber,
+//!           revocationDate          Time,
+//!           crlEntryExtensions      Extensions OPTIONAL } OPTIONAL,
+//!      crlExtensions           [0]  EXPLICIT Extensions OPTIONAL }
+//! ```
+//!
+//! [`CrlRef::from_der`] reads everything except the revoked entries, which are parsed lazily by
+//! [`CrlRef::entries`] (one `Result` each, nothing allocated per entry) or all at once, in
+//! parallel, by [`CrlRef::validate`]. The header and trailer functions here are shared with the
+//! streaming parser in [`crate::stream`], so both accept exactly the same inputs.
+//!
+//! # Deviations
+//! - An empty `revokedCertificates` or extension list is refused (RFC 5280 5.1.2.6 and
+//!   `SIZE (1..MAX)`), accepted with [`Profile::Lenient`].
+//! - Extensions in a v1 CRL are refused (5.1.2.1), accepted with [`Profile::Lenient`].
+
+use core::fmt;
+
+use crate::der::{self, Reader, Tlv, tag};
+use crate::error::{At, Error, ErrorKind, ExtensionId, Fault, Field, Path};
+use crate::ext::{
+    self, AuthorityKeyIdentifier, ExtensionRef, Extensions, IssuingDistributionPoint, ListFault, Profile, Reason,
+};
+use crate::name::NameRef;
+use crate::oid::{self, OidRef};
+use crate::serial::SerialRef;
+use crate::time::Time;
+
+/// The CRL version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// v1: `version` absent.
+    V1,
+    /// v2: `version` is INTEGER 1.
+    V2,
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+        })
+    }
+}
+
+/// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
+#[derive(Clone, Copy, Debug)]
+pub struct AlgorithmIdentifierRef<'a> {
+    der: &'a [u8],
+    oid: OidRef<'a>,
+    parameters: Option<&'a [u8]>,
+}
+
+impl<'a> AlgorithmIdentifierRef<'a> {
+    /// The whole element, as compared between tbsCertList.signature and signatureAlgorithm.
+    pub const fn der(&self) -> &'a [u8] {
+        self.der
+    }
+
+    /// The algorithm OID.
+    pub const fn oid(&self) -> OidRef<'a> {
+        self.oid
+    }
+
+    /// The parameters element (tag, length, content), if present.
+    pub const fn parameters(&self) -> Option<&'a [u8]> {
+        self.parameters
+    }
+
+    /// A readable name: the usual OpenSSL name, or the dotted OID.
+    pub fn name(&self) -> String {
+        match self.oid.name() {
+            Some(n) => n.to_owned(),
+            None => self.oid.to_string(),
+        }
+    }
+
+    fn read(r: &mut Reader<'a>) -> Result<Self, Fault> {
+        let seq = r.read(tag::SEQUENCE)?;
+        let mut f = seq.reader();
+        let oid = der::read_oid(&mut f)?;
+        let parameters = if f.is_empty() {
+            None
+        } else {
+            let p = f.read_any()?;
+            if p.tag & tag::CONSTRUCTED != 0 {
+                der::check_nested(p.value, p.value_offset, 0)?;
+            }
+            Some(p.raw)
+        };
+        f.finish()?;
+        Ok(Self { der: seq.raw, oid: OidRef(oid.value), parameters })
+    }
+}
+
+/// The fields of tbsCertList before the revoked entries.
+#[derive(Clone, Copy, Debug)]
+pub struct TbsHeader<'a> {
+    /// v1 or v2.
+    pub version: Version,
+    /// tbsCertList.signature.
+    pub signature: AlgorithmIdentifierRef<'a>,
+    /// The issuer name.
+    pub issuer: NameRef<'a>,
+    /// thisUpdate.
+    pub this_update: Time,
+    /// nextUpdate, if present.
+    pub next_update: Option<Time>,
+}
+
+/// Parse the fields from `version` through `nextUpdate` from a tbsCertList content reader.
+pub(crate) fn parse_header<'a>(r: &mut Reader<'a>, profile: Profile) -> Result<TbsHeader<'a>, Error> {
+    let version = match r.read_optional(tag::INTEGER).at(Path::field(Field::Version))? {
+        None => Version::V1,
+        Some(v) => {
+            der::check_integer(&v).at(Path::field(Field::Version))?;
+            match der::small_integer(v.value) {
+                Some(1) => Version::V2,
+                found => {
+                    let found = found.filter(|n| (0..1000).contains(n)).unwrap_or(-1);
+                    let kind = ErrorKind::UnsupportedVersion { found };
+                    return Err(Error::new(kind, Path::field(Field::Version), v.offset));
+                }
+            }
+        }
+    };
+    let signature = AlgorithmIdentifierRef::read(r).at(Path::field(Field::TbsSignature))?;
+    let issuer_offset = r.offset();
+    let issuer = NameRef::read(r).at(Path::field(Field::Issuer))?;
+    if issuer.is_empty() && profile.strict() {
+        return Err(Error::new(ErrorKind::EmptyIssuer, Path::field(Field::Issuer), issuer_offset));
+    }
+    let this_update = read_time(r).at(Path::field(Field::ThisUpdate))?;
+    let next_update = match r.peek_tag() {
+        Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => Some(read_time(r).at(Path::field(Field::NextUpdate))?),
+        _ => None,
+    };
+    Ok(TbsHeader { version, signature, issuer, this_update, next_update })
+}
+
+#[inline]
+fn read_time(r: &mut Reader<'_>) -> Result<Time, Fault> {
+    let offset = r.offset();
+    match r.peek_tag() {
+        Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => Time::from_tlv(&r.read_any()?),
+        Some(found) => Err(Fault::new(ErrorKind::InvalidTag { found }, offset)),
+        None => Err(Fault::new(ErrorKind::Truncated, offset)),
+    }
+}
+
+/// The CRL extensions, validated, with the ones the toolkit interprets already decoded.
+#[derive(Clone, Copy, Debug)]
+pub struct CrlExtensions<'a> {
+    list: Tlv<'a>,
+    /// cRLNumber.
+    pub crl_number: Option<SerialRef<'a>>,
+    /// deltaCRLIndicator's base CRL number: present only on delta CRLs.
+    pub delta_crl_indicator: Option<SerialRef<'a>>,
+    /// issuingDistributionPoint.
+    pub issuing_distribution_point: Option<IssuingDistributionPoint<'a>>,
+    /// Whether issuingDistributionPoint was marked critical (RFC 5280 requires it).
+    pub issuing_distribution_point_critical: bool,
+    /// authorityKeyIdentifier.
+    pub authority_key_identifier: Option<AuthorityKeyIdentifier<'a>>,
+    /// freshestCRL (the raw value; a pointer to delta CRLs).
+    pub freshest_crl: Option<&'a [u8]>,
+    /// How many critical extensions this crate does not interpret.
+    pub unknown_critical: u32,
+}
+
+impl<'a> CrlExtensions<'a> {
+    /// Every extension, in order, including unknown ones.
+    pub fn iter(&self) -> Extensions<'a> {
+        Extensions::new(Some(&self.list))
+    }
+}
+
+fn ext_path(field_list: Field, field_ext: Field, field_value: Field, entry: Option<u64>, lf: ListFault) -> Error {
+    let base = |f: Field| match entry {
+        Some(i) => Path::entry(f, i),
+        None => Path::field(f),
+    };
+    let path = match lf.at {
+        None => base(field_list),
+        Some((i, id)) => base(if lf.in_value { field_value } else { field_ext }).with_extension(i, id),
+    };
+    lf.fault.at(path)
+}
+
+/// Parse `crlExtensions [0] EXPLICIT Extensions` given the `[0]` element.
+pub(crate) fn parse_crl_extensions<'a>(
+    wrapper: &Tlv<'a>,
+    version: Version,
+    profile: Profile,
+) -> Result<CrlExtensions<'a>, Error> {
+    let path = Path::field(Field::CrlExtensions);
+    if version == Version::V1 && profile.strict() {
+        return Err(Error::new(ErrorKind::ExtensionsInV1, path, wrapper.offset));
+    }
+    let mut inner = wrapper.reader();
+    let list = inner.read(tag::SEQUENCE).at(path)?;
+    inner.finish().at(path)?;
+    let mut out = CrlExtensions {
+        list,
+        crl_number: None,
+        delta_crl_indicator: None,
+        issuing_distribution_point: None,
+        issuing_distribution_point_critical: false,
+        authority_key_identifier: None,
+        freshest_crl: None,
+        unknown_critical: 0,
+    };
+    ext::walk_extensions(&list, profile, |_, e: ExtensionRef<'a>| {
+        let (v, at) = (e.value(), e.value_offset());
+        match e.id() {
+            Some(ExtensionId::CrlNumber) => out.crl_number = Some(ext::parse_crl_number(v, at, profile)?),
+            Some(ExtensionId::DeltaCrlIndicator) => {
+                out.delta_crl_indicator = Some(ext::parse_crl_number(v, at, profile)?);
+            }
+            Some(ExtensionId::IssuingDistributionPoint) => {
+                out.issuing_distribution_point = Some(ext::parse_idp(v, at)?);
+                out.issuing_distribution_point_critical = e.critical();
+            }
+            Some(ExtensionId::AuthorityKeyIdentifier) => out.authority_key_identifier = Some(ext::parse_aki(v, at)?),
+            Some(ExtensionId::FreshestCrl) => {
+                ext::check_sequence_of_sequences(v, at)?;
+                out.freshest_crl = Some(v);
+            }
+            Some(ExtensionId::AuthorityInfoAccess) => ext::check_sequence_of_sequences(v, at)?,
+            _ => {
+                ext::check_opaque_value(v, at)?;
+                if e.critical() {
+                    out.unknown_critical += 1;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|lf| ext_path(Field::CrlExtensions, Field::CrlExtension, Field::CrlExtensionValue, None, lf))?;
+    Ok(out)
+}
+
+/// Read `signatureAlgorithm` and `signatureValue` after tbsCertList and check that nothing follows.
+pub(crate) fn parse_signature_tail<'a>(
+    outer: &mut Reader<'a>,
+    tbs_signature: &AlgorithmIdentifierRef<'a>,
+) -> Result<(AlgorithmIdentifierRef<'a>, &'a [u8]), Error> {
+    let offset = outer.offset();
+    let alg = AlgorithmIdentifierRef::read(outer).at(Path::field(Field::SignatureAlgorithm))?;
+    if alg.der != tbs_signature.der {
+        return Err(Error::new(ErrorKind::SignatureAlgorithmMismatch, Path::field(Field::SignatureAlgorithm), offset));
+    }
+    let sig = outer.read(tag::BIT_STRING).at(Path::field(Field::SignatureValue))?;
+    der::check_bit_string(&sig).at(Path::field(Field::SignatureValue))?;
+    outer.finish().at(Path::field(Field::CertificateList))?;
+    Ok((alg, sig.value))
+}
+
+/// What the entry parser needs to know about the CRL around it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryContext {
+    pub version: Version,
+    pub profile: Profile,
+}
+
+/// One revoked certificate entry, borrowed from the input.
+#[derive(Clone, Copy, Debug)]
+pub struct RevokedCertRef<'a> {
+    index: u64,
+    offset: u64,
+    der: &'a [u8],
+    serial: SerialRef<'a>,
+    revocation_date: Time,
+    reason: Option<Reason>,
+    invalidity_date: Option<Time>,
+    certificate_issuer: Option<&'a [u8]>,
+    extensions: Option<Tlv<'a>>,
+    unknown_critical: bool,
+}
+
+impl<'a> RevokedCertRef<'a> {
+    /// Position in revokedCertificates, from 0.
+    pub const fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Absolute byte offset of the entry's SEQUENCE.
+    pub const fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The entry's whole DER element.
+    pub const fn der(&self) -> &'a [u8] {
+        self.der
+    }
+
+    /// userCertificate.
+    pub const fn serial(&self) -> SerialRef<'a> {
+        self.serial
+    }
+
+    /// revocationDate.
+    pub const fn revocation_date(&self) -> Time {
+        self.revocation_date
+    }
+
+    /// The reasonCode entry extension, if present.
+    pub const fn reason(&self) -> Option<Reason> {
+        self.reason
+    }
+
+    /// The invalidityDate entry extension, if present.
+    pub const fn invalidity_date(&self) -> Option<Time> {
+        self.invalidity_date
+    }
+
+    /// The certificateIssuer entry extension (GeneralNames SEQUENCE content), if present:
+    /// only meaningful in indirect CRLs.
+    pub const fn certificate_issuer(&self) -> Option<&'a [u8]> {
+        self.certificate_issuer
+    }
+
+    /// True if the entry has a critical extension this crate does not interpret.
+    pub const fn has_unknown_critical_extension(&self) -> bool {
+        self.unknown_critical
+    }
+
+    /// Every entry extension, in order.
+    pub fn extensions(&self) -> Extensions<'a> {
+        Extensions::new(self.extensions.as_ref())
+    }
+}
+
+/// Parse one entry given its SEQUENCE element.
+#[inline]
+pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Result<RevokedCertRef<'a>, Error> {
+    let mut r = seq.reader();
+    let serial = der::read_integer(&mut r).at(Path::entry(Field::EntrySerial, index))?;
+    let revocation_date = read_time(&mut r).at(Path::entry(Field::EntryRevocationDate, index))?;
+    let mut entry = RevokedCertRef {
+        index,
+        offset: seq.offset,
+        der: seq.raw,
+        serial: SerialRef::new_unchecked(serial.value),
+        revocation_date,
+        reason: None,
+        invalidity_date: None,
+        certificate_issuer: None,
+        extensions: None,
+        unknown_critical: false,
+    };
+    match r.peek_tag() {
+        None => return Ok(entry),
+        Some(tag::SEQUENCE) => {}
+        Some(_) => return Err(Error::new(ErrorKind::TrailingData, Path::entry(Field::Entry, index), r.offset())),
+    }
+    let list = r.read_any().at(Path::entry(Field::EntryExtensions, index))?;
+    if ctx.version == Version::V1 && ctx.profile.strict() {
+        return Err(Error::new(ErrorKind::ExtensionsInV1, Path::entry(Field::EntryExtensions, index), list.offset));
+    }
+    entry.extensions = Some(list);
+    ext::walk_extensions(&list, ctx.profile, |_, e| {
+        match e.oid().as_bytes() {
+            oid::ext::REASON_CODE => entry.reason = Some(ext::parse_reason(e.value(), e.value_offset())?),
+            oid::ext::INVALIDITY_DATE => {
+                entry.invalidity_date = Some(ext::parse_invalidity_date(e.value(), e.value_offset())?);
+            }
+            oid::ext::CERTIFICATE_ISSUER => {
+                let mut v = Reader::new(e.value(), e.value_offset());
+                let names = v.read(tag::SEQUENCE)?;
+                v.finish()?;
+                ext::check_general_names(names.value, names.value_offset, names.offset)?;
+                entry.certificate_issuer = Some(names.value);
+            }
+            _ => {
+                ext::check_opaque_value(e.value(), e.value_offset())?;
+                entry.unknown_critical |= e.critical();
+            }
+        }
+        Ok(())
+    })
+    .map_err(|lf| {
+        ext_path(Field::EntryExtensions, Field::EntryExtension, Field::EntryExtensionValue, Some(index), lf)
+    })?;
+    r.finish().at(Path::entry(Field::Entry, index))?;
+    Ok(entry)
+}
+
+/// Lazily parsed revoked entries. Stops after the first error.
+#[derive(Clone, Debug)]
+pub struct Entries<'a> {
+    reader: Reader<'a>,
+    index: u64,
+    ctx: EntryContext,
+    failed: bool,
+}
+
+impl<'a> Entries<'a> {
+    pub(crate) fn new(data: &'a [u8], offset: u64, first_index: u64, ctx: EntryContext) -> Self {
+        Self { reader: Reader::new(data, offset), index: first_index, ctx, failed: false }
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<RevokedCertRef<'a>, Error>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.reader.is_empty() {
+            return None;
+        }
+        let index = self.index;
+        self.index += 1;
+        let result = self
+            .reader
+            .read(tag::SEQUENCE)
+            .at(Path::entry(Field::Entry, index))
+            .and_then(|seq| parse_entry(seq, index, self.ctx));
+        self.failed = result.is_err();
+        Some(result)
+    }
+}
+
+/// Counts gathered while validating every entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryStats {
+    /// Number of revoked entries.
+    pub count: u64,
+    /// Entries whose serial is negative (ALB cannot revoke these).
+    pub negative_serials: u64,
+    /// Entries whose serial magnitude is longer than RFC 5280's 20 octets.
+    pub long_serials: u64,
+    /// Entries with a critical extension this crate does not interpret.
+    pub unknown_critical: u64,
+    /// Entries carrying a reasonCode.
+    pub with_reason: u64,
+    /// Entries carrying a certificateIssuer (indirect CRLs).
+    pub with_certificate_issuer: u64,
+}
+
+impl EntryStats {
+    #[inline]
+    fn add(&mut self, e: &RevokedCertRef<'_>) {
+        self.count += 1;
+        self.negative_serials += u64::from(e.serial.is_negative());
+        self.long_serials += u64::from(e.serial.magnitude_len() > 20);
+        self.unknown_critical += u64::from(e.unknown_critical);
+        self.with_reason += u64::from(e.reason.is_some());
+        self.with_certificate_issuer += u64::from(e.certificate_issuer.is_some());
+    }
+
+    fn merge(mut self, o: Self) -> Self {
+        self.count += o.count;
+        self.negative_serials += o.negative_serials;
+        self.long_serials += o.long_serials;
+        self.unknown_critical += o.unknown_critical;
+        self.with_reason += o.with_reason;
+        self.with_certificate_issuer += o.with_certificate_issuer;
+        self
+    }
+}
+
+/// A run of consecutive entries, for splitting work across threads.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryChunk<'a> {
+    data: &'a [u8],
+    offset: u64,
+    first_index: u64,
+    count: u64,
+    ctx: EntryContext,
+}
+
+impl<'a> EntryChunk<'a> {
+    /// The entries of this chunk.
+    pub fn entries(&self) -> Entries<'a> {
+        Entries::new(self.data, self.offset, self.first_index, self.ctx)
+    }
+
+    /// Number of entries in the chunk.
+    pub const fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// True for a chunk without entries.
+    pub const fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Index of the first entry.
+    pub const fn first_index(&self) -> u64 {
+        self.first_index
+    }
+
+    /// The DER bytes of the chunk's entries.
+    pub const fn der(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Parse and validate every entry of the chunk.
+    pub fn validate(&self) -> Result<EntryStats, Error> {
+        let mut stats = EntryStats::default();
+        for e in self.entries() {
+            stats.add(&e?);
+        }
+        Ok(stats)
+    }
+}
+
+/// A parsed CRL borrowing its input. See the module docs.
+#[derive(Clone, Copy, Debug)]
+pub struct CrlRef<'a> {
+    der: &'a [u8],
+    tbs: &'a [u8],
+    header: TbsHeader<'a>,
+    revoked: Option<Tlv<'a>>,
+    extensions: Option<CrlExtensions<'a>>,
+    signature_algorithm: AlgorithmIdentifierRef<'a>,
+    signature: &'a [u8],
+    profile: Profile,
+}
+
+/// Bytes of entries per parallel work unit.
+#[cfg(feature = "parallel")]
+const PARALLEL_CHUNK_BYTES: usize = 1 << 20;
+
+impl<'a> CrlRef<'a> {
+    /// Parse a DER CRL strictly. Revoked entries are checked lazily: call
+    /// [`CrlRef::validate`] (or iterate [`CrlRef::entries`]) to check them all.
+    pub fn from_der(der: &'a [u8]) -> Result<Self, Error> {
+        Self::from_der_with(der, Profile::Strict)
+    }
+
+    /// [`CrlRef::from_der`] with a chosen profile.
+    pub fn from_der_with(der: &'a [u8], profile: Profile) -> Result<Self, Error> {
+        let mut input = Reader::new(der, 0);
+        let outer = input.read(tag::SEQUENCE).at(Path::field(Field::CertificateList))?;
+        input.finish().at(Path::field(Field::CertificateList))?;
+        let mut outer_r = outer.reader();
+        let tbs = outer_r.read(tag::SEQUENCE).at(Path::field(Field::TbsCertList))?;
+        let mut r = tbs.reader();
+        let header = parse_header(&mut r, profile)?;
+        let revoked = match r.read_optional(tag::SEQUENCE).at(Path::field(Field::RevokedCertificates))? {
+            Some(list) if list.value.is_empty() && profile.strict() => {
+                let path = Path::field(Field::RevokedCertificates);
+                return Err(Error::new(ErrorKind::EmptyRevokedCertificates, path, list.offset));
+            }
+            other => other,
+        };
+        let extensions = match r.read_optional(tag::CONTEXT_0_CONSTRUCTED).at(Path::field(Field::CrlExtensions))? {
+            Some(w) => Some(parse_crl_extensions(&w, header.version, profile)?),
+            None => None,
+        };
+        r.finish().at(Path::field(Field::TbsCertList))?;
+        let (signature_algorithm, signature) = parse_signature_tail(&mut outer_r, &header.signature)?;
+        Ok(Self { der: outer.raw, tbs: tbs.raw, header, revoked, extensions, signature_algorithm, signature, profile })
+    }
+
+    /// The whole CRL.
+    pub const fn der(&self) -> &'a [u8] {
+        self.der
+    }
+
+    /// The signed bytes: the whole tbsCertList element.
+    pub const fn tbs_der(&self) -> &'a [u8] {
+        self.tbs
+    }
+
+    /// Fields before the entries.
+    pub const fn header(&self) -> &TbsHeader<'a> {
+        &self.header
+    }
+
+    /// v1 or v2.
+    pub const fn version(&self) -> Version {
+        self.header.version
+    }
+
+    /// The issuer name.
+    pub const fn issuer(&self) -> NameRef<'a> {
+        self.header.issuer
+    }
+
+    /// thisUpdate.
+    pub const fn this_update(&self) -> Time {
+        self.header.this_update
+    }
+
+    /// nextUpdate.
+    pub const fn next_update(&self) -> Option<Time> {
+        self.header.next_update
+    }
+
+    /// The outer signatureAlgorithm (equal to tbsCertList.signature).
+    pub const fn signature_algorithm(&self) -> AlgorithmIdentifierRef<'a> {
+        self.signature_algorithm
+    }
+
+    /// signatureValue, without the BIT STRING's unused-bits octet.
+    pub fn signature(&self) -> &'a [u8] {
+        &self.signature[1..]
+    }
+
+    /// The CRL extensions, if any.
+    pub const fn extensions(&self) -> Option<&CrlExtensions<'a>> {
+        self.extensions.as_ref()
+    }
+
+    /// The cRLNumber extension.
+    pub fn crl_number(&self) -> Option<SerialRef<'a>> {
+        self.extensions.as_ref().and_then(|e| e.crl_number)
+    }
+
+    /// The profile used to parse.
+    pub const fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The DER bytes of all entries (revokedCertificates content) and their absolute offset.
+    pub fn revoked_der(&self) -> (&'a [u8], u64) {
+        match &self.revoked {
+            Some(t) => (t.value, t.value_offset),
+            None => (&[], 0),
+        }
+    }
+
+    fn ctx(&self) -> EntryContext {
+        EntryContext { version: self.header.version, profile: self.profile }
+    }
+
+    /// The revoked entries, parsed one at a time.
+    pub fn entries(&self) -> Entries<'a> {
+        let (data, offset) = self.revoked_der();
+        Entries::new(data, offset, 0, self.ctx())
+    }
+
+    /// Split the entries into runs of about `target_bytes` by walking only their headers.
+    /// Errors in an entry's own header (tag, length) are reported here; everything inside
+    /// the entries is checked when the chunks are validated or iterated.
+    pub fn entry_chunks(&self, target_bytes: usize) -> Result<Vec<EntryChunk<'a>>, Error> {
+        let (data, base) = self.revoked_der();
+        let ctx = self.ctx();
+        let target = target_bytes.max(1);
+        let mut chunks = Vec::with_capacity(data.len() / target + 1);
+        let (mut pos, mut start, mut index, mut first) = (0usize, 0usize, 0u64, 0u64);
+        while pos < data.len() {
+            let at = base + pos as u64;
+            let path = Path::entry(Field::Entry, index);
+            let h =
+                der::decode_header(&data[pos..], at).at(path)?.ok_or(Fault::new(ErrorKind::Truncated, at).at(path))?;
+            if h.tag != tag::SEQUENCE {
+                let found = h.tag;
+                let kind = if found ^ tag::SEQUENCE == tag::CONSTRUCTED {
+                    ErrorKind::WrongConstruction
+                } else {
+                    ErrorKind::UnexpectedTag { expected: tag::SEQUENCE, found }
+                };
+                return Err(Error::new(kind, path, at));
+            }
+            if h.len > (data.len() - pos - h.header_len) as u64 {
+                return Err(Error::new(ErrorKind::Truncated, path, at));
+            }
+            pos += h.header_len + h.len as usize;
+            index += 1;
+            if pos - start >= target {
+                let chunk_data = &data[start..pos];
+                chunks.push(EntryChunk {
+                    data: chunk_data,
+                    offset: base + start as u64,
+                    first_index: first,
+                    count: index - first,
+                    ctx,
+                });
+                start = pos;
+                first = index;
+            }
+        }
+        if pos > start {
+            chunks.push(EntryChunk {
+                data: &data[start..pos],
+                offset: base + start as u64,
+                first_index: first,
+                count: index - first,
+                ctx,
+            });
+        }
+        Ok(chunks)
+    }
+
+    /// Validate every entry (in parallel for large CRLs when the `parallel` feature is on) and
+    /// return counts. The first error in input order is reported, whatever the thread count.
+    pub fn validate(&self) -> Result<EntryStats, Error> {
+        #[cfg(feature = "parallel")]
+        {
+            if self.revoked_der().0.len() > 2 * PARALLEL_CHUNK_BYTES {
+                use rayon::prelude::*;
+                let chunks = self.entry_chunks(PARALLEL_CHUNK_BYTES)?;
+                let results: Vec<Result<EntryStats, Error>> = chunks.par_iter().map(EntryChunk::validate).collect();
+                let mut total = EntryStats::default();
+                for r in results {
+                    total = total.merge(r?);
+                }
+                return Ok(total);
+            }
+        }
+        self.validate_sequential()
+    }
+
+    /// Validate every entry on the calling thread.
+    pub fn validate_sequential(&self) -> Result<EntryStats, Error> {
+        let mut stats = EntryStats::default();
+        for e in self.entries() {
+            stats.add(&e?);
+        }
+        Ok(stats)
+    }
+}

@@ -1,0 +1,338 @@
+//! UTCTime and GeneralizedTime as RFC 5280 4.1.2.5 profiles them, without allocation.
+//!
+//! # Deviations
+//! - RFC 5280 says CAs MUST encode dates before 2050 as UTCTime. We accept GeneralizedTime for
+//!   any year (BoringSSL's `good_generalizedtime` and real CAs do this) and keep which encoding
+//!   was used, so a preflight report can mention it.
+//! - Leap seconds (`60`) are refused: X.509 time has none.
+
+use core::cmp::Ordering;
+use core::fmt;
+
+use crate::der::{Tlv, tag};
+use crate::error::{ErrorKind, Fault};
+
+/// How a time was encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeEncoding {
+    /// UTCTime, `YYMMDDHHMMSSZ`.
+    UtcTime,
+    /// GeneralizedTime, `YYYYMMDDHHMMSSZ`.
+    GeneralizedTime,
+}
+
+/// A point in time with one-second resolution, as read from a CRL.
+///
+/// Equality and ordering compare the instant only, not the encoding.
+#[derive(Clone, Copy, Debug)]
+pub struct Time {
+    unix: i64,
+    encoding: TimeEncoding,
+}
+
+impl PartialEq for Time {
+    fn eq(&self, other: &Self) -> bool {
+        self.unix == other.unix
+    }
+}
+impl Eq for Time {}
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.unix.cmp(&other.unix)
+    }
+}
+impl core::hash::Hash for Time {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.unix.hash(state);
+    }
+}
+
+/// Broken-down UTC date and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateTime {
+    /// Full year, e.g. 2026.
+    pub year: i64,
+    /// 1..=12.
+    pub month: u8,
+    /// 1..=31.
+    pub day: u8,
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// 0..=59.
+    pub second: u8,
+}
+
+impl Time {
+    /// A time from seconds since 1970-01-01T00:00:00Z, encoded as RFC 5280 would (UTCTime
+    /// for 1950..=2049, GeneralizedTime otherwise).
+    pub fn from_unix(unix: i64) -> Self {
+        let year = civil_from_days(unix.div_euclid(86_400)).0;
+        let encoding = if (1950..2050).contains(&year) { TimeEncoding::UtcTime } else { TimeEncoding::GeneralizedTime };
+        Self { unix, encoding }
+    }
+
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub const fn unix(&self) -> i64 {
+        self.unix
+    }
+
+    /// How the time was encoded in the CRL.
+    pub const fn encoding(&self) -> TimeEncoding {
+        self.encoding
+    }
+
+    /// The broken-down UTC date and time.
+    pub fn date_time(&self) -> DateTime {
+        let days = self.unix.div_euclid(86_400);
+        let secs = self.unix.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        DateTime {
+            year,
+            month,
+            day,
+            hour: (secs / 3600) as u8,
+            minute: (secs / 60 % 60) as u8,
+            second: (secs % 60) as u8,
+        }
+    }
+
+    /// RFC 3339 form, `2026-11-28T18:49:49Z`, into a fixed buffer (years 0..=9999).
+    pub fn rfc3339_bytes(&self) -> [u8; 20] {
+        let dt = self.date_time();
+        let y = dt.year.clamp(0, 9999) as u32;
+        let mut out = *b"0000-00-00T00:00:00Z";
+        put4(&mut out[0..4], y);
+        put2(&mut out[5..7], dt.month);
+        put2(&mut out[8..10], dt.day);
+        put2(&mut out[11..13], dt.hour);
+        put2(&mut out[14..16], dt.minute);
+        put2(&mut out[17..19], dt.second);
+        out
+    }
+
+    /// The DER content octets RFC 5280 prescribes for this instant (13 bytes for UTCTime,
+    /// 15 for GeneralizedTime) and the tag to use.
+    pub fn der_content(&self) -> (u8, [u8; 15], usize) {
+        let dt = self.date_time();
+        let mut out = [b'0'; 15];
+        let y = dt.year.clamp(0, 9999) as u32;
+        let (tag, mut i) = match self.encoding {
+            TimeEncoding::UtcTime => {
+                put2(&mut out[0..2], (y % 100) as u8);
+                (tag::UTC_TIME, 2)
+            }
+            TimeEncoding::GeneralizedTime => {
+                put4(&mut out[0..4], y);
+                (tag::GENERALIZED_TIME, 4)
+            }
+        };
+        for v in [dt.month, dt.day, dt.hour, dt.minute, dt.second] {
+            put2(&mut out[i..i + 2], v);
+            i += 2;
+        }
+        out[i] = b'Z';
+        (tag, out, i + 1)
+    }
+
+    /// Parse a Time CHOICE element (UTCTime or GeneralizedTime).
+    #[inline]
+    pub(crate) fn from_tlv(tlv: &Tlv<'_>) -> Result<Self, Fault> {
+        match tlv.tag {
+            tag::UTC_TIME => Self::parse_utc(tlv.value, tlv.offset),
+            tag::GENERALIZED_TIME => Self::parse_generalized(tlv.value, tlv.offset),
+            found => Err(Fault::new(ErrorKind::InvalidTag { found }, tlv.offset)),
+        }
+    }
+
+    /// UTCTime content `YYMMDDHHMMSSZ`; YY >= 50 means 19YY (RFC 5280 4.1.2.5.1).
+    #[inline]
+    pub(crate) fn parse_utc(v: &[u8], offset: u64) -> Result<Self, Fault> {
+        let bad = Fault::new(ErrorKind::InvalidTimeFormat, offset);
+        let v: &[u8; 13] = v.try_into().map_err(|_| bad)?;
+        if v[12] != b'Z' {
+            return Err(bad);
+        }
+        let yy = digits2(v[0], v[1]).ok_or(bad)?;
+        let year = if yy >= 50 { 1900 + yy as i64 } else { 2000 + yy as i64 };
+        let unix = civil_to_unix(year, &v[2..12], offset)?;
+        Ok(Self { unix, encoding: TimeEncoding::UtcTime })
+    }
+
+    /// GeneralizedTime content `YYYYMMDDHHMMSSZ` (RFC 5280 4.1.2.5.2: no fractional seconds).
+    #[inline]
+    pub(crate) fn parse_generalized(v: &[u8], offset: u64) -> Result<Self, Fault> {
+        let bad = Fault::new(ErrorKind::InvalidTimeFormat, offset);
+        if v.len() > 15 && v.get(14) == Some(&b'.') {
+            return Err(Fault::new(ErrorKind::InvalidGeneralizedTime, offset));
+        }
+        let v: &[u8; 15] = v.try_into().map_err(|_| bad)?;
+        if v[14] != b'Z' {
+            return Err(bad);
+        }
+        let hi = digits2(v[0], v[1]).ok_or(bad)?;
+        let lo = digits2(v[2], v[3]).ok_or(bad)?;
+        let year = hi as i64 * 100 + lo as i64;
+        let unix = civil_to_unix(year, &v[4..14], offset)?;
+        Ok(Self { unix, encoding: TimeEncoding::GeneralizedTime })
+    }
+}
+
+impl fmt::Display for Time {
+    /// RFC 3339, `2026-11-28T18:49:49Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.rfc3339_bytes();
+        f.write_str(core::str::from_utf8(&b).unwrap_or("????-??-??T??:??:??Z"))
+    }
+}
+
+#[inline(always)]
+fn digits2(a: u8, b: u8) -> Option<u8> {
+    let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+    if a < 10 && b < 10 { Some(a * 10 + b) } else { None }
+}
+
+/// `MMDDHHMMSS` after the year.
+#[inline(always)]
+fn civil_to_unix(year: i64, rest: &[u8], offset: u64) -> Result<i64, Fault> {
+    let bad = Fault::new(ErrorKind::InvalidTimeFormat, offset);
+    let range = Fault::new(ErrorKind::TimeOutOfRange, offset);
+    let month = digits2(rest[0], rest[1]).ok_or(bad)?;
+    let day = digits2(rest[2], rest[3]).ok_or(bad)?;
+    let hour = digits2(rest[4], rest[5]).ok_or(bad)?;
+    let minute = digits2(rest[6], rest[7]).ok_or(bad)?;
+    let second = digits2(rest[8], rest[9]).ok_or(bad)?;
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return Err(range);
+    }
+    let days = days_from_civil(year, month, day);
+    Ok(days * 86_400 + hour as i64 * 3600 + minute as i64 * 60 + second as i64)
+}
+
+fn days_in_month(year: i64, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u8, d: u8) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Inverse of [`days_from_civil`].
+fn civil_from_days(z: i64) -> (i64, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[inline(always)]
+fn put2(out: &mut [u8], v: u8) {
+    out[0] = b'0' + v / 10;
+    out[1] = b'0' + v % 10;
+}
+
+#[inline(always)]
+fn put4(out: &mut [u8], v: u32) {
+    out[0] = b'0' + (v / 1000 % 10) as u8;
+    out[1] = b'0' + (v / 100 % 10) as u8;
+    out[2] = b'0' + (v / 10 % 10) as u8;
+    out[3] = b'0' + (v % 10) as u8;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Result<Time, ErrorKind> {
+        Time::parse_utc(s.as_bytes(), 0).map_err(|f| f.kind)
+    }
+    fn gtime(s: &str) -> Result<Time, ErrorKind> {
+        Time::parse_generalized(s.as_bytes(), 0).map_err(|f| f.kind)
+    }
+
+    #[test]
+    fn utc_time_windows_at_1950() {
+        assert_eq!(utc("500101000000Z").unwrap().to_string(), "1950-01-01T00:00:00Z");
+        assert_eq!(utc("491231235959Z").unwrap().to_string(), "2049-12-31T23:59:59Z");
+        assert_eq!(utc("700101000000Z").unwrap().unix(), 0);
+        assert_eq!(utc("261128184949Z").unwrap().to_string(), "2026-11-28T18:49:49Z");
+    }
+
+    #[test]
+    fn generalized_time() {
+        assert_eq!(gtime("20500101000000Z").unwrap().to_string(), "2050-01-01T00:00:00Z");
+        assert_eq!(gtime("99991231235959Z").unwrap().to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(gtime("20240229120000Z").unwrap().to_string(), "2024-02-29T12:00:00Z");
+        assert_eq!(gtime("20230229120000Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(gtime("20000229000000Z").unwrap().to_string(), "2000-02-29T00:00:00Z");
+        assert_eq!(gtime("19000229000000Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(gtime("20240101000000.5Z"), Err(ErrorKind::InvalidGeneralizedTime));
+        assert_eq!(gtime("20240101000000"), Err(ErrorKind::InvalidTimeFormat));
+        assert_eq!(gtime("2024010100000Z"), Err(ErrorKind::InvalidTimeFormat));
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        assert_eq!(utc("2611281849Z"), Err(ErrorKind::InvalidTimeFormat), "seconds are required");
+        assert_eq!(utc("261128184949+0000"), Err(ErrorKind::InvalidTimeFormat));
+        assert_eq!(utc("261328184949Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("261100184949Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("261131184949Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("261128244949Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("261128186049Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("261128184960Z"), Err(ErrorKind::TimeOutOfRange));
+        assert_eq!(utc("26112818494aZ"), Err(ErrorKind::InvalidTimeFormat));
+        assert_eq!(utc("2611281849 9Z"), Err(ErrorKind::InvalidTimeFormat));
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in (-800_000i64..3_000_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn der_content_round_trips() {
+        for s in ["491231235959Z", "500101000000Z", "261128184949Z"] {
+            let t = utc(s).unwrap();
+            let (tg, buf, n) = t.der_content();
+            assert_eq!(tg, tag::UTC_TIME);
+            assert_eq!(&buf[..n], s.as_bytes());
+        }
+        let t = Time::from_unix(gtime("20500101000000Z").unwrap().unix());
+        let (tg, buf, n) = t.der_content();
+        assert_eq!((tg, &buf[..n]), (tag::GENERALIZED_TIME, &b"20500101000000Z"[..]));
+    }
+}

@@ -1,0 +1,341 @@
+//! Issue and sign X.509 CRLs: a streaming CRL writer that hashes as it encodes (so a CRL of any
+//! size is signed without being held in memory), CA keys for ECDSA P-256 and RSA, throwaway
+//! self-signed test CAs, and a deterministic synthetic-entry generator for fixtures and
+//! benchmarks.
+//!
+//! Signatures are deterministic (RFC 6979 ECDSA, PKCS#1 v1.5 RSA), so the same inputs always
+//! give the same bytes: committed fixtures are checked by regenerating them.
+//!
+//! ```
+//! use crlkit_sign::{CaKey, CrlParams, Synthetic, write_crl};
+//! let key = CaKey::from_pkcs8_pem(include_str!("../../../fixtures/keys/ca.p256.key.pem"))?;
+//! let ca = crlkit_sign::self_signed_ca(&key, "Example CA", 1_700_000_000, 1_900_000_000);
+//! let params = CrlParams::for_ca(&ca, 1_760_000_000, Some(1_760_604_800), 7);
+//! let entries = Synthetic { seed: 1, count: 100, newest: 1_760_000_000 };
+//! let mut der = Vec::new();
+//! write_crl(&mut der, &params, &key, || entries.iter())?;
+//! let crl = crlkit_der::CrlRef::from_der(&der).unwrap();
+//! assert_eq!(crl.validate().unwrap().count, 100);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Not in scope
+//! - Key generation (keys are read from PKCS#8), certificate issuance beyond a test CA.
+//! - Parsing CRLs (`crlkit-der`).
+
+#![deny(missing_docs)]
+
+pub mod derw;
+mod synthetic;
+
+use std::fmt;
+use std::io::{self, Write};
+
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use sha2::{Digest, Sha256};
+
+pub use synthetic::{EntrySpec, Synthetic};
+
+/// OID content octets used when writing.
+mod oids {
+    pub const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    pub const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    pub const CN: &[u8] = &[0x55, 0x04, 0x03];
+    pub const O: &[u8] = &[0x55, 0x04, 0x0a];
+    pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+    pub const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+    pub const SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+    pub const AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
+    pub const CRL_NUMBER: &[u8] = &[0x55, 0x1d, 0x14];
+    pub const REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
+    pub const INVALIDITY_DATE: &[u8] = &[0x55, 0x1d, 0x18];
+}
+
+/// Why a key could not be used.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignError {
+    /// The text holds no `PRIVATE KEY` PEM block.
+    NoPrivateKey,
+    /// The PKCS#8 structure is malformed or its algorithm is not ECDSA P-256 or RSA.
+    UnsupportedKey,
+    /// The signer failed.
+    SigningFailed,
+}
+
+impl fmt::Display for SignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoPrivateKey => "no PRIVATE KEY PEM block found",
+            Self::UnsupportedKey => "not an unencrypted PKCS#8 ECDSA P-256 or RSA private key",
+            Self::SigningFailed => "the signature operation failed",
+        })
+    }
+}
+
+impl std::error::Error for SignError {}
+
+enum Signer {
+    P256(p256::ecdsa::SigningKey),
+    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+}
+
+/// A CA private key that signs with SHA-256.
+pub struct CaKey {
+    signer: Signer,
+    spki: Vec<u8>,
+}
+
+impl CaKey {
+    /// Read an unencrypted PKCS#8 key (`-----BEGIN PRIVATE KEY-----`), ECDSA P-256 or RSA.
+    pub fn from_pkcs8_pem(text: &str) -> Result<Self, SignError> {
+        let blocks = crlkit_der::pem::decode_all(text.as_bytes()).map_err(|_| SignError::NoPrivateKey)?;
+        let block = blocks.iter().find(|b| b.label == "PRIVATE KEY").ok_or(SignError::NoPrivateKey)?;
+        Self::from_pkcs8_der(&block.der)
+    }
+
+    /// Read an unencrypted PKCS#8 DER key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, SignError> {
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            let spki = k.verifying_key().to_public_key_der().map_err(|_| SignError::UnsupportedKey)?.into_vec();
+            return Ok(Self { signer: Signer::P256(k), spki });
+        }
+        let k = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| SignError::UnsupportedKey)?;
+        let spki = rsa::PublicKey::from(&k).to_public_key_der().map_err(|_| SignError::UnsupportedKey)?.into_vec();
+        Ok(Self { signer: Signer::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))), spki })
+    }
+
+    /// The signature AlgorithmIdentifier (DER) this key signs with.
+    pub fn algorithm_identifier(&self) -> Vec<u8> {
+        match self.signer {
+            Signer::P256(_) => derw::seq(&[&derw::oid(oids::ECDSA_WITH_SHA256)]),
+            Signer::Rsa(_) => derw::seq(&[&derw::oid(oids::SHA256_WITH_RSA), &[0x05, 0x00]]),
+        }
+    }
+
+    /// The public key as SubjectPublicKeyInfo DER.
+    pub fn subject_public_key_info(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// Key identifier: the leftmost 160 bits of the SHA-256 of the SPKI (RFC 7093 section 2).
+    pub fn key_identifier(&self) -> [u8; 20] {
+        let d = Sha256::digest(&self.spki);
+        let mut id = [0u8; 20];
+        id.copy_from_slice(&d[..20]);
+        id
+    }
+
+    /// Sign a SHA-256 digest; returns the signatureValue bytes (DER ECDSA-Sig-Value, or the
+    /// RSA signature).
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+        match &self.signer {
+            Signer::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign_prehash(digest).map_err(|_| SignError::SigningFailed)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            Signer::Rsa(k) => {
+                use rsa::signature::SignatureEncoding;
+                let sig = k.sign_prehash(digest).map_err(|_| SignError::SigningFailed)?;
+                Ok(sig.to_vec())
+            }
+        }
+    }
+}
+
+/// A self-signed CA certificate made by [`self_signed_ca`].
+pub struct CaCert {
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Its subject (= issuer) Name, DER.
+    pub subject: Vec<u8>,
+    /// Its subjectKeyIdentifier.
+    pub key_id: [u8; 20],
+}
+
+impl CaCert {
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`).
+    pub fn pem(&self) -> String {
+        let pem = crlkit_der::pem::encode(&self.der);
+        String::from_utf8_lossy(&pem).replace("X509 CRL", "CERTIFICATE")
+    }
+}
+
+/// A self-signed v3 CA certificate: `CN=<common_name>, O=crlkit test`, basicConstraints CA,
+/// keyUsage keyCertSign + cRLSign, subject key identifier. For tests and fixtures.
+pub fn self_signed_ca(key: &CaKey, common_name: &str, not_before: i64, not_after: i64) -> CaCert {
+    let subject = derw::name(&[(oids::O, "crlkit test"), (oids::CN, common_name)]);
+    let key_id = key.key_identifier();
+    let alg = key.algorithm_identifier();
+    let serial = derw::uint(&key_id[..16]);
+    let validity = derw::seq(&[&derw::time(not_before), &derw::time(not_after)]);
+    let exts = [
+        derw::extension(oids::BASIC_CONSTRAINTS, true, &derw::seq(&[&[0x01, 0x01, 0xff]])),
+        // keyCertSign (bit 5) and cRLSign (bit 6): 0000 0110, one unused bit.
+        derw::extension(oids::KEY_USAGE, true, &[0x03, 0x02, 0x01, 0x06]),
+        derw::extension(oids::SUBJECT_KEY_ID, false, &derw::tlv(0x04, &key_id)),
+    ];
+    let exts = derw::tlv(0xa3, &derw::tlv(0x30, &exts.concat()));
+    let version = derw::tlv(0xa0, &[0x02, 0x01, 0x02]);
+    let tbs =
+        derw::seq(&[&version, &serial, &alg, &subject, &validity, &subject, key.subject_public_key_info(), &exts]);
+    let digest: [u8; 32] = Sha256::digest(&tbs).into();
+    let sig = key.sign_digest(&digest).expect("signing with a freshly loaded key");
+    let mut bits = vec![0u8];
+    bits.extend(sig);
+    let der = derw::seq(&[&tbs, &alg, &derw::tlv(0x03, &bits)]);
+    CaCert { der, subject, key_id }
+}
+
+/// The CRL-wide fields.
+#[derive(Clone, Debug)]
+pub struct CrlParams {
+    /// The issuer Name, DER.
+    pub issuer: Vec<u8>,
+    /// thisUpdate, Unix seconds.
+    pub this_update: i64,
+    /// nextUpdate, Unix seconds.
+    pub next_update: Option<i64>,
+    /// cRLNumber.
+    pub crl_number: u64,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub authority_key_id: Option<[u8; 20]>,
+}
+
+impl CrlParams {
+    /// Parameters for a CRL issued by `ca`, with its key identifier as AKI.
+    pub fn for_ca(ca: &CaCert, this_update: i64, next_update: Option<i64>, crl_number: u64) -> Self {
+        Self { issuer: ca.subject.clone(), this_update, next_update, crl_number, authority_key_id: Some(ca.key_id) }
+    }
+}
+
+/// Encoded size of one entry.
+fn entry_content_len(e: &EntrySpec) -> usize {
+    let serial = derw::header_len(e.serial().len()) + e.serial().len();
+    let time = 2 + crlkit_der::Time::from_unix(e.revocation).der_content().2;
+    serial + time + extensions_len(e).map_or(0, |l| derw::header_len(l) + l)
+}
+
+fn extensions_len(e: &EntrySpec) -> Option<usize> {
+    let mut n = 0;
+    if e.reason.is_some() {
+        n += 12;
+    }
+    if e.invalidity.is_some() {
+        n += 26;
+    }
+    (n > 0).then_some(n)
+}
+
+fn encode_entry(e: &EntrySpec, out: &mut Vec<u8>) {
+    let content = entry_content_len(e);
+    derw::header(out, 0x30, content);
+    derw::header(out, 0x02, e.serial().len());
+    out.extend_from_slice(e.serial());
+    let (tag, buf, n) = crlkit_der::Time::from_unix(e.revocation).der_content();
+    out.extend_from_slice(&[tag, n as u8]);
+    out.extend_from_slice(&buf[..n]);
+    if let Some(len) = extensions_len(e) {
+        derw::header(out, 0x30, len);
+        if let Some(r) = e.reason {
+            // SEQUENCE { OID reasonCode, OCTET STRING { ENUMERATED r } }
+            out.extend_from_slice(&[0x30, 0x0a, 0x06, 0x03]);
+            out.extend_from_slice(oids::REASON_CODE);
+            out.extend_from_slice(&[0x04, 0x03, 0x0a, 0x01, r]);
+        }
+        if let Some(t) = e.invalidity {
+            out.extend_from_slice(&[0x30, 0x18, 0x06, 0x03]);
+            out.extend_from_slice(oids::INVALIDITY_DATE);
+            out.extend_from_slice(&[0x04, 0x11]);
+            derw::push_generalized_time(out, t);
+        }
+    }
+}
+
+/// Write a signed CRL with the entries `entries()` yields, and return its size.
+///
+/// `entries` is called three times (sizes, hash, write) and must yield the same entries each
+/// time; that is what keeps memory flat whatever the number of entries.
+pub fn write_crl<W, I>(out: W, params: &CrlParams, key: &CaKey, entries: impl Fn() -> I) -> io::Result<u64>
+where
+    W: Write,
+    I: Iterator<Item = EntrySpec>,
+{
+    let alg = key.algorithm_identifier();
+    // Pass 1: sizes.
+    let revoked_len: usize = entries()
+        .map(|e| {
+            let c = entry_content_len(&e);
+            derw::header_len(c) + c
+        })
+        .sum();
+    let mut head = Vec::new();
+    head.extend_from_slice(&[0x02, 0x01, 0x01]);
+    head.extend_from_slice(&alg);
+    head.extend_from_slice(&params.issuer);
+    head.extend_from_slice(&derw::time(params.this_update));
+    if let Some(n) = params.next_update {
+        head.extend_from_slice(&derw::time(n));
+    }
+    if revoked_len > 0 {
+        derw::header(&mut head, 0x30, revoked_len);
+    }
+    let mut exts = Vec::new();
+    if let Some(id) = params.authority_key_id {
+        exts.extend(derw::extension(oids::AUTHORITY_KEY_ID, false, &derw::seq(&[&derw::tlv(0x80, &id)])));
+    }
+    exts.extend(derw::extension(oids::CRL_NUMBER, false, &derw::uint(&params.crl_number.to_be_bytes())));
+    let exts = derw::tlv(0xa0, &derw::tlv(0x30, &exts));
+    let tbs_content = head.len() + revoked_len + exts.len();
+    let mut tbs_head = Vec::new();
+    derw::header(&mut tbs_head, 0x30, tbs_content);
+
+    // Pass 2: hash.
+    let mut hasher = Sha256::new();
+    hasher.update(&tbs_head);
+    hasher.update(&head);
+    for_each_chunk(&entries, |chunk| {
+        hasher.update(chunk);
+        Ok(())
+    })?;
+    hasher.update(&exts);
+    let digest: [u8; 32] = hasher.finalize().into();
+    let sig = key.sign_digest(&digest).map_err(io::Error::other)?;
+    let mut tail = alg.clone();
+    derw::header(&mut tail, 0x03, sig.len() + 1);
+    tail.push(0);
+    tail.extend_from_slice(&sig);
+
+    // Pass 3: write.
+    let total_content = tbs_head.len() + tbs_content + tail.len();
+    let mut outer = Vec::new();
+    derw::header(&mut outer, 0x30, total_content);
+    let mut w = io::BufWriter::with_capacity(1 << 20, out);
+    w.write_all(&outer)?;
+    w.write_all(&tbs_head)?;
+    w.write_all(&head)?;
+    for_each_chunk(&entries, |chunk| w.write_all(chunk))?;
+    w.write_all(&exts)?;
+    w.write_all(&tail)?;
+    w.flush()?;
+    Ok((outer.len() + total_content) as u64)
+}
+
+fn for_each_chunk<I: Iterator<Item = EntrySpec>>(
+    entries: &impl Fn() -> I,
+    mut f: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    for e in entries() {
+        encode_entry(&e, &mut buf);
+        if buf.len() >= (1 << 16) - 128 {
+            f(&buf)?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        f(&buf)?;
+    }
+    Ok(())
+}

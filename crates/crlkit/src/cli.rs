@@ -1,0 +1,236 @@
+//! Command-line definitions (clap) and their validation into a [`Config`], before any I/O.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::convert::Convert;
+use crate::input::{Format, Source};
+use crate::inspect::Inspect;
+use crate::list::{List, ListFormat};
+use crate::output::Dest;
+
+const ABOUT: &str = "Prepare certificate revocation lists (CRLs) for mutual-TLS trust stores, AWS ALB first.";
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success, 1 negative result (checks), 2 error (bad input, I/O, usage).
+Inputs are DER or PEM, detected from content; `-` reads stdin in constant memory.
+
+Examples:
+  crlkit convert pca.crl -o pca.pem          DER from AWS Private CA to PEM for ALB
+  crlkit inspect pca.crl                     issuer, dates, CRL number, entry count
+  crlkit list pca.crl --format csv           every revoked serial";
+
+#[derive(Parser, Debug)]
+#[command(name = "crlkit", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+struct Cli {
+    /// Worker threads for large inputs (default: one per CPU). Output never depends on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Convert a CRL between DER and PEM (PEM by default, as ALB requires), validating it.
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
+    /// Show what a CRL says: issuer, version, dates, CRL number, AKI, IDP, delta, entries, size.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// List revoked entries: serial (uppercase hex), revocation time (RFC 3339), reason.
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+}
+
+const CONVERT_EXAMPLES: &str = "\
+The output is byte-identical to `openssl crl -inform DER -outform PEM` for valid input. A file
+output is written to a temporary name and renamed when complete: a failed conversion leaves
+nothing behind. Exit codes: 0 converted, 2 bad input or I/O error.
+
+Examples:
+  crlkit convert ca.crl -o ca.pem                  DER to PEM
+  crlkit convert ca.pem --to der -o ca.crl         PEM to DER
+  aws s3 cp s3://bucket/crl/ID.crl - | crlkit convert - -o ID.pem
+  crlkit convert --lenient ber.crl -o fixed.pem    re-encode BER length forms to DER first";
+
+const INSPECT_EXAMPLES: &str = "\
+Every entry is validated; the command fails (exit 2) on any malformed byte.
+
+Examples:
+  crlkit inspect ca.crl
+  crlkit inspect ca.pem --json | jq '.crls[0].entries'";
+
+const LIST_EXAMPLES: &str = "\
+Serials are printed as OpenSSL's `-serial` and ALB's logs print them: uppercase hex, no colons,
+DER sign byte dropped (a negative serial gets a leading '-').
+
+Examples:
+  crlkit list ca.crl
+  crlkit list ca.crl --format csv > revoked.csv
+  crlkit list ca.crl --format json | jq -r '.[].serial'";
+
+#[derive(Args, Debug)]
+struct ConvertArgs {
+    /// Input CRL file (DER or PEM), or `-` for stdin.
+    input: String,
+    /// Output file (default: stdout).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutFormat::Pem)]
+    to: OutFormat,
+    /// Accept BER length forms (re-encoded to DER) and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
+    /// fsync the output file before renaming it into place.
+    #[arg(long)]
+    sync: bool,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// Input CRL file (DER or PEM), or `-` for stdin.
+    input: String,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Input CRL file (DER or PEM), or `-` for stdin.
+    input: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormatArg::Text)]
+    format: ListFormatArg,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OutFormat {
+    Pem,
+    Der,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ListFormatArg {
+    Text,
+    Json,
+    Csv,
+}
+
+/// A validated command.
+pub enum Command {
+    Convert(Convert),
+    Inspect(Inspect),
+    List(List),
+}
+
+/// Everything `main` needs, validated.
+pub struct Config {
+    pub threads: Option<usize>,
+    pub command: Command,
+}
+
+/// Parse and validate the command line.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::Error> {
+    let cli = Cli::try_parse_from(args)?;
+    if cli.threads == Some(0) {
+        return Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, "--threads must be at least 1\n"));
+    }
+    let command = match cli.command {
+        Cmd::Convert(a) => {
+            let source = Source::parse(&a.input);
+            let dest = Dest::parse(a.output.as_deref());
+            if let (Source::File(i), Dest::File(o)) = (&source, &dest)
+                && i == o
+            {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "the output would replace the input while it is read; choose another -o\n",
+                ));
+            }
+            Command::Convert(Convert {
+                source,
+                dest,
+                to: match a.to {
+                    OutFormat::Pem => Format::Pem,
+                    OutFormat::Der => Format::Der,
+                },
+                lenient: a.lenient,
+                sync: a.sync,
+            })
+        }
+        Cmd::Inspect(a) => {
+            Command::Inspect(Inspect { source: Source::parse(&a.input), json: a.json, lenient: a.lenient })
+        }
+        Cmd::List(a) => Command::List(List {
+            source: Source::parse(&a.input),
+            format: match a.format {
+                ListFormatArg::Text => ListFormat::Text,
+                ListFormatArg::Json => ListFormat::Json,
+                ListFormatArg::Csv => ListFormat::Csv,
+            },
+            lenient: a.lenient,
+        }),
+    };
+    Ok(Config { threads: cli.threads, command })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse_args(args: &[&str]) -> Result<Config, clap::Error> {
+        parse(std::iter::once("crlkit").chain(args.iter().copied()).map(OsString::from))
+    }
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn convert_flags() {
+        let Command::Convert(c) =
+            parse_args(&["convert", "a.crl", "-o", "b.pem", "--to", "der", "--lenient", "--sync"]).unwrap().command
+        else {
+            panic!("convert")
+        };
+        assert!(matches!(c.source, Source::File(_)));
+        assert!(matches!(c.dest, Dest::File(_)));
+        assert_eq!(c.to, Format::Der);
+        assert!(c.lenient && c.sync);
+        let Command::Convert(c) = parse_args(&["convert", "-"]).unwrap().command else { panic!("convert") };
+        assert!(matches!((c.source, c.dest, c.to), (Source::Stdin, Dest::Stdout, Format::Pem)));
+    }
+
+    #[test]
+    fn convert_refuses_output_equal_to_input() {
+        let e = parse_args(&["convert", "a.crl", "-o", "a.crl"]).err().unwrap();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn inspect_and_list_flags() {
+        let Command::Inspect(i) = parse_args(&["inspect", "x", "--json"]).unwrap().command else { panic!() };
+        assert!(i.json && !i.lenient);
+        let Command::List(l) = parse_args(&["list", "x", "--format", "csv"]).unwrap().command else { panic!() };
+        assert_eq!(l.format, ListFormat::Csv);
+        assert!(parse_args(&["list", "x", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn threads_must_be_positive() {
+        assert!(parse_args(&["--threads", "0", "list", "x"]).is_err());
+        assert_eq!(parse_args(&["--threads", "3", "list", "x"]).unwrap().threads, Some(3));
+    }
+}

@@ -1,0 +1,162 @@
+//! `crlkit convert`: DER or PEM in, PEM (default) or DER out, validated on the way.
+//!
+//! From a file, the input is memory-mapped; the entries are validated on one side of a
+//! `rayon::join` while the PEM is encoded in 768 KiB pieces on the other and written with
+//! positional writes into a temporary file (each piece's offset is known in advance), so
+//! validation costs no wall time. Bytes never depend on the thread count. From stdin, the
+//! streaming parser validates and encodes in bounded memory.
+
+use std::fs::File;
+use std::io::Write;
+
+use crlkit_der::pem::{self, LINE_INPUT};
+use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::{CrlRef, Profile};
+use rayon::prelude::*;
+
+use crate::failure::Failure;
+use crate::input::{self, Format, Loaded, Source};
+use crate::output::{AtomicFile, Dest, Sink, write_failure};
+use crate::progress::Progress;
+
+/// Input bytes per parallel PEM piece: a multiple of 48, so pieces encode independently.
+const PIECE: usize = LINE_INPUT * 16 * 1024;
+
+/// Validated options of `convert`.
+pub struct Convert {
+    pub source: Source,
+    pub dest: Dest,
+    pub to: Format,
+    pub lenient: bool,
+    pub sync: bool,
+}
+
+pub fn run(c: &Convert) -> Result<(), Failure> {
+    if c.to == Format::Der && c.dest.is_terminal() {
+        return Err(Failure::usage("refusing to write binary DER to a terminal; use -o FILE or redirect stdout"));
+    }
+    match c.source {
+        Source::Stdin if !c.lenient => convert_stream(c),
+        _ => {
+            let loaded = input::load(&c.source, c.lenient)?;
+            input::notes(&loaded);
+            convert_loaded(c, &loaded)
+        }
+    }
+}
+
+fn profile(lenient: bool) -> Profile {
+    if lenient { Profile::Lenient } else { Profile::Strict }
+}
+
+fn convert_loaded(c: &Convert, loaded: &Loaded) -> Result<(), Failure> {
+    let crls = loaded.parse(profile(c.lenient))?;
+    if c.to == Format::Der && crls.len() != 1 {
+        return Err(Failure::usage(format!(
+            "{} holds {} CRLs, and a DER file holds one; convert to PEM, or split the file",
+            loaded.name,
+            crls.len()
+        )));
+    }
+    let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
+    let progress = Progress::start("converting", total, Progress::wanted(total, false, matches!(c.dest, Dest::Stdout)));
+
+    // The fast path: one CRL, PEM into a file: validate and encode at the same time.
+    if let (Format::Pem, Dest::File(path), [crl]) = (c.to, &c.dest, crls.as_slice()) {
+        let out = AtomicFile::create(path)?;
+        let (validated, written) =
+            rayon::join(|| crl.validate(), || write_pem_positional(crl.der(), out.file(), &progress));
+        validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+        written.map_err(|e| write_failure(&c.dest, &e))?;
+        progress.finish();
+        return out.commit(c.sync);
+    }
+
+    // Everything else: validate all first, then write (stdout cannot be taken back).
+    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
+        crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+    }
+    let mut sink = Sink::open(&c.dest)?;
+    for crl in &crls {
+        match c.to {
+            Format::Pem => write_pem_ordered(crl, &mut sink, &progress),
+            Format::Der => sink.write_all(crl.der()).inspect(|_| progress.add(crl.der().len() as u64)),
+        }
+        .map_err(|e| write_failure(&c.dest, &e))?;
+    }
+    progress.finish();
+    sink.finish(c.sync)
+}
+
+/// Encode in parallel pieces straight to their final offsets in `file`.
+fn write_pem_positional(der: &[u8], file: &File, progress: &Progress) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let total = pem::pem_len(der.len());
+    let body_start = pem::BEGIN_X509_CRL.len();
+    file.set_len(total as u64)?;
+    file.write_all_at(pem::BEGIN_X509_CRL, 0)?;
+    file.write_all_at(pem::END_X509_CRL, (total - pem::END_X509_CRL.len()) as u64)?;
+    der.par_chunks(PIECE).enumerate().try_for_each_init(Vec::new, |buf, (i, piece)| {
+        buf.resize(pem::body_len(piece.len()), 0);
+        pem::encode_body_into(piece, buf);
+        let at = body_start + pem::body_offset(i * PIECE);
+        file.write_all_at(buf, at as u64)?;
+        progress.add(piece.len() as u64);
+        Ok(())
+    })
+}
+
+/// Encode in parallel pieces, written in order (for stdout and multi-CRL outputs).
+fn write_pem_ordered(crl: &CrlRef<'_>, w: &mut impl Write, progress: &Progress) -> std::io::Result<()> {
+    let der = crl.der();
+    w.write_all(pem::BEGIN_X509_CRL)?;
+    let window = rayon::current_num_threads().max(1) * 2;
+    let mut bufs: Vec<Vec<u8>> = Vec::new();
+    for group in der.chunks(PIECE * window) {
+        let pieces: Vec<&[u8]> = group.chunks(PIECE).collect();
+        bufs.resize_with(pieces.len(), Vec::new);
+        bufs.par_iter_mut().zip(pieces.par_iter()).for_each(|(buf, piece)| {
+            buf.resize(pem::body_len(piece.len()), 0);
+            pem::encode_body_into(piece, buf);
+        });
+        for b in &bufs[..pieces.len()] {
+            w.write_all(b)?;
+        }
+        progress.add(group.len() as u64);
+    }
+    w.write_all(pem::END_X509_CRL)
+}
+
+/// Streaming conversion: bytes are passed on as soon as the element holding them is valid.
+struct StreamConvert<'a> {
+    to: Format,
+    pem: Option<pem::PemWriter<&'a mut Sink>>,
+    raw: Option<&'a mut Sink>,
+}
+
+impl StreamVisitor for StreamConvert<'_> {
+    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match (self.to, &mut self.pem, &mut self.raw) {
+            (Format::Pem, Some(w), _) => w.write_der(bytes),
+            (_, _, Some(w)) => w.write_all(bytes),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn convert_stream(c: &Convert) -> Result<(), Failure> {
+    let (_format, reader) = input::stdin_stream()?;
+    let mut sink = Sink::open(&c.dest)?;
+    let opts = StreamOptions { profile: profile(c.lenient), ..StreamOptions::default() };
+    {
+        let mut visitor = match c.to {
+            Format::Pem => StreamConvert { to: c.to, pem: Some(pem::PemWriter::new(&mut sink)), raw: None },
+            Format::Der => StreamConvert { to: c.to, pem: None, raw: Some(&mut sink) },
+        };
+        parse_stream(reader, &opts, &mut visitor).map_err(Failure::from)?;
+        if let Some(w) = visitor.pem.take() {
+            w.finish().map_err(|e| write_failure(&c.dest, &e))?;
+        }
+    }
+    sink.finish(c.sync)
+}

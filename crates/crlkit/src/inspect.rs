@@ -1,0 +1,446 @@
+//! `crlkit inspect`: what a CRL says about itself, for people (aligned text) and machines
+//! (`--json`, documented in docs/JSON.md).
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::{
+    AlgorithmIdentifierRef, CrlExtensions, DistributionPointName, EntryStats, IssuingDistributionPoint, Profile,
+    SerialRef, TbsHeader,
+};
+
+use crate::failure::Failure;
+use crate::input::{self, Format, Source};
+use crate::json::{self, Object};
+use crate::output::write_failure;
+use crate::progress::Progress;
+
+pub struct Inspect {
+    pub source: Source,
+    pub json: bool,
+    pub lenient: bool,
+}
+
+/// A CRL number in both forms.
+pub struct Number {
+    pub decimal: String,
+    pub hex: String,
+}
+
+impl Number {
+    fn new(n: SerialRef<'_>) -> Self {
+        Self { decimal: decimal(n), hex: n.to_hex() }
+    }
+}
+
+/// Decimal digits of a non-negative INTEGER of any length (`-` prefix for negatives).
+pub fn decimal(n: SerialRef<'_>) -> String {
+    let content = n.der_content();
+    let negative = n.is_negative();
+    let mut mag: Vec<u8> = if negative {
+        // two's complement negation
+        let mut v: Vec<u8> = content.iter().map(|b| !b).collect();
+        for b in v.iter_mut().rev() {
+            let (r, carry) = b.overflowing_add(1);
+            *b = r;
+            if !carry {
+                break;
+            }
+        }
+        v
+    } else {
+        content.to_vec()
+    };
+    let mut digits = Vec::new();
+    while mag.iter().any(|&b| b != 0) {
+        let mut rem = 0u32;
+        for b in mag.iter_mut() {
+            let cur = (rem << 8) | u32::from(*b);
+            *b = (cur / 10) as u8;
+            rem = cur % 10;
+        }
+        digits.push(b'0' + rem as u8);
+    }
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    if negative {
+        digits.push(b'-');
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+pub struct IdpInfo {
+    pub critical: bool,
+    pub names: Vec<String>,
+    pub only_user: bool,
+    pub only_ca: bool,
+    pub only_attribute: bool,
+    pub indirect: bool,
+    pub only_some_reasons: Option<Vec<&'static str>>,
+}
+
+pub struct ExtInfo {
+    pub name: String,
+    pub oid: String,
+    pub critical: bool,
+}
+
+/// Everything `inspect` reports about one CRL, owned.
+pub struct Report {
+    pub version: String,
+    pub issuer: String,
+    pub signature_algorithm: String,
+    pub signature_oid: String,
+    pub this_update: String,
+    pub next_update: Option<String>,
+    pub crl_number: Option<Number>,
+    pub authority_key_id: Option<String>,
+    pub delta_base: Option<Number>,
+    pub idp: Option<IdpInfo>,
+    pub freshest_crl: bool,
+    pub extensions: Vec<ExtInfo>,
+    pub stats: EntryStats,
+    pub der_size: u64,
+    pub rewrites: u64,
+}
+
+const REASON_FLAGS: [&str; 9] = [
+    "unused",
+    "keyCompromise",
+    "cACompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "certificateHold",
+    "privilegeWithdrawn",
+    "aACompromise",
+];
+
+fn idp_info(idp: &IssuingDistributionPoint<'_>, critical: bool) -> IdpInfo {
+    let names = match idp.distribution_point {
+        Some(DistributionPointName::FullName(names)) => names.iter().map(|n| n.to_string()).collect(),
+        Some(DistributionPointName::NameRelativeToCrlIssuer(_)) => vec!["nameRelativeToCRLIssuer".into()],
+        None => Vec::new(),
+    };
+    let only_some_reasons = idp.only_some_reasons.map(|bits| {
+        let mut v = Vec::new();
+        for (i, name) in REASON_FLAGS.iter().enumerate() {
+            let byte = 1 + i / 8;
+            if bits.get(byte).is_some_and(|b| b & (0x80 >> (i % 8)) != 0) {
+                v.push(*name);
+            }
+        }
+        v
+    });
+    IdpInfo {
+        critical,
+        names,
+        only_user: idp.only_contains_user_certs,
+        only_ca: idp.only_contains_ca_certs,
+        only_attribute: idp.only_contains_attribute_certs,
+        indirect: idp.indirect_crl,
+        only_some_reasons,
+    }
+}
+
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+impl Report {
+    pub fn new(
+        header: &TbsHeader<'_>,
+        exts: Option<&CrlExtensions<'_>>,
+        alg: &AlgorithmIdentifierRef<'_>,
+        stats: EntryStats,
+        der_size: u64,
+    ) -> Self {
+        let mut r = Self {
+            version: header.version.to_string(),
+            issuer: header.issuer.rfc4514(),
+            signature_algorithm: alg.name(),
+            signature_oid: alg.oid().to_string(),
+            this_update: header.this_update.to_string(),
+            next_update: header.next_update.map(|t| t.to_string()),
+            crl_number: None,
+            authority_key_id: None,
+            delta_base: None,
+            idp: None,
+            freshest_crl: false,
+            extensions: Vec::new(),
+            stats,
+            der_size,
+            rewrites: 0,
+        };
+        if let Some(e) = exts {
+            r.set_extensions(e);
+        }
+        r
+    }
+
+    fn set_extensions(&mut self, e: &CrlExtensions<'_>) {
+        self.crl_number = e.crl_number.map(Number::new);
+        self.authority_key_id = e.authority_key_identifier.and_then(|a| a.key_identifier).map(colon_hex);
+        self.delta_base = e.delta_crl_indicator.map(Number::new);
+        self.idp = e.issuing_distribution_point.map(|i| idp_info(&i, e.issuing_distribution_point_critical));
+        self.freshest_crl = e.freshest_crl.is_some();
+        self.extensions =
+            e.iter().map(|x| ExtInfo { name: x.name(), oid: x.oid().to_string(), critical: x.critical() }).collect();
+    }
+
+    fn text(&self, out: &mut String) {
+        let mut row = |k: &str, v: &str| {
+            let _ = writeln!(out, "  {k:<22}{v}");
+        };
+        row("issuer", &self.issuer);
+        row("version", &self.version);
+        row("signature algorithm", &format!("{} ({})", self.signature_algorithm, self.signature_oid));
+        row("this update", &self.this_update);
+        row("next update", self.next_update.as_deref().unwrap_or("absent"));
+        row(
+            "crl number",
+            &self.crl_number.as_ref().map_or("absent".into(), |n| format!("{} (0x{})", n.decimal, n.hex)),
+        );
+        row("authority key id", self.authority_key_id.as_deref().unwrap_or("absent"));
+        row(
+            "delta crl",
+            &self.delta_base.as_ref().map_or("no".into(), |n| format!("yes, base CRL number {}", n.decimal)),
+        );
+        let idp = match &self.idp {
+            None => "absent".to_owned(),
+            Some(i) => {
+                let mut parts = i.names.clone();
+                for (set, name) in [
+                    (i.only_user, "onlyContainsUserCerts"),
+                    (i.only_ca, "onlyContainsCACerts"),
+                    (i.only_attribute, "onlyContainsAttributeCerts"),
+                    (i.indirect, "indirectCRL"),
+                ] {
+                    if set {
+                        parts.push(name.into());
+                    }
+                }
+                if let Some(r) = &i.only_some_reasons {
+                    parts.push(format!("onlySomeReasons({})", r.join(",")));
+                }
+                format!("{}{}", if i.critical { "critical: " } else { "" }, parts.join(", "))
+            }
+        };
+        row("issuing dist. point", &idp);
+        row("freshest crl", if self.freshest_crl { "present (delta CRLs exist)" } else { "absent" });
+        let exts: Vec<String> = self
+            .extensions
+            .iter()
+            .map(|e| if e.critical { format!("{} (critical)", e.name) } else { e.name.clone() })
+            .collect();
+        row("extensions", &if exts.is_empty() { "none".into() } else { exts.join(", ") });
+        row("revoked entries", &self.stats.count.to_string());
+        if self.stats.negative_serials > 0 {
+            row("negative serials", &self.stats.negative_serials.to_string());
+        }
+        if self.stats.unknown_critical > 0 {
+            row(
+                "unknown critical",
+                &format!("{} entries with an unknown critical extension", self.stats.unknown_critical),
+            );
+        }
+        row(
+            "size",
+            &format!("{} bytes DER, {} bytes as PEM", self.der_size, crlkit_der::pem::pem_len(self.der_size as usize)),
+        );
+        if self.rewrites > 0 {
+            row("re-encoded", &format!("{} BER length fields rewritten (--lenient)", self.rewrites));
+        }
+    }
+
+    fn json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.str("version", &self.version);
+        o.str("issuer", &self.issuer);
+        o.str("signature_algorithm", &self.signature_algorithm);
+        o.str("signature_algorithm_oid", &self.signature_oid);
+        o.str("this_update", &self.this_update);
+        o.opt_str("next_update", self.next_update.as_deref());
+        let number = |n: &Option<Number>| match n {
+            None => "null".to_owned(),
+            Some(n) => {
+                let mut s = String::new();
+                let mut o = Object::new(&mut s);
+                o.str("decimal", &n.decimal);
+                o.str("hex", &n.hex);
+                o.end();
+                s
+            }
+        };
+        o.raw("crl_number", &number(&self.crl_number));
+        o.opt_str("authority_key_id", self.authority_key_id.as_deref());
+        o.bool("delta", self.delta_base.is_some());
+        o.raw("delta_base_crl_number", &number(&self.delta_base));
+        let idp = match &self.idp {
+            None => "null".to_owned(),
+            Some(i) => {
+                let mut s = String::new();
+                let mut io = Object::new(&mut s);
+                io.bool("critical", i.critical);
+                let names: Vec<String> = i.names.iter().map(|n| quoted(n)).collect();
+                io.raw("distribution_point", &format!("[{}]", names.join(",")));
+                io.bool("only_contains_user_certs", i.only_user);
+                io.bool("only_contains_ca_certs", i.only_ca);
+                io.bool("only_contains_attribute_certs", i.only_attribute);
+                io.bool("indirect_crl", i.indirect);
+                match &i.only_some_reasons {
+                    None => io.raw("only_some_reasons", "null"),
+                    Some(r) => io.raw(
+                        "only_some_reasons",
+                        &format!("[{}]", r.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(",")),
+                    ),
+                }
+                io.end();
+                s
+            }
+        };
+        o.raw("issuing_distribution_point", &idp);
+        o.bool("freshest_crl", self.freshest_crl);
+        let exts: Vec<String> = self
+            .extensions
+            .iter()
+            .map(|e| {
+                let mut s = String::new();
+                let mut eo = Object::new(&mut s);
+                eo.str("name", &e.name);
+                eo.str("oid", &e.oid);
+                eo.bool("critical", e.critical);
+                eo.end();
+                s
+            })
+            .collect();
+        o.raw("extensions", &format!("[{}]", exts.join(",")));
+        o.num("entries", self.stats.count);
+        o.num("negative_serials", self.stats.negative_serials);
+        o.num("serials_over_20_octets", self.stats.long_serials);
+        o.num("entries_with_unknown_critical_extension", self.stats.unknown_critical);
+        o.num("entries_with_reason", self.stats.with_reason);
+        o.num("der_size", self.der_size);
+        o.num("pem_size", crlkit_der::pem::pem_len(self.der_size as usize) as u64);
+        o.num("ber_rewrites", self.rewrites);
+        o.end();
+    }
+}
+
+fn quoted(s: &str) -> String {
+    let mut q = String::new();
+    json::string(&mut q, s);
+    q
+}
+
+pub fn run(c: &Inspect) -> Result<(), Failure> {
+    let (name, format, size, reports) = match c.source {
+        Source::Stdin if !c.lenient => inspect_stream(c)?,
+        _ => {
+            let loaded = input::load(&c.source, c.lenient)?;
+            input::notes(&loaded);
+            let crls = loaded.parse(profile(c.lenient))?;
+            let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
+            let progress = Progress::start("validating", total, Progress::wanted(total, c.json, false));
+            let mut reports = Vec::new();
+            for (crl, bytes) in crls.iter().zip(&loaded.crls) {
+                let stats = crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+                progress.add(crl.der().len() as u64);
+                let mut r = Report::new(
+                    crl.header(),
+                    crl.extensions(),
+                    &crl.signature_algorithm(),
+                    stats,
+                    crl.der().len() as u64,
+                );
+                r.rewrites = bytes.rewrites;
+                reports.push(r);
+            }
+            progress.finish();
+            (loaded.name.clone(), loaded.format, loaded.size, reports)
+        }
+    };
+    let mut out = String::new();
+    if c.json {
+        let mut o = Object::new(&mut out);
+        o.str("file", &name);
+        o.str("format", format.name());
+        o.num("size", size);
+        let crls: Vec<String> = reports
+            .iter()
+            .map(|r| {
+                let mut s = String::new();
+                r.json(&mut s);
+                s
+            })
+            .collect();
+        o.raw("crls", &format!("[{}]", crls.join(",")));
+        o.end();
+        out.push('\n');
+    } else {
+        let _ = writeln!(
+            out,
+            "{name}: {}, {size} bytes, {} CRL{}",
+            format.name(),
+            reports.len(),
+            if reports.len() == 1 { "" } else { "s" }
+        );
+        for (i, r) in reports.iter().enumerate() {
+            if reports.len() > 1 {
+                let _ = writeln!(out, "CRL {} of {}", i + 1, reports.len());
+            }
+            r.text(&mut out);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .map_err(|e| write_failure(&crate::output::Dest::Stdout, &e))
+}
+
+fn profile(lenient: bool) -> Profile {
+    if lenient { Profile::Lenient } else { Profile::Strict }
+}
+
+fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Failure> {
+    let (format, reader) = input::stdin_stream()?;
+    let opts = StreamOptions { profile: profile(c.lenient), ..StreamOptions::default() };
+    let mut v = ReportVisitor::default();
+    let summary = parse_stream(reader, &opts, &mut v).map_err(Failure::from)?;
+    let mut report = v.report.ok_or_else(|| Failure::new("internal", "no report"))?;
+    report.stats = summary.stats;
+    report.der_size = summary.bytes;
+    Ok(("<stdin>".into(), format, summary.bytes, vec![report]))
+}
+
+/// Builds the report: the header's owned parts first, completed at the trailer.
+#[derive(Default)]
+struct ReportVisitor {
+    partial: Option<Report>,
+    report: Option<Report>,
+}
+
+impl StreamVisitor for ReportVisitor {
+    fn header(&mut self, header: &TbsHeader<'_>) -> std::io::Result<()> {
+        self.partial = Some(Report::new(header, None, &header.signature, EntryStats::default(), 0));
+        Ok(())
+    }
+    fn trailer(
+        &mut self,
+        extensions: Option<&CrlExtensions<'_>>,
+        _alg: &AlgorithmIdentifierRef<'_>,
+        _signature: &[u8],
+    ) -> std::io::Result<()> {
+        if let Some(mut r) = self.partial.take() {
+            if let Some(e) = extensions {
+                r.set_extensions(e);
+            }
+            self.report = Some(r);
+        }
+        Ok(())
+    }
+}
