@@ -39,6 +39,9 @@ fn ber_header(data: &[u8], at: u64) -> Result<BerHeader, Fault> {
     }
     let &first = data.get(1).ok_or(truncated)?;
     if first < 0x80 {
+        if usize::from(first) > data.len() - 2 {
+            return Err(truncated);
+        }
         return Ok(BerHeader { tag, header_len: 2, len: Some(usize::from(first)), non_minimal: false });
     }
     if first == 0x80 {

@@ -244,7 +244,6 @@ pub(crate) fn parse_crl_extensions<'a>(
             }
             Some(ExtensionId::AuthorityInfoAccess) => ext::check_sequence_of_sequences(v, at)?,
             _ => {
-                ext::check_opaque_value(v, at)?;
                 if e.critical() {
                     out.unknown_critical += 1;
                 }
@@ -290,7 +289,8 @@ pub struct RevokedCertRef<'a> {
     reason: Option<Reason>,
     invalidity_date: Option<Time>,
     certificate_issuer: Option<&'a [u8]>,
-    extensions: Option<Tlv<'a>>,
+    /// crlEntryExtensions content (empty when absent).
+    extensions: &'a [u8],
     unknown_critical: bool,
 }
 
@@ -343,13 +343,110 @@ impl<'a> RevokedCertRef<'a> {
 
     /// Every entry extension, in order.
     pub fn extensions(&self) -> Extensions<'a> {
-        Extensions::new(self.extensions.as_ref())
+        // The content lies inside `der` (or is empty), so its offset follows from the addresses.
+        let inside = (self.extensions.as_ptr() as usize).saturating_sub(self.der.as_ptr() as usize);
+        let offset = if self.extensions.is_empty() { self.offset } else { self.offset + inside as u64 };
+        Extensions::from_content(self.extensions, offset)
     }
 }
 
 /// Parse one entry given its SEQUENCE element.
+///
+/// A straight-line fast path handles the common shapes (short lengths, a reasonCode and/or an
+/// invalidityDate extension); anything else, including every error, goes through the general
+/// parser, which alone decides what is accepted and how errors are reported. The fast path
+/// only ever accepts a subset of what the general one accepts (checked by the `crl_der` fuzz
+/// target and `fast_path_agrees_with_general_parser`).
 #[inline]
 pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Result<RevokedCertRef<'a>, Error> {
+    match parse_entry_fast(seq, index, ctx) {
+        Some(e) => Ok(e),
+        None => parse_entry_general(seq, index, ctx),
+    }
+}
+
+/// The common shapes only; `None` means "ask the general parser".
+#[inline(always)]
+pub(crate) fn parse_entry_fast<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Option<RevokedCertRef<'a>> {
+    let v = seq.value;
+    // userCertificate: INTEGER, short length, minimal.
+    let (&[0x02, sl], rest) = v.split_first_chunk::<2>()? else { return None };
+    let sl = usize::from(sl);
+    if sl == 0 || sl >= 0x80 || rest.len() < sl {
+        return None;
+    }
+    let serial = &rest[..sl];
+    if sl > 1 && ((serial[0] == 0 && serial[1] & 0x80 == 0) || (serial[0] == 0xff && serial[1] & 0x80 != 0)) {
+        return None;
+    }
+    let rest = &rest[sl..];
+    // revocationDate.
+    let (&[ttag, tl], rest) = rest.split_first_chunk::<2>()?;
+    let tl = usize::from(tl);
+    if rest.len() < tl {
+        return None;
+    }
+    let time_at = seq.value_offset + 2 + sl as u64;
+    let revocation_date = match ttag {
+        tag::UTC_TIME => Time::parse_utc(&rest[..tl], time_at).ok()?,
+        tag::GENERALIZED_TIME => Time::parse_generalized(&rest[..tl], time_at).ok()?,
+        _ => return None,
+    };
+    let mut entry = RevokedCertRef {
+        index,
+        offset: seq.offset,
+        der: seq.raw,
+        serial: SerialRef::new_unchecked(serial),
+        revocation_date,
+        reason: None,
+        invalidity_date: None,
+        certificate_issuer: None,
+        extensions: &[],
+        unknown_critical: false,
+    };
+    let rest = &rest[tl..];
+    if rest.is_empty() {
+        return Some(entry);
+    }
+    // crlEntryExtensions: one SEQUENCE, short length, filling the rest, v2, non-empty.
+    let (&[0x30, el], exts) = rest.split_first_chunk::<2>()? else { return None };
+    if usize::from(el) != exts.len() || exts.is_empty() || (ctx.version == Version::V1 && ctx.profile.strict()) {
+        return None;
+    }
+    let mut p = exts;
+    while !p.is_empty() {
+        // Extension ::= SEQUENCE { OID 2.5.29.x, [BOOLEAN TRUE], OCTET STRING }
+        let (&[0x30, xl, 0x06, 0x03, 0x55, 0x1d, id], after) = p.split_first_chunk::<7>()? else { return None };
+        let xl = usize::from(xl);
+        if xl < 5 || xl > p.len() - 2 {
+            return None;
+        }
+        let mut body = &after[..xl - 5];
+        p = &p[2 + xl..];
+        if let [0x01, 0x01, 0xff, tail @ ..] = body {
+            body = tail;
+        }
+        match (id, body) {
+            (0x15, &[0x04, 0x03, 0x0a, 0x01, code]) if entry.reason.is_none() => {
+                entry.reason = Some(Reason::from_code(i64::from(code))?);
+            }
+            (0x18, &[0x04, 0x11, 0x18, 0x0f, ref t @ ..]) if entry.invalidity_date.is_none() && t.len() == 15 => {
+                entry.invalidity_date = Some(Time::parse_generalized(t, 0).ok()?);
+            }
+            _ => return None,
+        }
+    }
+    entry.extensions = exts;
+    Some(entry)
+}
+
+/// The general entry parser: every rule, precise errors.
+#[inline(never)]
+pub(crate) fn parse_entry_general<'a>(
+    seq: Tlv<'a>,
+    index: u64,
+    ctx: EntryContext,
+) -> Result<RevokedCertRef<'a>, Error> {
     let mut r = seq.reader();
     let serial = der::read_integer(&mut r).at(Path::entry(Field::EntrySerial, index))?;
     let revocation_date = read_time(&mut r).at(Path::entry(Field::EntryRevocationDate, index))?;
@@ -362,7 +459,7 @@ pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Re
         reason: None,
         invalidity_date: None,
         certificate_issuer: None,
-        extensions: None,
+        extensions: &[],
         unknown_critical: false,
     };
     match r.peek_tag() {
@@ -374,7 +471,7 @@ pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Re
     if ctx.version == Version::V1 && ctx.profile.strict() {
         return Err(Error::new(ErrorKind::ExtensionsInV1, Path::entry(Field::EntryExtensions, index), list.offset));
     }
-    entry.extensions = Some(list);
+    entry.extensions = list.value;
     ext::walk_extensions(&list, ctx.profile, |_, e| {
         match e.oid().as_bytes() {
             oid::ext::REASON_CODE => entry.reason = Some(ext::parse_reason(e.value(), e.value_offset())?),
@@ -388,10 +485,7 @@ pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Re
                 ext::check_general_names(names.value, names.value_offset, names.offset)?;
                 entry.certificate_issuer = Some(names.value);
             }
-            _ => {
-                ext::check_opaque_value(e.value(), e.value_offset())?;
-                entry.unknown_critical |= e.critical();
-            }
+            _ => entry.unknown_critical |= e.critical(),
         }
         Ok(())
     })

@@ -126,8 +126,33 @@ impl<'a> Reader<'a> {
     }
 
     /// Read the next element, whatever its tag.
-    #[inline]
+    #[inline(always)]
     pub fn read_any(&mut self) -> Result<Tlv<'a>, Fault> {
+        // Fast path: low tag number, short-form length, fully present. Almost every element of
+        // a CRL entry takes it.
+        let rest = &self.data[self.pos..];
+        if let [tag, len, ..] = *rest
+            && len < 0x80
+            && tag & 0x1f != 0x1f
+        {
+            let end = 2 + usize::from(len);
+            if end <= rest.len() {
+                let start = self.offset();
+                self.pos += end;
+                return Ok(Tlv {
+                    tag,
+                    value: &rest[2..end],
+                    raw: &rest[..end],
+                    offset: start,
+                    value_offset: start + 2,
+                });
+            }
+        }
+        self.read_any_slow()
+    }
+
+    #[inline(never)]
+    fn read_any_slow(&mut self) -> Result<Tlv<'a>, Fault> {
         let rest = &self.data[self.pos..];
         let start = self.offset();
         let header = decode_header(rest, start)?.ok_or(Fault::new(ErrorKind::Truncated, start))?;
@@ -149,7 +174,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Read the next element and require its tag.
-    #[inline]
+    #[inline(always)]
     pub fn read(&mut self, expected: u8) -> Result<Tlv<'a>, Fault> {
         match self.peek_tag() {
             Some(found) if found == expected => self.read_any(),

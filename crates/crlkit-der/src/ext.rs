@@ -6,8 +6,9 @@
 //! - Unknown extensions, critical or not, are accepted and kept raw with their flag; deciding
 //!   what an unknown critical extension means is left to reports (RFC 5280 5.2 lets a relying
 //!   party reject such a CRL for revocation checking; a parser need not).
-//! - The content of every extension we do not interpret must still be well-formed DER
-//!   (RFC 5280 4.1: "extnValue … contains the DER encoding of an ASN.1 value").
+//! - The content of extensions we do not interpret is not checked at all, although RFC 5280
+//!   4.1 says extnValue holds DER: without the type there is no rule to check it against, and
+//!   real CRLs (BoringSSL's `good_fake_extension`) carry opaque bytes there.
 
 use core::fmt;
 
@@ -110,22 +111,25 @@ pub(crate) fn walk_extensions<'a>(
         return Err(ListFault { at: None, in_value: false, fault });
     }
     let mut index = 0u32;
+    // OIDs seen so far, for the duplicate check; lists longer than this rescan (rare).
+    let mut seen: [&[u8]; 8] = [&[]; 8];
     while !r.is_empty() {
         let ext =
             read_extension(&mut r).map_err(|fault| ListFault { at: Some((index, None)), in_value: false, fault })?;
-        let at = Some((index, ext.id()));
-        // Duplicate OIDs: lists are short, so rescan the ones before this one.
-        let mut earlier = list.reader();
-        for _ in 0..index {
-            match read_extension(&mut earlier) {
-                Ok(prev) if prev.oid == ext.oid => {
-                    let fault = Fault::new(ErrorKind::DuplicateExtension, ext.offset);
-                    return Err(ListFault { at, in_value: false, fault });
-                }
-                _ => {}
-            }
+        let duplicate = if (index as usize) < seen.len() {
+            seen[..index as usize].contains(&ext.oid.0)
+        } else {
+            let mut earlier = list.reader();
+            (0..index).any(|_| read_extension(&mut earlier).is_ok_and(|prev| prev.oid == ext.oid))
+        };
+        if duplicate {
+            let fault = Fault::new(ErrorKind::DuplicateExtension, ext.offset);
+            return Err(ListFault { at: Some((index, ext.id())), in_value: false, fault });
         }
-        each(index, ext).map_err(|fault| ListFault { at, in_value: true, fault })?;
+        if let Some(slot) = seen.get_mut(index as usize) {
+            *slot = ext.oid.0;
+        }
+        each(index, ext).map_err(|fault| ListFault { at: Some((index, ext.id())), in_value: true, fault })?;
         index += 1;
     }
     Ok(())
@@ -167,6 +171,10 @@ pub struct Extensions<'a> {
 impl<'a> Extensions<'a> {
     pub(crate) fn new(list: Option<&Tlv<'a>>) -> Self {
         Self { reader: list.map(Tlv::reader) }
+    }
+
+    pub(crate) fn from_content(content: &'a [u8], offset: u64) -> Self {
+        Self { reader: Some(Reader::new(content, offset)) }
     }
 }
 
@@ -477,34 +485,34 @@ pub(crate) fn parse_idp(value: &[u8], offset: u64) -> Result<IssuingDistribution
         // A CHOICE holds exactly one alternative.
         choice.finish()?;
     }
-    let flag = |r: &mut Reader<'_>, t: u8| -> Result<bool, Fault> {
+    // Each flag: present means TRUE (DER omits the DEFAULT FALSE); remember where it was.
+    let flag = |r: &mut Reader<'_>, t: u8| -> Result<Option<u64>, Fault> {
         match r.read_optional(t)? {
-            Some(b) => {
-                if der::boolean_value(&b)? {
-                    Ok(true)
-                } else {
-                    Err(Fault::new(ErrorKind::ExplicitDefault, b.offset))
-                }
-            }
-            None => Ok(false),
+            Some(b) if der::boolean_value(&b)? => Ok(Some(b.offset)),
+            Some(b) => Err(Fault::new(ErrorKind::ExplicitDefault, b.offset)),
+            None => Ok(None),
         }
     };
-    idp.only_contains_user_certs = flag(&mut r, 0x81)?;
-    idp.only_contains_ca_certs = flag(&mut r, 0x82)?;
+    let user = flag(&mut r, 0x81)?;
+    let ca = flag(&mut r, 0x82)?;
     if let Some(bits) = r.read_optional(0x83)? {
         der::check_bit_string(&bits)?;
         idp.only_some_reasons = Some(bits.value);
     }
-    idp.indirect_crl = flag(&mut r, 0x84)?;
-    idp.only_contains_attribute_certs = flag(&mut r, 0x85)?;
+    let indirect = flag(&mut r, 0x84)?;
+    let attribute = flag(&mut r, 0x85)?;
     if let Some(found) = r.peek_tag() {
         // Unknown field, or a known one out of order or repeated.
         return Err(Fault::new(ErrorKind::InvalidTag { found }, r.offset()));
     }
-    let scopes = [idp.only_contains_user_certs, idp.only_contains_ca_certs, idp.only_contains_attribute_certs];
-    if scopes.iter().filter(|&&b| b).count() > 1 {
-        return Err(Fault::new(ErrorKind::IdpConflictingScope, seq.offset));
+    // At most one onlyContains… flag; the error points at the second one.
+    if let Some(&second) = [user, ca, attribute].iter().flatten().nth(1) {
+        return Err(Fault::new(ErrorKind::IdpConflictingScope, second));
     }
+    idp.only_contains_user_certs = user.is_some();
+    idp.only_contains_ca_certs = ca.is_some();
+    idp.indirect_crl = indirect.is_some();
+    idp.only_contains_attribute_certs = attribute.is_some();
     Ok(idp)
 }
 
@@ -558,16 +566,6 @@ pub(crate) fn check_sequence_of_sequences(value: &[u8], offset: u64) -> Result<(
         der::check_nested(item.value, item.value_offset, 0)?;
     }
     Ok(())
-}
-
-/// Extension values we do not interpret must still be one well-formed DER element.
-pub(crate) fn check_opaque_value(value: &[u8], offset: u64) -> Result<(), Fault> {
-    let mut r = Reader::new(value, offset);
-    let tlv = r.read_any()?;
-    if tlv.tag & tag::CONSTRUCTED != 0 {
-        der::check_nested(tlv.value, tlv.value_offset, 0)?;
-    }
-    r.finish()
 }
 
 #[cfg(test)]

@@ -123,11 +123,13 @@ fn decode_string(tag: u8, v: &[u8]) -> Option<String> {
         // TeletexString: treated as Latin-1, as most software does.
         0x14 => Some(v.iter().map(|&b| char::from(b)).collect()),
         // BMPString: UCS-2 big-endian.
-        0x1e if v.len() % 2 == 0 => char::decode_utf16(v.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
-            .collect::<Result<String, _>>()
-            .ok(),
+        0x1e if v.len().is_multiple_of(2) => {
+            char::decode_utf16(v.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
+                .collect::<Result<String, _>>()
+                .ok()
+        }
         // UniversalString: UCS-4 big-endian.
-        0x1c if v.len() % 4 == 0 => v
+        0x1c if v.len().is_multiple_of(4) => v
             .chunks_exact(4)
             .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
             .collect::<Option<String>>(),

@@ -486,7 +486,7 @@ mod tests {
 
     #[test]
     fn streaming_writer_matches_one_shot() {
-        let der: Vec<u8> = (0..300_001u32).map(|i| (i * 31 >> 3) as u8).collect();
+        let der: Vec<u8> = (0..300_001u32).map(|i| ((i * 31) >> 3) as u8).collect();
         for piece in [1usize, 7, 47, 48, 49, 1000, 65_536] {
             let mut w = PemWriter::new(Vec::new());
             for c in der.chunks(piece) {

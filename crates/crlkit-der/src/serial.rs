@@ -166,7 +166,7 @@ mod tests {
     fn orders_by_value() {
         let s = |c: &'static [u8]| SerialRef::from_der_content(c).unwrap();
         let mut v =
-            vec![s(&[0x01, 0x00]), s(&[0x80]), s(&[0x00]), s(&[0xff]), s(&[0x7f]), s(&[0x00, 0x80]), s(&[0xff, 0x00])];
+            [s(&[0x01, 0x00]), s(&[0x80]), s(&[0x00]), s(&[0xff]), s(&[0x7f]), s(&[0x00, 0x80]), s(&[0xff, 0x00])];
         v.sort();
         let hexes: Vec<_> = v.iter().map(|s| s.to_hex()).collect();
         assert_eq!(hexes, ["-0100", "-80", "-01", "00", "7F", "80", "0100"]);

@@ -187,7 +187,8 @@ impl<R: Read> Window<R> {
             let have = self.fill(need, visitor)?;
             match der::decode_header(self.available(), at).at(path)? {
                 Some(h) => {
-                    if h.len > limit - at - h.header_len as u64 {
+                    let content_start = at + h.header_len as u64;
+                    if content_start > limit || h.len > limit - content_start {
                         return Err(truncated());
                     }
                     return Ok(h);
@@ -278,10 +279,11 @@ pub fn parse_stream<R: Read>(
         header_bytes.extend_from_slice(&w.available()[..n]);
         w.consume(n);
         fields += 1;
-        if fields == expected && w.offset() < tbs_end {
-            if let Some(tag::UTC_TIME | tag::GENERALIZED_TIME) = w.peek_tag(visitor)? {
-                expected += 1;
-            }
+        if fields == expected
+            && w.offset() < tbs_end
+            && let Some(tag::UTC_TIME | tag::GENERALIZED_TIME) = w.peek_tag(visitor)?
+        {
+            expected += 1;
         }
     }
     let mut hr = Reader::new(&header_bytes, header_at);

@@ -159,9 +159,12 @@ impl Time {
         if v[12] != b'Z' {
             return Err(bad);
         }
-        let yy = digits2(v[0], v[1]).ok_or(bad)?;
-        let year = if yy >= 50 { 1900 + yy as i64 } else { 2000 + yy as i64 };
-        let unix = civil_to_unix(year, &v[2..12], offset)?;
+        // Twelve digits as six two-digit numbers, checked eight bytes at a time.
+        let a = digit_pairs(u64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]])).ok_or(bad)?;
+        let b = digit_pairs(u64::from_le_bytes([v[8], v[9], v[10], v[11], b'0', b'0', b'0', b'0'])).ok_or(bad)?;
+        let yy = a[0];
+        let year = if yy >= 50 { 1900 + i64::from(yy) } else { 2000 + i64::from(yy) };
+        let unix = civil_to_unix_fields(year, a[1], a[2], a[3], b[0], b[1], offset)?;
         Ok(Self { unix, encoding: TimeEncoding::UtcTime })
     }
 
@@ -198,16 +201,49 @@ fn digits2(a: u8, b: u8) -> Option<u8> {
     if a < 10 && b < 10 { Some(a * 10 + b) } else { None }
 }
 
+/// Eight ASCII digits (little-endian word, first character in the low byte) as four two-digit
+/// numbers, or `None` if any byte is not a digit. A borrow or carry can only cross into the
+/// next byte from a byte that is itself invalid, so the check stays exact.
+#[inline(always)]
+fn digit_pairs(word: u64) -> Option<[u8; 4]> {
+    let t = word.wrapping_sub(0x3030_3030_3030_3030);
+    if (t | t.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    // Each 16-bit lane: tens (low byte) * 10 + units (high byte).
+    let pairs = (t & 0x00ff_00ff_00ff_00ff) * 10 + ((t >> 8) & 0x00ff_00ff_00ff_00ff);
+    Some([pairs as u8, (pairs >> 16) as u8, (pairs >> 32) as u8, (pairs >> 48) as u8])
+}
+
 /// `MMDDHHMMSS` after the year.
 #[inline(always)]
 fn civil_to_unix(year: i64, rest: &[u8], offset: u64) -> Result<i64, Fault> {
     let bad = Fault::new(ErrorKind::InvalidTimeFormat, offset);
-    let range = Fault::new(ErrorKind::TimeOutOfRange, offset);
     let month = digits2(rest[0], rest[1]).ok_or(bad)?;
     let day = digits2(rest[2], rest[3]).ok_or(bad)?;
     let hour = digits2(rest[4], rest[5]).ok_or(bad)?;
     let minute = digits2(rest[6], rest[7]).ok_or(bad)?;
     let second = digits2(rest[8], rest[9]).ok_or(bad)?;
+    civil_to_unix_fields(year, month, day, hour, minute, second, offset)
+}
+
+/// Days before each month, in a common and in a leap year.
+const MONTH_START: [[u16; 13]; 2] = [
+    [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334],
+    [0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335],
+];
+
+#[inline(always)]
+fn civil_to_unix_fields(
+    year: i64,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    offset: u64,
+) -> Result<i64, Fault> {
+    let range = Fault::new(ErrorKind::TimeOutOfRange, offset);
     if !(1..=12).contains(&month)
         || day == 0
         || day > days_in_month(year, month)
@@ -217,8 +253,12 @@ fn civil_to_unix(year: i64, rest: &[u8], offset: u64) -> Result<i64, Fault> {
     {
         return Err(range);
     }
-    let days = days_from_civil(year, month, day);
-    Ok(days * 86_400 + hour as i64 * 3600 + minute as i64 * 60 + second as i64)
+    let leap = usize::from((year % 4 == 0 && year % 100 != 0) || year % 400 == 0);
+    // Days from 1970-01-01 to January 1st of `year` (proleptic Gregorian), then into the year.
+    let y = year - 1;
+    let days_to_year = 365 * (year - 1970) + (y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)) - 477;
+    let days = days_to_year + i64::from(MONTH_START[leap][usize::from(month)]) + i64::from(day) - 1;
+    Ok(days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
 }
 
 fn days_in_month(year: i64, month: u8) -> u8 {
@@ -230,7 +270,9 @@ fn days_in_month(year: i64, month: u8) -> u8 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm): the
+/// independent oracle the table-based conversion is tested against.
+#[cfg(test)]
 fn days_from_civil(y: i64, m: u8, d: u8) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -313,6 +355,30 @@ mod tests {
         assert_eq!(utc("261128184960Z"), Err(ErrorKind::TimeOutOfRange));
         assert_eq!(utc("26112818494aZ"), Err(ErrorKind::InvalidTimeFormat));
         assert_eq!(utc("2611281849 9Z"), Err(ErrorKind::InvalidTimeFormat));
+    }
+
+    #[test]
+    fn table_conversion_matches_the_civil_algorithm() {
+        for year in [1950i64, 1969, 1970, 1999, 2000, 2024, 2049, 2050, 2100, 2400, 9999] {
+            for month in 1..=12u8 {
+                for day in [1u8, 28, days_in_month(year, month)] {
+                    let t = civil_to_unix_fields(year, month, day, 23, 59, 58, 0).unwrap();
+                    assert_eq!(t, days_from_civil(year, month, day) * 86_400 + 86_398, "{year}-{month}-{day}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn digit_pairs_rejects_every_non_digit() {
+        for bad in (0u8..=255).filter(|b| !b.is_ascii_digit()) {
+            for pos in 0..8 {
+                let mut w = *b"09870123";
+                w[pos] = bad;
+                assert_eq!(digit_pairs(u64::from_le_bytes(w)), None, "byte {bad:#x} at {pos}");
+            }
+        }
+        assert_eq!(digit_pairs(u64::from_le_bytes(*b"09870123")), Some([9, 87, 1, 23]));
     }
 
     #[test]

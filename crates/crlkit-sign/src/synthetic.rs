@@ -73,7 +73,7 @@ impl Synthetic {
             };
             let revocation = newest - ((r >> 8) % (365 * 86_400)) as i64;
             let reason = ((r >> 40) & 1 == 0).then(|| REASONS[((r >> 41) & 15) as usize]);
-            let invalidity = ((r >> 45) % 10 == 0).then(|| revocation - ((r >> 50) % (30 * 86_400)) as i64);
+            let invalidity = (r >> 45).is_multiple_of(10).then(|| revocation - ((r >> 50) % (30 * 86_400)) as i64);
             EntrySpec::new(&content[..n], revocation, reason, invalidity)
         })
     }

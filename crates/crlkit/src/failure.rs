@@ -114,8 +114,8 @@ mod tests {
     fn excerpt_points_at_the_byte() {
         let bytes: Vec<u8> = (0u8..40).collect();
         let lines = hex_excerpt(&bytes, 20);
-        assert_eq!(lines[0], "00000010  10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f");
-        assert_eq!(lines[1].find("^^"), Some(10 + 4 * 3));
+        assert_eq!(lines[0], "00000008  08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17");
+        assert_eq!(lines[1].find("^^"), Some(10 + 12 * 3), "under byte 20 (0x14)");
         let end = hex_excerpt(&bytes[..4], 4);
         assert!(end[0].ends_with("<end of input>"));
     }

@@ -1,0 +1,162 @@
+//! Property tests: valid CRLs, truncated, bit-flipped, with lengths extended or shrunk, or with
+//! bytes inserted. Every parser entry point (slice, parallel validation, streaming, PEM, BER
+//! normalisation) must return an error or a valid parse, never panic, and never make an
+//! allocation sized by a length field it has not checked: a counting global allocator records
+//! the largest single allocation, which must stay within a bound set by the input size.
+//!
+//! This file is its own test binary with one test, so the allocator sees only this work.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crlkit_der::stream::{PemDecodeReader, StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::{CrlRef, Profile};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+struct Counting;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only records sizes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Truncate(usize),
+    FlipBit(usize, u8),
+    /// Add to the byte at this position (lengths grow or shrink, tags change).
+    Bump(usize, u8),
+    /// Make the length at this position long-form and huge.
+    HugeLength(usize),
+    Insert(usize, u8),
+}
+
+fn apply(base: &[u8], m: &Mutation) -> Vec<u8> {
+    let mut v = base.to_vec();
+    if v.is_empty() {
+        return v;
+    }
+    let at = |i: usize| i % v.len();
+    match *m {
+        Mutation::Truncate(i) => v.truncate(at(i)),
+        Mutation::FlipBit(i, bit) => {
+            let i = at(i);
+            v[i] ^= 1 << (bit % 8);
+        }
+        Mutation::Bump(i, d) => {
+            let i = at(i);
+            v[i] = v[i].wrapping_add(d);
+        }
+        Mutation::HugeLength(i) => {
+            let i = at(i);
+            v.splice(i..=i, [0x84, 0x7f, 0xff, 0xff, 0xff]);
+        }
+        Mutation::Insert(i, b) => {
+            let i = at(i);
+            v.insert(i, b);
+        }
+    }
+    v
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::FlipBit(i, b)),
+        (any::<usize>(), 1u8..=255).prop_map(|(i, d)| Mutation::Bump(i, d)),
+        any::<usize>().prop_map(Mutation::HugeLength),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+    ]
+}
+
+struct Noop;
+impl StreamVisitor for Noop {}
+
+const STREAM: StreamOptions = StreamOptions { profile: Profile::Strict, max_element: 1 << 16, read_chunk: 4096 };
+
+/// Run every entry point on `input`; panics propagate to proptest.
+fn exercise(input: &[u8]) {
+    for profile in [Profile::Strict, Profile::Lenient] {
+        let slice = CrlRef::from_der_with(input, profile).and_then(|crl| {
+            let _ = crl.issuer().rfc4514();
+            let _ = crl.extensions().map(|e| e.iter().count());
+            let stats = crl.validate()?;
+            let mut n = 0;
+            for e in crl.entries() {
+                let e = e?;
+                let _ = e.serial().to_hex();
+                let _ = e.extensions().count();
+                n += 1;
+            }
+            assert_eq!(n, stats.count);
+            Ok(stats)
+        });
+        let opts = StreamOptions { profile, ..STREAM };
+        let streamed = parse_stream(input, &opts, &mut Noop);
+        assert_eq!(slice.is_ok(), streamed.is_ok(), "slice {slice:?} and stream {streamed:?} disagree");
+    }
+    let _ = crlkit_der::ber::normalize(input);
+    let pem = crlkit_der::pem::encode(input);
+    let _ = crlkit_der::pem::decode_all(input);
+    let _ = parse_stream(PemDecodeReader::new(std::io::BufReader::new(&pem[..])), &STREAM, &mut Noop);
+}
+
+#[test]
+fn mutated_crls_never_panic_or_over_allocate() {
+    let fixtures = common::fixtures_dir();
+    let mut seeds: Vec<Vec<u8>> =
+        ["crl.p256.small.der", "crl.p256.edge-serials.der", "crl.p256.empty.der", "crl.rsa2048.1k.der"]
+            .iter()
+            .map(|n| std::fs::read(fixtures.join(n)).unwrap())
+            .collect();
+    let corpus = common::corpus_dir();
+    for p in ["rustls-webpki/tests/crls/crl.idp.valid.der", "boringssl/crl_unittest_der/revoked.crl.der"] {
+        seeds.push(std::fs::read(corpus.join(p)).unwrap());
+    }
+    let pem_seed = std::fs::read(fixtures.join("crl.p256.small.pem")).unwrap();
+    let mut runner = TestRunner::new(Config { cases: 20_000, failure_persistence: None, ..Config::default() });
+    let strategy = (0..seeds.len(), proptest::collection::vec(mutation(), 1..4));
+    runner
+        .run(&strategy, |(seed, mutations)| {
+            let mut input = seeds[seed].clone();
+            for m in &mutations {
+                input = apply(&input, m);
+            }
+            LARGEST.store(0, Ordering::Relaxed);
+            exercise(&input);
+            let mut pem = pem_seed.clone();
+            for m in &mutations {
+                pem = apply(&pem, m);
+            }
+            let _ = crlkit_der::pem::decode_all(&pem);
+            let largest = LARGEST.load(Ordering::Relaxed);
+            // Output buffers are sized by the input (PEM of the input, BER re-encoding), the
+            // streaming window by its limit: nothing may be sized by a length field.
+            let bound = 4 * (input.len() + pem.len()) + STREAM.max_element + 2 * STREAM.read_chunk + (64 << 10);
+            prop_assert!(largest <= bound, "allocation of {largest} bytes for an input of {} bytes", input.len());
+            Ok(())
+        })
+        .unwrap();
+}

@@ -1,0 +1,405 @@
+//! End-to-end tests of the `crlkit` binary: every command, output format and exit code, run as
+//! a user would (files, stdin, pipes), with OpenSSL as the oracle for PEM output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+fn crlkit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crlkit")).args(args).output().expect("run crlkit")
+}
+
+fn crlkit_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run crlkit");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn openssl_pem(der: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-outform", "PEM"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    child.stdin.take().unwrap().write_all(der).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fresh empty directory for outputs.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crlkit-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------- convert
+
+#[test]
+fn convert_der_to_pem_matches_openssl_on_stdout_and_file() {
+    for name in ["crl.p256.small.der", "crl.p256.1k.der", "crl.rsa2048.1k.der", "crl.p256.empty.der"] {
+        let der = std::fs::read(fixture(name)).unwrap();
+        let expected = openssl_pem(&der);
+        let out = crlkit(&["convert", fixture(name).to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(out.stdout, expected, "{name} to stdout");
+        let dir = tempdir(&format!("convert-{name}"));
+        let target = dir.join("out.pem");
+        let out = crlkit(&["convert", fixture(name).to_str().unwrap(), "-o", target.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(std::fs::read(&target).unwrap(), expected, "{name} to file");
+        assert!(out.stderr.is_empty(), "no chatter on success: {}", stderr(&out));
+        assert_eq!(dir_entries(&dir), ["out.pem"], "no temporary file left");
+    }
+}
+
+#[test]
+fn convert_pem_to_der_round_trips() {
+    let dir = tempdir("pem-to-der");
+    let target = dir.join("out.der");
+    let out = crlkit(&[
+        "convert",
+        fixture("crl.p256.small.pem").to_str().unwrap(),
+        "--to",
+        "der",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(target).unwrap(), std::fs::read(fixture("crl.p256.small.der")).unwrap());
+    // PEM to PEM normalises and stays identical for our own PEM.
+    let out = crlkit(&["convert", fixture("crl.p256.small.pem").to_str().unwrap()]);
+    assert_eq!(out.stdout, std::fs::read(fixture("crl.p256.small.pem")).unwrap());
+}
+
+#[test]
+fn convert_streams_from_stdin() {
+    let der = std::fs::read(fixture("crl.p256.1k.der")).unwrap();
+    let pem = openssl_pem(&der);
+    let out = crlkit_stdin(&["convert", "-"], &der);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, pem);
+    let out = crlkit_stdin(&["convert", "-", "--to", "der", "-o", "-"], &pem);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, der);
+    let dir = tempdir("stdin-file");
+    let target = dir.join("x.pem");
+    let out = crlkit_stdin(&["convert", "-", "-o", target.to_str().unwrap()], &der);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&target).unwrap(), pem);
+}
+
+#[test]
+fn failed_convert_leaves_no_file_and_keeps_the_old_one() {
+    let dir = tempdir("failed");
+    let target = dir.join("out.pem");
+    for (name, code, offset) in [
+        ("crl.bad.truncated.der", "truncated", None),
+        ("crl.bad.month-13.der", "time-out-of-range", None),
+        ("crl.bad.trailing-byte.der", "trailing-data", Some("byte 703")),
+        ("crl.bad.reason-7.der", "invalid-reason-code", None),
+    ] {
+        let out = crlkit(&["convert", fixture(name).to_str().unwrap(), "-o", target.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = stderr(&out);
+        assert!(err.starts_with(&format!("crlkit: error[{code}]: ")), "{name}: {err}");
+        assert!(err.contains("at byte "), "{name}: offset in {err}");
+        if let Some(o) = offset {
+            assert!(err.contains(o), "{name}: {err}");
+        }
+        assert!(err.contains("^^"), "{name}: hex excerpt with a caret: {err}");
+        assert!(dir_entries(&dir).is_empty(), "{name}: nothing left behind: {:?}", dir_entries(&dir));
+    }
+    // An existing output is untouched by a failed conversion.
+    std::fs::write(&target, b"previous").unwrap();
+    let out = crlkit(&["convert", fixture("crl.bad.month-13.der").to_str().unwrap(), "-o", target.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous");
+    assert_eq!(dir_entries(&dir), ["out.pem"]);
+}
+
+#[test]
+fn error_names_the_field_path_and_offset() {
+    let out = crlkit(&["inspect", fixture("crl.bad.month-13.der").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("tbsCertList.revokedCertificates[3].revocationDate"), "{err}");
+    assert!(err.contains("--> "), "{err}");
+}
+
+#[test]
+fn lenient_re_encodes_ber_and_strict_refuses_it() {
+    let small_pem = std::fs::read(fixture("crl.p256.small.pem")).unwrap();
+    for name in ["crl.ber.indefinite-length.der", "crl.ber.long-form-length.der"] {
+        let strict = crlkit(&["convert", fixture(name).to_str().unwrap()]);
+        assert_eq!(strict.status.code(), Some(2), "{name}");
+        assert!(stderr(&strict).contains("--lenient"), "{name}: hint: {}", stderr(&strict));
+        assert!(strict.stdout.is_empty(), "{name}: nothing written");
+        let lenient = crlkit(&["convert", "--lenient", fixture(name).to_str().unwrap()]);
+        assert!(lenient.status.success(), "{name}: {}", stderr(&lenient));
+        assert_eq!(lenient.stdout, small_pem, "{name}: re-encoded to the DER original");
+        assert!(stderr(&lenient).contains("re-encoded"), "{name}: warns: {}", stderr(&lenient));
+        // Lenient from stdin too (read whole).
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let lenient = crlkit_stdin(&["convert", "--lenient", "-"], &bytes);
+        assert_eq!(lenient.stdout, small_pem, "{name} from stdin");
+    }
+}
+
+#[test]
+fn convert_refuses_several_crls_to_der_and_der_to_terminal_check_is_usage() {
+    let dir = tempdir("multi");
+    let two = dir.join("two.pem");
+    let mut both = std::fs::read(fixture("crl.p256.small.pem")).unwrap();
+    both.extend(std::fs::read(fixture("crl.p256.small.pem")).unwrap());
+    std::fs::write(&two, &both).unwrap();
+    let out = crlkit(&["convert", two.to_str().unwrap(), "--to", "der"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("error[usage]"), "{}", stderr(&out));
+    let out = crlkit(&["convert", two.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, both);
+}
+
+#[test]
+fn output_never_depends_on_thread_count() {
+    // Large enough for several parallel pieces and chunks (about 9 MB).
+    let dir = tempdir("threads");
+    let crl = dir.join("big.der");
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
+    let ca = crlkit_sign::self_signed_ca(&key, "threads", 1_735_689_600, 2_051_222_400);
+    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), 9);
+    let entries = crlkit_sign::Synthetic { seed: 9, count: 200_000, newest: 1_793_491_200 };
+    crlkit_sign::write_crl(std::fs::File::create(&crl).unwrap(), &params, &key, || entries.iter()).unwrap();
+    let der = std::fs::read(&crl).unwrap();
+    let expected = openssl_pem(&der);
+    let mut lists = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let target = dir.join(format!("out{threads}.pem"));
+        let out = crlkit(&["--threads", threads, "convert", crl.to_str().unwrap(), "-o", target.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::read(&target).unwrap() == expected, "threads {threads}: file differs from openssl");
+        let out = crlkit(&["--threads", threads, "convert", crl.to_str().unwrap()]);
+        assert!(out.stdout == expected, "threads {threads}: stdout differs from openssl");
+        lists.push(crlkit(&["--threads", threads, "list", crl.to_str().unwrap(), "--format", "json"]).stdout);
+    }
+    assert!(lists.windows(2).all(|w| w[0] == w[1]));
+    let parsed: serde_json::Value = serde_json::from_slice(&lists[0]).unwrap();
+    assert_eq!(parsed.as_array().unwrap().len(), 200_000);
+}
+
+// ---------------------------------------------------------------- inspect
+
+#[test]
+fn inspect_text_and_json() {
+    let out = crlkit(&["inspect", fixture("crl.p256.1k.der").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "CN=crlkit test CA P-256,O=crlkit test",
+        "ecdsa-with-SHA256",
+        "2026-11-01T00:00:00Z",
+        "2026-11-08T00:00:00Z",
+        "crl number            2 (0x02)",
+        "revoked entries       1000",
+        "47381 bytes DER",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let out = crlkit(&["inspect", "--json", fixture("crl.p256.1k.der").to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["format"], "DER");
+    let crl = &v["crls"][0];
+    assert_eq!(crl["entries"], 1000);
+    assert_eq!(crl["crl_number"]["decimal"], "2");
+    assert_eq!(crl["version"], "v2");
+    assert_eq!(crl["delta"], false);
+    assert_eq!(crl["issuing_distribution_point"], serde_json::Value::Null);
+    assert_eq!(crl["der_size"], 47381);
+    assert_eq!(crl["pem_size"], 64212);
+    assert_eq!(crl["extensions"][1]["name"], "cRLNumber");
+}
+
+#[test]
+fn inspect_reads_idp_delta_and_several_crls_from_the_corpus() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let corpus = std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or(corpus);
+    let idp = corpus.join("rustls-webpki/tests/crls/crl.idp.valid.der");
+    let out = crlkit(&["inspect", "--json", idp.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["crls"][0]["issuing_distribution_point"].is_object(), "{v}");
+    let two = corpus.join("openssl/test/certs/cve-2026-28388-crls.pem");
+    let out = crlkit(&["inspect", "--json", two.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["crls"].as_array().unwrap().len(), 2);
+    assert!(v["crls"].as_array().unwrap().iter().any(|c| c["delta"] == true), "{v}");
+    // A BoringSSL bundle: the CRL is found among certificates, which are noted and skipped.
+    let bundle = corpus.join("boringssl/pki/testdata/crl_unittest/revoked.pem");
+    let out = crlkit(&["inspect", bundle.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("skipped"), "{}", stderr(&out));
+}
+
+#[test]
+fn inspect_from_stdin_matches_file() {
+    let der = std::fs::read(fixture("crl.p256.1k.der")).unwrap();
+    let file = crlkit(&["inspect", "--json", fixture("crl.p256.1k.der").to_str().unwrap()]);
+    let piped = crlkit_stdin(&["inspect", "--json", "-"], &der);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    let mut a: serde_json::Value = serde_json::from_slice(&file.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
+    a["file"] = "<stdin>".into();
+    assert_eq!(a, b);
+}
+
+// ---------------------------------------------------------------- list
+
+const EDGE_TEXT: &str = "\
+00 2026-10-31T23:00:00Z -
+01 2026-10-31T23:00:00Z keyCompromise
+7F 2026-10-31T23:00:00Z -
+80 2026-10-31T23:00:00Z superseded
+FF 2026-10-31T23:00:00Z -
+C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3 2026-10-31T23:00:00Z aACompromise
+-0124 2026-10-31T23:00:00Z cessationOfOperation
+";
+
+#[test]
+fn list_formats() {
+    let path = fixture("crl.p256.edge-serials.der");
+    let out = crlkit(&["list", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), EDGE_TEXT);
+    let csv = stdout(&crlkit(&["list", path.to_str().unwrap(), "--format", "csv"]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "serial,revocation_time,reason,invalidity_date");
+    assert_eq!(lines[4], "80,2026-10-31T23:00:00Z,superseded,2026-10-30T23:00:00Z");
+    assert_eq!(lines.len(), 8);
+    let json = crlkit(&["list", path.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(v.as_array().unwrap().len(), 7);
+    assert_eq!(v[3]["serial"], "80");
+    assert_eq!(v[3]["invalidity_date"], "2026-10-30T23:00:00Z");
+    assert_eq!(v[0]["reason"], serde_json::Value::Null);
+    // An empty CRL lists nothing, as valid JSON.
+    let empty = crlkit(&["list", fixture("crl.p256.empty.der").to_str().unwrap(), "--format", "json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&empty.stdout).unwrap(), serde_json::json!([]));
+}
+
+#[test]
+fn list_matches_openssl_serials_and_dates() {
+    let der = fixture("crl.rsa2048.1k.der");
+    let text =
+        Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-text", "-in"]).arg(&der).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let serials: Vec<&str> = text.lines().filter_map(|l| l.trim().strip_prefix("Serial Number: ")).collect();
+    let out = stdout(&crlkit(&["list", der.to_str().unwrap()]));
+    let ours: Vec<&str> = out.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(ours, serials);
+}
+
+#[test]
+fn list_stdin_equals_file_and_bad_input_prints_nothing() {
+    let der = std::fs::read(fixture("crl.p256.1k.der")).unwrap();
+    let file = crlkit(&["list", fixture("crl.p256.1k.der").to_str().unwrap(), "--format", "csv"]);
+    let piped = crlkit_stdin(&["list", "-", "--format", "csv"], &der);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(file.stdout, piped.stdout);
+    let pem = std::fs::read(fixture("crl.p256.small.pem")).unwrap();
+    let piped = crlkit_stdin(&["list", "-"], &pem);
+    assert_eq!(piped.stdout, crlkit(&["list", fixture("crl.p256.small.der").to_str().unwrap()]).stdout);
+    let bad = crlkit(&["list", fixture("crl.bad.month-13.der").to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty(), "a file is validated before anything is listed");
+}
+
+#[test]
+fn closed_pipe_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(["list", fixture("crl.p256.1k.der").to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 8];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+}
+
+// ---------------------------------------------------------------- exit codes and help
+
+#[test]
+fn exit_codes_for_errors() {
+    let missing = crlkit(&["inspect", "/nonexistent/crl.der"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("error[io]"), "{}", stderr(&missing));
+    let dir = tempdir("exit");
+    let garbage = dir.join("garbage.txt");
+    std::fs::write(&garbage, b"hello").unwrap();
+    let out = crlkit(&["inspect", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("error[not-a-crl]"), "{}", stderr(&out));
+    let empty = dir.join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(crlkit(&["list", empty.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(crlkit(&["convert"]).status.code(), Some(2), "missing argument");
+    assert_eq!(crlkit(&["frobnicate"]).status.code(), Some(2), "unknown command");
+    assert_eq!(crlkit(&["list", "x", "--format", "xml"]).status.code(), Some(2));
+    let same = crlkit(&["convert", "a.der", "-o", "a.der"]);
+    assert_eq!(same.status.code(), Some(2));
+}
+
+#[test]
+fn help_has_examples_and_exits_zero() {
+    for cmd in [&["--help"][..], &["convert", "--help"], &["inspect", "--help"], &["list", "--help"]] {
+        let out = crlkit(cmd);
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}");
+        assert!(stdout(&out).contains("Examples:"), "{cmd:?}: {}", stdout(&out));
+    }
+    let v = crlkit(&["--version"]);
+    assert!(stdout(&v).starts_with("crlkit "));
+}
