@@ -1,5 +1,199 @@
-//! placeholder
-use std::path::Path;
-pub fn run(_root: &Path, _runs: usize, _quick: bool) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+//! `cargo xtask bench`: crlkit next to its peers, in the same run, on the 1M- and 5M-entry
+//! fixtures (generated if missing). Every measurement is the median of `--runs` runs, with
+//! crlkit and the peer alternating, and results are quoted as ratios: the machines are shared
+//! and noisy, so absolute seconds mean little and no test ever asserts a timing.
+//!
+//! Measured:
+//! - `crlkit convert` DER→PEM file to file vs `openssl crl -inform DER -outform PEM`, and `cp`
+//!   of a file the size of the PEM output (the physical floor for writing it);
+//! - `crlkit list > /dev/null` vs `openssl crl -noout -text > /dev/null`;
+//! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin;
+//! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, fixtures};
+
+/// One timed run of a command.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    secs: f64,
+    rss_kib: u64,
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+/// Run `program args` under `/usr/bin/time` for its peak RSS; wall time measured here.
+fn measure(program: &Path, args: &[&str], stdin: Option<&Path>, stdout_null: bool, scratch: &Path) -> Result<Sample> {
+    let rss_file = scratch.join("rss.txt");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", "-o"]).arg(&rss_file).arg(program).args(args);
+    cmd.stdin(match stdin {
+        Some(p) => Stdio::from(File::open(p)?),
+        None => Stdio::null(),
+    });
+    cmd.stdout(if stdout_null { Stdio::from(File::create("/dev/null")?) } else { Stdio::inherit() });
+    cmd.stderr(Stdio::piped());
+    let started = Instant::now();
+    let out = cmd.output().with_context(|| format!("running {}", program.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("{} {:?} failed: {}", program.display(), args, String::from_utf8_lossy(&out.stderr));
+    }
+    let rss_kib = std::fs::read_to_string(&rss_file)?.trim().lines().last().unwrap_or("0").trim().parse().unwrap_or(0);
+    Ok(Sample { secs, rss_kib })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn medians(samples: &[Sample]) -> (f64, u64) {
+    let secs = median(samples.iter().map(|s| s.secs).collect());
+    let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+    (secs, rss)
+}
+
+/// A fresh output path (never an existing file: overwriting costs the kernel extra work, and
+/// both tools must pay the same).
+fn fresh(scratch: &Path, name: &str, i: usize) -> PathBuf {
+    let p = scratch.join(format!("{name}.{i}"));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+struct Row {
+    what: String,
+    ours: f64,
+    peer: f64,
+    peer_name: &'static str,
+    note: String,
+}
+
+pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
+    let runs = runs.max(1);
+    crate::run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit", "-p", "crlkit-benches"]))?;
+    let bin = target_dir(root).join("release");
+    let crlkit = bin.join("crlkit");
+    let openssl = PathBuf::from("openssl");
+    let cp = PathBuf::from("cp");
+    let scratch = target_dir(root).join("bench-scratch");
+    std::fs::create_dir_all(&scratch)?;
+    let sizes: &[(u64, &str)] = if quick { &fixtures::LARGE_SIZES[..1] } else { fixtures::LARGE_SIZES };
+    let mut rows = Vec::new();
+    let mut rss_rows = Vec::new();
+    let mut inputs = Vec::new();
+
+    for &(count, label) in sizes {
+        let input = fixtures::large(root, count, label)?;
+        let input_str = input.to_str().context("non-UTF-8 path")?.to_owned();
+        let input_len = std::fs::metadata(&input)?.len();
+        inputs.push(input_str.clone());
+        // Warm the page cache for both tools.
+        measure(&crlkit, &["inspect", &input_str], None, true, &scratch)?;
+        eprintln!("bench: {label} ({count} entries, {input_len} bytes), {runs} runs each");
+
+        // convert DER→PEM, file to file; the floor is `cp` of a file the size of the output.
+        let (mut ours, mut peer, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+        let reference = scratch.join(format!("reference.{label}.pem"));
+        for i in 0..runs {
+            let out = fresh(&scratch, "crlkit.pem", i);
+            ours.push(measure(&crlkit, &["convert", &input_str, "-o", out.to_str().unwrap()], None, true, &scratch)?);
+            if i == 0 {
+                std::fs::rename(&out, &reference)?;
+            } else {
+                std::fs::remove_file(&out)?;
+            }
+            let out = fresh(&scratch, "openssl.pem", i);
+            let args = ["crl", "-inform", "DER", "-outform", "PEM", "-in", &input_str, "-out", out.to_str().unwrap()];
+            peer.push(measure(&openssl, &args, None, true, &scratch)?);
+            if i == 0 && std::fs::read(&out)? != std::fs::read(&reference)? {
+                bail!("crlkit and openssl PEM differ for {label}");
+            }
+            std::fs::remove_file(&out)?;
+            let out = fresh(&scratch, "cp.pem", i);
+            floor.push(measure(&cp, &[reference.to_str().unwrap(), out.to_str().unwrap()], None, true, &scratch)?);
+            std::fs::remove_file(&out)?;
+        }
+        let (o, o_rss) = medians(&ours);
+        let (p, p_rss) = medians(&peer);
+        let (f, _) = medians(&floor);
+        rows.push(Row {
+            what: format!("convert DER→PEM {label}"),
+            ours: o,
+            peer: p,
+            peer_name: "openssl crl",
+            note: format!("cp floor {f:.3} s; crlkit = {:.1}x the floor", o / f),
+        });
+        rss_rows.push((format!("convert {label} from file"), o_rss, input_len, p_rss));
+
+        // list > /dev/null vs openssl crl -noout -text > /dev/null.
+        let (mut ours, mut peer) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            ours.push(measure(&crlkit, &["list", &input_str], None, true, &scratch)?);
+            peer.push(measure(
+                &openssl,
+                &["crl", "-inform", "DER", "-noout", "-text", "-in", &input_str],
+                None,
+                true,
+                &scratch,
+            )?);
+        }
+        let (o, _) = medians(&ours);
+        let (p, _) = medians(&peer);
+        rows.push(Row {
+            what: format!("list {label}"),
+            ours: o,
+            peer: p,
+            peer_name: "openssl -text",
+            note: String::new(),
+        });
+
+        // Streaming: stdin to stdout, constant memory.
+        let mut streamed = Vec::new();
+        for _ in 0..runs.min(3) {
+            streamed.push(measure(&crlkit, &["convert", "-"], Some(&input), true, &scratch)?);
+        }
+        let (s, s_rss) = medians(&streamed);
+        rss_rows.push((format!("convert {label} stdin→stdout ({s:.3} s)"), s_rss, input_len, 0));
+        let _ = std::fs::remove_file(&reference);
+    }
+
+    println!();
+    println!("crlkit vs peers, medians of {runs} runs (same machine, same run; ratios matter, seconds do not)");
+    println!("{:<26} {:>10} {:>10} {:>8}  {}", "measurement", "crlkit s", "peer s", "speedup", "peer / notes");
+    for r in &rows {
+        println!(
+            "{:<26} {:>10.3} {:>10.3} {:>7.1}x  {}  {}",
+            r.what,
+            r.ours,
+            r.peer,
+            r.peer / r.ours,
+            r.peer_name,
+            r.note
+        );
+    }
+    println!();
+    println!("{:<40} {:>12} {:>10} {:>12}", "peak RSS", "crlkit MiB", "x input", "openssl MiB");
+    for (what, rss, input_len, peer) in &rss_rows {
+        let peer = if *peer == 0 { "-".to_owned() } else { format!("{:.0}", *peer as f64 / 1024.0) };
+        println!(
+            "{what:<40} {:>12.1} {:>10.2} {peer:>12}",
+            *rss as f64 / 1024.0,
+            (*rss as f64 * 1024.0) / *input_len as f64
+        );
+    }
+    println!();
+    let mut inproc = Command::new(bin.join("inproc"));
+    inproc.arg("--runs").arg(runs.to_string()).args(&inputs);
+    crate::run(&mut inproc)?;
+    Ok(())
 }

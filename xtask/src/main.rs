@@ -2,6 +2,7 @@
 //!
 //! | command | does |
 //! |---|---|
+//! | `cargo xtask demo` | the main job on local files: build crlkit, convert and inspect a fixture CRL |
 //! | `cargo xtask test` | everything CI checks: fmt, clippy, all tests (corpus, fixtures, tidy), fuzz smoke run |
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
@@ -33,6 +34,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("test") => test(&root, flag("--no-fuzz")),
+        Some("demo") => demo(&root),
         Some("fuzz") => {
             let seconds = value("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(60);
             let target = args.get(1).filter(|a| !a.starts_with("--")).cloned();
@@ -88,6 +90,23 @@ pub fn cargo() -> Command {
 /// The corpus beside the checkout (`../shared/corpus`), or `CRLKIT_CORPUS`.
 pub fn corpus_dir(root: &Path) -> PathBuf {
     std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| root.join("../shared/corpus"))
+}
+
+/// The main job on the embedded default (local files): build the release binary, convert a
+/// committed DER fixture to PEM in `target/demo/`, inspect the result, and list a few entries.
+fn demo(root: &Path) -> Result<()> {
+    run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let crlkit = target.join("release/crlkit");
+    let out_dir = target.join("demo");
+    std::fs::create_dir_all(&out_dir)?;
+    let input = root.join("fixtures/crl.p256.1k.der");
+    let pem = out_dir.join("crl.p256.1k.pem");
+    run(Command::new(&crlkit).arg("convert").arg(&input).arg("-o").arg(&pem))?;
+    run(Command::new(&crlkit).arg("inspect").arg(&pem))?;
+    run(Command::new(&crlkit).arg("list").arg(root.join("fixtures/crl.p256.edge-serials.der")))?;
+    eprintln!("demo: {} written ({} bytes)", pem.display(), std::fs::metadata(&pem)?.len());
+    Ok(())
 }
 
 /// What CI runs: `.ci/run` calls exactly this.

@@ -11,6 +11,17 @@ use core::fmt;
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Each octet's two uppercase hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX_UPPER[i >> 4], HEX_UPPER[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 /// A serial number borrowed from the input: INTEGER content octets, minimal and non-empty.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct SerialRef<'a> {
@@ -71,10 +82,10 @@ impl<'a> SerialRef<'a> {
     #[inline]
     pub fn write_hex(&self, out: &mut Vec<u8>) {
         if let Some(mag) = self.magnitude() {
-            out.reserve(mag.len() * 2);
-            for &b in mag {
-                out.push(HEX_UPPER[usize::from(b >> 4)]);
-                out.push(HEX_UPPER[usize::from(b & 15)]);
+            let start = out.len();
+            out.resize(start + mag.len() * 2, 0);
+            for (dst, &b) in out[start..].chunks_exact_mut(2).zip(mag) {
+                dst.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
             }
             return;
         }
