@@ -169,7 +169,7 @@ pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
 
     println!();
     println!("crlkit vs peers, medians of {runs} runs (same machine, same run; ratios matter, seconds do not)");
-    println!("{:<26} {:>10} {:>10} {:>8}  {}", "measurement", "crlkit s", "peer s", "speedup", "peer / notes");
+    println!("{:<26} {:>10} {:>10} {:>8}  peer / notes", "measurement", "crlkit s", "peer s", "speedup");
     for r in &rows {
         println!(
             "{:<26} {:>10.3} {:>10.3} {:>7.1}x  {}  {}",

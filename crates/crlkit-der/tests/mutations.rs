@@ -19,12 +19,14 @@ use proptest::test_runner::{Config, TestRunner};
 struct Counting;
 
 static LARGEST: AtomicUsize = AtomicUsize::new(0);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged; only records sizes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        COUNT.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -34,6 +36,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        COUNT.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -123,8 +126,28 @@ fn exercise(input: &[u8]) {
     let _ = parse_stream(PemDecodeReader::new(std::io::BufReader::new(&pem[..])), &STREAM, &mut Noop);
 }
 
+/// Parsing and iterating every entry allocates nothing: entries are views into the input.
+/// (Part of the same test function as the mutations, so no other test allocates meanwhile.)
+fn iteration_allocates_nothing() {
+    let der = std::fs::read(common::fixtures_dir().join("crl.rsa2048.1k.der")).unwrap();
+    COUNT.store(0, Ordering::Relaxed);
+    let crl = CrlRef::from_der(&der).unwrap();
+    let mut reasons = 0;
+    for e in crl.entries() {
+        let e = e.unwrap();
+        reasons += usize::from(e.reason().is_some());
+        let _ = std::hint::black_box((e.serial().magnitude(), e.revocation_date().unix(), e.invalidity_date()));
+        let _ = std::hint::black_box(e.extensions().count());
+    }
+    let stats = crl.validate_sequential().unwrap();
+    assert_eq!(COUNT.load(Ordering::Relaxed), 0, "allocations while iterating {} entries", stats.count);
+    assert_eq!(stats.count, 1000);
+    assert!(reasons > 300);
+}
+
 #[test]
 fn mutated_crls_never_panic_or_over_allocate() {
+    iteration_allocates_nothing();
     let fixtures = common::fixtures_dir();
     let mut seeds: Vec<Vec<u8>> =
         ["crl.p256.small.der", "crl.p256.edge-serials.der", "crl.p256.empty.der", "crl.rsa2048.1k.der"]

@@ -65,8 +65,13 @@ impl Drop for Progress {
 fn draw(label: &str, total: u64, done: &AtomicU64, stop: &AtomicBool) {
     let started = Instant::now();
     let mut drawn = false;
+    let mut first = true;
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
+        // The first frame at once, so even short runs show that work started.
+        if !first {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        first = false;
         let d = done.load(Ordering::Relaxed).min(total);
         let secs = started.elapsed().as_secs_f64().max(1e-3);
         let pct = if total == 0 { 100.0 } else { d as f64 * 100.0 / total as f64 };

@@ -403,3 +403,35 @@ fn help_has_examples_and_exits_zero() {
     let v = crlkit(&["--version"]);
     assert!(stdout(&v).starts_with("crlkit "));
 }
+
+// ---------------------------------------------------------------- progress
+
+/// A CRL over 50 MB shows a progress line when stderr is a terminal (run under `script`, which
+/// gives the command a pseudo-terminal), and none in a pipe or with `--json`.
+#[test]
+fn progress_only_on_a_terminal_for_large_inputs() {
+    let dir = tempdir("progress");
+    let crl = dir.join("big.der");
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
+    let ca = crlkit_sign::self_signed_ca(&key, "progress", 1_735_689_600, 2_051_222_400);
+    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), 11);
+    let entries = crlkit_sign::Synthetic { seed: 11, count: 1_150_000, newest: 1_793_491_200 };
+    crlkit_sign::write_crl(std::fs::File::create(&crl).unwrap(), &params, &key, || entries.iter()).unwrap();
+    assert!(std::fs::metadata(&crl).unwrap().len() > 50_000_000);
+    let out_pem = dir.join("big.pem");
+    // In a pipe: no progress.
+    let piped = crlkit(&["convert", crl.to_str().unwrap(), "-o", out_pem.to_str().unwrap()]);
+    assert!(piped.status.success());
+    assert!(piped.stderr.is_empty(), "no progress in a pipe: {}", stderr(&piped));
+    // On a terminal: progress.
+    let command = format!("{} convert {} -o {}", env!("CARGO_BIN_EXE_crlkit"), crl.display(), out_pem.display());
+    let tty = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script(1)");
+    assert!(tty.status.success(), "{}", stdout(&tty));
+    assert!(stdout(&tty).contains("converting ["), "progress on the terminal: {:?}", stdout(&tty));
+    // --json never draws.
+    let command = format!("{} inspect --json {}", env!("CARGO_BIN_EXE_crlkit"), crl.display());
+    let tty = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script(1)");
+    assert!(!stdout(&tty).contains("validating ["), "no progress with --json: {:?}", stdout(&tty));
+    let _ = std::fs::remove_dir_all(&dir);
+}
