@@ -295,6 +295,23 @@ pub struct RevokedCertRef<'a> {
 }
 
 impl<'a> RevokedCertRef<'a> {
+    /// An entry with its two mandatory fields; extensions are filled in by the parsers.
+    #[inline(always)]
+    fn bare(seq: &Tlv<'a>, index: u64, serial: &'a [u8], revocation_date: Time) -> Self {
+        Self {
+            index,
+            offset: seq.offset,
+            der: seq.raw,
+            serial: SerialRef::new_unchecked(serial),
+            revocation_date,
+            reason: None,
+            invalidity_date: None,
+            certificate_issuer: None,
+            extensions: &[],
+            unknown_critical: false,
+        }
+    }
+
     /// Position in revokedCertificates, from 0.
     pub const fn index(&self) -> u64 {
         self.index
@@ -392,18 +409,7 @@ pub(crate) fn parse_entry_fast<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) 
         tag::GENERALIZED_TIME => Time::parse_generalized(&rest[..tl], time_at).ok()?,
         _ => return None,
     };
-    let mut entry = RevokedCertRef {
-        index,
-        offset: seq.offset,
-        der: seq.raw,
-        serial: SerialRef::new_unchecked(serial),
-        revocation_date,
-        reason: None,
-        invalidity_date: None,
-        certificate_issuer: None,
-        extensions: &[],
-        unknown_critical: false,
-    };
+    let mut entry = RevokedCertRef::bare(&seq, index, serial, revocation_date);
     let rest = &rest[tl..];
     if rest.is_empty() {
         return Some(entry);
@@ -450,18 +456,7 @@ pub(crate) fn parse_entry_general<'a>(
     let mut r = seq.reader();
     let serial = der::read_integer(&mut r).at(Path::entry(Field::EntrySerial, index))?;
     let revocation_date = read_time(&mut r).at(Path::entry(Field::EntryRevocationDate, index))?;
-    let mut entry = RevokedCertRef {
-        index,
-        offset: seq.offset,
-        der: seq.raw,
-        serial: SerialRef::new_unchecked(serial.value),
-        revocation_date,
-        reason: None,
-        invalidity_date: None,
-        certificate_issuer: None,
-        extensions: &[],
-        unknown_critical: false,
-    };
+    let mut entry = RevokedCertRef::bare(&seq, index, serial.value, revocation_date);
     match r.peek_tag() {
         None => return Ok(entry),
         Some(tag::SEQUENCE) => {}
@@ -549,8 +544,9 @@ pub struct EntryStats {
 }
 
 impl EntryStats {
+    /// Count one entry.
     #[inline]
-    fn add(&mut self, e: &RevokedCertRef<'_>) {
+    pub(crate) fn add(&mut self, e: &RevokedCertRef<'_>) {
         self.count += 1;
         self.negative_serials += u64::from(e.serial.is_negative());
         self.long_serials += u64::from(e.serial.magnitude_len() > 20);

@@ -324,7 +324,7 @@ pub fn parse_stream<R: Read>(
                 value_offset: at + h.header_len as u64,
             };
             let entry = crl::parse_entry(tlv, index, ctx)?;
-            stats_add(&mut stats, &entry);
+            stats.add(&entry);
             visitor.entry(&entry).map_err(StreamError::Output)?;
             w.consume(n);
             index += 1;
@@ -378,23 +378,6 @@ fn header_field(index: usize, expected: usize) -> Field {
         (1, _) => Field::Issuer,
         _ => Field::ThisUpdate,
     }
-}
-
-fn stats_add(stats: &mut EntryStats, e: &RevokedCertRef<'_>) {
-    let one = EntryStats {
-        count: 1,
-        negative_serials: u64::from(e.serial().is_negative()),
-        long_serials: u64::from(e.serial().magnitude_len() > 20),
-        unknown_critical: u64::from(e.has_unknown_critical_extension()),
-        with_reason: u64::from(e.reason().is_some()),
-        with_certificate_issuer: u64::from(e.certificate_issuer().is_some()),
-    };
-    stats.count += one.count;
-    stats.negative_serials += one.negative_serials;
-    stats.long_serials += one.long_serials;
-    stats.unknown_critical += one.unknown_critical;
-    stats.with_reason += one.with_reason;
-    stats.with_certificate_issuer += one.with_certificate_issuer;
 }
 
 /// A [`Read`] that decodes the first CRL block of a PEM text as it streams, for parsing PEM

@@ -9,9 +9,9 @@
 use std::fs::File;
 use std::io::Write;
 
+use crlkit_der::CrlRef;
 use crlkit_der::pem::{self, LINE_INPUT};
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
-use crlkit_der::{CrlRef, Profile};
 use rayon::prelude::*;
 
 use crate::failure::Failure;
@@ -45,12 +45,8 @@ pub fn run(c: &Convert) -> Result<(), Failure> {
     }
 }
 
-fn profile(lenient: bool) -> Profile {
-    if lenient { Profile::Lenient } else { Profile::Strict }
-}
-
 fn convert_loaded(c: &Convert, loaded: &Loaded) -> Result<(), Failure> {
-    let crls = loaded.parse(profile(c.lenient))?;
+    let crls = loaded.parse(input::profile(c.lenient))?;
     if c.to == Format::Der && crls.len() != 1 {
         return Err(Failure::usage(format!(
             "{} holds {} CRLs, and a DER file holds one; convert to PEM, or split the file",
@@ -147,7 +143,7 @@ impl StreamVisitor for StreamConvert<'_> {
 fn convert_stream(c: &Convert) -> Result<(), Failure> {
     let (_format, reader) = input::stdin_stream()?;
     let mut sink = Sink::open(&c.dest)?;
-    let opts = StreamOptions { profile: profile(c.lenient), ..StreamOptions::default() };
+    let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
     {
         let mut visitor = match c.to {
             Format::Pem => StreamConvert { to: c.to, pem: Some(pem::PemWriter::new(&mut sink)), raw: None },

@@ -94,6 +94,11 @@ impl Loaded {
     }
 }
 
+/// The parsing profile for the `--lenient` flag.
+pub fn profile(lenient: bool) -> Profile {
+    if lenient { Profile::Lenient } else { Profile::Strict }
+}
+
 /// Map a file into memory (or read it, when it cannot be mapped: empty files, pipes).
 pub fn read_file(path: &Path) -> Result<Bytes, Failure> {
     let name = path.display();

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use crlkit_der::{
-    AlgorithmIdentifierRef, CrlExtensions, DistributionPointName, EntryStats, IssuingDistributionPoint, Profile,
-    SerialRef, TbsHeader,
+    AlgorithmIdentifierRef, CrlExtensions, DistributionPointName, EntryStats, IssuingDistributionPoint, SerialRef,
+    TbsHeader,
 };
 
 use crate::failure::Failure;
@@ -342,7 +342,7 @@ pub fn run(c: &Inspect) -> Result<(), Failure> {
         _ => {
             let loaded = input::load(&c.source, c.lenient)?;
             input::notes(&loaded);
-            let crls = loaded.parse(profile(c.lenient))?;
+            let crls = loaded.parse(input::profile(c.lenient))?;
             let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
             let progress = Progress::start("validating", total, Progress::wanted(total, c.json, false));
             let mut reports = Vec::new();
@@ -402,13 +402,9 @@ pub fn run(c: &Inspect) -> Result<(), Failure> {
         .map_err(|e| write_failure(&crate::output::Dest::Stdout, &e))
 }
 
-fn profile(lenient: bool) -> Profile {
-    if lenient { Profile::Lenient } else { Profile::Strict }
-}
-
 fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Failure> {
     let (format, reader) = input::stdin_stream()?;
-    let opts = StreamOptions { profile: profile(c.lenient), ..StreamOptions::default() };
+    let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
     let mut v = ReportVisitor::default();
     let summary = parse_stream(reader, &opts, &mut v).map_err(Failure::from)?;
     let mut report = v.report.ok_or_else(|| Failure::new("internal", "no report"))?;

@@ -7,8 +7,8 @@
 
 use std::io::Write;
 
+use crlkit_der::RevokedCertRef;
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
-use crlkit_der::{Profile, RevokedCertRef};
 use rayon::prelude::*;
 
 use crate::failure::Failure;
@@ -100,10 +100,6 @@ fn epilogue(format: ListFormat, empty: bool) -> &'static [u8] {
     }
 }
 
-fn profile(lenient: bool) -> Profile {
-    if lenient { Profile::Lenient } else { Profile::Strict }
-}
-
 pub fn run(c: &List) -> Result<(), Failure> {
     let dest = Dest::Stdout;
     if let (Source::Stdin, false) = (&c.source, c.lenient) {
@@ -111,7 +107,7 @@ pub fn run(c: &List) -> Result<(), Failure> {
     }
     let loaded = input::load(&c.source, c.lenient)?;
     input::notes(&loaded);
-    let crls = loaded.parse(profile(c.lenient))?;
+    let crls = loaded.parse(input::profile(c.lenient))?;
     let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
     let progress = Progress::start("listing", total, Progress::wanted(total, c.format == ListFormat::Json, true));
     for (crl, bytes) in crls.iter().zip(&loaded.crls) {
@@ -174,7 +170,7 @@ fn list_stream(c: &List, dest: &Dest) -> Result<(), Failure> {
     let (_, reader) = input::stdin_stream()?;
     let mut sink = Sink::open(dest)?;
     sink.write_all(prologue(c.format)).map_err(|e| write_failure(dest, &e))?;
-    let opts = StreamOptions { profile: profile(c.lenient), ..StreamOptions::default() };
+    let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
     let count = {
         let mut v = StreamList { format: c.format, buf: Vec::with_capacity(1 << 17), sink: &mut sink, count: 0 };
         let result = parse_stream(reader, &opts, &mut v);
