@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, Synthetic, self_signed_ca, write_crl};
+use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, SigAlg, Synthetic, self_signed_ca, write_crl};
 
 /// 2026-11-01T00:00:00Z: thisUpdate of every fixture.
 pub const THIS_UPDATE: i64 = 1_793_491_200;
@@ -24,6 +24,8 @@ pub struct Cas {
     pub p256: CaCert,
     pub rsa_key: CaKey,
     pub rsa: CaCert,
+    pub p384: CaCert,
+    pub ed25519: CaCert,
 }
 
 pub fn load_cas(root: &Path) -> Result<Cas> {
@@ -34,9 +36,19 @@ pub fn load_cas(root: &Path) -> Result<Cas> {
     };
     let p256_key = read("ca.p256.key.pem")?;
     let rsa_key = read("ca.rsa2048.key.pem")?;
+    let p384_key = read("ca.p384.key.pem")?;
+    let ed25519_key = read("ca.ed25519.key.pem")?;
     let p256 = self_signed_ca(&p256_key, "crlkit test CA P-256", CA_NOT_BEFORE, CA_NOT_AFTER);
     let rsa = self_signed_ca(&rsa_key, "crlkit test CA RSA-2048", CA_NOT_BEFORE, CA_NOT_AFTER);
-    Ok(Cas { p256_key, p256, rsa_key, rsa })
+    let p384 = self_signed_ca(&p384_key, "crlkit test CA P-384", CA_NOT_BEFORE, CA_NOT_AFTER);
+    let ed25519 = self_signed_ca(&ed25519_key, "crlkit test CA Ed25519", CA_NOT_BEFORE, CA_NOT_AFTER);
+    Ok(Cas { p256_key, p256, rsa_key, rsa, p384, ed25519 })
+}
+
+/// A committed test key, signing with `alg`.
+fn key_with(root: &Path, file: &str, alg: SigAlg) -> Result<CaKey> {
+    let text = std::fs::read_to_string(root.join("fixtures/keys").join(file))?;
+    Ok(CaKey::from_pkcs8_pem(&text)?.with_algorithm(alg)?)
 }
 
 fn crl(ca: &CaCert, key: &CaKey, number: u64, entries: &[EntrySpec]) -> Vec<u8> {
@@ -58,6 +70,33 @@ pub fn committed(root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
 
     add("ca.p256.pem", cas.p256.pem().into_bytes());
     add("ca.rsa2048.pem", cas.rsa.pem().into_bytes());
+    add("ca.p384.pem", cas.p384.pem().into_bytes());
+    add("ca.ed25519.pem", cas.ed25519.pem().into_bytes());
+    // A bundle as people keep them: explanatory text between the certificates.
+    let mut bundle = String::from("# crlkit test CAs (fixtures only)\n");
+    for (label, cert) in [("P-256", &cas.p256), ("RSA-2048", &cas.rsa), ("P-384", &cas.p384), ("Ed25519", &cas.ed25519)]
+    {
+        bundle.push_str(&format!("\nsubject: crlkit test CA {label}\n"));
+        bundle.push_str(&cert.pem());
+    }
+    add("ca.bundle.pem", bundle.into_bytes());
+
+    // One small CRL per signature algorithm, for the verifier.
+    let alg_entries = synthetic(6, 5);
+    for (name, ca, key_file, alg) in [
+        ("ecdsa-p256-sha256", &cas.p256, "ca.p256.key.pem", SigAlg::EcdsaSha256),
+        ("ecdsa-p256-sha384", &cas.p256, "ca.p256.key.pem", SigAlg::EcdsaSha384),
+        ("ecdsa-p384-sha384", &cas.p384, "ca.p384.key.pem", SigAlg::EcdsaSha384),
+        ("rsa-pkcs1-sha256", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPkcs1Sha256),
+        ("rsa-pkcs1-sha384", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPkcs1Sha384),
+        ("rsa-pkcs1-sha512", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPkcs1Sha512),
+        ("rsa-pss-sha256", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPssSha256),
+        ("rsa-pss-sha384", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPssSha384),
+        ("rsa-pss-sha512", &cas.rsa, "ca.rsa2048.key.pem", SigAlg::RsaPssSha512),
+        ("ed25519", &cas.ed25519, "ca.ed25519.key.pem", SigAlg::Ed25519),
+    ] {
+        add(&format!("crl.alg.{name}.der"), crl(ca, &key_with(root, key_file, alg)?, 10, &alg_entries));
+    }
 
     let small_entries = synthetic(1, 10);
     let small = crl(&cas.p256, &cas.p256_key, 1, &small_entries);

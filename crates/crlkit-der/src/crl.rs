@@ -31,13 +31,14 @@
 
 use core::fmt;
 
+use crate::alg::AlgorithmIdentifierRef;
 use crate::der::{self, Reader, Tlv, tag};
 use crate::error::{At, Error, ErrorKind, ExtensionId, Fault, Field, Path};
 use crate::ext::{
     self, AuthorityKeyIdentifier, ExtensionRef, Extensions, IssuingDistributionPoint, ListFault, Profile, Reason,
 };
 use crate::name::NameRef;
-use crate::oid::{self, OidRef};
+use crate::oid;
 use crate::serial::SerialRef;
 use crate::time::Time;
 
@@ -56,56 +57,6 @@ impl fmt::Display for Version {
             Version::V1 => "v1",
             Version::V2 => "v2",
         })
-    }
-}
-
-/// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
-#[derive(Clone, Copy, Debug)]
-pub struct AlgorithmIdentifierRef<'a> {
-    der: &'a [u8],
-    oid: OidRef<'a>,
-    parameters: Option<&'a [u8]>,
-}
-
-impl<'a> AlgorithmIdentifierRef<'a> {
-    /// The whole element, as compared between tbsCertList.signature and signatureAlgorithm.
-    pub const fn der(&self) -> &'a [u8] {
-        self.der
-    }
-
-    /// The algorithm OID.
-    pub const fn oid(&self) -> OidRef<'a> {
-        self.oid
-    }
-
-    /// The parameters element (tag, length, content), if present.
-    pub const fn parameters(&self) -> Option<&'a [u8]> {
-        self.parameters
-    }
-
-    /// A readable name: the usual OpenSSL name, or the dotted OID.
-    pub fn name(&self) -> String {
-        match self.oid.name() {
-            Some(n) => n.to_owned(),
-            None => self.oid.to_string(),
-        }
-    }
-
-    fn read(r: &mut Reader<'a>) -> Result<Self, Fault> {
-        let seq = r.read(tag::SEQUENCE)?;
-        let mut f = seq.reader();
-        let oid = der::read_oid(&mut f)?;
-        let parameters = if f.is_empty() {
-            None
-        } else {
-            let p = f.read_any()?;
-            if p.tag & tag::CONSTRUCTED != 0 {
-                der::check_nested(p.value, p.value_offset, 0)?;
-            }
-            Some(p.raw)
-        };
-        f.finish()?;
-        Ok(Self { der: seq.raw, oid: OidRef(oid.value), parameters })
     }
 }
 
@@ -262,7 +213,7 @@ pub(crate) fn parse_signature_tail<'a>(
 ) -> Result<(AlgorithmIdentifierRef<'a>, &'a [u8]), Error> {
     let offset = outer.offset();
     let alg = AlgorithmIdentifierRef::read(outer).at(Path::field(Field::SignatureAlgorithm))?;
-    if alg.der != tbs_signature.der {
+    if alg.der() != tbs_signature.der() {
         return Err(Error::new(ErrorKind::SignatureAlgorithmMismatch, Path::field(Field::SignatureAlgorithm), offset));
     }
     let sig = outer.read(tag::BIT_STRING).at(Path::field(Field::SignatureValue))?;

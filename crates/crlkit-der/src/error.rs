@@ -414,6 +414,12 @@ pub enum ExtensionId {
     InvalidityDate,
     /// certificateIssuer (2.5.29.29).
     CertificateIssuer,
+    /// basicConstraints (2.5.29.19), in certificates.
+    BasicConstraints,
+    /// keyUsage (2.5.29.15), in certificates.
+    KeyUsage,
+    /// subjectKeyIdentifier (2.5.29.14), in certificates.
+    SubjectKeyIdentifier,
 }
 
 impl ExtensionId {
@@ -429,6 +435,9 @@ impl ExtensionId {
             Self::ReasonCode => "reasonCode",
             Self::InvalidityDate => "invalidityDate",
             Self::CertificateIssuer => "certificateIssuer",
+            Self::BasicConstraints => "basicConstraints",
+            Self::KeyUsage => "keyUsage",
+            Self::SubjectKeyIdentifier => "subjectKeyIdentifier",
         }
     }
 }
@@ -477,6 +486,34 @@ pub enum Field {
     SignatureValue,
     /// A PEM block.
     PemBlock,
+    /// The outer Certificate SEQUENCE.
+    Certificate,
+    /// tbsCertificate.
+    TbsCertificate,
+    /// tbsCertificate.version.
+    CertVersion,
+    /// tbsCertificate.serialNumber.
+    CertSerial,
+    /// tbsCertificate.signature.
+    CertTbsSignature,
+    /// tbsCertificate.issuer.
+    CertIssuer,
+    /// tbsCertificate.validity.
+    CertValidity,
+    /// tbsCertificate.subject.
+    CertSubject,
+    /// tbsCertificate.subjectPublicKeyInfo.
+    CertPublicKey,
+    /// tbsCertificate.extensions.
+    CertExtensions,
+    /// One certificate extension.
+    CertExtension,
+    /// The value of one certificate extension.
+    CertExtensionValue,
+    /// The certificate's signatureAlgorithm.
+    CertSignatureAlgorithm,
+    /// The certificate's signatureValue.
+    CertSignatureValue,
 }
 
 impl fmt::Display for Path {
@@ -521,6 +558,26 @@ impl fmt::Display for Path {
             Field::SignatureAlgorithm => f.write_str("signatureAlgorithm"),
             Field::SignatureValue => f.write_str("signatureValue"),
             Field::PemBlock => write!(f, "PEM block {}", self.block.unwrap_or(0) + 1),
+            Field::Certificate => f.write_str("certificate"),
+            Field::TbsCertificate => f.write_str("tbsCertificate"),
+            Field::CertVersion => f.write_str("tbsCertificate.version"),
+            Field::CertSerial => f.write_str("tbsCertificate.serialNumber"),
+            Field::CertTbsSignature => f.write_str("tbsCertificate.signature"),
+            Field::CertIssuer => f.write_str("tbsCertificate.issuer"),
+            Field::CertValidity => f.write_str("tbsCertificate.validity"),
+            Field::CertSubject => f.write_str("tbsCertificate.subject"),
+            Field::CertPublicKey => f.write_str("tbsCertificate.subjectPublicKeyInfo"),
+            Field::CertExtensions => f.write_str("tbsCertificate.extensions"),
+            Field::CertExtension => {
+                write!(f, "tbsCertificate.extensions[{ext}]")?;
+                ext_name(f)
+            }
+            Field::CertExtensionValue => {
+                write!(f, "tbsCertificate.extensions[{ext}].extnValue")?;
+                ext_name(f)
+            }
+            Field::CertSignatureAlgorithm => f.write_str("certificate.signatureAlgorithm"),
+            Field::CertSignatureValue => f.write_str("certificate.signatureValue"),
         }
     }
 }

@@ -44,7 +44,9 @@
 
 #![deny(missing_docs)]
 
+mod alg;
 pub mod ber;
+mod cert;
 mod crl;
 mod der;
 mod error;
@@ -56,15 +58,15 @@ mod serial;
 pub mod stream;
 mod time;
 
-pub use crl::{
-    AlgorithmIdentifierRef, CrlExtensions, CrlRef, Entries, EntryChunk, EntryStats, RevokedCertRef, TbsHeader, Version,
-};
+pub use alg::{AlgorithmIdentifierRef, RsaPssParams};
+pub use cert::{BasicConstraints, CertificateRef, KeyUsage, SubjectPublicKeyInfoRef};
+pub use crl::{CrlExtensions, CrlRef, Entries, EntryChunk, EntryStats, RevokedCertRef, TbsHeader, Version};
 pub use error::{Error, ErrorClass, ErrorKind, ExtensionId, Field, Path};
 pub use ext::{
     AuthorityKeyIdentifier, DistributionPointName, ExtensionRef, Extensions, GeneralNameRef, GeneralNamesRef,
     IssuingDistributionPoint, Profile, Reason,
 };
-pub use name::NameRef;
+pub use name::{AttributeRef, NameRef};
 pub use oid::OidRef;
 pub use serial::SerialRef;
 pub use time::{DateTime, Time, TimeEncoding};

@@ -10,11 +10,23 @@ use crate::oid::OidRef;
 ///
 /// Two names are compared by their DER bytes ([`NameRef::der`]); RFC 5280 7.1 name matching
 /// (case folding, whitespace) is the business of the verifier, not of the parser.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug)]
 pub struct NameRef<'a> {
     der: &'a [u8],
     content: &'a [u8],
     content_offset: u64,
+}
+
+impl PartialEq for NameRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+impl Eq for NameRef<'_> {}
+impl core::hash::Hash for NameRef<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.der.hash(state);
+    }
 }
 
 impl<'a> NameRef<'a> {
@@ -26,6 +38,15 @@ impl<'a> NameRef<'a> {
     /// True for a Name with no RDN at all.
     pub fn is_empty(&self) -> bool {
         self.content.is_empty()
+    }
+
+    /// Parse a standalone Name element (nothing may follow it).
+    pub fn from_der(der: &'a [u8]) -> Result<Self, crate::Error> {
+        use crate::error::{At, Field, Path};
+        let mut r = Reader::new(der, 0);
+        let name = Self::read(&mut r).at(Path::field(Field::Issuer))?;
+        r.finish().at(Path::field(Field::Issuer))?;
+        Ok(name)
     }
 
     /// Parse and validate a Name at the reader's position.
@@ -57,6 +78,32 @@ impl<'a> NameRef<'a> {
             }
         }
         Ok(Self { der: tlv.raw, content: tlv.value, content_offset: tlv.value_offset })
+    }
+
+    /// Every attribute, in encoding order, with the index of the RDN it belongs to.
+    pub fn attributes(&self) -> impl Iterator<Item = AttributeRef<'a>> + 'a {
+        let mut rdns = Reader::new(self.content, self.content_offset);
+        let mut current: Option<(usize, Reader<'a>)> = None;
+        let mut next_rdn = 0usize;
+        core::iter::from_fn(move || {
+            loop {
+                if let Some((rdn, avas)) = current.as_mut()
+                    && let Ok(ava) = avas.read(tag::SEQUENCE)
+                {
+                    let mut f = ava.reader();
+                    let (Ok(oid), Ok(value)) = (f.read(tag::OID), f.read_any()) else { return None };
+                    return Some(AttributeRef {
+                        rdn: *rdn,
+                        oid: OidRef(oid.value),
+                        tag: value.tag,
+                        value: value.value,
+                    });
+                }
+                let set = rdns.read(tag::SET).ok()?;
+                current = Some((next_rdn, set.reader()));
+                next_rdn += 1;
+            }
+        })
     }
 
     /// The RFC 4514 string form: RDNs last-to-first, `,` between RDNs, `+` inside a
@@ -91,6 +138,26 @@ impl<'a> NameRef<'a> {
         }
         rdns.reverse();
         rdns.join(",")
+    }
+}
+
+/// One AttributeTypeAndValue of a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttributeRef<'a> {
+    /// Index of the RDN (0 = first in encoding order).
+    pub rdn: usize,
+    /// The attribute type.
+    pub oid: OidRef<'a>,
+    /// The value's tag (UTF8String, PrintableString, …).
+    pub tag: u8,
+    /// The value's content octets.
+    pub value: &'a [u8],
+}
+
+impl AttributeRef<'_> {
+    /// The value as text, for the directory string types; `None` for anything else.
+    pub fn text(&self) -> Option<String> {
+        decode_string(self.tag, self.value)
     }
 }
 

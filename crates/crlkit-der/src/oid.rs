@@ -66,6 +66,9 @@ pub(crate) mod ext {
     pub const AUTHORITY_KEY_IDENTIFIER: &[u8] = &[0x55, 0x1d, 0x23];
     pub const FRESHEST_CRL: &[u8] = &[0x55, 0x1d, 0x2e];
     pub const AUTHORITY_INFO_ACCESS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+    pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+    pub const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+    pub const SUBJECT_KEY_IDENTIFIER: &[u8] = &[0x55, 0x1d, 0x0e];
 }
 
 /// Map an extension OID to the extensions this crate interprets.
@@ -80,6 +83,9 @@ pub(crate) fn extension_id(oid: &[u8]) -> Option<ExtensionId> {
         ext::REASON_CODE => ExtensionId::ReasonCode,
         ext::INVALIDITY_DATE => ExtensionId::InvalidityDate,
         ext::CERTIFICATE_ISSUER => ExtensionId::CertificateIssuer,
+        ext::BASIC_CONSTRAINTS => ExtensionId::BasicConstraints,
+        ext::KEY_USAGE => ExtensionId::KeyUsage,
+        ext::SUBJECT_KEY_IDENTIFIER => ExtensionId::SubjectKeyIdentifier,
         _ => return None,
     })
 }
@@ -132,6 +138,21 @@ const KNOWN: &[(&[u8], &str)] = &[
     (ext::FRESHEST_CRL, "freshestCRL"),
     (ext::AUTHORITY_INFO_ACCESS, "authorityInfoAccess"),
     (&[0x55, 0x1d, 0x3c], "expiredCertsOnCRL"),
+    (ext::BASIC_CONSTRAINTS, "basicConstraints"),
+    (ext::KEY_USAGE, "keyUsage"),
+    (ext::SUBJECT_KEY_IDENTIFIER, "subjectKeyIdentifier"),
+    // Public key algorithms and curves.
+    (&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], "rsaEncryption"),
+    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], "id-ecPublicKey"),
+    (&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], "prime256v1"),
+    (&[0x2b, 0x81, 0x04, 0x00, 0x22], "secp384r1"),
+    (&[0x2b, 0x81, 0x04, 0x00, 0x23], "secp521r1"),
+    // Digests.
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01], "sha256"),
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02], "sha384"),
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03], "sha512"),
+    (&[0x2b, 0x0e, 0x03, 0x02, 0x1a], "sha1"),
+    (&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08], "mgf1"),
 ];
 
 #[cfg(test)]

@@ -11,7 +11,8 @@
 
 use std::io::{self, BufRead, Read};
 
-use crate::crl::{self, AlgorithmIdentifierRef, CrlExtensions, EntryContext, EntryStats, RevokedCertRef, TbsHeader};
+use crate::alg::AlgorithmIdentifierRef;
+use crate::crl::{self, CrlExtensions, EntryContext, EntryStats, RevokedCertRef, TbsHeader};
 use crate::der::{self, Reader, Tlv, tag};
 use crate::error::{At, Error, ErrorKind, Fault, Field, Path};
 use crate::ext::Profile;

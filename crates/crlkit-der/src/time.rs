@@ -88,6 +88,37 @@ impl Time {
         self.encoding
     }
 
+    /// Parse `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339 in UTC, no fractions) or `YYYY-MM-DD` (midnight).
+    pub fn from_rfc3339(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        let digits =
+            |r: core::ops::Range<usize>| b.get(r).filter(|d| d.iter().all(u8::is_ascii_digit)).map(<[u8]>::to_vec);
+        let mut g = Vec::with_capacity(15);
+        match b.len() {
+            10 if b[4] == b'-' && b[7] == b'-' => {
+                for r in [0..4, 5..7, 8..10] {
+                    g.extend(digits(r)?);
+                }
+                g.extend_from_slice(b"000000");
+            }
+            20 if b[4] == b'-'
+                && b[7] == b'-'
+                && (b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+                && b[13] == b':'
+                && b[16] == b':'
+                && (b[19] == b'Z' || b[19] == b'z') =>
+            {
+                for r in [0..4, 5..7, 8..10, 11..13, 14..16, 17..19] {
+                    g.extend(digits(r)?);
+                }
+            }
+            _ => return None,
+        }
+        g.push(b'Z');
+        let t = Self::parse_generalized(&g, 0).ok()?;
+        Some(Self::from_unix(t.unix))
+    }
+
     /// The broken-down UTC date and time.
     pub fn date_time(&self) -> DateTime {
         let days = self.unix.div_euclid(86_400);
@@ -379,6 +410,15 @@ mod tests {
             }
         }
         assert_eq!(digit_pairs(u64::from_le_bytes(*b"09870123")), Some([9, 87, 1, 23]));
+    }
+
+    #[test]
+    fn rfc3339_input() {
+        assert_eq!(Time::from_rfc3339("2017-03-09T00:00:00Z").unwrap().unix(), 1_489_017_600);
+        assert_eq!(Time::from_rfc3339("2017-03-09").unwrap().unix(), 1_489_017_600);
+        assert!(Time::from_rfc3339("2017-02-30").is_none());
+        assert!(Time::from_rfc3339("2017-03-09T00:00:00+01:00").is_none());
+        assert!(Time::from_rfc3339("yesterday").is_none());
     }
 
     #[test]

@@ -33,14 +33,23 @@ use std::io::{self, Write};
 
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 
 pub use synthetic::{EntrySpec, Synthetic};
 
 /// OID content octets used when writing.
 mod oids {
     pub const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    pub const ECDSA_WITH_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
     pub const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    pub const SHA384_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
+    pub const SHA512_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
+    pub const RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
+    pub const MGF1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
+    pub const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    pub const SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
+    pub const SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+    pub const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
     pub const CN: &[u8] = &[0x55, 0x04, 0x03];
     pub const O: &[u8] = &[0x55, 0x04, 0x0a];
     pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
@@ -58,8 +67,10 @@ mod oids {
 pub enum SignError {
     /// The text holds no `PRIVATE KEY` PEM block.
     NoPrivateKey,
-    /// The PKCS#8 structure is malformed or its algorithm is not ECDSA P-256 or RSA.
+    /// The PKCS#8 structure is malformed or its algorithm is not ECDSA P-256/P-384, RSA or Ed25519.
     UnsupportedKey,
+    /// The signature algorithm does not fit the key type.
+    AlgorithmMismatch,
     /// The signer failed.
     SigningFailed,
 }
@@ -68,7 +79,8 @@ impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::NoPrivateKey => "no PRIVATE KEY PEM block found",
-            Self::UnsupportedKey => "not an unencrypted PKCS#8 ECDSA P-256 or RSA private key",
+            Self::UnsupportedKey => "not an unencrypted PKCS#8 ECDSA P-256/P-384, RSA or Ed25519 private key",
+            Self::AlgorithmMismatch => "the signature algorithm does not fit the key type",
             Self::SigningFailed => "the signature operation failed",
         })
     }
@@ -76,19 +88,167 @@ impl fmt::Display for SignError {
 
 impl std::error::Error for SignError {}
 
-enum Signer {
-    P256(p256::ecdsa::SigningKey),
-    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+/// Signature algorithms this crate signs with.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigAlg {
+    /// ecdsa-with-SHA256 (P-256 key).
+    EcdsaSha256,
+    /// ecdsa-with-SHA384 (P-256 or P-384 key).
+    EcdsaSha384,
+    /// sha256WithRSAEncryption.
+    RsaPkcs1Sha256,
+    /// sha384WithRSAEncryption.
+    RsaPkcs1Sha384,
+    /// sha512WithRSAEncryption.
+    RsaPkcs1Sha512,
+    /// RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt.
+    RsaPssSha256,
+    /// RSASSA-PSS, SHA-384, MGF1-SHA-384, 48-byte salt.
+    RsaPssSha384,
+    /// RSASSA-PSS, SHA-512, MGF1-SHA-512, 64-byte salt.
+    RsaPssSha512,
+    /// Ed25519 (PureEdDSA: signs the whole message).
+    Ed25519,
 }
 
-/// A CA private key that signs with SHA-256.
+impl SigAlg {
+    /// Every algorithm, for tests and fixtures.
+    pub const ALL: [SigAlg; 9] = [
+        SigAlg::EcdsaSha256,
+        SigAlg::EcdsaSha384,
+        SigAlg::RsaPkcs1Sha256,
+        SigAlg::RsaPkcs1Sha384,
+        SigAlg::RsaPkcs1Sha512,
+        SigAlg::RsaPssSha256,
+        SigAlg::RsaPssSha384,
+        SigAlg::RsaPssSha512,
+        SigAlg::Ed25519,
+    ];
+
+    /// A short stable name (fixture file names).
+    pub const fn name(self) -> &'static str {
+        match self {
+            SigAlg::EcdsaSha256 => "ecdsa-sha256",
+            SigAlg::EcdsaSha384 => "ecdsa-sha384",
+            SigAlg::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            SigAlg::RsaPkcs1Sha384 => "rsa-pkcs1-sha384",
+            SigAlg::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
+            SigAlg::RsaPssSha256 => "rsa-pss-sha256",
+            SigAlg::RsaPssSha384 => "rsa-pss-sha384",
+            SigAlg::RsaPssSha512 => "rsa-pss-sha512",
+            SigAlg::Ed25519 => "ed25519",
+        }
+    }
+
+    /// The AlgorithmIdentifier DER (RFC 3279, 4055, 5758, 8410).
+    pub fn algorithm_identifier(self) -> Vec<u8> {
+        let pss = |hash: &[u8], salt: u8| {
+            let hash_alg = derw::seq(&[&derw::oid(hash), &[0x05, 0x00]]);
+            let mgf = derw::seq(&[&derw::oid(oids::MGF1), &hash_alg]);
+            let params = derw::seq(&[
+                &derw::tlv(0xa0, &hash_alg),
+                &derw::tlv(0xa1, &mgf),
+                &derw::tlv(0xa2, &[0x02, 0x01, salt]),
+            ]);
+            derw::seq(&[&derw::oid(oids::RSASSA_PSS), &params])
+        };
+        match self {
+            SigAlg::EcdsaSha256 => derw::seq(&[&derw::oid(oids::ECDSA_WITH_SHA256)]),
+            SigAlg::EcdsaSha384 => derw::seq(&[&derw::oid(oids::ECDSA_WITH_SHA384)]),
+            SigAlg::RsaPkcs1Sha256 => derw::seq(&[&derw::oid(oids::SHA256_WITH_RSA), &[0x05, 0x00]]),
+            SigAlg::RsaPkcs1Sha384 => derw::seq(&[&derw::oid(oids::SHA384_WITH_RSA), &[0x05, 0x00]]),
+            SigAlg::RsaPkcs1Sha512 => derw::seq(&[&derw::oid(oids::SHA512_WITH_RSA), &[0x05, 0x00]]),
+            SigAlg::RsaPssSha256 => pss(oids::SHA256, 32),
+            SigAlg::RsaPssSha384 => pss(oids::SHA384, 48),
+            SigAlg::RsaPssSha512 => pss(oids::SHA512, 64),
+            SigAlg::Ed25519 => derw::seq(&[&derw::oid(oids::ED25519)]),
+        }
+    }
+
+    fn hasher(self) -> Hasher {
+        match self {
+            SigAlg::EcdsaSha256 | SigAlg::RsaPkcs1Sha256 | SigAlg::RsaPssSha256 => Hasher::Sha256(Sha256::new()),
+            SigAlg::EcdsaSha384 | SigAlg::RsaPkcs1Sha384 | SigAlg::RsaPssSha384 => Hasher::Sha384(Sha384::new()),
+            SigAlg::RsaPkcs1Sha512 | SigAlg::RsaPssSha512 => Hasher::Sha512(Sha512::new()),
+            SigAlg::Ed25519 => Hasher::Whole(Vec::new()),
+        }
+    }
+}
+
+/// What the signer is given: a digest, or (Ed25519) the whole message.
+enum Hasher {
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+    Whole(Vec<u8>),
+}
+
+impl Hasher {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+            Hasher::Whole(v) => v.extend_from_slice(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha384(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
+            Hasher::Whole(v) => v,
+        }
+    }
+}
+
+enum KeyMaterial {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Rsa(Box<rsa::PrivateKey>),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// A CA private key and the algorithm it signs with.
 pub struct CaKey {
-    signer: Signer,
+    key: KeyMaterial,
+    alg: SigAlg,
     spki: Vec<u8>,
 }
 
+/// PKCS#8 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
+const ED25519_PKCS8_PREFIX: &[u8] =
+    &[0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+/// Deterministic "randomness" for the PSS salt: fixtures must regenerate byte for byte. A
+/// salt needs to be unique, not secret; this is only ever used to sign test CRLs.
+struct FixtureSalt(u64);
+
+impl rsa::rand_core::TryRng for FixtureSalt {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        Ok(self.0 ^ (self.0 >> 29))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+impl rsa::rand_core::TryCryptoRng for FixtureSalt {}
+
 impl CaKey {
-    /// Read an unencrypted PKCS#8 key (`-----BEGIN PRIVATE KEY-----`), ECDSA P-256 or RSA.
+    /// Read an unencrypted PKCS#8 key (`-----BEGIN PRIVATE KEY-----`): ECDSA P-256 or P-384,
+    /// RSA or Ed25519. The algorithm defaults to SHA-256 (ECDSA P-256, RSA PKCS#1 v1.5),
+    /// SHA-384 (P-384) or Ed25519; change it with [`CaKey::with_algorithm`].
     pub fn from_pkcs8_pem(text: &str) -> Result<Self, SignError> {
         let blocks = crlkit_der::pem::decode_all(text.as_bytes()).map_err(|_| SignError::NoPrivateKey)?;
         let block = blocks.iter().find(|b| b.label == "PRIVATE KEY").ok_or(SignError::NoPrivateKey)?;
@@ -97,21 +257,61 @@ impl CaKey {
 
     /// Read an unencrypted PKCS#8 DER key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, SignError> {
+        let spki_err = |_| SignError::UnsupportedKey;
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-            let spki = k.verifying_key().to_public_key_der().map_err(|_| SignError::UnsupportedKey)?.into_vec();
-            return Ok(Self { signer: Signer::P256(k), spki });
+            let spki = k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec();
+            return Ok(Self { key: KeyMaterial::P256(k), alg: SigAlg::EcdsaSha256, spki });
+        }
+        if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
+            let spki = k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec();
+            return Ok(Self { key: KeyMaterial::P384(k), alg: SigAlg::EcdsaSha384, spki });
+        }
+        if let Some(seed) = der.strip_prefix(ED25519_PKCS8_PREFIX) {
+            let seed: &[u8; 32] = seed.try_into().map_err(|_| SignError::UnsupportedKey)?;
+            let k = ed25519_dalek::SigningKey::from_bytes(seed);
+            let spki = derw::seq(&[
+                &derw::seq(&[&derw::oid(oids::ED25519)]),
+                &derw::tlv(0x03, &[&[0u8][..], k.verifying_key().as_bytes()].concat()),
+            ]);
+            return Ok(Self { key: KeyMaterial::Ed25519(Box::new(k)), alg: SigAlg::Ed25519, spki });
         }
         let k = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| SignError::UnsupportedKey)?;
-        let spki = rsa::PublicKey::from(&k).to_public_key_der().map_err(|_| SignError::UnsupportedKey)?.into_vec();
-        Ok(Self { signer: Signer::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))), spki })
+        let spki = rsa::PublicKey::from(&k).to_public_key_der().map_err(spki_err)?.into_vec();
+        Ok(Self { key: KeyMaterial::Rsa(Box::new(k)), alg: SigAlg::RsaPkcs1Sha256, spki })
+    }
+
+    /// Sign with another algorithm the key supports.
+    pub fn with_algorithm(mut self, alg: SigAlg) -> Result<Self, SignError> {
+        let fits = matches!(
+            (&self.key, alg),
+            (KeyMaterial::P256(_), SigAlg::EcdsaSha256 | SigAlg::EcdsaSha384)
+                | (KeyMaterial::P384(_), SigAlg::EcdsaSha384)
+                | (
+                    KeyMaterial::Rsa(_),
+                    SigAlg::RsaPkcs1Sha256
+                        | SigAlg::RsaPkcs1Sha384
+                        | SigAlg::RsaPkcs1Sha512
+                        | SigAlg::RsaPssSha256
+                        | SigAlg::RsaPssSha384
+                        | SigAlg::RsaPssSha512
+                )
+                | (KeyMaterial::Ed25519(_), SigAlg::Ed25519)
+        );
+        if !fits {
+            return Err(SignError::AlgorithmMismatch);
+        }
+        self.alg = alg;
+        Ok(self)
+    }
+
+    /// The algorithm this key signs with.
+    pub const fn algorithm(&self) -> SigAlg {
+        self.alg
     }
 
     /// The signature AlgorithmIdentifier (DER) this key signs with.
     pub fn algorithm_identifier(&self) -> Vec<u8> {
-        match self.signer {
-            Signer::P256(_) => derw::seq(&[&derw::oid(oids::ECDSA_WITH_SHA256)]),
-            Signer::Rsa(_) => derw::seq(&[&derw::oid(oids::SHA256_WITH_RSA), &[0x05, 0x00]]),
-        }
+        self.alg.algorithm_identifier()
     }
 
     /// The public key as SubjectPublicKeyInfo DER.
@@ -127,20 +327,62 @@ impl CaKey {
         id
     }
 
-    /// Sign a SHA-256 digest; returns the signatureValue bytes (DER ECDSA-Sig-Value, or the
-    /// RSA signature).
-    pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
-        match &self.signer {
-            Signer::P256(k) => {
-                let sig: p256::ecdsa::Signature = k.sign_prehash(digest).map_err(|_| SignError::SigningFailed)?;
-                Ok(sig.to_der().as_bytes().to_vec())
+    /// Sign `message` (hashing it with the algorithm's digest).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        let mut h = self.alg.hasher();
+        h.update(message);
+        self.sign_prepared(&h.finish())
+    }
+
+    /// Sign a digest from [`SigAlg::hasher`] (for Ed25519: the whole message). Returns the
+    /// signatureValue bytes (DER ECDSA-Sig-Value, the RSA signature, or 64 Ed25519 bytes).
+    fn sign_prepared(&self, prepared: &[u8]) -> Result<Vec<u8>, SignError> {
+        use rsa::signature::SignatureEncoding;
+        use rsa::signature::hazmat::RandomizedPrehashSigner;
+        let failed = |_| SignError::SigningFailed;
+        Ok(match (&self.key, self.alg) {
+            (KeyMaterial::P256(k), _) => {
+                let sig: p256::ecdsa::Signature = k.sign_prehash(prepared).map_err(failed)?;
+                sig.to_der().as_bytes().to_vec()
             }
-            Signer::Rsa(k) => {
-                use rsa::signature::SignatureEncoding;
-                let sig = k.sign_prehash(digest).map_err(|_| SignError::SigningFailed)?;
-                Ok(sig.to_vec())
+            (KeyMaterial::P384(k), _) => {
+                let sig: p384::ecdsa::Signature = k.sign_prehash(prepared).map_err(failed)?;
+                sig.to_der().as_bytes().to_vec()
             }
-        }
+            (KeyMaterial::Ed25519(k), _) => {
+                use ed25519_dalek::Signer as _;
+                k.sign(prepared).to_bytes().to_vec()
+            }
+            (KeyMaterial::Rsa(k), alg) => {
+                let k = (**k).clone();
+                let mut salt =
+                    FixtureSalt(u64::from_le_bytes(prepared[..8].try_into().map_err(|_| SignError::SigningFailed)?));
+                match alg {
+                    SigAlg::RsaPkcs1Sha256 => {
+                        rsa::pkcs1v15::SigningKey::<Sha256>::new(k).sign_prehash(prepared).map_err(failed)?.to_vec()
+                    }
+                    SigAlg::RsaPkcs1Sha384 => {
+                        rsa::pkcs1v15::SigningKey::<Sha384>::new(k).sign_prehash(prepared).map_err(failed)?.to_vec()
+                    }
+                    SigAlg::RsaPkcs1Sha512 => {
+                        rsa::pkcs1v15::SigningKey::<Sha512>::new(k).sign_prehash(prepared).map_err(failed)?.to_vec()
+                    }
+                    SigAlg::RsaPssSha256 => rsa::pss::SigningKey::<Sha256>::new(k)
+                        .sign_prehash_with_rng(&mut salt, prepared)
+                        .map_err(failed)?
+                        .to_vec(),
+                    SigAlg::RsaPssSha384 => rsa::pss::SigningKey::<Sha384>::new(k)
+                        .sign_prehash_with_rng(&mut salt, prepared)
+                        .map_err(failed)?
+                        .to_vec(),
+                    SigAlg::RsaPssSha512 => rsa::pss::SigningKey::<Sha512>::new(k)
+                        .sign_prehash_with_rng(&mut salt, prepared)
+                        .map_err(failed)?
+                        .to_vec(),
+                    _ => return Err(SignError::AlgorithmMismatch),
+                }
+            }
+        })
     }
 }
 
@@ -180,8 +422,7 @@ pub fn self_signed_ca(key: &CaKey, common_name: &str, not_before: i64, not_after
     let version = derw::tlv(0xa0, &[0x02, 0x01, 0x02]);
     let tbs =
         derw::seq(&[&version, &serial, &alg, &subject, &validity, &subject, key.subject_public_key_info(), &exts]);
-    let digest: [u8; 32] = Sha256::digest(&tbs).into();
-    let sig = key.sign_digest(&digest).expect("signing with a freshly loaded key");
+    let sig = key.sign(&tbs).expect("signing with a freshly loaded key");
     let mut bits = vec![0u8];
     bits.extend(sig);
     let der = derw::seq(&[&tbs, &alg, &derw::tlv(0x03, &bits)]);
@@ -291,8 +532,8 @@ where
     let mut tbs_head = Vec::new();
     derw::header(&mut tbs_head, 0x30, tbs_content);
 
-    // Pass 2: hash.
-    let mut hasher = Sha256::new();
+    // Pass 2: hash (Ed25519: collect, it signs the whole message).
+    let mut hasher = key.alg.hasher();
     hasher.update(&tbs_head);
     hasher.update(&head);
     for_each_chunk(&entries, |chunk| {
@@ -300,8 +541,7 @@ where
         Ok(())
     })?;
     hasher.update(&exts);
-    let digest: [u8; 32] = hasher.finalize().into();
-    let sig = key.sign_digest(&digest).map_err(io::Error::other)?;
+    let sig = key.sign_prepared(&hasher.finish()).map_err(io::Error::other)?;
     let mut tail = alg.clone();
     derw::header(&mut tail, 0x03, sig.len() + 1);
     tail.push(0);

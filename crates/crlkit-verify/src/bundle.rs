@@ -1,0 +1,149 @@
+//! CA bundles: the certificates a trust store holds, from PEM (with or without text around
+//! the blocks, other blocks skipped) or DER (one certificate, or several concatenated).
+
+use std::fmt;
+
+use crlkit_der::{CertificateRef, Error};
+
+/// One certificate of a bundle, owned, with where it came from.
+#[derive(Clone, Debug)]
+pub struct BundleCert {
+    der: Vec<u8>,
+    /// 1-based position among the bundle's certificates.
+    pub position: usize,
+    /// The PEM label it had (`CERTIFICATE`, …), or `None` for DER input.
+    pub label: Option<String>,
+}
+
+impl BundleCert {
+    /// The certificate's DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Parse it (it was parsed once on load, so this cannot fail in practice).
+    pub fn parse(&self) -> CertificateRef<'_> {
+        CertificateRef::from_der(&self.der).expect("validated when the bundle was loaded")
+    }
+}
+
+/// Why a bundle could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// A PEM problem (the error's offset is in the text).
+    Pem(Error),
+    /// A certificate that does not parse: its 1-based position and the error (offset within it).
+    Certificate {
+        /// 1-based position.
+        position: usize,
+        /// What is wrong.
+        error: Error,
+    },
+    /// No certificate at all.
+    Empty,
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BundleError::Pem(e) => write!(f, "{e}"),
+            BundleError::Certificate { position, error } => write!(f, "certificate {position}: {error}"),
+            BundleError::Empty => f.write_str("no certificate found"),
+        }
+    }
+}
+
+impl std::error::Error for BundleError {}
+
+/// A set of CA certificates.
+#[derive(Clone, Debug, Default)]
+pub struct CaBundle {
+    certs: Vec<BundleCert>,
+    skipped: usize,
+}
+
+/// A PEM label that names a certificate (`CERTIFICATE`, `TRUSTED CERTIFICATE`, and the
+/// `CA CERTIFICATE` labels of some test bundles), not a request.
+fn is_certificate_label(label: &str) -> bool {
+    label.contains("CERTIFICATE") && !label.contains("REQUEST")
+}
+
+impl CaBundle {
+    /// Read a bundle: PEM (detected by its BEGIN line) or DER.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
+        let mut bundle = CaBundle::default();
+        if crlkit_der::pem::looks_like_pem(bytes) {
+            for block in crlkit_der::pem::decode_all(bytes).map_err(BundleError::Pem)? {
+                if is_certificate_label(block.label) {
+                    bundle.push(block.der, Some(block.label.to_owned()))?;
+                } else {
+                    bundle.skipped += 1;
+                }
+            }
+        } else {
+            // One DER certificate, or several back to back.
+            let mut rest = bytes;
+            while !rest.is_empty() {
+                let position = bundle.certs.len() + 1;
+                let (cert, after) = CertificateRef::from_der_prefix(rest)
+                    .map_err(|error| BundleError::Certificate { position, error })?;
+                bundle.certs.push(BundleCert { der: cert.der().to_vec(), position, label: None });
+                rest = after;
+            }
+        }
+        if bundle.certs.is_empty() {
+            return Err(BundleError::Empty);
+        }
+        Ok(bundle)
+    }
+
+    fn push(&mut self, der: Vec<u8>, label: Option<String>) -> Result<(), BundleError> {
+        let position = self.certs.len() + 1;
+        CertificateRef::from_der(&der).map_err(|error| BundleError::Certificate { position, error })?;
+        self.certs.push(BundleCert { der, position, label });
+        Ok(())
+    }
+
+    /// The certificates, in order.
+    pub fn certs(&self) -> &[BundleCert] {
+        &self.certs
+    }
+
+    /// PEM blocks that were not certificates (CRLs, keys in the same file).
+    pub fn skipped_blocks(&self) -> usize {
+        self.skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn pem_bundle_with_text() {
+        let b = CaBundle::from_bytes(&fixture("ca.bundle.pem")).unwrap();
+        assert_eq!(b.certs().len(), 4);
+        assert_eq!(b.certs()[2].parse().subject().rfc4514(), "CN=crlkit test CA P-384,O=crlkit test");
+    }
+
+    #[test]
+    fn der_one_and_concatenated() {
+        let pem = fixture("ca.p256.pem");
+        let der = crlkit_der::pem::decode_all(&pem).unwrap().remove(0).der;
+        assert_eq!(CaBundle::from_bytes(&der).unwrap().certs().len(), 1);
+        let two = [der.clone(), der.clone()].concat();
+        assert_eq!(CaBundle::from_bytes(&two).unwrap().certs().len(), 2);
+        let mut broken = der.clone();
+        broken.truncate(100);
+        assert!(matches!(CaBundle::from_bytes(&broken), Err(BundleError::Certificate { position: 1, .. })));
+        assert!(matches!(
+            CaBundle::from_bytes(b"-----BEGIN X509 CRL-----\nAA==\n-----END X509 CRL-----\n"),
+            Err(BundleError::Empty)
+        ));
+    }
+}
