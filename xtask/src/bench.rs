@@ -7,6 +7,7 @@
 //! - `crlkit convert` DER→PEM file to file vs `openssl crl -inform DER -outform PEM`, and `cp`
 //!   of a file the size of the PEM output (the physical floor for writing it);
 //! - `crlkit list > /dev/null` vs `openssl crl -noout -text > /dev/null`;
+//! - `crlkit verify` (signature and full validation) vs `openssl crl -verify`, in MB/s;
 //! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin;
 //! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`).
 
@@ -155,6 +156,27 @@ pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
             peer: p,
             peer_name: "openssl -text",
             note: String::new(),
+        });
+
+        // verify: signature over the whole tbsCertList plus full validation, vs openssl -verify.
+        let bundle = root.join("fixtures/ca.bundle.pem");
+        let bundle = bundle.to_str().context("non-UTF-8 path")?;
+        let (mut ours, mut peer) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let args = ["verify", &input_str, "--ca", bundle, "--at", "2026-11-02T00:00:00Z"];
+            ours.push(measure(&crlkit, &args, None, true, &scratch)?);
+            let args = ["crl", "-inform", "DER", "-noout", "-verify", "-CAfile", bundle, "-in", &input_str];
+            peer.push(measure(&openssl, &args, None, true, &scratch)?);
+        }
+        let (o, _) = medians(&ours);
+        let (p, _) = medians(&peer);
+        let mb = input_len as f64 / 1e6;
+        rows.push(Row {
+            what: format!("verify {label}"),
+            ours: o,
+            peer: p,
+            peer_name: "openssl crl -verify",
+            note: format!("{:.0} MB/s vs {:.0} MB/s", mb / o, mb / p),
         });
 
         // Streaming: stdin to stdout, constant memory.

@@ -69,7 +69,9 @@ fn valid_crls() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let fixtures = common::fixtures_dir();
     for name in common::walk(&fixtures) {
-        if (name.starts_with("crl.p256") || name.starts_with("crl.rsa2048")) && name.ends_with(".der") {
+        if (name.starts_with("crl.p256") || name.starts_with("crl.rsa2048") || name.starts_with("crl.alg."))
+            && name.ends_with(".der")
+        {
             out.push((format!("fixtures/{name}"), std::fs::read(fixtures.join(&name)).unwrap()));
         }
     }

@@ -12,7 +12,7 @@
 //! let crl = CrlRef::from_der(&crl_der)?;
 //! let stats = crl.validate()?;
 //! let at = crlkit_der::Time::from_rfc3339("2026-11-02T00:00:00Z").unwrap().unix();
-//! let report = verify(&crl, &stats, &bundle, at);
+//! let report = verify(&crl, Some(&stats), &bundle, at);
 //! assert!(report.is_valid(), "{:?}", report.checks);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -132,6 +132,23 @@ impl Verification {
     pub fn first_failure(&self) -> Option<&Check> {
         self.checks.iter().find(|c| c.status == Status::Fail)
     }
+
+    /// Complete the critical-extensions check with entry counts gathered separately (when
+    /// [`verify`] ran alongside entry validation and got `None`).
+    pub fn add_entry_stats(&mut self, stats: &EntryStats) {
+        if stats.unknown_critical == 0 {
+            return;
+        }
+        if let Some(c) =
+            self.checks.iter_mut().find(|c| c.id == CheckId::CriticalExtensions && c.status == Status::Pass)
+        {
+            c.status = Status::Fail;
+            c.detail = format!(
+                "{} entries carry an unknown critical extension: RFC 5280 5.3 forbids using this CRL",
+                stats.unknown_critical
+            );
+        }
+    }
 }
 
 /// `3d 4h`, `2h 10m`, `45s`.
@@ -171,8 +188,10 @@ impl Attempt {
     }
 }
 
-/// Verify `crl` (whose entries were validated into `stats`) against `bundle` at Unix time `at`.
-pub fn verify(crl: &CrlRef<'_>, stats: &EntryStats, bundle: &CaBundle, at: i64) -> Verification {
+/// Verify `crl` against `bundle` at Unix time `at`. `stats` are the CRL's validated entry
+/// counts; pass `None` to run this alongside validation and add them later with
+/// [`Verification::add_entry_stats`].
+pub fn verify(crl: &CrlRef<'_>, stats: Option<&EntryStats>, bundle: &CaBundle, at: i64) -> Verification {
     let mut checks = Vec::new();
     let mut push = |id, status, detail: String| checks.push(Check { id, status, detail });
     let issuer_name = crl.issuer();
@@ -273,7 +292,7 @@ pub fn verify(crl: &CrlRef<'_>, stats: &EntryStats, bundle: &CaBundle, at: i64) 
         .extensions()
         .map(|e| e.iter().filter(|x| x.critical() && x.id().is_none()).map(|x| x.name()).collect())
         .unwrap_or_default();
-    match (unknown.is_empty(), stats.unknown_critical) {
+    match (unknown.is_empty(), stats.map_or(0, |s| s.unknown_critical)) {
         (true, 0) => push(CheckId::CriticalExtensions, Status::Pass, "every critical extension is understood".into()),
         (false, _) => push(
             CheckId::CriticalExtensions,

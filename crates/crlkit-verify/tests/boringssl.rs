@@ -33,7 +33,7 @@ fn verdict(name: &str) -> String {
         Ok(s) => s,
         Err(e) => return format!("error:{}", e.kind().code()),
     };
-    let report = verify(&crl, &stats, &bundle, VERIFY_TIME);
+    let report = verify(&crl, Some(&stats), &bundle, VERIFY_TIME);
     match report.first_failure() {
         None => "valid".into(),
         Some(c) => format!("invalid:{}", c.id.name()),
@@ -66,20 +66,20 @@ fn key_rollover_picks_the_certificate_that_signed() {
         CaBundle::from_bytes(&std::fs::read(dir.join("pki/testdata/crl_unittest/good_key_rollover.pem")).unwrap())
             .unwrap();
     let crl = CrlRef::from_der(&crl_der).unwrap();
-    let report = verify(&crl, &crl.validate().unwrap(), &bundle, VERIFY_TIME);
+    let report = verify(&crl, Some(&crl.validate().unwrap()), &bundle, VERIFY_TIME);
     assert!(report.is_valid(), "{:?}", report.checks);
     let issuer = &report.checks[0];
     assert!(issuer.detail.contains("tried 2"), "{}", issuer.detail);
     // With only the new-key certificate, the signature check fails.
     let only_new =
         CaBundle::from_bytes(&std::fs::read(dir.join("crl_unittest_ca/good_key_rollover.ca.der")).unwrap()).unwrap();
-    let report = verify(&crl, &crl.validate().unwrap(), &only_new, VERIFY_TIME);
+    let report = verify(&crl, Some(&crl.validate().unwrap()), &only_new, VERIFY_TIME);
     assert_eq!(report.first_failure().map(|c| c.id.name()), Some("signature"));
     // 1024-bit RSA keys verify, with a warning.
     let good = std::fs::read(dir.join("crl_unittest_der/good.crl.der")).unwrap();
     let crl = CrlRef::from_der(&good).unwrap();
     let bundle = CaBundle::from_bytes(&std::fs::read(dir.join("crl_unittest_ca/good.ca.der")).unwrap()).unwrap();
-    let report = verify(&crl, &crl.validate().unwrap(), &bundle, VERIFY_TIME);
+    let report = verify(&crl, Some(&crl.validate().unwrap()), &bundle, VERIFY_TIME);
     let sig = report.checks.iter().find(|c| c.id.name() == "signature").unwrap();
     assert_eq!(sig.status, Status::Warn, "{}", sig.detail);
     assert!(sig.detail.contains("1024 bits"), "{}", sig.detail);

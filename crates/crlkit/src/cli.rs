@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and their validation into a [`Config`], before any I/O.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -9,6 +10,8 @@ use crate::input::{Format, Source};
 use crate::inspect::Inspect;
 use crate::list::{List, ListFormat};
 use crate::output::Dest;
+use crate::preflight::Preflight;
+use crate::verify::Verify;
 
 const ABOUT: &str = "Prepare certificate revocation lists (CRLs) for mutual-TLS trust stores, AWS ALB first.";
 
@@ -19,7 +22,9 @@ Inputs are DER or PEM, detected from content; `-` reads stdin in constant memory
 Examples:
   crlkit convert pca.crl -o pca.pem          DER from AWS Private CA to PEM for ALB
   crlkit inspect pca.crl                     issuer, dates, CRL number, entry count
-  crlkit list pca.crl --format csv           every revoked serial";
+  crlkit list pca.crl --format csv           every revoked serial
+  crlkit verify pca.crl --ca ca.pem          signature, issuer, cRLSign, freshness
+  crlkit preflight pca.crl --ca ca.pem       ready for an ELB trust store?";
 
 #[derive(Parser, Debug)]
 #[command(name = "crlkit", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
@@ -42,6 +47,80 @@ enum Cmd {
     /// List revoked entries: serial (uppercase hex), revocation time (RFC 3339), reason.
     #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
+    /// Check a CRL against a CA bundle: issuer, cRLSign, signature, critical extensions, freshness.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+    /// Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.
+    #[command(after_help = PREFLIGHT_EXAMPLES)]
+    Preflight(PreflightArgs),
+}
+
+const VERIFY_EXAMPLES: &str = "\
+One line per check (pass, fail, warn, skip). Exit codes: 0 valid, 1 invalid, 2 error (unreadable
+CRL or bundle). When several certificates share the issuer's name (key rollover), each is tried.
+
+Examples:
+  crlkit verify pca.crl --ca ca-bundle.pem
+  crlkit verify pca.crl --ca ca.der --at 2026-12-01T00:00:00Z
+  crlkit verify pca.crl --ca ca-bundle.pem --json | jq '.crls[0].checks'";
+
+const PREFLIGHT_EXAMPLES: &str = "\
+Findings are blocking (do not upload), warning (read first; includes everything AWS does not
+document, such as expired or delta CRLs) or info. Exit codes: 0 ready, 1 blocking findings,
+2 error.
+
+Examples:
+  crlkit preflight pca.crl
+  crlkit preflight pca.crl --ca trust-store-bundle.pem
+  crlkit preflight big.crl --max-entries 2000000     after AWS raised your quota";
+
+/// `--at`: RFC 3339 (`2026-12-01T00:00:00Z`), a date (`2026-12-01`), or `@UNIX-SECONDS`.
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Some(secs) = s.strip_prefix('@') {
+        return secs.parse().map_err(|_| format!("not a number of seconds: {secs}"));
+    }
+    crlkit_der::Time::from_rfc3339(s)
+        .map(|t| t.unix())
+        .ok_or_else(|| "expected YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or @UNIX-SECONDS".to_owned())
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// Input CRL file (DER or PEM), or `-` for stdin.
+    input: String,
+    /// CA bundle: PEM (one or more certificates, text around them allowed) or DER.
+    #[arg(long, value_name = "BUNDLE")]
+    ca: PathBuf,
+    /// Judge freshness at this time instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<i64>,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Args, Debug)]
+struct PreflightArgs {
+    /// Input CRL file (DER or PEM), or `-` for stdin.
+    input: String,
+    /// Also verify against this CA bundle and check the bundle against ELB's rules.
+    #[arg(long, value_name = "BUNDLE")]
+    ca: Option<PathBuf>,
+    /// Judge freshness at this time instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<i64>,
+    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
+    #[arg(long, value_name = "N")]
+    max_entries: Option<u64>,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
 }
 
 const CONVERT_EXAMPLES: &str = "\
@@ -131,6 +210,8 @@ pub enum Command {
     Convert(Convert),
     Inspect(Inspect),
     List(List),
+    Verify(Verify),
+    Preflight(Preflight),
 }
 
 /// Everything `main` needs, validated.
@@ -180,6 +261,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
             },
             lenient: a.lenient,
         }),
+        Cmd::Verify(a) => Command::Verify(Verify {
+            source: Source::parse(&a.input),
+            ca: a.ca,
+            at: a.at,
+            json: a.json,
+            lenient: a.lenient,
+        }),
+        Cmd::Preflight(a) => Command::Preflight(Preflight {
+            source: Source::parse(&a.input),
+            ca: a.ca,
+            at: a.at,
+            max_entries: a.max_entries,
+            json: a.json,
+            lenient: a.lenient,
+        }),
     };
     Ok(Config { threads: cli.threads, command })
 }
@@ -226,6 +322,26 @@ mod tests {
         let Command::List(l) = parse_args(&["list", "x", "--format", "csv"]).unwrap().command else { panic!() };
         assert_eq!(l.format, ListFormat::Csv);
         assert!(parse_args(&["list", "x", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn verify_and_preflight_flags() {
+        let Command::Verify(v) =
+            parse_args(&["verify", "c.crl", "--ca", "b.pem", "--at", "2017-03-09", "--json"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((v.at, v.json, v.ca.to_str()), (Some(1_489_017_600), true, Some("b.pem")));
+        assert!(parse_args(&["verify", "c.crl"]).is_err(), "--ca is required");
+        assert!(parse_args(&["verify", "c.crl", "--ca", "b", "--at", "soon"]).is_err());
+        let Command::Verify(v) = parse_args(&["verify", "c", "--ca", "b", "--at", "@100"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(v.at, Some(100));
+        let Command::Preflight(p) = parse_args(&["preflight", "c.crl", "--max-entries", "7"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!((p.max_entries, p.ca.is_none()), (Some(7), true));
     }
 
     #[test]

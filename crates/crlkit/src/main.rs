@@ -14,7 +14,9 @@ mod inspect;
 mod json;
 mod list;
 mod output;
+mod preflight;
 mod progress;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -30,13 +32,17 @@ fn main() -> ExitCode {
     if let Some(threads) = config.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
+    // Ok(true): success or a positive answer (exit 0); Ok(false): a negative answer (exit 1).
     let result = match &config.command {
-        cli::Command::Convert(c) => convert::run(c),
-        cli::Command::Inspect(c) => inspect::run(c),
-        cli::Command::List(c) => list::run(c),
+        cli::Command::Convert(c) => convert::run(c).map(|()| true),
+        cli::Command::Inspect(c) => inspect::run(c).map(|()| true),
+        cli::Command::List(c) => list::run(c).map(|()| true),
+        cli::Command::Verify(c) => verify::run(c),
+        cli::Command::Preflight(c) => preflight::run(c),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
         Err(f) => {
             f.print();

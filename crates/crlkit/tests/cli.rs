@@ -435,3 +435,171 @@ fn progress_only_on_a_terminal_for_large_inputs() {
     assert!(!stdout(&tty).contains("validating ["), "no progress with --json: {:?}", stdout(&tty));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------- verify and preflight
+
+/// 2026-11-02: inside the fixtures' validity.
+const AT: &str = "2026-11-02T00:00:00Z";
+
+#[test]
+fn verify_exit_codes_and_output() {
+    let bundle = fixture("ca.bundle.pem");
+    let ok =
+        crlkit(&["verify", fixture("crl.p256.1k.der").to_str().unwrap(), "--ca", bundle.to_str().unwrap(), "--at", AT]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let text = stdout(&ok);
+    for line in [
+        "pass  issuer",
+        "pass  key-usage",
+        "pass  signature",
+        "pass  this-update",
+        "pass  next-update",
+        "result: valid",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    // Expired at a later time: invalid, exit 1.
+    let late = crlkit(&[
+        "verify",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--at",
+        "2027-01-01",
+    ]);
+    assert_eq!(late.status.code(), Some(1));
+    assert!(stdout(&late).contains("fail  next-update"), "{}", stdout(&late));
+    // Wrong CA: invalid, exit 1.
+    let wrong = crlkit(&[
+        "verify",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--ca",
+        fixture("ca.rsa2048.pem").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stdout(&wrong).contains("fail  issuer"), "{}", stdout(&wrong));
+    // A tampered signature: invalid, exit 1; the JSON says which check.
+    let dir = tempdir("verify");
+    let mut der = std::fs::read(fixture("crl.alg.ed25519.der")).unwrap();
+    let n = der.len();
+    der[n - 5] ^= 0x04;
+    let tampered = dir.join("tampered.der");
+    std::fs::write(&tampered, &der).unwrap();
+    let out = crlkit(&["verify", tampered.to_str().unwrap(), "--ca", bundle.to_str().unwrap(), "--at", AT, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let checks = v["crls"][0]["checks"].as_array().unwrap();
+    let sig = checks.iter().find(|c| c["check"] == "signature").unwrap();
+    assert_eq!(sig["status"], "fail");
+    // Errors: unreadable CRL or bundle, exit 2.
+    let bad = crlkit(&["verify", fixture("crl.bad.truncated.der").to_str().unwrap(), "--ca", bundle.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let no_bundle = crlkit(&[
+        "verify",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--ca",
+        fixture("crl.p256.small.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(no_bundle.status.code(), Some(2));
+    assert!(stderr(&no_bundle).contains("no certificate"), "{}", stderr(&no_bundle));
+    // PEM input, and a DER certificate as the bundle.
+    let ca_der = dir.join("ca.der");
+    let der_cert = Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(fixture("ca.p256.pem"))
+        .output()
+        .unwrap()
+        .stdout;
+    std::fs::write(&ca_der, der_cert).unwrap();
+    let out = crlkit(&[
+        "verify",
+        fixture("crl.p256.small.pem").to_str().unwrap(),
+        "--ca",
+        ca_der.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn preflight_ready_blocking_and_json() {
+    let bundle = fixture("ca.bundle.pem");
+    let ready = crlkit(&[
+        "preflight",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(ready.status.code(), Some(0), "{}", stdout(&ready));
+    assert!(stdout(&ready).contains("ready for ELB (0 blocking"), "{}", stdout(&ready));
+    // Over a (lowered) entry quota: blocking, exit 1.
+    let quota = crlkit(&[
+        "preflight",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--max-entries",
+        "500",
+        "--at",
+        AT,
+        "--json",
+    ]);
+    assert_eq!(quota.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&quota.stdout).unwrap();
+    assert_eq!(v["ready"], false);
+    assert!(
+        v["findings"].as_array().unwrap().iter().any(|f| f["code"] == "entry-count" && f["severity"] == "blocking")
+    );
+    // Negative serials warn; expired warns (AWS does not document it) but is not blocking.
+    let edge =
+        crlkit(&["preflight", fixture("crl.p256.edge-serials.der").to_str().unwrap(), "--at", "2030-01-01", "--json"]);
+    assert_eq!(edge.status.code(), Some(0), "{}", stdout(&edge));
+    let v: serde_json::Value = serde_json::from_slice(&edge.stdout).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "warning")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"negative-serials") && codes.contains(&"expired"), "{codes:?}");
+    // Signed by another CA: blocking.
+    let wrong = crlkit(&[
+        "preflight",
+        fixture("crl.p256.1k.der").to_str().unwrap(),
+        "--ca",
+        fixture("ca.rsa2048.pem").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stdout(&wrong).contains("blocking issuer"), "{}", stdout(&wrong));
+    // Unreadable input: exit 2.
+    assert_eq!(crlkit(&["preflight", fixture("crl.bad.reason-7.der").to_str().unwrap()]).status.code(), Some(2));
+}
+
+#[test]
+fn preflight_flags_what_aws_does_not_document() {
+    let corpus = std::env::var_os("CRLKIT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    for (file, code) in [
+        ("rustls-webpki/tests/crls/crl.delta.der", "delta-crl"),
+        ("rustls-webpki/tests/crls/crl.idp.indirect_crl.der", "indirect-crl"),
+        ("rustls-webpki/tests/crls/crl.idp.only_user_certs.der", "issuing-distribution-point"),
+        ("rustls-webpki/tests/crls/crl.unknown.crit.ext.der", "unknown-critical-extension"),
+        ("rustls-webpki/tests/crls/crl.entry.unknown.crit.ext.der", "unknown-critical-entry-extension"),
+        ("rustls-webpki/tests/crls/crl.negative.serial.der", "negative-serials"),
+        ("openssl/test/certs/cve-2026-28388-crls.pem", "several-crls"),
+        ("boringssl/crl_unittest_der/good_no_nextupdate.crl.der", "no-next-update"),
+    ] {
+        let out = crlkit(&["preflight", corpus.join(file).to_str().unwrap(), "--json", "--at", "2020-01-01"]);
+        assert!(out.status.code().is_some_and(|c| c < 2), "{file}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["findings"].as_array().unwrap().iter().any(|f| f["code"] == code), "{file}: no {code} in {v}");
+    }
+}

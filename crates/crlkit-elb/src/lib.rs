@@ -1,0 +1,46 @@
+//! What AWS Elastic Load Balancing trust stores accept, checked before anything is uploaded.
+//!
+//! - [`quotas`]: ELB's documented limits (AWS-FACTS.md): 50 MB per CRL file, 500,000 revoked
+//!   entries per trust store, 30 revocation files, 25 CA certificates of at most 16 KB each,
+//!   chain depth 4.
+//! - [`preflight`]: turns a parsed CRL (and optionally a verification against the CA bundle)
+//!   into findings, each `blocking`, `warning` or `info`. Where AWS documents nothing (expired
+//!   CRLs, delta/indirect/partitioned CRLs, several CRLs in one file) the finding is a warning,
+//!   never a guess.
+//!
+//! ```
+//! use crlkit_der::CrlRef;
+//! use crlkit_elb::preflight::{CrlFacts, Options, Severity, check_crl};
+//! let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/crl.p256.1k.der"))?;
+//! let crl = CrlRef::from_der(&der)?;
+//! let facts = CrlFacts::new(&crl, crl.validate()?, true);
+//! let at = crlkit_der::Time::from_rfc3339("2026-11-02T00:00:00Z").unwrap().unix();
+//! let findings = check_crl(&facts, None, &Options::at(at));
+//! assert!(findings.iter().all(|f| f.severity != Severity::Blocking));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Not in scope (yet)
+//! - The ELBv2 trust-store client and the revocation ledger (the registration issue).
+//! - Anything that needs the network: these checks run offline.
+
+#![deny(missing_docs)]
+
+pub mod preflight;
+
+/// ELB trust-store quotas (AWS ALB user guide, "Quotas for your Application Load Balancers").
+pub mod quotas {
+    /// Largest CRL file ELB accepts. AWS says "50 MB"; we apply the smaller reading, 50×10^6
+    /// bytes, so a file that passes here cannot fail there on a unit technicality.
+    pub const MAX_CRL_FILE_BYTES: u64 = 50_000_000;
+    /// Revoked entries per trust store (adjustable on request).
+    pub const MAX_REVOKED_ENTRIES: u64 = 500_000;
+    /// Revocation files per trust store (adjustable).
+    pub const MAX_REVOCATION_FILES: u64 = 30;
+    /// CA certificates per trust store bundle.
+    pub const MAX_CA_CERTIFICATES: usize = 25;
+    /// Size of one CA certificate (PEM, as uploaded); 16 KB read as 16×10^3 bytes.
+    pub const MAX_CA_CERTIFICATE_BYTES: usize = 16_000;
+    /// Longest certificate chain in a bundle.
+    pub const MAX_CHAIN_DEPTH: usize = 4;
+}

@@ -1,0 +1,99 @@
+//! `crlkit preflight`: is this CRL ready for an ELB trust store? Blocking findings versus
+//! warnings; exit 0 ready, 1 blocking findings, 2 error.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, check_crl, check_file};
+
+use crate::failure::Failure;
+use crate::input::{self, Format, Source};
+use crate::json::Object;
+use crate::output::{Dest, write_failure};
+use crate::verify::{load_bundle, now, run_checks};
+
+pub struct Preflight {
+    pub source: Source,
+    pub ca: Option<PathBuf>,
+    pub at: Option<i64>,
+    pub max_entries: Option<u64>,
+    pub json: bool,
+    pub lenient: bool,
+}
+
+/// Returns whether the CRL is ready (no blocking finding).
+pub fn run(c: &Preflight) -> Result<bool, Failure> {
+    let loaded = input::load(&c.source, c.lenient)?;
+    input::notes(&loaded);
+    let at = c.at.unwrap_or_else(now);
+    let mut opts = Options::at(at);
+    if let Some(n) = c.max_entries {
+        opts.max_entries = n;
+    }
+    let bundle = c.ca.as_deref().map(load_bundle).transpose()?;
+    let verifications = match &bundle {
+        Some(b) => Some(run_checks(&loaded, c.lenient, b, at)?),
+        None => None,
+    };
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    // (crl index, finding); None for findings about the whole file or the bundle.
+    let mut findings: Vec<(Option<usize>, Finding)> = check_file(crls.len()).into_iter().map(|f| (None, f)).collect();
+    for (i, (crl, bytes)) in crls.iter().zip(&loaded.crls).enumerate() {
+        let stats = crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+        let mut facts = CrlFacts::new(crl, stats, loaded.format == Format::Der);
+        facts.ber_rewrites = bytes.rewrites;
+        let verification = verifications.as_ref().map(|v| &v[i].1);
+        findings.extend(check_crl(&facts, verification, &opts).into_iter().map(|f| (Some(i), f)));
+    }
+    if let Some(b) = &bundle {
+        findings.extend(check_bundle(b, at).into_iter().map(|f| (None, f)));
+    }
+    let blocking = findings.iter().filter(|(_, f)| f.severity == Severity::Blocking).count();
+    let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
+    let ready = blocking == 0;
+    let mut out = String::new();
+    if c.json {
+        let mut o = Object::new(&mut out);
+        o.str("file", &loaded.name);
+        o.bool("ready", ready);
+        o.num("blocking", blocking as u64);
+        o.num("warnings", warnings as u64);
+        let items: Vec<String> = findings
+            .iter()
+            .map(|(crl, f)| {
+                let mut s = String::new();
+                let mut fo = Object::new(&mut s);
+                fo.str("code", f.code);
+                fo.str("severity", f.severity.name());
+                fo.str("message", &f.message);
+                fo.raw("crl", &crl.map_or("null".into(), |i| i.to_string()));
+                fo.end();
+                s
+            })
+            .collect();
+        o.raw("findings", &format!("[{}]", items.join(",")));
+        o.end();
+        out.push('\n');
+    } else {
+        let verdict = if ready { "ready for ELB" } else { "NOT ready for ELB" };
+        let _ = writeln!(
+            out,
+            "{}: {verdict} ({blocking} blocking, {warnings} warning{})",
+            loaded.name,
+            if warnings == 1 { "" } else { "s" }
+        );
+        let mut sorted: Vec<&(Option<usize>, Finding)> = findings.iter().collect();
+        sorted.sort_by_key(|(_, f)| f.severity);
+        for (crl, f) in sorted {
+            let which = match crl {
+                Some(i) if crls.len() > 1 => format!("[CRL {}] ", i + 1),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {:<8} {:<32} {which}{}", f.severity.name(), f.code, f.message);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).map_err(|e| write_failure(&Dest::Stdout, &e))?;
+    Ok(ready)
+}
