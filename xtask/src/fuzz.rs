@@ -8,10 +8,10 @@ use std::path::Path;
 use crate::{cargo, corpus_dir};
 
 /// Every target in `fuzz/fuzz_targets`.
-pub const TARGETS: &[&str] = &["crl_der", "crl_stream", "pem_decode", "ber_normalize"];
+pub const TARGETS: &[&str] = &["crl_der", "crl_stream", "pem_decode", "ber_normalize", "cert_der"];
 
 /// Seconds per target in the smoke run of `cargo xtask test`.
-const SMOKE_SECONDS: u64 = 20;
+const SMOKE_SECONDS: u64 = 15;
 
 fn ensure_cargo_fuzz() -> Result<()> {
     let ok = cargo().args(["fuzz", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
@@ -28,6 +28,10 @@ fn seeds(root: &Path, target: &str) -> Vec<std::path::PathBuf> {
     if target == "pem_decode" || target == "crl_stream" {
         dirs.push(corpus.join("boringssl/pki/testdata/crl_unittest"));
         dirs.push(corpus.join("openssl/test/certs"));
+    }
+    if target == "cert_der" {
+        dirs.push(corpus.join("boringssl/crl_unittest_ca"));
+        return dirs.into_iter().filter(|d| d.is_dir()).collect();
     }
     if target != "pem_decode" {
         dirs.push(corpus.join("boringssl/crl_unittest_der"));

@@ -120,6 +120,9 @@ fn exercise(input: &[u8]) {
         let streamed = parse_stream(input, &opts, &mut Noop);
         assert_eq!(slice.is_ok(), streamed.is_ok(), "slice {slice:?} and stream {streamed:?} disagree");
     }
+    if let Ok(c) = crlkit_der::CertificateRef::from_der(input) {
+        let _ = (c.subject().rfc4514(), c.public_key_info().rsa_modulus_bits(), c.extensions().count());
+    }
     let _ = crlkit_der::ber::normalize(input);
     let pem = crlkit_der::pem::encode(input);
     let _ = crlkit_der::pem::decode_all(input);
@@ -157,6 +160,10 @@ fn mutated_crls_never_panic_or_over_allocate() {
     let corpus = common::corpus_dir();
     for p in ["rustls-webpki/tests/crls/crl.idp.valid.der", "boringssl/crl_unittest_der/revoked.crl.der"] {
         seeds.push(std::fs::read(corpus.join(p)).unwrap());
+    }
+    for ca in ["ca.rsa2048.pem", "ca.ed25519.pem"] {
+        let pem = std::fs::read(fixtures.join(ca)).unwrap();
+        seeds.push(crlkit_der::pem::decode_all(&pem).unwrap().remove(0).der);
     }
     let pem_seed = std::fs::read(fixtures.join("crl.p256.small.pem")).unwrap();
     let mut runner = TestRunner::new(Config { cases: 20_000, failure_persistence: None, ..Config::default() });
