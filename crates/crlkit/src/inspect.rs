@@ -2,7 +2,6 @@
 //! (`--json`, documented in docs/JSON.md).
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use crlkit_der::{
@@ -13,7 +12,6 @@ use crlkit_der::{
 use crate::failure::Failure;
 use crate::input::{self, Format, Source};
 use crate::json::{self, Object};
-use crate::output::write_failure;
 use crate::progress::Progress;
 
 pub struct Inspect {
@@ -395,11 +393,7 @@ pub fn run(c: &Inspect) -> Result<(), Failure> {
             r.text(&mut out);
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-        .map_err(|e| write_failure(&crate::output::Dest::Stdout, &e))
+    crate::output::print_stdout(&out)
 }
 
 fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Failure> {

@@ -151,3 +151,9 @@ pub fn write_failure(dest: &Dest, e: &io::Error) -> Failure {
         Dest::File(p) => Failure::io(format!("writing {}", p.display()), e),
     }
 }
+
+/// Write a finished report to stdout.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).map_err(|e| write_failure(&Dest::Stdout, &e))
+}

@@ -2,7 +2,6 @@
 //! warnings; exit 0 ready, 1 blocking findings, 2 error.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 
 use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, check_crl, check_file};
@@ -10,7 +9,7 @@ use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, 
 use crate::failure::Failure;
 use crate::input::{self, Format, Source};
 use crate::json::Object;
-use crate::output::{Dest, write_failure};
+
 use crate::verify::{load_bundle, now, run_checks};
 
 pub struct Preflight {
@@ -93,7 +92,6 @@ pub fn run(c: &Preflight) -> Result<bool, Failure> {
             let _ = writeln!(out, "  {:<8} {:<32} {which}{}", f.severity.name(), f.code, f.message);
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).map_err(|e| write_failure(&Dest::Stdout, &e))?;
+    crate::output::print_stdout(&out)?;
     Ok(ready)
 }

@@ -4,7 +4,6 @@
 //! Entry validation and the signature check (hashing the whole tbsCertList) run side by side.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crlkit_der::Time;
@@ -13,7 +12,6 @@ use crlkit_verify::{BundleError, CaBundle, Status, Verification, verify};
 use crate::failure::Failure;
 use crate::input::{self, Source};
 use crate::json::Object;
-use crate::output::{Dest, write_failure};
 
 pub struct Verify {
     pub source: Source,
@@ -127,7 +125,6 @@ pub fn run(c: &Verify) -> Result<bool, Failure> {
             let _ = writeln!(out, "result: {verdict}");
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).map_err(|e| write_failure(&Dest::Stdout, &e))?;
+    crate::output::print_stdout(&out)?;
     Ok(valid)
 }

@@ -54,6 +54,16 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A signed synthetic CRL of `count` entries (P-256 fixture key) at `path`.
+fn write_synthetic_crl(path: &Path, seed: u64, count: u64) {
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
+    let ca = crlkit_sign::self_signed_ca(&key, "synthetic", 1_735_689_600, 2_051_222_400);
+    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), seed);
+    let entries = crlkit_sign::Synthetic { seed, count, newest: 1_793_491_200 };
+    crlkit_sign::write_crl(std::fs::File::create(path).unwrap(), &params, &key, || entries.iter()).unwrap();
+}
+
 /// A fresh empty directory for outputs.
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("crlkit-cli-test-{}-{name}", std::process::id()));
@@ -202,12 +212,7 @@ fn output_never_depends_on_thread_count() {
     // Large enough for several parallel pieces and chunks (about 9 MB).
     let dir = tempdir("threads");
     let crl = dir.join("big.der");
-    let key =
-        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
-    let ca = crlkit_sign::self_signed_ca(&key, "threads", 1_735_689_600, 2_051_222_400);
-    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), 9);
-    let entries = crlkit_sign::Synthetic { seed: 9, count: 200_000, newest: 1_793_491_200 };
-    crlkit_sign::write_crl(std::fs::File::create(&crl).unwrap(), &params, &key, || entries.iter()).unwrap();
+    write_synthetic_crl(&crl, 9, 200_000);
     let der = std::fs::read(&crl).unwrap();
     let expected = openssl_pem(&der);
     let mut lists = Vec::new();
@@ -412,12 +417,7 @@ fn help_has_examples_and_exits_zero() {
 fn progress_only_on_a_terminal_for_large_inputs() {
     let dir = tempdir("progress");
     let crl = dir.join("big.der");
-    let key =
-        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
-    let ca = crlkit_sign::self_signed_ca(&key, "progress", 1_735_689_600, 2_051_222_400);
-    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), 11);
-    let entries = crlkit_sign::Synthetic { seed: 11, count: 1_150_000, newest: 1_793_491_200 };
-    crlkit_sign::write_crl(std::fs::File::create(&crl).unwrap(), &params, &key, || entries.iter()).unwrap();
+    write_synthetic_crl(&crl, 11, 1_150_000);
     assert!(std::fs::metadata(&crl).unwrap().len() > 50_000_000);
     let out_pem = dir.join("big.pem");
     // In a pipe: no progress.
