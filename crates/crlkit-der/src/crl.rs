@@ -131,14 +131,18 @@ pub struct CrlExtensions<'a> {
     pub authority_key_identifier: Option<AuthorityKeyIdentifier<'a>>,
     /// freshestCRL (the raw value; a pointer to delta CRLs).
     pub freshest_crl: Option<&'a [u8]>,
-    /// How many critical extensions this crate does not interpret.
-    pub unknown_critical: u32,
 }
 
 impl<'a> CrlExtensions<'a> {
     /// Every extension, in order, including unknown ones.
     pub fn iter(&self) -> Extensions<'a> {
         Extensions::new(Some(&self.list))
+    }
+
+    /// The critical extensions this crate does not interpret (RFC 5280 5.2: a relying party
+    /// must not use the CRL).
+    pub fn unknown_critical(&self) -> impl Iterator<Item = ExtensionRef<'a>> + 'a {
+        self.iter().filter(|x| x.critical() && x.id().is_none())
     }
 }
 
@@ -175,7 +179,6 @@ pub(crate) fn parse_crl_extensions<'a>(
         issuing_distribution_point_critical: false,
         authority_key_identifier: None,
         freshest_crl: None,
-        unknown_critical: 0,
     };
     ext::walk_extensions(&list, profile, |_, e: ExtensionRef<'a>| {
         let (v, at) = (e.value(), e.value_offset());
@@ -194,11 +197,7 @@ pub(crate) fn parse_crl_extensions<'a>(
                 out.freshest_crl = Some(v);
             }
             Some(ExtensionId::AuthorityInfoAccess) => ext::check_sequence_of_sequences(v, at)?,
-            _ => {
-                if e.critical() {
-                    out.unknown_critical += 1;
-                }
-            }
+            _ => {}
         }
         Ok(())
     })

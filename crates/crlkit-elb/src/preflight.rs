@@ -152,10 +152,8 @@ pub fn check_crl(facts: &CrlFacts<'_, '_>, verification: Option<&Verification>, 
         ));
     }
     // Critical extensions we (and probably ELB) do not understand.
-    let unknown: Vec<String> = crl
-        .extensions()
-        .map(|e| e.iter().filter(|x| x.critical() && x.id().is_none()).map(|x| x.name()).collect())
-        .unwrap_or_default();
+    let unknown: Vec<String> =
+        crl.extensions().map(|e| e.unknown_critical().map(|x| x.name()).collect()).unwrap_or_default();
     if !unknown.is_empty() {
         out.push(finding(
             "unknown-critical-extension",

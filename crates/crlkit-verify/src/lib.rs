@@ -288,10 +288,8 @@ pub fn verify(crl: &CrlRef<'_>, stats: Option<&EntryStats>, bundle: &CaBundle, a
     }
 
     // Critical extensions we do not understand (RFC 5280 5.2 and 5.3: the CRL must not be used).
-    let unknown: Vec<String> = crl
-        .extensions()
-        .map(|e| e.iter().filter(|x| x.critical() && x.id().is_none()).map(|x| x.name()).collect())
-        .unwrap_or_default();
+    let unknown: Vec<String> =
+        crl.extensions().map(|e| e.unknown_critical().map(|x| x.name()).collect()).unwrap_or_default();
     match (unknown.is_empty(), stats.map_or(0, |s| s.unknown_critical)) {
         (true, 0) => push(CheckId::CriticalExtensions, Status::Pass, "every critical extension is understood".into()),
         (false, _) => push(

@@ -31,19 +31,13 @@ pub fn run(c: &Preflight) -> Result<bool, Failure> {
         opts.max_entries = n;
     }
     let bundle = c.ca.as_deref().map(load_bundle).transpose()?;
-    let verifications = match &bundle {
-        Some(b) => Some(run_checks(&loaded, c.lenient, b, at)?),
-        None => None,
-    };
-    let crls = loaded.parse(input::profile(c.lenient))?;
+    let crls = run_checks(&loaded, c.lenient, bundle.as_ref(), at)?;
     // (crl index, finding); None for findings about the whole file or the bundle.
     let mut findings: Vec<(Option<usize>, Finding)> = check_file(crls.len()).into_iter().map(|f| (None, f)).collect();
-    for (i, (crl, bytes)) in crls.iter().zip(&loaded.crls).enumerate() {
-        let stats = crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
-        let mut facts = CrlFacts::new(crl, stats, loaded.format == Format::Der);
+    for (i, (checked, bytes)) in crls.iter().zip(&loaded.crls).enumerate() {
+        let mut facts = CrlFacts::new(&checked.crl, checked.stats, loaded.format == Format::Der);
         facts.ber_rewrites = bytes.rewrites;
-        let verification = verifications.as_ref().map(|v| &v[i].1);
-        findings.extend(check_crl(&facts, verification, &opts).into_iter().map(|f| (Some(i), f)));
+        findings.extend(check_crl(&facts, checked.verification.as_ref(), &opts).into_iter().map(|f| (Some(i), f)));
     }
     if let Some(b) = &bundle {
         findings.extend(check_bundle(b, at).into_iter().map(|f| (None, f)));

@@ -40,20 +40,31 @@ pub fn load_bundle(path: &Path) -> Result<CaBundle, Failure> {
     })
 }
 
-/// Verify every CRL of the input; returns the reports (in order) after validating entries.
-pub fn run_checks(
-    loaded: &input::Loaded,
+/// One CRL of the input, validated, and verified when a bundle was given.
+pub struct Checked<'a> {
+    pub crl: crlkit_der::CrlRef<'a>,
+    pub stats: crlkit_der::EntryStats,
+    pub verification: Option<Verification>,
+}
+
+/// Parse and validate every CRL of the input and, with a bundle, verify it; entry validation
+/// and the signature check run side by side.
+pub fn run_checks<'a>(
+    loaded: &'a input::Loaded,
     lenient: bool,
-    bundle: &CaBundle,
+    bundle: Option<&CaBundle>,
     at: i64,
-) -> Result<Vec<(String, Verification)>, Failure> {
+) -> Result<Vec<Checked<'a>>, Failure> {
     let crls = loaded.parse(input::profile(lenient))?;
     let mut out = Vec::new();
-    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-        let (stats, mut report) = rayon::join(|| crl.validate(), || verify(crl, None, bundle, at));
+    for (crl, bytes) in crls.into_iter().zip(&loaded.crls) {
+        let (stats, verification) = rayon::join(|| crl.validate(), || bundle.map(|b| verify(&crl, None, b, at)));
         let stats = stats.map_err(|e| loaded.failure(bytes, &e))?;
-        report.add_entry_stats(&stats);
-        out.push((crl.issuer().rfc4514(), report));
+        let verification = verification.map(|mut v| {
+            v.add_entry_stats(&stats);
+            v
+        });
+        out.push(Checked { crl, stats, verification });
     }
     Ok(out)
 }
@@ -64,7 +75,10 @@ pub fn run(c: &Verify) -> Result<bool, Failure> {
     input::notes(&loaded);
     let bundle = load_bundle(&c.ca)?;
     let at = c.at.unwrap_or_else(now);
-    let reports = run_checks(&loaded, c.lenient, &bundle, at)?;
+    let reports: Vec<(String, Verification)> = run_checks(&loaded, c.lenient, Some(&bundle), at)?
+        .into_iter()
+        .map(|ch| (ch.crl.issuer().rfc4514(), ch.verification.expect("verified against the bundle")))
+        .collect();
     let valid = reports.iter().all(|(_, r)| r.is_valid());
     let at_text = Time::from_unix(at).to_string();
     let mut out = String::new();
