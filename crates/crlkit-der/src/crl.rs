@@ -683,6 +683,24 @@ impl<'a> CrlRef<'a> {
         EntryContext { version: self.header.version, profile: self.profile }
     }
 
+    /// Re-read one entry found earlier, from its [`RevokedCertRef::offset`] and
+    /// [`RevokedCertRef::index`]: for callers that keep compact references to millions of
+    /// entries and need the full view of a few. An offset that is not inside the entries is
+    /// an error.
+    pub fn entry_at(&self, offset: u64, index: u64) -> Result<RevokedCertRef<'a>, Error> {
+        let (data, base) = self.revoked_der();
+        let start = offset
+            .checked_sub(base)
+            .and_then(|s| usize::try_from(s).ok())
+            .filter(|&s| s < data.len())
+            .ok_or(Error::new(ErrorKind::Truncated, Path::entry(Field::Entry, index), offset))?;
+        Entries::new(&data[start..], offset, index, self.ctx()).next().unwrap_or(Err(Error::new(
+            ErrorKind::Truncated,
+            Path::entry(Field::Entry, index),
+            offset,
+        )))
+    }
+
     /// The revoked entries, parsed one at a time.
     pub fn entries(&self) -> Entries<'a> {
         let (data, offset) = self.revoked_der();

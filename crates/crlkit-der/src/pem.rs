@@ -238,27 +238,65 @@ pub fn looks_like_pem(data: &[u8]) -> bool {
     head.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
-/// Decode every PEM block of a text, in order. Text outside blocks is ignored.
+/// Decode every PEM block of a text, in order. Text outside blocks is ignored; the first
+/// malformed block is an error.
 pub fn decode_all(text: &[u8]) -> Result<Vec<PemBlock<'_>>, Error> {
-    let mut blocks = Vec::new();
-    let mut lines = Lines { text, pos: 0 };
-    while let Some((line, line_offset)) = lines.next_line() {
-        if line.starts_with(b"-----END") {
-            return Err(pem_error(ErrorKind::PemBadBoundary, blocks.len(), line_offset));
+    let blocks = blocks(text).collect::<Result<Vec<_>, _>>()?;
+    if blocks.is_empty() {
+        return Err(pem_error(ErrorKind::PemNoBeginLine, 0, 0));
+    }
+    Ok(blocks)
+}
+
+/// Every PEM block of a text, each decoded on its own: a malformed block yields its error and
+/// the iterator resumes at the next BEGIN line, so one bad certificate in a bundle does not
+/// hide the others. Errors name their block (`PEM block 2`), counting every BEGIN line and
+/// stray END line from 1.
+pub fn blocks(text: &[u8]) -> Blocks<'_> {
+    Blocks { lines: Lines { text, pos: 0 }, index: 0 }
+}
+
+/// The iterator of [`blocks`].
+pub struct Blocks<'t> {
+    lines: Lines<'t>,
+    index: usize,
+}
+
+impl<'t> Blocks<'t> {
+    /// Skip the rest of a malformed block: up to and including its END line, or up to (not
+    /// including) the next BEGIN line.
+    fn resync(&mut self) {
+        loop {
+            let save = self.lines.pos;
+            let Some((line, _)) = self.lines.next_line() else { return };
+            if line.starts_with(b"-----BEGIN") {
+                self.lines.pos = save;
+                return;
+            }
+            if line.starts_with(b"-----END") {
+                return;
+            }
         }
-        if !line.starts_with(b"-----BEGIN") {
-            continue;
-        }
-        let index = blocks.len();
+    }
+
+    fn block(&mut self, line: &'t [u8], line_offset: u64, index: usize) -> Result<PemBlock<'t>, Error> {
         let label =
             boundary_label(line, b"-----BEGIN ").ok_or(pem_error(ErrorKind::PemBadBoundary, index, line_offset))?;
         let label =
             core::str::from_utf8(label).map_err(|_| pem_error(ErrorKind::PemBadBoundary, index, line_offset))?;
         let mut decoder = StreamDecoder::new(index);
         let mut der = Vec::new();
-        let mut ended = false;
-        while let Some((body_line, body_offset)) = lines.next_line() {
+        loop {
+            let save = self.lines.pos;
+            let Some((body_line, body_offset)) = self.lines.next_line() else {
+                return Err(pem_error(ErrorKind::PemMissingEnd, index, line_offset));
+            };
             if body_line.starts_with(b"-----") {
+                if body_line.starts_with(b"-----BEGIN") {
+                    // The next block starts before this one ended: leave it to the next call.
+                    self.lines.pos = save;
+                    return Err(pem_error(ErrorKind::PemBadBoundary, index, body_offset));
+                }
                 let end = boundary_label(body_line, b"-----END ").ok_or(pem_error(
                     ErrorKind::PemBadBoundary,
                     index,
@@ -267,7 +305,6 @@ pub fn decode_all(text: &[u8]) -> Result<Vec<PemBlock<'_>>, Error> {
                 if end != label.as_bytes() {
                     return Err(pem_error(ErrorKind::PemLabelMismatch, index, body_offset));
                 }
-                ended = true;
                 break;
             }
             if body_line.contains(&b':') {
@@ -275,16 +312,34 @@ pub fn decode_all(text: &[u8]) -> Result<Vec<PemBlock<'_>>, Error> {
             }
             decoder.line(body_line, body_offset, &mut der)?;
         }
-        if !ended {
-            return Err(pem_error(ErrorKind::PemMissingEnd, index, line_offset));
-        }
         decoder.finish_check(line_offset)?;
-        blocks.push(PemBlock { label, der, offset: line_offset });
+        Ok(PemBlock { label, der, offset: line_offset })
     }
-    if blocks.is_empty() {
-        return Err(pem_error(ErrorKind::PemNoBeginLine, 0, 0));
+}
+
+impl<'t> Iterator for Blocks<'t> {
+    type Item = Result<PemBlock<'t>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while let Some((line, line_offset)) = self.lines.next_line() {
+            if line.starts_with(b"-----END") {
+                let index = self.index;
+                self.index += 1;
+                return Some(Err(pem_error(ErrorKind::PemBadBoundary, index, line_offset)));
+            }
+            if !line.starts_with(b"-----BEGIN") {
+                continue;
+            }
+            let index = self.index;
+            self.index += 1;
+            let result = self.block(line, line_offset, index);
+            if result.is_err() {
+                self.resync();
+            }
+            return Some(result);
+        }
+        None
     }
-    Ok(blocks)
 }
 
 /// Decode the CRL blocks of a text, skipping others (certificates in a bundle). Returns the
@@ -532,6 +587,24 @@ mod tests {
             decode_crls(b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n").unwrap_err().kind(),
             ErrorKind::PemNotCrl
         );
+    }
+
+    #[test]
+    fn blocks_resume_after_a_malformed_block() {
+        let text = b"-----BEGIN CERTIFICATE-----\nAw==\n-----END CERTIFICATE-----\n\
+-----BEGIN CERTIFICATE-----\nA*==\n-----END CERTIFICATE-----\n\
+-----BEGIN CERTIFICATE-----\nBA==\n\
+-----BEGIN CERTIFICATE-----\nBQ==\n-----END CERTIFICATE-----\n\
+-----END CERTIFICATE-----\n";
+        let got: Vec<_> =
+            blocks(text).map(|b| b.map(|b| b.der).map_err(|e| (e.kind(), e.path().to_string()))).collect();
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert_eq!(got[0], Ok(vec![3]));
+        assert_eq!(got[1].as_ref().unwrap_err().0, ErrorKind::PemInvalidBase64);
+        assert_eq!(got[2].as_ref().unwrap_err().0, ErrorKind::PemBadBoundary, "BEGIN inside a block");
+        assert_eq!(got[3], Ok(vec![5]), "the block after an unterminated one is still read");
+        assert_eq!(got[4].as_ref().unwrap_err().0, ErrorKind::PemBadBoundary, "stray END line");
+        assert_eq!(got[1].as_ref().unwrap_err().1, "PEM block 2", "errors name their block, counted from 1");
     }
 
     #[test]

@@ -5,12 +5,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::Check;
 use crate::convert::Convert;
+use crate::diff::Diff;
 use crate::input::{Format, Source};
 use crate::inspect::Inspect;
 use crate::list::{List, ListFormat};
 use crate::output::Dest;
 use crate::preflight::Preflight;
+use crate::scan_logs::ScanLogs;
+use crate::serial::SerialCmd;
 use crate::verify::Verify;
 
 const ABOUT: &str = "Prepare certificate revocation lists (CRLs) for mutual-TLS trust stores, AWS ALB first.";
@@ -24,7 +28,11 @@ Examples:
   crlkit inspect pca.crl                     issuer, dates, CRL number, entry count
   crlkit list pca.crl --format csv           every revoked serial
   crlkit verify pca.crl --ca ca.pem          signature, issuer, cRLSign, freshness
-  crlkit preflight pca.crl --ca ca.pem       ready for an ELB trust store?";
+  crlkit preflight pca.crl --ca ca.pem       ready for an ELB trust store?
+  crlkit serial client.pem                   the serial to revoke
+  crlkit check --crl pca.crl --cert client.pem   is it revoked yet?
+  crlkit diff old.crl new.crl                what a new CRL adds and removes
+  crlkit scan-logs --crl pca.crl logs/       do revoked clients still connect?";
 
 #[derive(Parser, Debug)]
 #[command(name = "crlkit", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
@@ -53,6 +61,152 @@ enum Cmd {
     /// Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.
     #[command(after_help = PREFLIGHT_EXAMPLES)]
     Preflight(PreflightArgs),
+    /// Serial numbers of certificates (PEM, DER, bundles, directories, stdin) in any format.
+    #[command(after_help = SERIAL_EXAMPLES)]
+    Serial(SerialArgs),
+    /// Are these serials or certificates revoked by the CRL? With revocation time and reason.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Serials added and removed between two CRLs, changed entries, CRL number and issuer.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Connections in ALB connection logs whose client certificate the CRL revokes.
+    #[command(name = "scan-logs", after_help = SCAN_LOGS_EXAMPLES)]
+    ScanLogs(ScanLogsArgs),
+}
+
+const SERIAL_EXAMPLES: &str = "\
+One line per certificate: SERIAL  FILE#N  SUBJECT. Directories are searched recursively for
+.pem, .crt, .cer and .der files. A certificate that cannot be read is reported on stderr with
+its file and block; the others are still printed, and the exit code is 2.
+
+Formats: hex (default; `openssl x509 -serial`, ALB logs, the X-Amzn-Mtls-Clientcert-Serial-Number
+header), colon (lowercase colon bytes, as `openssl x509 -text` and AWS's RevokeCertificate docs),
+dec (decimal), openssl (exactly what `openssl x509 -noout -text` prints for the serial).
+
+Examples:
+  crlkit serial client.pem
+  crlkit serial --format colon client.pem          for aws acm-pca revoke-certificate
+  crlkit serial certs/ --json | jq -r '.certificates[].serial'
+  cat bundle.pem | crlkit serial -";
+
+const CHECK_EXAMPLES: &str = "\
+Serials may be given in any form: hex (any case, odd length, leading zeros dropped as ALB does,
+0x prefix), colon hex, OpenSSL's `-serial` and `-text` forms. Digits-only serials are read as
+hex unless --decimal is given. A serials file has one serial per line; blank lines and lines
+starting with # are skipped. A certificate whose issuer or AKI is not the CRL's is warned about:
+that CRL cannot revoke it. Exit codes: 0 none revoked, 1 some revoked, 2 error (the readable
+serials are still checked and printed).
+
+Examples:
+  crlkit check --crl pca.crl --cert client.pem
+  crlkit check --crl pca.crl --serial FEF257372D5C14D4 --serial 0e:53:2a
+  crlkit check --crl pca.crl --serials-file suspects.txt --only-revoked
+  crlkit check --crl pca.crl --cert certs/ --json";
+
+const DIFF_EXAMPLES: &str = "\
+Lines: `- SERIAL` removed, `+ SERIAL` added, `~ SERIAL` same serial with another date, reason or
+extension; then a summary with the CRL numbers and issuers. NEW should have the same issuer and
+a greater CRL number (warned about otherwise). Exit codes: 0 same entries, 1 they differ, 2 error.
+
+Examples:
+  crlkit diff yesterday.crl today.crl
+  crlkit diff old.pem new.pem --json | jq '.added_count'";
+
+const SCAN_LOGS_EXAMPLES: &str = "\
+Reads ALB connection logs (.log and .log.gz; directories are searched recursively) by field
+position, ignoring fields AWS adds at the end. `Failed:ClientCertCrlHit` lines are revocations
+ELB enforced; `Success` lines whose serial the CRL revoked before the connection mean the CRL is
+not (yet) in force. Bad lines are counted and shown with file and line, never fatal.
+Exit codes: 0 no connection succeeded after its certificate's revocation, 1 some did, 2 error
+(unreadable CRL or log file; the other files are still scanned).
+
+Examples:
+  crlkit scan-logs --crl pca.crl ./connlogs/
+  aws s3 cp --recursive s3://my-logs/AWSLogs/ logs/ && crlkit scan-logs --crl pca.crl logs/
+  crlkit scan-logs --crl pca.crl conn.log.gz --json | jq '.success_after_revocation'";
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SerialFormatArg {
+    Hex,
+    Colon,
+    Dec,
+    Openssl,
+}
+
+#[derive(Args, Debug)]
+struct SerialArgs {
+    /// Certificate files (PEM, DER, bundles) or directories; `-` reads stdin.
+    #[arg(required = true, value_name = "CERT")]
+    inputs: Vec<String>,
+    /// How to print serials.
+    #[arg(long, value_enum, default_value_t = SerialFormatArg::Hex)]
+    format: SerialFormatArg,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("queries").required(true).multiple(true).args(["serial", "cert", "serials_file"])))]
+struct CheckArgs {
+    /// The CRL (DER or PEM), or `-` for stdin.
+    #[arg(long, value_name = "CRL")]
+    crl: String,
+    /// A serial number, in any form (repeatable).
+    #[arg(long, value_name = "S")]
+    serial: Vec<String>,
+    /// A certificate file (PEM, DER, bundle) or directory (repeatable).
+    #[arg(long, value_name = "C")]
+    cert: Vec<PathBuf>,
+    /// A file with one serial per line, any form; `-` for stdin (repeatable).
+    #[arg(long, value_name = "F")]
+    serials_file: Vec<String>,
+    /// Read digits-only serials as decimal instead of hex.
+    #[arg(long)]
+    decimal: bool,
+    /// Print only the revoked ones (the summary still counts all).
+    #[arg(long)]
+    only_revoked: bool,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations in the CRL.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The older CRL (DER or PEM), or `-` for stdin.
+    old: String,
+    /// The newer CRL (DER or PEM), or `-` for stdin.
+    new: String,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Args, Debug)]
+struct ScanLogsArgs {
+    /// The CRL (DER or PEM).
+    #[arg(long, value_name = "CRL")]
+    crl: String,
+    /// ALB connection log files (.log, .log.gz) or directories; `-` reads stdin.
+    #[arg(required = true, value_name = "LOG")]
+    logs: Vec<String>,
+    /// How many bad lines and alarming connections to show.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    examples: usize,
+    /// Machine-readable output (documented in docs/JSON.md).
+    #[arg(long)]
+    json: bool,
+    /// Accept BER length forms and harmless RFC 5280 profile deviations in the CRL.
+    #[arg(long)]
+    lenient: bool,
 }
 
 const VERIFY_EXAMPLES: &str = "\
@@ -212,6 +366,10 @@ pub enum Command {
     List(List),
     Verify(Verify),
     Preflight(Preflight),
+    Serial(SerialCmd),
+    Check(Check),
+    Diff(Diff),
+    ScanLogs(ScanLogs),
 }
 
 /// Everything `main` needs, validated.
@@ -276,6 +434,64 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
             json: a.json,
             lenient: a.lenient,
         }),
+        Cmd::Serial(a) => Command::Serial(SerialCmd {
+            inputs: a.inputs,
+            format: match a.format {
+                SerialFormatArg::Hex => crlkit_serial::SerialFormat::Hex,
+                SerialFormatArg::Colon => crlkit_serial::SerialFormat::Colon,
+                SerialFormatArg::Dec => crlkit_serial::SerialFormat::Dec,
+                SerialFormatArg::Openssl => crlkit_serial::SerialFormat::Openssl,
+            },
+            json: a.json,
+        }),
+        Cmd::Check(a) => {
+            let stdin_uses = usize::from(a.crl == "-") + a.serials_file.iter().filter(|f| *f == "-").count();
+            if stdin_uses > 1 {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "stdin (`-`) can feed only one of --crl and --serials-file\n",
+                ));
+            }
+            Command::Check(Check {
+                crl: Source::parse(&a.crl),
+                serials: a.serial,
+                certs: a.cert,
+                serial_files: a.serials_file.iter().map(|f| Source::parse(f)).collect(),
+                bare: if a.decimal { crlkit_serial::BareDigits::Dec } else { crlkit_serial::BareDigits::Hex },
+                only_revoked: a.only_revoked,
+                json: a.json,
+                lenient: a.lenient,
+            })
+        }
+        Cmd::Diff(a) => {
+            if a.old == "-" && a.new == "-" {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "only one of OLD and NEW can be stdin (`-`)\n",
+                ));
+            }
+            Command::Diff(Diff {
+                old: Source::parse(&a.old),
+                new: Source::parse(&a.new),
+                json: a.json,
+                lenient: a.lenient,
+            })
+        }
+        Cmd::ScanLogs(a) => {
+            if a.crl == "-" && a.logs.iter().any(|l| l == "-") {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "stdin (`-`) can feed only one of --crl and the logs\n",
+                ));
+            }
+            Command::ScanLogs(ScanLogs {
+                crl: Source::parse(&a.crl),
+                logs: a.logs,
+                examples: a.examples,
+                json: a.json,
+                lenient: a.lenient,
+            })
+        }
     };
     Ok(Config { threads: cli.threads, command })
 }

@@ -6,8 +6,10 @@
 //! Exit codes: 0 success, 1 a negative answer (commands that check something), 2 an error
 //! (bad input, I/O, usage). A closed stdout pipe (`crlkit list big.crl | head`) exits 0.
 
+mod check;
 mod cli;
 mod convert;
+mod diff;
 mod failure;
 mod input;
 mod inspect;
@@ -16,6 +18,8 @@ mod list;
 mod output;
 mod preflight;
 mod progress;
+mod scan_logs;
+mod serial;
 mod verify;
 
 use std::process::ExitCode;
@@ -39,6 +43,10 @@ fn main() -> ExitCode {
         cli::Command::List(c) => list::run(c).map(|()| true),
         cli::Command::Verify(c) => verify::run(c),
         cli::Command::Preflight(c) => preflight::run(c),
+        cli::Command::Serial(c) => serial::run(c).map(|()| true),
+        cli::Command::Check(c) => check::run(c),
+        cli::Command::Diff(c) => diff::run(c),
+        cli::Command::ScanLogs(c) => scan_logs::run(c),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,410 @@
+//! `crlkit check`: are these serials revoked by this CRL? With revocation time and reason.
+//!
+//! The serials asked about (from `--serial`, `--cert`, `--serials-file`) go into one hash set;
+//! the CRL's entries are then parsed once, in parallel chunks, each probing the set with its
+//! borrowed serial bytes. Parsing every entry is also validating it, so a malformed CRL is an
+//! error, never a silent "not revoked". Results come out in the order the serials were given.
+//!
+//! Exit 0 none revoked, 1 some revoked, 2 error (an unreadable CRL, or any serial or
+//! certificate that could not be read: the others are still checked and printed).
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use crlkit_der::{CrlRef, NameRef, Reason, Time};
+use crlkit_serial::certs::{self, CertInfo};
+use crlkit_serial::{BareDigits, Serial, SerialFormat};
+use rayon::prelude::*;
+
+use crate::failure::Failure;
+use crate::input::{self, Source};
+use crate::json;
+use crate::output::{Dest, Sink, write_failure};
+
+pub struct Check {
+    pub crl: Source,
+    pub serials: Vec<String>,
+    pub certs: Vec<PathBuf>,
+    pub serial_files: Vec<Source>,
+    pub bare: BareDigits,
+    pub only_revoked: bool,
+    pub json: bool,
+    pub lenient: bool,
+}
+
+/// Where a serial being checked came from.
+enum Origin {
+    Arg,
+    /// Index into `Queries::files`, 1-based line.
+    Line(u32, u32),
+    /// Index into `Queries::cert_infos`.
+    Cert(u32),
+}
+
+struct Query {
+    /// Index into `Queries::distinct`.
+    slot: u32,
+    origin: Origin,
+}
+
+/// Everything asked about, deduplicated by value.
+#[derive(Default)]
+struct Queries {
+    queries: Vec<Query>,
+    distinct: HashMap<Serial, u32>,
+    files: Vec<String>,
+    cert_infos: Vec<CertInfo>,
+    /// Input problems (bad serial lines, unreadable certificates), reported at the end.
+    problems: Vec<(&'static str, String)>,
+    problem_count: u64,
+    /// Serials of digits only that were read as hex and would mean another value in decimal.
+    digits_only: u64,
+}
+
+/// Input problems listed one by one; beyond this many only the count is given.
+const MAX_LISTED_PROBLEMS: usize = 20;
+
+impl Queries {
+    fn add(&mut self, serial: Serial, origin: Origin) {
+        let next = self.distinct.len() as u32;
+        let slot = *self.distinct.entry(serial).or_insert(next);
+        self.queries.push(Query { slot, origin });
+    }
+
+    fn problem(&mut self, code: &'static str, message: String) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push((code, message));
+        }
+    }
+
+    fn add_text(&mut self, text: &str, bare: BareDigits, origin: Origin, name: impl FnOnce() -> String) {
+        match Serial::parse(text, bare) {
+            Ok(s) => {
+                if bare == BareDigits::Hex
+                    && is_digits_only(text)
+                    && Serial::parse(text, BareDigits::Dec).ok() != Some(s.clone())
+                {
+                    self.digits_only += 1;
+                }
+                self.add(s, origin);
+            }
+            Err(e) => self.problem("bad-serial", format!("{}: {e}", name())),
+        }
+    }
+}
+
+fn is_digits_only(text: &str) -> bool {
+    let t = text.trim();
+    let t = t.strip_prefix('-').unwrap_or(t);
+    !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Read every query. Serial files are read line by line (blank lines and `#` comments
+/// skipped); a bad line is a problem, not the end.
+fn read_queries(c: &Check) -> Result<Queries, Failure> {
+    let mut q = Queries::default();
+    for s in &c.serials {
+        q.add_text(s, c.bare, Origin::Arg, || format!("--serial {s:?}"));
+    }
+    for path in certs::expand_paths(&c.certs, &certs::DIRECTORY_EXTENSIONS)
+        .map_err(|(p, e)| Failure::io(format!("reading {}", p.display()), &e))?
+    {
+        let got = certs::read_file(&path);
+        for item in got.items {
+            match item {
+                Ok(info) => {
+                    let index = q.cert_infos.len() as u32;
+                    q.add(info.serial.clone(), Origin::Cert(index));
+                    q.cert_infos.push(info);
+                }
+                Err(e) => q.problem(crate::serial::cert_error_code(&e), e.to_string()),
+            }
+        }
+    }
+    for source in &c.serial_files {
+        let file_index = q.files.len() as u32;
+        let name = source.name();
+        q.files.push(name.clone());
+        let reader: Box<dyn BufRead> = match source {
+            Source::Stdin => Box::new(std::io::stdin().lock()),
+            Source::File(p) => Box::new(std::io::BufReader::with_capacity(
+                1 << 20,
+                std::fs::File::open(p).map_err(|e| Failure::io(format!("opening {name}"), &e))?,
+            )),
+        };
+        read_serial_lines(reader, &name, file_index, c.bare, &mut q)?;
+    }
+    Ok(q)
+}
+
+fn read_serial_lines(
+    mut reader: impl BufRead,
+    name: &str,
+    file_index: u32,
+    bare: BareDigits,
+    q: &mut Queries,
+) -> Result<(), Failure> {
+    let mut line = Vec::with_capacity(256);
+    let mut number = 0u32;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| Failure::io(format!("reading {name}"), &e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        number += 1;
+        let Ok(text) = std::str::from_utf8(&line) else {
+            q.problem("bad-serial", format!("{name}:{number}: not UTF-8 text"));
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        q.add_text(text, bare, Origin::Line(file_index, number), || format!("{name}:{number}"));
+    }
+}
+
+/// A matching CRL entry.
+#[derive(Clone, Copy)]
+struct Hit {
+    index: u64,
+    revoked: Time,
+    reason: Option<Reason>,
+}
+
+/// Probe every entry of `crl` against `distinct`; the first entry per serial wins.
+/// Also returns the number of entries.
+fn find_hits(crl: &CrlRef<'_>, distinct: &HashMap<Serial, u32>) -> Result<(Vec<Option<Hit>>, u64), crlkit_der::Error> {
+    let chunks = crl.entry_chunks(1 << 20)?;
+    let count = chunks.iter().map(|c| c.len()).sum();
+    let per_chunk: Vec<Result<Vec<(u32, Hit)>, crlkit_der::Error>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut hits = Vec::new();
+            for e in chunk.entries() {
+                let e = e?;
+                if let Some(&slot) = distinct.get(e.serial().der_content()) {
+                    hits.push((slot, Hit { index: e.index(), revoked: e.revocation_date(), reason: e.reason() }));
+                }
+            }
+            Ok(hits)
+        })
+        .collect();
+    let mut found: Vec<Option<Hit>> = vec![None; distinct.len()];
+    // In input order, so the first error and the first duplicate are those of a sequential pass.
+    for chunk in per_chunk {
+        for (slot, hit) in chunk? {
+            found[slot as usize].get_or_insert(hit);
+        }
+    }
+    Ok((found, count))
+}
+
+/// Whether a certificate's issuer (name and AKI) fits the CRL's; `None` when it fits, else why not.
+fn issuer_mismatch(info: &CertInfo, crl: &CrlRef<'_>) -> Option<String> {
+    let crl_issuer = crl.issuer();
+    let name_ok = NameRef::from_der(&info.issuer_der).is_ok_and(|n| crlkit_verify::names_match(&n, &crl_issuer));
+    if !name_ok {
+        return Some(format!("issued by {}, but the CRL is issued by {}", info.issuer, crl_issuer.rfc4514()));
+    }
+    let crl_aki = crl.extensions().and_then(|x| x.authority_key_identifier).and_then(|a| a.key_identifier);
+    match (info.authority_key_id.as_deref(), crl_aki) {
+        (Some(cert), Some(crl)) if cert != crl => Some(format!(
+            "authority key identifier {} differs from the CRL's {} (same name, another CA key)",
+            hex(cert),
+            hex(crl)
+        )),
+        _ => None,
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// Returns Ok(true) when nothing is revoked and every input was read.
+pub fn run(c: &Check) -> Result<bool, Failure> {
+    let loaded = input::load(&c.crl, c.lenient)?;
+    input::notes(&loaded);
+    if loaded.crls.len() != 1 {
+        return Err(Failure::new(
+            "several-crls",
+            format!("{} holds {} CRLs; check takes one (split it first)", loaded.name, loaded.crls.len()),
+        ));
+    }
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    let crl = &crls[0];
+    // Reading the queries (a file of a million lines) overlaps with nothing CPU-heavy yet, so
+    // it runs first; the CRL is already mapped.
+    let q = read_queries(c)?;
+    let (found, entry_count) = find_hits(crl, &q.distinct).map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+
+    let stats_indirect = crl.extensions().and_then(|x| x.issuing_distribution_point).is_some_and(|i| i.indirect_crl);
+    let mut warnings = Vec::new();
+    let mismatches: Vec<Option<String>> = q.cert_infos.iter().map(|info| issuer_mismatch(info, crl)).collect();
+    for (info, why) in q.cert_infos.iter().zip(&mismatches) {
+        if let Some(why) = why {
+            warnings
+                .push(format!("{}: {why}: this CRL cannot revoke it, so \"not revoked\" means nothing", info.location));
+        }
+    }
+    if stats_indirect {
+        warnings.push(
+            "the CRL is indirect: entries may belong to other issuers (certificateIssuer); matches are by serial"
+                .to_owned(),
+        );
+    }
+    let negative = q.distinct.keys().filter(|s| s.is_negative()).count();
+    if negative > 0 {
+        warnings.push(format!("{negative} serial(s) asked about are negative: ALB cannot revoke negative serials"));
+    }
+    if q.digits_only > 0 {
+        warnings.push(format!(
+            "{} serial(s) had only decimal digits and were read as hex (OpenSSL's and ALB's form); \
+             pass --decimal if they are decimal",
+            q.digits_only
+        ));
+    }
+
+    let revoked_queries = q.queries.iter().filter(|x| found[x.slot as usize].is_some()).count();
+    let mut serial_of: Vec<Option<&Serial>> = vec![None; q.distinct.len()];
+    for (s, &slot) in &q.distinct {
+        serial_of[slot as usize] = Some(s);
+    }
+    let origin_text = |o: &Origin| match *o {
+        Origin::Arg => "--serial".to_owned(),
+        Origin::Line(f, n) => format!("{}:{n}", q.files[f as usize]),
+        Origin::Cert(i) => {
+            let l = &q.cert_infos[i as usize].location;
+            format!("{}#{}", l.file, l.block)
+        }
+    };
+
+    let dest = Dest::Stdout;
+    let mut sink = Sink::open(&dest)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let werr = |e: std::io::Error| write_failure(&dest, &e);
+    if c.json {
+        buf.extend_from_slice(b"{\"crl\":");
+        push_json_str(&mut buf, &loaded.name);
+        buf.extend_from_slice(b",\"issuer\":");
+        push_json_str(&mut buf, &crl.issuer().rfc4514());
+        buf.extend_from_slice(b",\"results\":[");
+    }
+    let mut first = true;
+    for query in &q.queries {
+        let hit = found[query.slot as usize];
+        if c.only_revoked && hit.is_none() {
+            continue;
+        }
+        let serial = serial_of[query.slot as usize].expect("every slot has its serial");
+        if c.json {
+            buf.extend_from_slice(if first { b"\n{\"serial\":\"" } else { b",\n{\"serial\":\"" });
+            first = false;
+            crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
+            buf.extend_from_slice(b"\",\"source\":");
+            push_json_str(&mut buf, &origin_text(&query.origin));
+            if let Origin::Cert(i) = query.origin {
+                let info = &q.cert_infos[i as usize];
+                buf.extend_from_slice(b",\"subject\":");
+                push_json_str(&mut buf, &info.subject);
+                buf.extend_from_slice(format!(",\"issuer_matches\":{}", mismatches[i as usize].is_none()).as_bytes());
+            }
+            match hit {
+                Some(h) => {
+                    buf.extend_from_slice(b",\"revoked\":true,\"revocation_time\":\"");
+                    buf.extend_from_slice(&h.revoked.rfc3339_bytes());
+                    buf.extend_from_slice(b"\",\"reason\":");
+                    match h.reason {
+                        Some(r) => push_json_str(&mut buf, r.name()),
+                        None => buf.extend_from_slice(b"null"),
+                    }
+                    buf.extend_from_slice(format!(",\"entry_index\":{}}}", h.index).as_bytes());
+                }
+                None => buf.extend_from_slice(b",\"revoked\":false}"),
+            }
+        } else {
+            crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
+            match hit {
+                Some(h) => {
+                    buf.extend_from_slice(b"  REVOKED ");
+                    buf.extend_from_slice(&h.revoked.rfc3339_bytes());
+                    buf.push(b' ');
+                    buf.extend_from_slice(h.reason.map_or("-", |r| r.name()).as_bytes());
+                }
+                None => buf.extend_from_slice(b"  not-revoked"),
+            }
+            buf.extend_from_slice(b"  ");
+            buf.extend_from_slice(origin_text(&query.origin).as_bytes());
+            if let Origin::Cert(i) = query.origin {
+                buf.extend_from_slice(b"  ");
+                buf.extend_from_slice(q.cert_infos[i as usize].subject.as_bytes());
+                if mismatches[i as usize].is_some() {
+                    buf.extend_from_slice(b"  [not issued by this CRL's issuer]");
+                }
+            }
+            buf.push(b'\n');
+        }
+        if buf.len() >= 1 << 16 {
+            sink.write_all(&buf).map_err(werr)?;
+            buf.clear();
+        }
+    }
+    if c.json {
+        buf.extend_from_slice(
+            format!(
+                "\n],\"checked\":{},\"revoked\":{},\"input_problems\":{},\"warnings\":[",
+                q.queries.len(),
+                revoked_queries,
+                q.problem_count
+            )
+            .as_bytes(),
+        );
+        for (i, w) in warnings.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            push_json_str(&mut buf, w);
+        }
+        buf.extend_from_slice(b"]}\n");
+    } else {
+        buf.extend_from_slice(
+            format!(
+                "{} of {} serial(s) revoked by {} ({} entries)\n",
+                revoked_queries,
+                q.queries.len(),
+                crl.issuer().rfc4514(),
+                entry_count
+            )
+            .as_bytes(),
+        );
+    }
+    sink.write_all(&buf).map_err(werr)?;
+    sink.finish(false)?;
+    for w in &warnings {
+        eprintln!("crlkit: warning: {w}");
+    }
+    if q.problem_count > 0 {
+        for (code, p) in &q.problems {
+            eprintln!("crlkit: error[{code}]: {p}");
+        }
+        let more = q.problem_count - q.problems.len() as u64;
+        if more > 0 {
+            eprintln!("crlkit: error[bad-input]: … and {more} more");
+        }
+        return Err(Failure::new(
+            "bad-input",
+            format!("{} serial(s) or certificate(s) could not be read; the others were checked", q.problem_count),
+        ));
+    }
+    Ok(revoked_queries == 0)
+}
+
+fn push_json_str(buf: &mut Vec<u8>, s: &str) {
+    let mut t = String::new();
+    json::string(&mut t, s);
+    buf.extend_from_slice(t.as_bytes());
+}

@@ -1,0 +1,610 @@
+//! `crlkit scan-logs --crl CRL LOG...`: which connections in ALB connection logs presented a
+//! client certificate that the CRL revokes, and did ELB refuse them?
+//!
+//! `Failed:ClientCertCrlHit` lines are revocations ELB already enforced. `Success` lines whose
+//! serial the CRL revoked *before* the connection are the ones that matter: the CRL is not (yet)
+//! in the trust store, or it is another CRL. Those set exit code 1.
+//!
+//! The CRL's entries become a hash index (serial bytes → date, reason) while being validated.
+//! Logs (`.log`, `.log.gz`, directories walked for both) are cut into work units: plain files
+//! into newline-aligned pieces of a few MB, gzip files whole; units run in parallel and their
+//! counts merge in file order, so output never depends on the thread count. Bad lines are
+//! counted and shown with file and line number, never fatal; an unreadable file is reported
+//! and the rest still scanned (exit 2 at the end).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, Read};
+use std::path::PathBuf;
+
+use crlkit_der::{CrlRef, Reason, Time};
+use crlkit_serial::Serial;
+use crlkit_serial::alb::{self, LineError};
+use rayon::prelude::*;
+
+use crate::failure::Failure;
+use crate::input::{self, Source};
+use crate::json::Object;
+use crate::progress::Progress;
+
+pub struct ScanLogs {
+    pub crl: Source,
+    /// Files and directories; `-` is stdin.
+    pub logs: Vec<String>,
+    /// How many bad lines and alarming connections to show.
+    pub examples: usize,
+    pub json: bool,
+    pub lenient: bool,
+}
+
+/// File names taken from directories.
+const LOG_EXTENSIONS: [&str; 2] = ["log", "log.gz"];
+
+/// Plain files are split into pieces of about this size for the worker threads.
+const PIECE: usize = 8 << 20;
+
+/// A revoked entry, as the index keeps it.
+#[derive(Clone, Copy)]
+struct Revocation {
+    time: Time,
+    reason: Option<Reason>,
+}
+
+/// Build the revocation index while validating every entry (the first entry of a serial wins).
+fn revocation_index<'a>(crl: &CrlRef<'a>) -> Result<HashMap<&'a [u8], Revocation>, crlkit_der::Error> {
+    let chunks = crl.entry_chunks(1 << 20)?;
+    type Part<'a> = Result<Vec<(&'a [u8], Revocation)>, crlkit_der::Error>;
+    let parts: Vec<Part<'a>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            chunk
+                .entries()
+                .map(|e| {
+                    e.map(|e| (e.serial().der_content(), Revocation { time: e.revocation_date(), reason: e.reason() }))
+                })
+                .collect()
+        })
+        .collect();
+    let mut index = HashMap::with_capacity(chunks.iter().map(|c| c.len() as usize).sum());
+    for p in parts {
+        for (k, v) in p? {
+            index.entry(k).or_insert(v);
+        }
+    }
+    Ok(index)
+}
+
+/// A line worth showing: where, and what.
+#[derive(Clone)]
+struct Example {
+    file: usize,
+    /// Line number within the work unit; made absolute when units merge.
+    line: u64,
+    text: String,
+}
+
+/// What one revoked serial did in the logs.
+#[derive(Default, Clone)]
+struct SerialSeen {
+    connections: u64,
+    by_status: Vec<(Box<[u8]>, u64)>,
+    success_after_revocation: u64,
+    first_seen: String,
+    last_seen: String,
+}
+
+/// Counts from one work unit, or (after merging) from everything.
+#[derive(Default)]
+struct Tally {
+    lines: u64,
+    bytes: u64,
+    blank: u64,
+    bad: u64,
+    bad_examples: Vec<Example>,
+    no_client_cert: u64,
+    status: HashMap<Box<[u8]>, u64>,
+    revoked_status: HashMap<Box<[u8]>, u64>,
+    revoked: HashMap<Serial, SerialSeen>,
+    alarms: u64,
+    alarm_examples: Vec<Example>,
+}
+
+fn bump(map: &mut HashMap<Box<[u8]>, u64>, key: &[u8], n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.into(), n);
+        }
+    }
+}
+
+/// `2023-10-04T17:05:15.514108Z` → the second it falls in.
+fn log_time(ts: &[u8]) -> Option<i64> {
+    let head = ts.get(..19)?;
+    let mut s = String::with_capacity(20);
+    s.push_str(std::str::from_utf8(head).ok()?);
+    s.push('Z');
+    Time::from_rfc3339(&s).map(|t| t.unix())
+}
+
+struct Scanner<'i> {
+    index: &'i HashMap<&'i [u8], Revocation>,
+    examples: usize,
+}
+
+impl Scanner<'_> {
+    fn line(&self, t: &mut Tally, file: usize, number: u64, line: &[u8]) {
+        t.lines += 1;
+        t.bytes += line.len() as u64 + 1;
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        if trimmed.iter().all(|c| c.is_ascii_whitespace()) {
+            t.blank += 1;
+            return;
+        }
+        let rec = match alb::parse_line(trimmed) {
+            Ok(r) => r,
+            Err(e) => return self.bad(t, file, number, &e),
+        };
+        bump(&mut t.status, rec.verify_status, 1);
+        let Some(hex) = rec.serial else {
+            t.no_client_cert += 1;
+            return;
+        };
+        let Some(serial) = alb::serial_of_hex(hex) else {
+            return self.bad(t, file, number, &LineError::BadSerial);
+        };
+        let Some(revocation) = self.index.get(serial.as_bytes()) else { return };
+        bump(&mut t.revoked_status, rec.verify_status, 1);
+        let ts = String::from_utf8_lossy(rec.timestamp).into_owned();
+        // An unreadable timestamp counts as after the revocation: better a false alarm.
+        let after = log_time(rec.timestamp).is_none_or(|at| at >= revocation.time.unix());
+        let alarm = after && rec.verify_status == b"Success";
+        let seen = t.revoked.entry(serial.clone()).or_default();
+        seen.connections += 1;
+        match seen.by_status.iter_mut().find(|(k, _)| **k == *rec.verify_status) {
+            Some((_, n)) => *n += 1,
+            None => seen.by_status.push((rec.verify_status.into(), 1)),
+        }
+        if seen.first_seen.is_empty() || ts < seen.first_seen {
+            seen.first_seen = ts.clone();
+        }
+        if ts > seen.last_seen {
+            seen.last_seen = ts.clone();
+        }
+        if alarm {
+            seen.success_after_revocation += 1;
+            t.alarms += 1;
+            if t.alarm_examples.len() < self.examples {
+                let text = format!(
+                    "{ts}  {}  {serial}  {}",
+                    String::from_utf8_lossy(rec.client_ip),
+                    String::from_utf8_lossy(rec.subject)
+                );
+                t.alarm_examples.push(Example { file, line: number, text });
+            }
+        }
+    }
+
+    fn bad(&self, t: &mut Tally, file: usize, number: u64, e: &LineError) {
+        t.bad += 1;
+        if t.bad_examples.len() < self.examples {
+            t.bad_examples.push(Example { file, line: number, text: e.to_string() });
+        }
+    }
+
+    /// Every complete line of `data` (the last one may lack its newline).
+    fn lines(&self, t: &mut Tally, file: usize, first_number: u64, data: &[u8]) -> u64 {
+        let mut number = first_number;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            number += 1;
+            self.line(t, file, number, &data[start..nl]);
+            start = nl + 1;
+        }
+        if start < data.len() {
+            number += 1;
+            self.line(t, file, number, &data[start..]);
+        }
+        number - first_number
+    }
+}
+
+impl Tally {
+    /// Add `o`, whose line numbers start after `line_offset` lines of its file.
+    fn merge(&mut self, o: Tally, line_offset: u64, examples: usize) {
+        self.lines += o.lines;
+        self.bytes += o.bytes;
+        self.blank += o.blank;
+        self.bad += o.bad;
+        self.no_client_cert += o.no_client_cert;
+        self.alarms += o.alarms;
+        for (mine, theirs) in [(&mut self.bad_examples, o.bad_examples), (&mut self.alarm_examples, o.alarm_examples)] {
+            for mut e in theirs {
+                if mine.len() < examples {
+                    e.line += line_offset;
+                    mine.push(e);
+                }
+            }
+        }
+        for (k, v) in o.status {
+            bump(&mut self.status, &k, v);
+        }
+        for (k, v) in o.revoked_status {
+            bump(&mut self.revoked_status, &k, v);
+        }
+        for (serial, s) in o.revoked {
+            let mine = self.revoked.entry(serial).or_default();
+            mine.connections += s.connections;
+            mine.success_after_revocation += s.success_after_revocation;
+            for (k, n) in s.by_status {
+                match mine.by_status.iter_mut().find(|(mk, _)| *mk == k) {
+                    Some((_, m)) => *m += n,
+                    None => mine.by_status.push((k, n)),
+                }
+            }
+            if mine.first_seen.is_empty() || s.first_seen < mine.first_seen {
+                mine.first_seen = s.first_seen;
+            }
+            if s.last_seen > mine.last_seen {
+                mine.last_seen = s.last_seen;
+            }
+        }
+    }
+}
+
+/// A piece of work: part of a plain file, or a whole gzip file or stdin.
+enum Unit {
+    Plain { file: usize, start: usize, end: usize },
+    Stream { file: usize },
+}
+
+enum Content {
+    Mapped(input::Bytes),
+    Gzip(PathBuf),
+    Stdin,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Scan a stream of log text in blocks of whole lines.
+fn scan_reader(scanner: &Scanner<'_>, file: usize, mut reader: impl Read) -> Result<Tally, std::io::Error> {
+    let mut t = Tally::default();
+    let mut buf = vec![0u8; 4 << 20];
+    let mut filled = 0;
+    let mut number = 0;
+    loop {
+        let n = reader.read(&mut buf[filled..])?;
+        if n == 0 {
+            if filled > 0 {
+                scanner.lines(&mut t, file, number, &buf[..filled]);
+            }
+            return Ok(t);
+        }
+        filled += n;
+        match memchr::memrchr(b'\n', &buf[..filled]) {
+            Some(last) => {
+                number += scanner.lines(&mut t, file, number, &buf[..last]);
+                buf.copy_within(last + 1..filled, 0);
+                filled -= last + 1;
+            }
+            // A line longer than the buffer: grow rather than cut it.
+            None if filled == buf.len() => buf.resize(buf.len() * 2, 0),
+            None => {}
+        }
+    }
+}
+
+/// Scan a file or stdin: gzip (detected by its magic bytes) through the decoder, else as is.
+fn scan_stream(
+    scanner: &Scanner<'_>,
+    file: usize,
+    inner: impl Read,
+    progress: &Progress,
+) -> Result<Tally, std::io::Error> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, Counting { inner, progress });
+    let is_gzip = reader.fill_buf()?.starts_with(&GZIP_MAGIC);
+    if is_gzip {
+        scan_reader(scanner, file, flate2::bufread::MultiGzDecoder::new(reader))
+    } else {
+        scan_reader(scanner, file, reader)
+    }
+}
+
+/// Counts compressed bytes for the progress line.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
+
+/// Returns Ok(true) when no connection succeeded with a certificate revoked before it.
+pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
+    let loaded = input::load(&c.crl, c.lenient)?;
+    input::notes(&loaded);
+    if loaded.crls.len() != 1 {
+        return Err(Failure::new(
+            "several-crls",
+            format!("{} holds {} CRLs; scan-logs takes one", loaded.name, loaded.crls.len()),
+        ));
+    }
+    let crl = loaded.parse(input::profile(c.lenient))?.remove(0);
+    let index = revocation_index(&crl).map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+
+    // Expand the inputs; a missing path is an error before any work.
+    let mut names: Vec<String> = Vec::new();
+    let mut contents: Vec<Content> = Vec::new();
+    let mut file_errors: Vec<(String, String)> = Vec::new();
+    for arg in &c.logs {
+        if arg == "-" {
+            names.push("<stdin>".into());
+            contents.push(Content::Stdin);
+            continue;
+        }
+        let paths = crlkit_serial::certs::expand_paths(&[PathBuf::from(arg)], &LOG_EXTENSIONS)
+            .map_err(|(p, e)| Failure::io(format!("reading {}", p.display()), &e))?;
+        if paths.is_empty() {
+            eprintln!("crlkit: warning: {arg}: no .log or .log.gz file found");
+        }
+        for p in paths {
+            let name = p.display().to_string();
+            let mut head = [0u8; 2];
+            let is_gzip =
+                std::fs::File::open(&p).and_then(|mut f| f.read(&mut head)).map(|n| n == 2 && head == GZIP_MAGIC);
+            match is_gzip {
+                Ok(true) => contents.push(Content::Gzip(p)),
+                Ok(false) => match input::read_file(&p) {
+                    Ok(bytes) => contents.push(Content::Mapped(bytes)),
+                    Err(f) => {
+                        file_errors.push((name, f.message));
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    file_errors.push((name, e.to_string()));
+                    continue;
+                }
+            }
+            names.push(name);
+        }
+    }
+    let total: u64 = contents
+        .iter()
+        .zip(&names)
+        .map(|(c, n)| match c {
+            Content::Mapped(b) => b.len() as u64,
+            Content::Gzip(_) => std::fs::metadata(n).map(|m| m.len()).unwrap_or(0),
+            Content::Stdin => 0,
+        })
+        .sum();
+    let mut units = Vec::new();
+    for (file, content) in contents.iter().enumerate() {
+        match content {
+            Content::Mapped(b) => {
+                let mut start = 0;
+                while start < b.len() {
+                    let mut end = (start + PIECE).min(b.len());
+                    if end < b.len() {
+                        end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |n| end + n + 1);
+                    }
+                    units.push(Unit::Plain { file, start, end });
+                    start = end;
+                }
+            }
+            Content::Gzip(_) | Content::Stdin => units.push(Unit::Stream { file }),
+        }
+    }
+    let progress = Progress::start("scanning", total, Progress::wanted(total, c.json, true));
+    let scanner = Scanner { index: &index, examples: c.examples };
+    let results: Vec<Result<(Tally, u64), String>> = units
+        .par_iter()
+        .map(|u| match *u {
+            Unit::Plain { file, start, end } => {
+                let Content::Mapped(b) = &contents[file] else { unreachable!("plain units come from mapped files") };
+                let mut t = Tally::default();
+                let lines = scanner.lines(&mut t, file, 0, &b[start..end]);
+                progress.add((end - start) as u64);
+                Ok((t, lines))
+            }
+            Unit::Stream { file } => {
+                let result = match &contents[file] {
+                    Content::Gzip(p) => std::fs::File::open(p).and_then(|f| scan_stream(&scanner, file, f, &progress)),
+                    _ => scan_stream(&scanner, file, std::io::stdin().lock(), &progress),
+                };
+                result.map(|t| (t, 0)).map_err(|e| format!("{}: {e}", names[file]))
+            }
+        })
+        .collect();
+    progress.finish();
+    let mut all = Tally::default();
+    let mut lines_before = vec![0u64; names.len()];
+    for (u, r) in units.iter().zip(results) {
+        let file = match *u {
+            Unit::Plain { file, .. } | Unit::Stream { file } => file,
+        };
+        match r {
+            Ok((t, lines)) => {
+                all.merge(t, lines_before[file], c.examples);
+                lines_before[file] += lines;
+            }
+            Err(e) => file_errors.push((names[file].clone(), e)),
+        }
+    }
+    report(c, &loaded.name, &crl, &index, &names, &all, &file_errors)?;
+    if !file_errors.is_empty() {
+        return Err(Failure::new(
+            "bad-input",
+            format!("{} log file(s) could not be read; the others were scanned", file_errors.len()),
+        ));
+    }
+    Ok(all.alarms == 0)
+}
+
+fn sorted_counts(map: &HashMap<Box<[u8]>, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = map.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+fn report(
+    c: &ScanLogs,
+    crl_name: &str,
+    crl: &CrlRef<'_>,
+    index: &HashMap<&[u8], Revocation>,
+    names: &[String],
+    all: &Tally,
+    file_errors: &[(String, String)],
+) -> Result<(), Failure> {
+    let mut revoked: Vec<(&Serial, &SerialSeen)> = all.revoked.iter().collect();
+    revoked.sort_by(|a, b| b.1.success_after_revocation.cmp(&a.1.success_after_revocation).then_with(|| a.0.cmp(b.0)));
+    let revocation = |s: &Serial| index.get(s.as_bytes()).copied();
+    let status_counts = sorted_counts(&all.status);
+    let revoked_counts = sorted_counts(&all.revoked_status);
+    let mut out = String::new();
+    if c.json {
+        let mut o = Object::new(&mut out);
+        o.str("crl", crl_name);
+        o.str("issuer", &crl.issuer().rfc4514());
+        o.num("crl_entries", index.len() as u64);
+        o.num("files", names.len() as u64);
+        o.num("lines", all.lines);
+        o.num("bytes", all.bytes);
+        o.num("blank_lines", all.blank);
+        o.num("bad_lines", all.bad);
+        o.num("without_client_certificate", all.no_client_cert);
+        let counts = |v: &[(String, u64)]| {
+            let mut s = String::new();
+            let mut co = Object::new(&mut s);
+            for (k, n) in v {
+                co.num(k, *n);
+            }
+            co.end();
+            s
+        };
+        o.raw("status_counts", &counts(&status_counts));
+        o.raw("revoked_status_counts", &counts(&revoked_counts));
+        o.num("success_after_revocation", all.alarms);
+        let serials: Vec<String> = revoked
+            .iter()
+            .map(|(serial, seen)| {
+                let mut s = String::new();
+                let mut so = Object::new(&mut s);
+                so.str("serial", &serial.to_string());
+                if let Some(r) = revocation(serial) {
+                    so.str("revocation_time", &r.time.to_string());
+                    so.opt_str("reason", r.reason.map(|r| r.name()));
+                }
+                so.num("connections", seen.connections);
+                so.num("success_after_revocation", seen.success_after_revocation);
+                let by: Vec<(String, u64)> =
+                    seen.by_status.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect();
+                so.raw("by_status", &counts(&by));
+                so.str("first_seen", &seen.first_seen);
+                so.str("last_seen", &seen.last_seen);
+                so.end();
+                s
+            })
+            .collect();
+        o.raw("revoked_serials", &format!("[{}]", serials.join(",")));
+        let examples = |v: &[Example]| {
+            let items: Vec<String> = v
+                .iter()
+                .map(|e| {
+                    let mut s = String::new();
+                    let mut eo = Object::new(&mut s);
+                    eo.str("file", &names[e.file]);
+                    eo.num("line", e.line);
+                    eo.str("text", &e.text);
+                    eo.end();
+                    s
+                })
+                .collect();
+            format!("[{}]", items.join(","))
+        };
+        o.raw("alarm_examples", &examples(&all.alarm_examples));
+        o.raw("bad_line_examples", &examples(&all.bad_examples));
+        let errs: Vec<String> = file_errors
+            .iter()
+            .map(|(f, e)| {
+                let mut s = String::new();
+                let mut eo = Object::new(&mut s);
+                eo.str("file", f);
+                eo.str("error", e);
+                eo.end();
+                s
+            })
+            .collect();
+        o.raw("file_errors", &format!("[{}]", errs.join(",")));
+        o.end();
+        out.push('\n');
+    } else {
+        let _ = writeln!(
+            out,
+            "scanned {} file(s): {} line(s), {} byte(s); {} bad, {} blank, {} without a client certificate",
+            names.len(),
+            all.lines,
+            all.bytes,
+            all.bad,
+            all.blank,
+            all.no_client_cert
+        );
+        let show = |v: &[(String, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "tls_verify_status, all connections: {}",
+            if status_counts.is_empty() { "-".into() } else { show(&status_counts) }
+        );
+        let _ = writeln!(
+            out,
+            "revoked serials seen: {} (in {} connection(s): {})",
+            revoked.len(),
+            revoked.iter().map(|r| r.1.connections).sum::<u64>(),
+            if revoked_counts.is_empty() { "-".into() } else { show(&revoked_counts) }
+        );
+        for (serial, seen) in &revoked {
+            let when = revocation(serial)
+                .map_or_else(String::new, |r| format!("revoked {} {}", r.time, r.reason.map_or("-", |r| r.name())));
+            let by: Vec<(String, u64)> =
+                seen.by_status.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect();
+            let _ = writeln!(
+                out,
+                "  {serial}  {when}: {} connection(s) ({}), {} succeeded after revocation; seen {} .. {}",
+                seen.connections,
+                show(&by),
+                seen.success_after_revocation,
+                seen.first_seen,
+                seen.last_seen
+            );
+        }
+        if all.alarms > 0 {
+            let _ = writeln!(
+                out,
+                "ALERT: {} connection(s) succeeded with a certificate revoked before the connection \
+                 (is this CRL in the trust store?):",
+                all.alarms
+            );
+            for e in &all.alarm_examples {
+                let _ = writeln!(out, "  {}:{}  {}", names[e.file], e.line, e.text);
+            }
+        } else {
+            let _ = writeln!(out, "no connection succeeded with a revoked certificate after its revocation");
+        }
+        if all.bad > 0 {
+            let _ = writeln!(out, "bad lines ({}; first {} shown):", all.bad, all.bad_examples.len());
+            for e in &all.bad_examples {
+                let _ = writeln!(out, "  {}:{}: {}", names[e.file], e.line, e.text);
+            }
+        }
+    }
+    crate::output::print_stdout(&out)?;
+    for (f, e) in file_errors {
+        eprintln!("crlkit: error[io]: {f}: {e}");
+    }
+    Ok(())
+}
