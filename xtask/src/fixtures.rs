@@ -121,6 +121,8 @@ pub fn committed(root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     ];
     add("crl.p256.edge-serials.der", crl(&cas.p256, &cas.p256_key, 5, &edge));
 
+    add("alb.connections.log", alb_connection_log(t).into_bytes());
+
     // ---- malformed: one defect each, built from crl.p256.small.der ----
     // A byte after the CRL.
     let mut v = small.clone();
@@ -150,6 +152,54 @@ pub fn committed(root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     // BER: entry 0's length in a non-minimal long form.
     add("crl.ber.long-form-length.der", ber_long_form_entry(&small, &crl_small));
     Ok(files)
+}
+
+/// An ALB connection log against `crl.p256.edge-serials.der` (every entry revoked at
+/// `revoked`), one line per case `scan-logs` must get right. Line numbers matter to the tests
+/// (`crates/crlkit/tests/cli.rs`), so add new cases at the end.
+fn alb_connection_log(revoked: i64) -> String {
+    let time = |offset: i64| {
+        let t = crlkit_der::Time::from_unix(revoked + offset).to_string();
+        format!("{}.123456Z", &t[..19])
+    };
+    let (after, before) = (time(3600), time(-3600));
+    let tls = "TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 0.004";
+    let validity = "NotBefore=2026-01-01T00:00:00Z;NotAfter=2027-01-01T00:00:00Z";
+    let top20 = "C3".repeat(20);
+    [
+        // 1: serial 01 logged without its leading zero; succeeded after revocation: an alarm.
+        format!("{after} 192.0.2.1 40001 443 {tls} \"CN=client one,O=Example\" {validity} 1 Success TID_1 x25519"),
+        // 2: 7F in lowercase; succeeded before the revocation: fine.
+        format!("{before} 192.0.2.2 40002 443 {tls} \"CN=client two\" {validity} 7f Success TID_2 x25519"),
+        // 3: 80 refused by ELB: the CRL is enforced.
+        format!("{after} 192.0.2.3 40003 443 {tls} \"CN=client three\" {validity} 80 Failed:ClientCertCrlHit TID_3 x25519"),
+        // 4: 20 octets with the top bit set; a subject with spaces and escaped quotes; two
+        //    fields from a future log version: an alarm.
+        format!(
+            "{after} 192.0.2.4 40004 443 {tls} \"CN=Jane \\\"JD\\\" Doe,O=Example Corp\" {validity} {top20} Success TID_4 x25519 newfield \"another new field\""
+        ),
+        // 5: a serial the CRL does not list.
+        format!("{after} 192.0.2.5 40005 443 {tls} \"CN=client five\" {validity} FEF257372D5C14D4 Success TID_5 x25519"),
+        // 6: no client certificate: `-` for subject, validity and serial.
+        format!("{after} 192.0.2.6 40006 443 {tls} - - - Success TID_6 -"),
+        // 7: cut short after listener_port: a bad line.
+        format!("{after} 192.0.2.7 40007 443"),
+        // 8: a quote never closed: a bad line.
+        format!("{after} 192.0.2.8 40008 443 {tls} \"CN=unterminated {validity} 01 Success TID_8 x25519"),
+        // 9: a serial that is not hex: a bad line.
+        format!("{after} 192.0.2.9 40009 443 {tls} \"CN=client nine\" {validity} XYZ Success TID_9 x25519"),
+        // 10: blank.
+        String::new(),
+        // 11: an older log without conn_trace_id and tls_keyexchange; FF with a leading 00.
+        format!("{after} 192.0.2.11 40011 443 {tls} \"CN=client eleven\" {validity} 00FF Failed:ClientCertCrlHit"),
+        // 12: CRLF line end; serial 01 again, another alarm.
+        format!("{after} 192.0.2.12 40012 443 {tls} \"CN=client one,O=Example\" {validity} 01 Success TID_12 x25519\r"),
+        // 13: another failure code, no certificate.
+        format!("{after} 192.0.2.13 40013 443 {tls} - - - Failed:ClientCertCrlProcessingError TID_13 x25519"),
+    ]
+    .iter()
+    .map(|l| format!("{l}\n"))
+    .collect()
 }
 
 /// Offset of the revocationDate content of the entry at `entry_at`.

@@ -153,8 +153,8 @@ struct CheckArgs {
     /// The CRL (DER or PEM), or `-` for stdin.
     #[arg(long, value_name = "CRL")]
     crl: String,
-    /// A serial number, in any form (repeatable).
-    #[arg(long, value_name = "S")]
+    /// A serial number, in any form (repeatable). Negative ones too: `--serial -0124`.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     serial: Vec<String>,
     /// A certificate file (PEM, DER, bundle) or directory (repeatable).
     #[arg(long, value_name = "C")]
@@ -558,6 +558,33 @@ mod tests {
             panic!()
         };
         assert_eq!((p.max_entries, p.ca.is_none()), (Some(7), true));
+    }
+
+    #[test]
+    fn serial_check_diff_scan_logs_flags() {
+        let Command::Serial(s) = parse_args(&["serial", "a.pem", "dir", "--format", "openssl"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!((s.inputs.len(), s.format), (2, crlkit_serial::SerialFormat::Openssl));
+        assert!(parse_args(&["serial"]).is_err(), "a certificate is required");
+        let Command::Check(c) =
+            parse_args(&["check", "--crl", "c", "--serial", "-0124", "--serials-file", "-", "--decimal"])
+                .unwrap()
+                .command
+        else {
+            panic!()
+        };
+        assert_eq!((c.serials, c.bare), (vec!["-0124".to_owned()], crlkit_serial::BareDigits::Dec));
+        assert!(matches!(c.serial_files[..], [Source::Stdin]));
+        assert!(parse_args(&["check", "--crl", "c"]).is_err(), "something to check is required");
+        assert!(parse_args(&["check", "--crl", "-", "--serials-file", "-"]).is_err(), "stdin twice");
+        assert!(parse_args(&["diff", "-", "-"]).is_err(), "stdin twice");
+        assert!(parse_args(&["diff", "a"]).is_err());
+        let Command::ScanLogs(l) = parse_args(&["scan-logs", "--crl", "c", "x.log", "y/"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!((l.logs.len(), l.examples), (2, 20));
+        assert!(parse_args(&["scan-logs", "--crl", "c"]).is_err(), "a log is required");
     }
 
     #[test]

@@ -28,46 +28,8 @@ pub struct Number {
 
 impl Number {
     fn new(n: SerialRef<'_>) -> Self {
-        Self { decimal: decimal(n), hex: n.to_hex() }
+        Self { decimal: crlkit_serial::format(n, crlkit_serial::SerialFormat::Dec), hex: n.to_hex() }
     }
-}
-
-/// Decimal digits of a non-negative INTEGER of any length (`-` prefix for negatives).
-pub fn decimal(n: SerialRef<'_>) -> String {
-    let content = n.der_content();
-    let negative = n.is_negative();
-    let mut mag: Vec<u8> = if negative {
-        // two's complement negation
-        let mut v: Vec<u8> = content.iter().map(|b| !b).collect();
-        for b in v.iter_mut().rev() {
-            let (r, carry) = b.overflowing_add(1);
-            *b = r;
-            if !carry {
-                break;
-            }
-        }
-        v
-    } else {
-        content.to_vec()
-    };
-    let mut digits = Vec::new();
-    while mag.iter().any(|&b| b != 0) {
-        let mut rem = 0u32;
-        for b in mag.iter_mut() {
-            let cur = (rem << 8) | u32::from(*b);
-            *b = (cur / 10) as u8;
-            rem = cur % 10;
-        }
-        digits.push(b'0' + rem as u8);
-    }
-    if digits.is_empty() {
-        digits.push(b'0');
-    }
-    if negative {
-        digits.push(b'-');
-    }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
 }
 
 pub struct IdpInfo {

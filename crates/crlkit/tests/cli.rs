@@ -3,37 +3,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    fixtures().join(name)
-}
-
-fn crlkit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crlkit")).args(args).output().expect("run crlkit")
-}
-
-fn crlkit_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run crlkit");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
+use common::*;
 
 fn openssl_pem(der: &[u8]) -> Vec<u8> {
     let mut child = Command::new("openssl")
@@ -44,32 +18,6 @@ fn openssl_pem(der: &[u8]) -> Vec<u8> {
         .expect("openssl");
     child.stdin.take().unwrap().write_all(der).unwrap();
     child.wait_with_output().unwrap().stdout
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A signed synthetic CRL of `count` entries (P-256 fixture key) at `path`.
-fn write_synthetic_crl(path: &Path, seed: u64, count: u64) {
-    let key =
-        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
-    let ca = crlkit_sign::self_signed_ca(&key, "synthetic", 1_735_689_600, 2_051_222_400);
-    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), seed);
-    let entries = crlkit_sign::Synthetic { seed, count, newest: 1_793_491_200 };
-    crlkit_sign::write_crl(std::fs::File::create(path).unwrap(), &params, &key, || entries.iter()).unwrap();
-}
-
-/// A fresh empty directory for outputs.
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crlkit-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn dir_entries(dir: &Path) -> Vec<String> {
@@ -400,7 +348,9 @@ fn exit_codes_for_errors() {
 
 #[test]
 fn help_has_examples_and_exits_zero() {
-    for cmd in [&["--help"][..], &["convert", "--help"], &["inspect", "--help"], &["list", "--help"]] {
+    let commands = ["convert", "inspect", "list", "verify", "preflight", "serial", "check", "diff", "scan-logs"];
+    for cmd in std::iter::once(vec!["--help"]).chain(commands.iter().map(|c| vec![*c, "--help"])) {
+        let cmd = &cmd[..];
         let out = crlkit(cmd);
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");
         assert!(stdout(&out).contains("Examples:"), "{cmd:?}: {}", stdout(&out));

@@ -1,0 +1,62 @@
+//! Helpers shared by the end-to-end tests of the binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+pub fn crlkit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crlkit")).args(args).output().expect("run crlkit")
+}
+
+pub fn crlkit_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run crlkit");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A signed synthetic CRL of `count` entries (P-256 fixture key) at `path`.
+pub fn write_synthetic_crl(path: &Path, seed: u64, count: u64) {
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
+    let ca = crlkit_sign::self_signed_ca(&key, "synthetic", 1_735_689_600, 2_051_222_400);
+    let params = crlkit_sign::CrlParams::for_ca(&ca, 1_793_491_200, Some(1_794_096_000), seed);
+    let entries = crlkit_sign::Synthetic { seed, count, newest: 1_793_491_200 };
+    crlkit_sign::write_crl(std::fs::File::create(path).unwrap(), &params, &key, || entries.iter()).unwrap();
+}
+
+/// A fresh empty directory for outputs.
+pub fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crlkit-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
