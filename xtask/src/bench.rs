@@ -22,9 +22,9 @@ use crate::{cargo, fixtures};
 
 /// One timed run of a command.
 #[derive(Clone, Copy, Debug)]
-struct Sample {
-    secs: f64,
-    rss_kib: u64,
+pub(crate) struct Sample {
+    pub(crate) secs: f64,
+    pub(crate) rss_kib: u64,
 }
 
 fn target_dir(root: &Path) -> PathBuf {
@@ -32,7 +32,26 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Run `program args` under `/usr/bin/time` for its peak RSS; wall time measured here.
-fn measure(program: &Path, args: &[&str], stdin: Option<&Path>, stdout_null: bool, scratch: &Path) -> Result<Sample> {
+pub(crate) fn measure(
+    program: &Path,
+    args: &[&str],
+    stdin: Option<&Path>,
+    stdout_null: bool,
+    scratch: &Path,
+) -> Result<Sample> {
+    measure_exit(program, args, stdin, stdout_null, scratch, &[0])
+}
+
+/// [`measure`] for commands whose expected answer is an exit code in `ok` (`check` exits 1
+/// when something is revoked).
+pub(crate) fn measure_exit(
+    program: &Path,
+    args: &[&str],
+    stdin: Option<&Path>,
+    stdout_null: bool,
+    scratch: &Path,
+    ok: &[i32],
+) -> Result<Sample> {
     let rss_file = scratch.join("rss.txt");
     let mut cmd = Command::new("/usr/bin/time");
     cmd.args(["-f", "%M", "-o"]).arg(&rss_file).arg(program).args(args);
@@ -45,7 +64,7 @@ fn measure(program: &Path, args: &[&str], stdin: Option<&Path>, stdout_null: boo
     let started = Instant::now();
     let out = cmd.output().with_context(|| format!("running {}", program.display()))?;
     let secs = started.elapsed().as_secs_f64();
-    if !out.status.success() {
+    if !out.status.code().is_some_and(|c| ok.contains(&c)) {
         bail!("{} {:?} failed: {}", program.display(), args, String::from_utf8_lossy(&out.stderr));
     }
     let rss_kib = std::fs::read_to_string(&rss_file)?.trim().lines().last().unwrap_or("0").trim().parse().unwrap_or(0);
@@ -57,7 +76,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn medians(samples: &[Sample]) -> (f64, u64) {
+pub(crate) fn medians(samples: &[Sample]) -> (f64, u64) {
     let secs = median(samples.iter().map(|s| s.secs).collect());
     let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
     (secs, rss)
@@ -79,7 +98,17 @@ struct Row {
     note: String,
 }
 
-pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
+/// Which measurements to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    All,
+    /// convert, list, verify, RSS, in-process.
+    Crl,
+    /// check, diff, scan-logs.
+    Serials,
+}
+
+pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
     let runs = runs.max(1);
     crate::run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit", "-p", "crlkit-benches"]))?;
     let bin = target_dir(root).join("release");
@@ -93,6 +122,10 @@ pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
     let mut rss_rows = Vec::new();
     let mut inputs = Vec::new();
 
+    if only == Only::Serials {
+        let &(count, label) = sizes.last().expect("at least one size");
+        return crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label);
+    }
     for &(count, label) in sizes {
         let input = fixtures::large(root, count, label)?;
         let input_str = input.to_str().context("non-UTF-8 path")?.to_owned();
@@ -217,5 +250,9 @@ pub fn run(root: &Path, runs: usize, quick: bool) -> Result<()> {
     let mut inproc = Command::new(bin.join("inproc"));
     inproc.arg("--runs").arg(runs.to_string()).args(&inputs);
     crate::run(&mut inproc)?;
+    if only == Only::All {
+        let &(count, label) = sizes.last().expect("at least one size");
+        crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label)?;
+    }
     Ok(())
 }

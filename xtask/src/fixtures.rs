@@ -299,6 +299,41 @@ pub fn large(root: &Path, count: u64, label: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Every how many entries the `-next` CRL replaces one (1 in 200 removed and 1 in 200 added:
+/// 1% of the entries differ).
+const NEXT_EVERY: u64 = 200;
+
+/// (added, removed) between `crl.p256.{label}.der` and `crl.p256.{label}-next.der`.
+pub fn large_next_changes(count: u64) -> (u64, u64) {
+    let replaced = count.div_ceil(NEXT_EVERY);
+    (replaced, replaced)
+}
+
+/// The successor of a large fixture, for `diff`: CRL number + 1, the same entries except
+/// that every 200th is replaced by a new one.
+pub fn large_next(root: &Path, count: u64, label: &str) -> Result<PathBuf> {
+    let path = root.join("fixtures/large").join(format!("crl.p256.{label}-next.der"));
+    if path.exists() {
+        return Ok(path);
+    }
+    large(root, count, label)?;
+    let cas = load_cas(root)?;
+    let params = CrlParams::for_ca(&cas.p256, THIS_UPDATE + 86_400, Some(NEXT_UPDATE + 86_400), 101 + count);
+    let tmp = path.with_extension("der.tmp");
+    let old = Synthetic { seed: count, count, newest: THIS_UPDATE };
+    let new = Synthetic { seed: count ^ 0x5eed, count, newest: THIS_UPDATE + 86_400 };
+    let entries = || {
+        old.iter()
+            .zip(new.iter())
+            .enumerate()
+            .map(|(i, (o, n))| if (i as u64).is_multiple_of(NEXT_EVERY) { n } else { o })
+    };
+    let size = write_crl(std::fs::File::create(&tmp)?, &params, &cas.p256_key, entries)?;
+    std::fs::rename(&tmp, &path)?;
+    println!("generated {} ({count} entries, {size} bytes)", path.display());
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

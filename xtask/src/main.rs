@@ -6,9 +6,10 @@
 //! | `cargo xtask test` | everything CI checks: fmt, clippy, all tests (corpus, fixtures, tidy), fuzz smoke run |
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
-//! | `cargo xtask bench [--runs N] [--quick]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS |
+//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
 
 mod bench;
+mod bench_serials;
 mod fixtures;
 mod fuzz;
 mod tidy;
@@ -42,7 +43,13 @@ fn main() -> Result<()> {
         }
         Some("bench") => {
             let runs = value("--runs").map(|s| s.parse()).transpose()?.unwrap_or(5);
-            bench::run(&root, runs, flag("--quick"))
+            let only = match value("--only").as_deref() {
+                None => bench::Only::All,
+                Some("crl") => bench::Only::Crl,
+                Some("serials") => bench::Only::Serials,
+                Some(other) => anyhow::bail!("--only takes crl or serials, not {other}"),
+            };
+            bench::run(&root, runs, flag("--quick"), only)
         }
         _ => {
             eprintln!(
@@ -51,7 +58,7 @@ fn main() -> Result<()> {
                  test [--no-fuzz]                  fmt, clippy, every test, fuzz smoke run (what CI runs)\n  \
                  gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)\n  \
                  fuzz [TARGET] [--seconds N]       run cargo-fuzz targets\n  \
-                 bench [--runs N] [--quick]        peer comparisons and in-process throughput"
+                 bench [--runs N] [--quick] [--only crl|serials]\n                                    peer comparisons and in-process throughput"
             );
             bail!("unknown or missing command")
         }

@@ -21,8 +21,12 @@
 
 pub mod alb;
 pub mod certs;
+mod index;
 mod serial;
 
+pub use index::SerialIndex;
+
 pub use serial::{
-    BareDigits, MAX_PARSE_OCTETS, ParseError, ParseErrorKind, Serial, SerialFormat, format, write_format,
+    BareDigits, MAX_PARSE_OCTETS, ParseError, ParseErrorKind, Serial, SerialFormat, SerialHasher, SerialMap, format,
+    write_format,
 };

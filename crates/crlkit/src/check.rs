@@ -8,13 +8,12 @@
 //! Exit 0 none revoked, 1 some revoked, 2 error (an unreadable CRL, or any serial or
 //! certificate that could not be read: the others are still checked and printed).
 
-use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use crlkit_der::{CrlRef, NameRef, Reason, Time};
 use crlkit_serial::certs::{self, CertInfo};
-use crlkit_serial::{BareDigits, Serial, SerialFormat};
+use crlkit_serial::{BareDigits, Serial, SerialFormat, SerialIndex};
 use rayon::prelude::*;
 
 use crate::failure::Failure;
@@ -49,10 +48,10 @@ struct Query {
 }
 
 /// Everything asked about, deduplicated by value.
-#[derive(Default)]
 struct Queries {
     queries: Vec<Query>,
-    distinct: HashMap<Serial, u32>,
+    /// The distinct serials; a query's slot is its serial's entry number.
+    distinct: SerialIndex<Serial, ()>,
     files: Vec<String>,
     cert_infos: Vec<CertInfo>,
     /// Input problems (bad serial lines, unreadable certificates), reported at the end.
@@ -66,10 +65,21 @@ struct Queries {
 const MAX_LISTED_PROBLEMS: usize = 20;
 
 impl Queries {
+    fn new() -> Self {
+        Self {
+            queries: Vec::new(),
+            distinct: SerialIndex::with_capacity(0),
+            files: Vec::new(),
+            cert_infos: Vec::new(),
+            problems: Vec::new(),
+            problem_count: 0,
+            digits_only: 0,
+        }
+    }
+
     fn add(&mut self, serial: Serial, origin: Origin) {
-        let next = self.distinct.len() as u32;
-        let slot = *self.distinct.entry(serial).or_insert(next);
-        self.queries.push(Query { slot, origin });
+        let (slot, _) = self.distinct.insert(serial, ());
+        self.queries.push(Query { slot: slot as u32, origin });
     }
 
     fn problem(&mut self, code: &'static str, message: String) {
@@ -80,19 +90,77 @@ impl Queries {
     }
 
     fn add_text(&mut self, text: &str, bare: BareDigits, origin: Origin, name: impl FnOnce() -> String) {
-        match Serial::parse(text, bare) {
-            Ok(s) => {
-                if bare == BareDigits::Hex
-                    && is_digits_only(text)
-                    && Serial::parse(text, BareDigits::Dec).ok() != Some(s.clone())
-                {
-                    self.digits_only += 1;
-                }
+        self.add_parsed(parse_serial(text, bare), origin, name);
+    }
+
+    fn add_parsed(&mut self, parsed: Parsed, origin: Origin, name: impl FnOnce() -> String) {
+        match parsed {
+            Ok((s, ambiguous)) => {
+                self.digits_only += u64::from(ambiguous);
                 self.add(s, origin);
             }
             Err(e) => self.problem("bad-serial", format!("{}: {e}", name())),
         }
     }
+}
+
+/// A parsed serial, and whether it was digits only read as hex with another decimal value.
+type Parsed = Result<(Serial, bool), String>;
+
+fn parse_serial(text: &str, bare: BareDigits) -> Parsed {
+    let s = Serial::parse(text, bare).map_err(|e| e.to_string())?;
+    let ambiguous = bare == BareDigits::Hex
+        && is_digits_only(text)
+        && Serial::parse(text, BareDigits::Dec).ok().as_ref() != Some(&s);
+    Ok((s, ambiguous))
+}
+
+/// One line of a serials file: `None` for blank lines and `#` comments.
+fn parse_line(line: &[u8], bare: BareDigits) -> Option<Parsed> {
+    let Ok(text) = std::str::from_utf8(line) else { return Some(Err("not UTF-8 text".to_owned())) };
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('#') {
+        return None;
+    }
+    Some(parse_serial(text, bare))
+}
+
+/// Parse a whole serials file in parallel pieces (a million lines is most of `check`'s
+/// sequential work otherwise); results in file order with 1-based line numbers.
+fn parse_file(bytes: &[u8], bare: BareDigits) -> Vec<(u32, Parsed)> {
+    const PIECE: usize = 1 << 20;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = (start + PIECE).min(bytes.len());
+        if end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n + 1);
+        }
+        pieces.push(&bytes[start..end]);
+        start = end;
+    }
+    let parsed: Vec<(u32, Vec<(u32, Parsed)>)> = pieces
+        .par_iter()
+        .map(|piece| {
+            let mut out = Vec::with_capacity(piece.len() / 33 + 1);
+            let mut lines = 0u32;
+            for line in piece.split_inclusive(|&b| b == b'\n') {
+                lines += 1;
+                let line = line.strip_suffix(b"\n").unwrap_or(line);
+                if let Some(p) = parse_line(line, bare) {
+                    out.push((lines, p));
+                }
+            }
+            (lines, out)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parsed.iter().map(|(_, v)| v.len()).sum());
+    let mut before = 0u32;
+    for (lines, items) in parsed {
+        all.extend(items.into_iter().map(|(n, p)| (before + n, p)));
+        before += lines;
+    }
+    all
 }
 
 fn is_digits_only(text: &str) -> bool {
@@ -104,7 +172,7 @@ fn is_digits_only(text: &str) -> bool {
 /// Read every query. Serial files are read line by line (blank lines and `#` comments
 /// skipped); a bad line is a problem, not the end.
 fn read_queries(c: &Check) -> Result<Queries, Failure> {
-    let mut q = Queries::default();
+    let mut q = Queries::new();
     for s in &c.serials {
         q.add_text(s, c.bare, Origin::Arg, || format!("--serial {s:?}"));
     }
@@ -127,14 +195,18 @@ fn read_queries(c: &Check) -> Result<Queries, Failure> {
         let file_index = q.files.len() as u32;
         let name = source.name();
         q.files.push(name.clone());
-        let reader: Box<dyn BufRead> = match source {
-            Source::Stdin => Box::new(std::io::stdin().lock()),
-            Source::File(p) => Box::new(std::io::BufReader::with_capacity(
-                1 << 20,
-                std::fs::File::open(p).map_err(|e| Failure::io(format!("opening {name}"), &e))?,
-            )),
-        };
-        read_serial_lines(reader, &name, file_index, c.bare, &mut q)?;
+        match source {
+            Source::Stdin => read_serial_lines(std::io::stdin().lock(), &name, file_index, c.bare, &mut q)?,
+            Source::File(p) => {
+                let bytes = input::read_file(p)?;
+                let parsed = parse_file(&bytes, c.bare);
+                q.distinct.reserve(parsed.len());
+                q.queries.reserve(parsed.len());
+                for (number, p) in parsed {
+                    q.add_parsed(p, Origin::Line(file_index, number), || format!("{name}:{number}"));
+                }
+            }
+        }
     }
     Ok(q)
 }
@@ -155,15 +227,10 @@ fn read_serial_lines(
             return Ok(());
         }
         number += 1;
-        let Ok(text) = std::str::from_utf8(&line) else {
-            q.problem("bad-serial", format!("{name}:{number}: not UTF-8 text"));
-            continue;
-        };
-        let text = text.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if let Some(p) = parse_line(text, bare) {
+            q.add_parsed(p, Origin::Line(file_index, number), || format!("{name}:{number}"));
         }
-        q.add_text(text, bare, Origin::Line(file_index, number), || format!("{name}:{number}"));
     }
 }
 
@@ -177,7 +244,10 @@ struct Hit {
 
 /// Probe every entry of `crl` against `distinct`; the first entry per serial wins.
 /// Also returns the number of entries.
-fn find_hits(crl: &CrlRef<'_>, distinct: &HashMap<Serial, u32>) -> Result<(Vec<Option<Hit>>, u64), crlkit_der::Error> {
+fn find_hits(
+    crl: &CrlRef<'_>,
+    distinct: &SerialIndex<Serial, ()>,
+) -> Result<(Vec<Option<Hit>>, u64), crlkit_der::Error> {
     let chunks = crl.entry_chunks(1 << 20)?;
     let count = chunks.iter().map(|c| c.len()).sum();
     let per_chunk: Vec<Result<Vec<(u32, Hit)>, crlkit_der::Error>> = chunks
@@ -186,8 +256,11 @@ fn find_hits(crl: &CrlRef<'_>, distinct: &HashMap<Serial, u32>) -> Result<(Vec<O
             let mut hits = Vec::new();
             for e in chunk.entries() {
                 let e = e?;
-                if let Some(&slot) = distinct.get(e.serial().der_content()) {
-                    hits.push((slot, Hit { index: e.index(), revoked: e.revocation_date(), reason: e.reason() }));
+                if let Some((slot, ())) = distinct.get(e.serial().der_content()) {
+                    hits.push((
+                        slot as u32,
+                        Hit { index: e.index(), revoked: e.revocation_date(), reason: e.reason() },
+                    ));
                 }
             }
             Ok(hits)
@@ -257,7 +330,7 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
                 .to_owned(),
         );
     }
-    let negative = q.distinct.keys().filter(|s| s.is_negative()).count();
+    let negative = q.distinct.entries().iter().filter(|(s, ())| s.is_negative()).count();
     if negative > 0 {
         warnings.push(format!("{negative} serial(s) asked about are negative: ALB cannot revoke negative serials"));
     }
@@ -270,16 +343,16 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
     }
 
     let revoked_queries = q.queries.iter().filter(|x| found[x.slot as usize].is_some()).count();
-    let mut serial_of: Vec<Option<&Serial>> = vec![None; q.distinct.len()];
-    for (s, &slot) in &q.distinct {
-        serial_of[slot as usize] = Some(s);
-    }
-    let origin_text = |o: &Origin| match *o {
-        Origin::Arg => "--serial".to_owned(),
-        Origin::Line(f, n) => format!("{}:{n}", q.files[f as usize]),
+    let write_origin = |o: &Origin, buf: &mut Vec<u8>| match *o {
+        Origin::Arg => buf.extend_from_slice(b"--serial"),
+        Origin::Line(f, n) => {
+            buf.extend_from_slice(q.files[f as usize].as_bytes());
+            buf.push(b':');
+            buf.extend_from_slice(n.to_string().as_bytes());
+        }
         Origin::Cert(i) => {
             let l = &q.cert_infos[i as usize].location;
-            format!("{}#{}", l.file, l.block)
+            buf.extend_from_slice(format!("{}#{}", l.file, l.block).as_bytes());
         }
     };
 
@@ -300,13 +373,15 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
         if c.only_revoked && hit.is_none() {
             continue;
         }
-        let serial = serial_of[query.slot as usize].expect("every slot has its serial");
+        let serial = &q.distinct.entries()[query.slot as usize].0;
         if c.json {
             buf.extend_from_slice(if first { b"\n{\"serial\":\"" } else { b",\n{\"serial\":\"" });
             first = false;
             crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
             buf.extend_from_slice(b"\",\"source\":");
-            push_json_str(&mut buf, &origin_text(&query.origin));
+            let mut origin = Vec::new();
+            write_origin(&query.origin, &mut origin);
+            push_json_str(&mut buf, &String::from_utf8_lossy(&origin));
             if let Origin::Cert(i) = query.origin {
                 let info = &q.cert_infos[i as usize];
                 buf.extend_from_slice(b",\"subject\":");
@@ -338,7 +413,7 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
                 None => buf.extend_from_slice(b"  not-revoked"),
             }
             buf.extend_from_slice(b"  ");
-            buf.extend_from_slice(origin_text(&query.origin).as_bytes());
+            write_origin(&query.origin, &mut buf);
             if let Origin::Cert(i) = query.origin {
                 buf.extend_from_slice(b"  ");
                 buf.extend_from_slice(q.cert_infos[i as usize].subject.as_bytes());

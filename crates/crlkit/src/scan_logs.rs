@@ -12,14 +12,13 @@
 //! counted and shown with file and line number, never fatal; an unreadable file is reported
 //! and the rest still scanned (exit 2 at the end).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use crlkit_der::{CrlRef, Reason, Time};
-use crlkit_serial::Serial;
 use crlkit_serial::alb::{self, LineError};
+use crlkit_serial::{Serial, SerialIndex, SerialMap};
 use rayon::prelude::*;
 
 use crate::failure::Failure;
@@ -51,7 +50,7 @@ struct Revocation {
 }
 
 /// Build the revocation index while validating every entry (the first entry of a serial wins).
-fn revocation_index<'a>(crl: &CrlRef<'a>) -> Result<HashMap<&'a [u8], Revocation>, crlkit_der::Error> {
+fn revocation_index<'a>(crl: &CrlRef<'a>) -> Result<SerialIndex<&'a [u8], Revocation>, crlkit_der::Error> {
     let chunks = crl.entry_chunks(1 << 20)?;
     type Part<'a> = Result<Vec<(&'a [u8], Revocation)>, crlkit_der::Error>;
     let parts: Vec<Part<'a>> = chunks
@@ -65,10 +64,10 @@ fn revocation_index<'a>(crl: &CrlRef<'a>) -> Result<HashMap<&'a [u8], Revocation
                 .collect()
         })
         .collect();
-    let mut index = HashMap::with_capacity(chunks.iter().map(|c| c.len() as usize).sum());
+    let mut index = SerialIndex::with_capacity(chunks.iter().map(|c| c.len() as usize).sum());
     for p in parts {
         for (k, v) in p? {
-            index.entry(k).or_insert(v);
+            index.insert(k, v);
         }
     }
     Ok(index)
@@ -87,7 +86,7 @@ struct Example {
 #[derive(Default, Clone)]
 struct SerialSeen {
     connections: u64,
-    by_status: Vec<(Box<[u8]>, u64)>,
+    by_status: Counts,
     success_after_revocation: u64,
     first_seen: String,
     last_seen: String,
@@ -102,19 +101,21 @@ struct Tally {
     bad: u64,
     bad_examples: Vec<Example>,
     no_client_cert: u64,
-    status: HashMap<Box<[u8]>, u64>,
-    revoked_status: HashMap<Box<[u8]>, u64>,
-    revoked: HashMap<Serial, SerialSeen>,
+    status: Counts,
+    revoked_status: Counts,
+    revoked: SerialMap<Serial, SerialSeen>,
     alarms: u64,
     alarm_examples: Vec<Example>,
 }
 
-fn bump(map: &mut HashMap<Box<[u8]>, u64>, key: &[u8], n: u64) {
-    match map.get_mut(key) {
-        Some(v) => *v += n,
-        None => {
-            map.insert(key.into(), n);
-        }
+/// Counts per `tls_verify_status`: a handful of distinct values, so a list beats hashing.
+type Counts = Vec<(Box<[u8]>, u64)>;
+
+#[inline]
+fn bump(counts: &mut Counts, key: &[u8], n: u64) {
+    match counts.iter_mut().find(|(k, _)| **k == *key) {
+        Some((_, v)) => *v += n,
+        None => counts.push((key.into(), n)),
     }
 }
 
@@ -128,7 +129,7 @@ fn log_time(ts: &[u8]) -> Option<i64> {
 }
 
 struct Scanner<'i> {
-    index: &'i HashMap<&'i [u8], Revocation>,
+    index: &'i SerialIndex<&'i [u8], Revocation>,
     examples: usize,
 }
 
@@ -153,7 +154,7 @@ impl Scanner<'_> {
         let Some(serial) = alb::serial_of_hex(hex) else {
             return self.bad(t, file, number, &LineError::BadSerial);
         };
-        let Some(revocation) = self.index.get(serial.as_bytes()) else { return };
+        let Some((_, revocation)) = self.index.get(serial.as_bytes()) else { return };
         bump(&mut t.revoked_status, rec.verify_status, 1);
         let ts = String::from_utf8_lossy(rec.timestamp).into_owned();
         // An unreadable timestamp counts as after the revocation: better a false alarm.
@@ -161,10 +162,7 @@ impl Scanner<'_> {
         let alarm = after && rec.verify_status == b"Success";
         let seen = t.revoked.entry(serial.clone()).or_default();
         seen.connections += 1;
-        match seen.by_status.iter_mut().find(|(k, _)| **k == *rec.verify_status) {
-            Some((_, n)) => *n += 1,
-            None => seen.by_status.push((rec.verify_status.into(), 1)),
-        }
+        bump(&mut seen.by_status, rec.verify_status, 1);
         if seen.first_seen.is_empty() || ts < seen.first_seen {
             seen.first_seen = ts.clone();
         }
@@ -237,10 +235,7 @@ impl Tally {
             mine.connections += s.connections;
             mine.success_after_revocation += s.success_after_revocation;
             for (k, n) in s.by_status {
-                match mine.by_status.iter_mut().find(|(mk, _)| *mk == k) {
-                    Some((_, m)) => *m += n,
-                    None => mine.by_status.push((k, n)),
-                }
+                bump(&mut mine.by_status, &k, n);
             }
             if mine.first_seen.is_empty() || s.first_seen < mine.first_seen {
                 mine.first_seen = s.first_seen;
@@ -446,7 +441,7 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
     Ok(all.alarms == 0)
 }
 
-fn sorted_counts(map: &HashMap<Box<[u8]>, u64>) -> Vec<(String, u64)> {
+fn sorted_counts(map: &Counts) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = map.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
@@ -456,14 +451,14 @@ fn report(
     c: &ScanLogs,
     crl_name: &str,
     crl: &CrlRef<'_>,
-    index: &HashMap<&[u8], Revocation>,
+    index: &SerialIndex<&[u8], Revocation>,
     names: &[String],
     all: &Tally,
     file_errors: &[(String, String)],
 ) -> Result<(), Failure> {
     let mut revoked: Vec<(&Serial, &SerialSeen)> = all.revoked.iter().collect();
     revoked.sort_by(|a, b| b.1.success_after_revocation.cmp(&a.1.success_after_revocation).then_with(|| a.0.cmp(b.0)));
-    let revocation = |s: &Serial| index.get(s.as_bytes()).copied();
+    let revocation = |s: &Serial| index.get(s.as_bytes()).map(|(_, r)| *r);
     let status_counts = sorted_counts(&all.status);
     let revoked_counts = sorted_counts(&all.revoked_status);
     let mut out = String::new();
