@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::{cargo, corpus_dir};
 
 /// Every target in `fuzz/fuzz_targets`.
-pub const TARGETS: &[&str] = &["crl_der", "crl_stream", "pem_decode", "ber_normalize", "cert_der"];
+pub const TARGETS: &[&str] = &["crl_der", "crl_stream", "pem_decode", "ber_normalize", "cert_der", "serial_text"];
 
 /// Seconds per target in the smoke run of `cargo xtask test`.
 const SMOKE_SECONDS: u64 = 15;
@@ -28,6 +28,10 @@ fn seeds(root: &Path, target: &str) -> Vec<std::path::PathBuf> {
     if target == "pem_decode" || target == "crl_stream" {
         dirs.push(corpus.join("boringssl/pki/testdata/crl_unittest"));
         dirs.push(corpus.join("openssl/test/certs"));
+    }
+    if target == "serial_text" {
+        // Text seeds: the generated ALB connection log, PEM bundles.
+        return dirs;
     }
     if target == "cert_der" {
         dirs.push(corpus.join("boringssl/crl_unittest_ca"));
