@@ -5,11 +5,13 @@
 //! | `cargo xtask demo` | the main job on local files: build crlkit, convert and inspect a fixture CRL |
 //! | `cargo xtask test` | everything CI checks: fmt, clippy, all tests (corpus, fixtures, tidy), fuzz smoke run |
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
+//! | `cargo xtask dist` | release binary (LTO) with completions and man pages, directory and `.tar.gz` in `target/dist/` |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
 //! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
 
 mod bench;
 mod bench_serials;
+mod dist;
 mod fixtures;
 mod fuzz;
 mod tidy;
@@ -35,6 +37,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("test") => test(&root, flag("--no-fuzz")),
+        Some("dist") => dist::run_dist(&root).map(|_| ()),
         Some("demo") => demo(&root),
         Some("fuzz") => {
             let seconds = value("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(60);
@@ -58,6 +61,7 @@ fn main() -> Result<()> {
                  test [--no-fuzz]                  fmt, clippy, every test, fuzz smoke run (what CI runs)\n  \
                  gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)\n  \
                  fuzz [TARGET] [--seconds N]       run cargo-fuzz targets\n  \
+                 dist                              release binary, completions and man pages in target/dist\n  \
                  bench [--runs N] [--quick] [--only crl|serials]\n                                    peer comparisons and in-process throughput"
             );
             bail!("unknown or missing command")

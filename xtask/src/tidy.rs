@@ -66,6 +66,49 @@ mod tests {
         }
     }
 
+    /// The string literal right after each occurrence of `anchor` in `text`.
+    fn literals_after(text: &str, anchor: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (at, _) in text.match_indices(anchor) {
+            let rest = text[at + anchor.len()..].trim_start();
+            if let Some(lit) = rest.strip_prefix('"')
+                && let Some(end) = lit.find('"')
+                && lit[..end].bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && !lit[..end].is_empty()
+            {
+                out.push(lit[..end].to_owned());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_error_code_is_documented() {
+        let root = crate::workspace_root();
+        let doc = std::fs::read_to_string(root.join("docs/ERRORS.md")).expect("docs/ERRORS.md exists");
+        let der = std::fs::read_to_string(root.join("crates/crlkit-der/src/error.rs")).unwrap();
+        let code_fn = &der[der.find("pub const fn code").expect("ErrorKind::code")..];
+        let code_fn = &code_fn[..code_fn.find("\n    }\n").unwrap()];
+        let mut codes = literals_after(code_fn, "=>");
+        assert!(codes.len() > 40, "found the crlkit-der codes");
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates/crlkit/src"), "rs", &mut files);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for anchor in ["Failure::new(", "term::error(", "crate::term::error(", "problem(", "error_prefix("] {
+                codes.extend(literals_after(&text, anchor));
+            }
+            if f.ends_with("serial.rs") {
+                let body = &text[text.find("fn cert_error_code").unwrap()..];
+                codes.extend(literals_after(&body[..body.find("\n}\n").unwrap()], "=>"));
+            }
+        }
+        codes.push("usage".into());
+        for code in codes {
+            assert!(doc.contains(&format!("| `{code}` |")), "docs/ERRORS.md does not document error code `{code}`");
+        }
+    }
+
     #[test]
     fn ci_runs_the_readme_test_command() {
         let root = crate::workspace_root();

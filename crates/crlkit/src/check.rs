@@ -356,6 +356,7 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
         }
     };
 
+    let revoked_word = crate::term::stdout_paint("REVOKED", crate::term::Style::Red);
     let dest = Dest::Stdout;
     let mut sink = Sink::open(&dest)?;
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
@@ -405,7 +406,9 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
             crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
             match hit {
                 Some(h) => {
-                    buf.extend_from_slice(b"  REVOKED ");
+                    buf.extend_from_slice(b"  ");
+                    buf.extend_from_slice(revoked_word.as_bytes());
+                    buf.push(b' ');
                     buf.extend_from_slice(&h.revoked.rfc3339_bytes());
                     buf.push(b' ');
                     buf.extend_from_slice(h.reason.map_or("-", |r| r.name()).as_bytes());
@@ -460,15 +463,15 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
     sink.write_all(&buf).map_err(werr)?;
     sink.finish(false)?;
     for w in &warnings {
-        eprintln!("crlkit: warning: {w}");
+        crate::term::warning(w);
     }
     if q.problem_count > 0 {
         for (code, p) in &q.problems {
-            eprintln!("crlkit: error[{code}]: {p}");
+            crate::term::error(code, p);
         }
         let more = q.problem_count - q.problems.len() as u64;
         if more > 0 {
-            eprintln!("crlkit: error[bad-input]: … and {more} more");
+            crate::term::error("bad-input", format_args!("… and {more} more"));
         }
         return Err(Failure::new(
             "bad-input",

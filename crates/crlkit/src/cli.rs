@@ -36,10 +36,19 @@ Examples:
 
 #[derive(Parser, Debug)]
 #[command(name = "crlkit", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     /// Worker threads for large inputs (default: one per CPU). Output never depends on it.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// Color: auto (only to a terminal, and not when NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Print errors only: no warnings, notes or progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print what was done, how long it took and on how many threads.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -73,6 +82,45 @@ enum Cmd {
     /// Connections in ALB connection logs whose client certificate the CRL revokes.
     #[command(name = "scan-logs", after_help = SCAN_LOGS_EXAMPLES)]
     ScanLogs(ScanLogsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command into a directory.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  crlkit completions bash > ~/.local/share/bash-completion/completions/crlkit
+  crlkit completions zsh > \"${fpath[1]}/_crlkit\"
+  crlkit completions fish > ~/.config/fish/completions/crlkit.fish
+  crlkit completions powershell >> $PROFILE";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  crlkit man | man -l -
+  crlkit man --dir /usr/local/share/man/man1       crlkit.1 and crlkit-<command>.1";
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+struct ManArgs {
+    /// Write crlkit.1 and one page per command into this directory instead of printing.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 const SERIAL_EXAMPLES: &str = "\
@@ -370,12 +418,23 @@ pub enum Command {
     Check(Check),
     Diff(Diff),
     ScanLogs(ScanLogs),
+    Completions(clap_complete::Shell),
+    Man(Option<PathBuf>),
 }
 
 /// Everything `main` needs, validated.
 pub struct Config {
     pub threads: Option<usize>,
+    pub color: crate::term::ColorChoice,
+    /// -1 quiet, 0 normal, 1+ verbose.
+    pub verbosity: i8,
     pub command: Command,
+}
+
+/// The clap definition, for completions and man pages.
+pub fn definition() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 /// Parse and validate the command line.
@@ -492,8 +551,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                 lenient: a.lenient,
             })
         }
+        Cmd::Completions(a) => Command::Completions(a.shell),
+        Cmd::Man(a) => Command::Man(a.dir),
     };
-    Ok(Config { threads: cli.threads, command })
+    let color = match cli.color {
+        ColorArg::Auto => crate::term::ColorChoice::Auto,
+        ColorArg::Always => crate::term::ColorChoice::Always,
+        ColorArg::Never => crate::term::ColorChoice::Never,
+    };
+    let verbosity = if cli.quiet { -1 } else { i8::try_from(cli.verbose).unwrap_or(i8::MAX) };
+    Ok(Config { threads: cli.threads, color, verbosity, command })
 }
 
 #[cfg(test)]

@@ -301,7 +301,7 @@ pub fn run(c: &Diff) -> Result<bool, Failure> {
     }
     crate::output::print_stdout(&out)?;
     for w in &warnings {
-        eprintln!("crlkit: warning: {w}");
+        crate::term::warning(w);
     }
     Ok(same)
 }

@@ -59,7 +59,7 @@ impl Failure {
     }
 
     pub fn print(&self) {
-        let mut s = format!("crlkit: error[{}]: {}\n", self.code, self.message);
+        let mut s = format!("{}{}\n", crate::term::error_prefix(self.code), self.message);
         for d in &self.detail {
             let _ = writeln!(s, "  {d}");
         }

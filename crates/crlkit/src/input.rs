@@ -193,18 +193,18 @@ pub fn stdin_stream() -> Result<(Format, Box<dyn Read>), Failure> {
 /// Print notes about what loading did, on stderr.
 pub fn notes(loaded: &Loaded) {
     if loaded.skipped_blocks > 0 {
-        eprintln!(
-            "crlkit: note: {}: skipped {} PEM block(s) that are not CRLs (certificates?)",
+        crate::term::note(format_args!(
+            "{}: skipped {} PEM block(s) that are not CRLs (certificates?)",
             loaded.name, loaded.skipped_blocks
-        );
+        ));
     }
     for c in &loaded.crls {
         if c.rewrites > 0 {
-            eprintln!(
-                "crlkit: warning: {}: re-encoded {} BER length field(s) to DER (--lenient); \
+            crate::term::warning(format_args!(
+                "{}: re-encoded {} BER length field(s) to DER (--lenient); \
                  the signature may not verify if the CA signed the BER bytes",
                 loaded.name, c.rewrites
-            );
+            ));
         }
     }
 }

@@ -20,6 +20,8 @@ mod preflight;
 mod progress;
 mod scan_logs;
 mod serial;
+mod shell;
+mod term;
 mod verify;
 
 use std::process::ExitCode;
@@ -27,15 +29,23 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args_os()) {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // Usage errors carry the same stable prefix as every other error (docs/ERRORS.md).
+            let text = e.render().to_string();
+            eprint!("{}{}", term::error_prefix("usage"), text.strip_prefix("error: ").unwrap_or(&text));
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            // clap prints help/version on stdout with exit 0, usage errors on stderr with 2.
+            // --help and --version: stdout, exit 0.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
+    term::init(config.color, config.verbosity);
     if let Some(threads) = config.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
+    let started = std::time::Instant::now();
     // Ok(true): success or a positive answer (exit 0); Ok(false): a negative answer (exit 1).
     let result = match &config.command {
         cli::Command::Convert(c) => convert::run(c).map(|()| true),
@@ -47,7 +57,19 @@ fn main() -> ExitCode {
         cli::Command::Check(c) => check::run(c),
         cli::Command::Diff(c) => diff::run(c),
         cli::Command::ScanLogs(c) => scan_logs::run(c),
+        cli::Command::Completions(shell) => shell::completions(*shell).map(|()| true),
+        cli::Command::Man(dir) => shell::man(dir.as_deref()).map(|()| true),
     };
+    term::info(format_args!(
+        "{} in {:.3} s on {} thread(s)",
+        match &result {
+            Ok(true) => "done",
+            Ok(false) => "done (negative answer)",
+            Err(_) => "failed",
+        },
+        started.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
+    ));
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::term::{Style, stdout_paint};
 use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, check_crl, check_file};
 
 use crate::failure::Failure;
@@ -83,7 +84,13 @@ pub fn run(c: &Preflight) -> Result<bool, Failure> {
                 Some(i) if crls.len() > 1 => format!("[CRL {}] ", i + 1),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "  {:<8} {:<32} {which}{}", f.severity.name(), f.code, f.message);
+            let style = match f.severity {
+                Severity::Blocking => Style::Red,
+                Severity::Warning => Style::Yellow,
+                _ => Style::Dim,
+            };
+            let severity = stdout_paint(&format!("{:<8}", f.severity.name()), style);
+            let _ = writeln!(out, "  {severity} {:<32} {which}{}", f.code, f.message);
         }
     }
     crate::output::print_stdout(&out)?;

@@ -345,7 +345,7 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
         let paths = crlkit_serial::certs::expand_paths(&[PathBuf::from(arg)], &LOG_EXTENSIONS)
             .map_err(|(p, e)| Failure::io(format!("reading {}", p.display()), &e))?;
         if paths.is_empty() {
-            eprintln!("crlkit: warning: {arg}: no .log or .log.gz file found");
+            crate::term::warning(format_args!("{arg}: no .log or .log.gz file found"));
         }
         for p in paths {
             let name = p.display().to_string();
@@ -580,8 +580,9 @@ fn report(
         if all.alarms > 0 {
             let _ = writeln!(
                 out,
-                "ALERT: {} connection(s) succeeded with a certificate revoked before the connection \
+                "{}: {} connection(s) succeeded with a certificate revoked before the connection \
                  (is this CRL in the trust store?):",
+                crate::term::stdout_paint("ALERT", crate::term::Style::Red),
                 all.alarms
             );
             for e in &all.alarm_examples {
@@ -599,7 +600,7 @@ fn report(
     }
     crate::output::print_stdout(&out)?;
     for (f, e) in file_errors {
-        eprintln!("crlkit: error[io]: {f}: {e}");
+        crate::term::error("io", format_args!("{f}: {e}"));
     }
     Ok(())
 }

@@ -46,7 +46,7 @@ fn read_all(inputs: &[String]) -> Result<Vec<(String, FileCerts)>, Failure> {
         let paths = certs::expand_paths(&[PathBuf::from(arg)], &certs::DIRECTORY_EXTENSIONS)
             .map_err(|(p, e)| Failure::io(format!("reading {}", p.display()), &e))?;
         if paths.is_empty() {
-            eprintln!("crlkit: warning: {arg}: no .pem, .crt, .cer or .der file found");
+            crate::term::warning(format_args!("{arg}: no .pem, .crt, .cer or .der file found"));
         }
         for p in paths {
             out.push((p.display().to_string(), certs::read_file(&p)));
@@ -63,7 +63,10 @@ pub fn run(c: &SerialCmd) -> Result<(), Failure> {
     let mut certificates = Vec::new();
     for (name, got) in &files {
         if got.items.is_empty() {
-            eprintln!("crlkit: note: {name}: no certificate ({} other PEM block(s) skipped)", got.skipped_blocks);
+            crate::term::note(format_args!(
+                "{name}: no certificate ({} other PEM block(s) skipped)",
+                got.skipped_blocks
+            ));
         }
         for item in &got.items {
             match item {
@@ -122,10 +125,10 @@ pub fn run(c: &SerialCmd) -> Result<(), Failure> {
     }
     crate::output::print_stdout(&out)?;
     for info in certificates.iter().filter(|i| i.serial.is_negative()) {
-        eprintln!("crlkit: warning: {}: negative serial: ALB cannot revoke it", info.location);
+        crate::term::warning(format_args!("{}: negative serial: ALB cannot revoke it", info.location));
     }
     for e in &errors {
-        eprintln!("crlkit: error[{}]: {e}", cert_error_code(e));
+        crate::term::error(cert_error_code(e), e);
     }
     if errors.is_empty() {
         Ok(())

@@ -12,6 +12,7 @@ use crlkit_verify::{BundleError, CaBundle, Status, Verification, verify};
 use crate::failure::Failure;
 use crate::input::{self, Source};
 use crate::json::Object;
+use crate::term::{Style, stdout_paint};
 
 pub struct Verify {
     pub source: Source,
@@ -124,7 +125,14 @@ pub fn run(c: &Verify) -> Result<bool, Failure> {
                 if reports.len() > 1 { format!(" (CRL {} of {})", i + 1, reports.len()) } else { String::new() };
             let _ = writeln!(out, "{}{which}: issuer {issuer}, checked at {at_text}", loaded.name);
             for ch in &r.checks {
-                let _ = writeln!(out, "  {:<5} {:<20} {}", ch.status.name(), ch.id.name(), ch.detail);
+                let style = match ch.status {
+                    Status::Pass => Style::Green,
+                    Status::Fail => Style::Red,
+                    Status::Warn => Style::Yellow,
+                    _ => Style::Dim,
+                };
+                let status = stdout_paint(&format!("{:<5}", ch.status.name()), style);
+                let _ = writeln!(out, "  {status} {:<20} {}", ch.id.name(), ch.detail);
             }
             let verdict = match r.first_failure() {
                 None if r.checks.iter().any(|c| c.status == Status::Warn) => "valid, with warnings".to_owned(),

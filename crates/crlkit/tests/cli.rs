@@ -553,3 +553,69 @@ fn preflight_flags_what_aws_does_not_document() {
         assert!(v["findings"].as_array().unwrap().iter().any(|f| f["code"] == code), "{file}: no {code} in {v}");
     }
 }
+
+// ---------------------------------------------------------------- shell integration
+
+#[test]
+fn completions_and_man_pages_come_from_the_definitions() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = crlkit(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = stdout(&out);
+        for word in ["scan-logs", "preflight", "serials-file"] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(crlkit(&["completions", "tcsh"]).status.code(), Some(2));
+    let man = stdout(&crlkit(&["man"]));
+    assert!(man.contains(".TH crlkit 1") && man.contains("scan\\-logs"), "{man}");
+    let dir = tempdir("man");
+    let out = crlkit(&["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pages = dir_entries(&dir);
+    for page in ["crlkit.1", "crlkit-check.1", "crlkit-convert.1", "crlkit-scan-logs.1"] {
+        assert!(pages.iter().any(|p| p == page), "{page} in {pages:?}");
+    }
+    let check = std::fs::read_to_string(dir.join("crlkit-check.1")).unwrap();
+    assert!(check.contains("serials\\-file"), "per-command pages document their flags");
+}
+
+#[test]
+fn color_quiet_and_verbose() {
+    let crl = fixture("crl.p256.edge-serials.der");
+    let crl = crl.to_str().unwrap();
+    let args = ["check", "--crl", crl, "--serial=-0124"];
+    // In a pipe: no color unless asked; NO_COLOR wins over auto, not over always.
+    let plain = crlkit(&args);
+    assert!(!stdout(&plain).contains('\x1b') && !stderr(&plain).contains('\x1b'));
+    assert!(stderr(&plain).starts_with("crlkit: warning: "), "{}", stderr(&plain));
+    let colored = crlkit(&[&["--color", "always"][..], &args].concat());
+    assert!(stdout(&colored).contains("\x1b[1;31mREVOKED\x1b[0m"), "{}", stdout(&colored));
+    assert!(stderr(&colored).contains("crlkit: \x1b[1;33mwarning\x1b[0m: "), "{}", stderr(&colored));
+    let no_color = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(["--color", "always"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(stdout(&no_color).contains('\x1b'), "--color always beats NO_COLOR");
+    // The text is the same with and without color.
+    let strip = |s: String| s.replace("\x1b[1;31m", "").replace("\x1b[1;33m", "").replace("\x1b[0m", "");
+    assert_eq!(strip(stdout(&colored)), stdout(&plain));
+    assert_eq!(strip(stderr(&colored)), stderr(&plain));
+
+    // -q: no warnings, same answer and exit code; errors still print.
+    let quiet = crlkit(&[&["-q"][..], &args].concat());
+    assert_eq!((quiet.status.code(), stdout(&quiet)), (plain.status.code(), stdout(&plain)));
+    assert_eq!(stderr(&quiet), "");
+    let quiet_error = crlkit(&["-q", "inspect", fixture("crl.bad.truncated.der").to_str().unwrap()]);
+    assert!(stderr(&quiet_error).starts_with("crlkit: error[truncated]: "), "{}", stderr(&quiet_error));
+    // -v: an info line with time and threads.
+    let verbose = crlkit(&["-v", "--threads", "2", "inspect", crl]);
+    assert!(stderr(&verbose).contains("crlkit: info: done in "), "{}", stderr(&verbose));
+    assert!(stderr(&verbose).contains("on 2 thread(s)"), "{}", stderr(&verbose));
+    // Usage errors carry the same prefix.
+    let usage = crlkit(&["check", "--crl", crl, "--bogus"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(stderr(&usage).starts_with("crlkit: error[usage]: unexpected argument '--bogus'"), "{}", stderr(&usage));
+}
