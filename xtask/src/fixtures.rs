@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, SigAlg, Synthetic, self_signed_ca, write_crl};
+use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, GenParams, SigAlg, Synthetic, self_signed_ca, write_crl};
 
 /// 2026-11-01T00:00:00Z: thisUpdate of every fixture.
 pub const THIS_UPDATE: i64 = 1_793_491_200;
@@ -289,11 +289,18 @@ pub fn large(root: &Path, count: u64, label: &str) -> Result<PathBuf> {
     }
     let cas = load_cas(root)?;
     let started = std::time::Instant::now();
-    let params = CrlParams::for_ca(&cas.p256, THIS_UPDATE, Some(NEXT_UPDATE), 100 + count);
+    // The same code as `crlkit gen --ca-cert fixtures/ca.p256.pem --ca-key … --reasons`.
+    let params = GenParams {
+        entries: count,
+        seed: count,
+        this_update: THIS_UPDATE,
+        next_update: Some(NEXT_UPDATE),
+        crl_number: 100 + count,
+        reasons: true,
+    };
     let tmp = path.with_extension("der.tmp");
     let file = std::fs::File::create(&tmp)?;
-    let entries = Synthetic { seed: count, count, newest: THIS_UPDATE };
-    let size = write_crl(file, &params, &cas.p256_key, || entries.iter())?;
+    let size = crlkit_sign::generate(file, &params, &cas.p256, &cas.p256_key)?;
     std::fs::rename(&tmp, &path)?;
     println!("generated {} ({count} entries, {size} bytes) in {:.2?}", path.display(), started.elapsed());
     Ok(path)

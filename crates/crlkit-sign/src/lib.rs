@@ -19,14 +19,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`generate`] writes synthetic CRLs of any size (`crlkit gen`, the large fixtures), signed by
+//! a CA the caller loaded or by a throwaway one whose key [`CaKey::generate`] derives from a seed.
+//!
 //! # Not in scope
-//! - Key generation (keys are read from PKCS#8), certificate issuance beyond a test CA.
+//! - Real key generation (throwaway keys are derived from a seed, for tests), certificate
+//!   issuance beyond a test CA.
 //! - Parsing CRLs (`crlkit-der`).
 
 #![deny(missing_docs)]
 
 pub mod derw;
 mod synthetic;
+mod synthetic_crl;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -36,6 +41,7 @@ use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 pub use synthetic::{EntrySpec, Synthetic};
+pub use synthetic_crl::{CaMismatch, GenParams, KeyKind, ca_from_certificate, generate};
 
 /// OID content octets used when writing.
 mod oids {
@@ -257,27 +263,43 @@ impl CaKey {
 
     /// Read an unencrypted PKCS#8 DER key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, SignError> {
-        let spki_err = |_| SignError::UnsupportedKey;
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-            let spki = k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec();
-            return Ok(Self { key: KeyMaterial::P256(k), alg: SigAlg::EcdsaSha256, spki });
+            return Self::from_material(KeyMaterial::P256(k));
         }
         if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
-            let spki = k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec();
-            return Ok(Self { key: KeyMaterial::P384(k), alg: SigAlg::EcdsaSha384, spki });
+            return Self::from_material(KeyMaterial::P384(k));
         }
         if let Some(seed) = der.strip_prefix(ED25519_PKCS8_PREFIX) {
             let seed: &[u8; 32] = seed.try_into().map_err(|_| SignError::UnsupportedKey)?;
-            let k = ed25519_dalek::SigningKey::from_bytes(seed);
-            let spki = derw::seq(&[
-                &derw::seq(&[&derw::oid(oids::ED25519)]),
-                &derw::tlv(0x03, &[&[0u8][..], k.verifying_key().as_bytes()].concat()),
-            ]);
-            return Ok(Self { key: KeyMaterial::Ed25519(Box::new(k)), alg: SigAlg::Ed25519, spki });
+            return Self::from_material(KeyMaterial::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(seed))));
         }
         let k = rsa::PrivateKey::from_pkcs8_der(der).map_err(|_| SignError::UnsupportedKey)?;
-        let spki = rsa::PublicKey::from(&k).to_public_key_der().map_err(spki_err)?.into_vec();
-        Ok(Self { key: KeyMaterial::Rsa(Box::new(k)), alg: SigAlg::RsaPkcs1Sha256, spki })
+        Self::from_material(KeyMaterial::Rsa(Box::new(k)))
+    }
+
+    /// The key with its SubjectPublicKeyInfo and default algorithm.
+    fn from_material(key: KeyMaterial) -> Result<Self, SignError> {
+        let spki_err = |_| SignError::UnsupportedKey;
+        let (spki, alg) = match &key {
+            KeyMaterial::P256(k) => {
+                (k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec(), SigAlg::EcdsaSha256)
+            }
+            KeyMaterial::P384(k) => {
+                (k.verifying_key().to_public_key_der().map_err(spki_err)?.into_vec(), SigAlg::EcdsaSha384)
+            }
+            KeyMaterial::Ed25519(k) => (
+                derw::seq(&[
+                    &derw::seq(&[&derw::oid(oids::ED25519)]),
+                    &derw::tlv(0x03, &[&[0u8][..], k.verifying_key().as_bytes()].concat()),
+                ]),
+                SigAlg::Ed25519,
+            ),
+            KeyMaterial::Rsa(k) => (
+                rsa::PublicKey::from(k.as_ref()).to_public_key_der().map_err(spki_err)?.into_vec(),
+                SigAlg::RsaPkcs1Sha256,
+            ),
+        };
+        Ok(Self { key, alg, spki })
     }
 
     /// Sign with another algorithm the key supports.

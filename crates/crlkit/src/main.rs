@@ -11,6 +11,7 @@ mod cli;
 mod convert;
 mod diff;
 mod failure;
+mod generate;
 mod input;
 mod inspect;
 mod json;
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         cli::Command::Check(c) => check::run(c),
         cli::Command::Diff(c) => diff::run(c),
         cli::Command::ScanLogs(c) => scan_logs::run(c),
+        cli::Command::Gen(c) => generate::run(c).map(|()| true),
         cli::Command::Completions(shell) => shell::completions(*shell).map(|()| true),
         cli::Command::Man(dir) => shell::man(dir.as_deref()).map(|()| true),
     };

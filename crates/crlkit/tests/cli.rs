@@ -20,13 +20,6 @@ fn openssl_pem(der: &[u8]) -> Vec<u8> {
     child.wait_with_output().unwrap().stdout
 }
 
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
-}
-
 // ---------------------------------------------------------------- convert
 
 #[test]
@@ -348,7 +341,20 @@ fn exit_codes_for_errors() {
 
 #[test]
 fn help_has_examples_and_exits_zero() {
-    let commands = ["convert", "inspect", "list", "verify", "preflight", "serial", "check", "diff", "scan-logs"];
+    let commands = [
+        "convert",
+        "inspect",
+        "list",
+        "verify",
+        "preflight",
+        "serial",
+        "check",
+        "diff",
+        "scan-logs",
+        "gen",
+        "completions",
+        "man",
+    ];
     for cmd in std::iter::once(vec!["--help"]).chain(commands.iter().map(|c| vec![*c, "--help"])) {
         let cmd = &cmd[..];
         let out = crlkit(cmd);
