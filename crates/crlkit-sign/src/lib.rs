@@ -79,6 +79,9 @@ pub enum SignError {
     AlgorithmMismatch,
     /// The signer failed.
     SigningFailed,
+    /// An encrypted key could not be decrypted: wrong passphrase, or a scheme other than
+    /// PBES2 (PBKDF2 or scrypt with AES).
+    DecryptionFailed,
 }
 
 impl fmt::Display for SignError {
@@ -88,6 +91,7 @@ impl fmt::Display for SignError {
             Self::UnsupportedKey => "not an unencrypted PKCS#8 ECDSA P-256/P-384, RSA or Ed25519 private key",
             Self::AlgorithmMismatch => "the signature algorithm does not fit the key type",
             Self::SigningFailed => "the signature operation failed",
+            Self::DecryptionFailed => "cannot decrypt the key: wrong passphrase, or not PBES2 (PBKDF2/scrypt with AES)",
         })
     }
 }
@@ -259,6 +263,22 @@ impl CaKey {
         let blocks = crlkit_der::pem::decode_all(text.as_bytes()).map_err(|_| SignError::NoPrivateKey)?;
         let block = blocks.iter().find(|b| b.label == "PRIVATE KEY").ok_or(SignError::NoPrivateKey)?;
         Self::from_pkcs8_der(&block.der)
+    }
+
+    /// True when the text holds an `ENCRYPTED PRIVATE KEY` block (a passphrase is needed).
+    pub fn is_encrypted_pem(text: &str) -> bool {
+        text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    }
+
+    /// Read an encrypted PKCS#8 key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`), as `openssl
+    /// genpkey -aes256` or `openssl pkcs8 -topk8` write it: PBES2 with PBKDF2 or scrypt and AES.
+    pub fn from_encrypted_pkcs8_pem(text: &str, passphrase: &[u8]) -> Result<Self, SignError> {
+        let blocks = crlkit_der::pem::decode_all(text.as_bytes()).map_err(|_| SignError::NoPrivateKey)?;
+        let block = blocks.iter().find(|b| b.label == "ENCRYPTED PRIVATE KEY").ok_or(SignError::NoPrivateKey)?;
+        let info =
+            pkcs8::EncryptedPrivateKeyInfoRef::try_from(block.der.as_slice()).map_err(|_| SignError::UnsupportedKey)?;
+        let plain = info.decrypt(passphrase).map_err(|_| SignError::DecryptionFailed)?;
+        Self::from_pkcs8_der(plain.as_bytes())
     }
 
     /// Read an unencrypted PKCS#8 DER key.

@@ -16,6 +16,7 @@ use crate::output::Dest;
 use crate::preflight::Preflight;
 use crate::scan_logs::ScanLogs;
 use crate::serial::SerialCmd;
+use crate::sign::{NextUpdate, Sign};
 use crate::verify::Verify;
 
 const ABOUT: &str = "Prepare certificate revocation lists (CRLs) for mutual-TLS trust stores, AWS ALB first.";
@@ -86,6 +87,9 @@ enum Cmd {
     /// Make a synthetic signed CRL of any size (a throwaway CA, or yours), for tests and benchmarks.
     #[command(after_help = GEN_EXAMPLES)]
     Gen(GenArgs),
+    /// Issue a CRL for an offline CA: revocations from a CSV, entries of the previous CRL kept.
+    #[command(after_help = SIGN_EXAMPLES)]
+    Sign(SignArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -173,6 +177,80 @@ struct GenArgs {
     /// cRLNumber.
     #[arg(long, value_name = "N", default_value_t = 1)]
     crl_number: u64,
+}
+
+const SIGN_EXAMPLES: &str = "\
+LIST is CSV: serial,revocation_time,reason[,invalidity_time], one revocation per line; a header
+line `serial,...`, blank lines and lines starting with # are skipped. Serials in any form (hex,
+colon hex, 0x..., OpenSSL's; digits-only is hex unless --decimal). Times: RFC 3339, a date or
+@UNIX-SECONDS. Reasons: RFC 5280 names (keyCompromise), AWS names (KEY_COMPROMISE) or codes (1);
+empty or unspecified writes no reasonCode, as RFC 5280 asks.
+
+With --previous, every entry of the previous CRL is kept (unless --drop-revoked-before), and the
+CRL number is the previous one plus one. Refused, with nothing written: a key that is not the
+certificate's, a certificate without cRLSign, a previous CRL not signed by this CA, a serial
+listed twice with different data, a nextUpdate not after thisUpdate, any unreadable line.
+An encrypted key (ENCRYPTED PRIVATE KEY, PBES2) asks for its passphrase on the terminal, or
+reads it from --passphrase-env VAR or --passphrase-fd N; never from the command line.
+Exit codes: 0 written, 2 refused or error.
+
+Examples:
+  crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked revoked.csv --out ca.crl
+  crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked today.csv --previous ca.crl --out ca.new.crl
+  crlkit sign --ca-cert ca.pem --ca-key enc.key --passphrase-env CA_PASS --revoked r.csv --to pem
+  echo '0e:53:2a,2026-11-28T10:00:00Z,keyCompromise' | crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked - --out x.crl";
+
+/// `--next-update`: a duration after thisUpdate (`7d`) or a time (`2026-12-01T00:00:00Z`).
+fn parse_next_update(s: &str) -> Result<NextUpdate, String> {
+    match parse_duration(s) {
+        Ok(d) => Ok(NextUpdate::After(d)),
+        Err(_) => {
+            parse_time(s).map(NextUpdate::At).map_err(|_| format!("expected a duration (7d, 12h) or a time, not {s:?}"))
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct SignArgs {
+    /// The CA certificate (PEM or DER).
+    #[arg(long, value_name = "CA.pem")]
+    ca_cert: PathBuf,
+    /// The CA's private key: PKCS#8 PEM, plain or encrypted.
+    #[arg(long, value_name = "KEY.pem")]
+    ca_key: PathBuf,
+    /// Revocations: CSV serial,revocation_time,reason[,invalidity_time]; `-` for stdin.
+    #[arg(long, value_name = "LIST")]
+    revoked: String,
+    /// The CA's previous CRL: its entries are kept and its number incremented.
+    #[arg(long, value_name = "OLD.crl")]
+    previous: Option<String>,
+    /// Leave out previous entries revoked before this time (certificates long expired).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "previous")]
+    drop_revoked_before: Option<i64>,
+    /// thisUpdate (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    this_update: Option<i64>,
+    /// nextUpdate: a duration after thisUpdate (7d, 12h) or a time.
+    #[arg(long, value_name = "WHEN", value_parser = parse_next_update, default_value = "7d")]
+    next_update: NextUpdate,
+    /// cRLNumber (default: the previous one plus one, or 1).
+    #[arg(long, value_name = "N")]
+    crl_number: Option<u64>,
+    /// Output file (default: stdout).
+    #[arg(long, value_name = "CRL")]
+    out: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutFormat::Der)]
+    to: OutFormat,
+    /// Read the key's passphrase from this file descriptor (first line).
+    #[arg(long, value_name = "N", conflicts_with = "passphrase_env")]
+    passphrase_fd: Option<u32>,
+    /// Read the key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    passphrase_env: Option<String>,
+    /// Read digits-only serials as decimal instead of hex.
+    #[arg(long)]
+    decimal: bool,
 }
 
 const COMPLETIONS_EXAMPLES: &str = "\
@@ -362,7 +440,7 @@ Examples:
   crlkit preflight big.crl --max-entries 2000000     after AWS raised your quota";
 
 /// `--at`: RFC 3339 (`2026-12-01T00:00:00Z`), a date (`2026-12-01`), or `@UNIX-SECONDS`.
-fn parse_time(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
     if let Some(secs) = s.strip_prefix('@') {
         return secs.parse().map_err(|_| format!("not a number of seconds: {secs}"));
     }
@@ -504,6 +582,7 @@ pub enum Command {
     Diff(Diff),
     ScanLogs(ScanLogs),
     Gen(Gen),
+    Sign(Sign),
     Completions(clap_complete::Shell),
     Man(Option<PathBuf>),
 }
@@ -666,6 +745,41 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                 this_update: a.this_update,
                 next_update: a.next_update,
                 crl_number: a.crl_number,
+            })
+        }
+        Cmd::Sign(a) => {
+            let stdin_uses = usize::from(a.revoked == "-") + usize::from(a.previous.as_deref() == Some("-"));
+            if stdin_uses > 1 {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "stdin (`-`) can feed only one of --revoked and --previous\n",
+                ));
+            }
+            let to = match a.to {
+                OutFormat::Pem => Format::Pem,
+                OutFormat::Der => Format::Der,
+            };
+            let out = Dest::parse(a.out.as_deref());
+            if out.is_terminal() && to == Format::Der {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "refusing to write DER to a terminal; use --out FILE or --to pem\n",
+                ));
+            }
+            Command::Sign(Sign {
+                ca_cert: a.ca_cert,
+                ca_key: a.ca_key,
+                revoked: Source::parse(&a.revoked),
+                previous: a.previous.as_deref().map(Source::parse),
+                drop_revoked_before: a.drop_revoked_before,
+                this_update: a.this_update,
+                next_update: a.next_update,
+                crl_number: a.crl_number,
+                out,
+                to,
+                passphrase_fd: a.passphrase_fd,
+                passphrase_env: a.passphrase_env,
+                bare: if a.decimal { crlkit_serial::BareDigits::Dec } else { crlkit_serial::BareDigits::Hex },
             })
         }
         Cmd::Completions(a) => Command::Completions(a.shell),

@@ -42,7 +42,7 @@ impl<W: Write> Write for PemOut<W> {
 }
 
 /// The CA certificate's DER from a PEM or DER file.
-fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("reading {name}"), &e))?;
     let got = crlkit_serial::certs::read_bytes(&bytes, &name);

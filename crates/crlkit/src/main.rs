@@ -22,6 +22,7 @@ mod progress;
 mod scan_logs;
 mod serial;
 mod shell;
+mod sign;
 mod term;
 mod verify;
 
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         cli::Command::Diff(c) => diff::run(c),
         cli::Command::ScanLogs(c) => scan_logs::run(c),
         cli::Command::Gen(c) => generate::run(c).map(|()| true),
+        cli::Command::Sign(c) => sign::run(c).map(|()| true),
         cli::Command::Completions(shell) => shell::completions(*shell).map(|()| true),
         cli::Command::Man(dir) => shell::man(dir.as_deref()).map(|()| true),
     };
