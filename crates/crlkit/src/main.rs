@@ -6,6 +6,7 @@
 //! Exit codes: 0 success, 1 a negative answer (commands that check something), 2 an error
 //! (bad input, I/O, usage). A closed stdout pipe (`crlkit list big.crl | head`) exits 0.
 
+mod bench;
 mod check;
 mod cli;
 mod convert;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         cli::Command::ScanLogs(c) => scan_logs::run(c),
         cli::Command::Gen(c) => generate::run(c).map(|()| true),
         cli::Command::Sign(c) => sign::run(c).map(|()| true),
+        cli::Command::Bench(c) => bench::run(c).map(|()| true),
         cli::Command::Completions(shell) => shell::completions(*shell).map(|()| true),
         cli::Command::Man(dir) => shell::man(dir.as_deref()).map(|()| true),
     };

@@ -1,0 +1,346 @@
+//! `crlkit bench`: how fast this machine runs each stage of a CRL pipeline, in process, on a
+//! given CRL or a generated one: parse + validate, iterate, DER→PEM, PEM→DER, signature
+//! verification, and a bulk check of a million serials. With `--compare-openssl`, the OpenSSL
+//! command line does the same work on the same file and the ratio is printed. The project's
+//! own measurements (`cargo xtask bench`) compare whole processes; this one is for users
+//! sizing their pipeline.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crlkit_der::CrlRef;
+use crlkit_der::pem;
+use crlkit_serial::{Serial, SerialIndex};
+use rayon::prelude::*;
+
+use crate::failure::Failure;
+use crate::input::{self, Source};
+use crate::json::Object;
+
+pub struct Bench {
+    pub input: Option<Source>,
+    pub entries: u64,
+    pub ca: Option<PathBuf>,
+    pub runs: usize,
+    pub json: bool,
+    pub compare_openssl: bool,
+}
+
+/// Serials in the bulk check.
+const CHECK_SERIALS: u64 = 1_000_000;
+
+/// One measured stage.
+struct Stage {
+    name: &'static str,
+    what: &'static str,
+    seconds: f64,
+    /// Bytes the stage reads (DER, or PEM for decoding).
+    bytes: u64,
+    /// The OpenSSL command doing the same work, and its median time.
+    openssl: Option<(String, f64)>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median wall time of `runs` runs of `f`.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> f64 {
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(f());
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// PEM of `der`, encoded in parallel pieces straight into their final place.
+fn encode_pem(der: &[u8]) -> Vec<u8> {
+    const PIECE: usize = pem::LINE_INPUT * 16 * 1024;
+    let mut out = vec![0u8; pem::pem_len(der.len())];
+    let begin = pem::BEGIN_X509_CRL.len();
+    let end_at = out.len() - pem::END_X509_CRL.len();
+    out[..begin].copy_from_slice(pem::BEGIN_X509_CRL);
+    out[end_at..].copy_from_slice(pem::END_X509_CRL);
+    out[begin..end_at]
+        .par_chunks_mut(pem::body_len(PIECE))
+        .zip(der.par_chunks(PIECE))
+        .for_each(|(o, i)| pem::encode_body_into(i, o));
+    out
+}
+
+/// Run an OpenSSL command `runs` times; its median wall time.
+fn openssl_time(runs: usize, args: &[&str]) -> Result<f64, Failure> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let status = Command::new("openssl")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| Failure::io("running openssl (is it installed?)", &e))?;
+        if !status.success() {
+            return Err(Failure::new("openssl", format!("openssl {} failed", args.join(" "))));
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    Ok(median(times))
+}
+
+/// A scratch file that is removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn scratch(name: &str, bytes: &[u8]) -> Result<Scratch, Failure> {
+    let path = std::env::temp_dir().join(format!("crlkit-bench-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).map_err(|e| Failure::io(format!("writing {}", path.display()), &e))?;
+    Ok(Scratch(path))
+}
+
+pub fn run(c: &Bench) -> Result<(), Failure> {
+    let runs = c.runs.max(1);
+    // The CRL: the user's, or a generated one with its throwaway CA.
+    let (name, der, ca_pem): (String, Vec<u8>, Option<Vec<u8>>) = match &c.input {
+        Some(source) => {
+            let loaded = input::load(source, false)?;
+            let first = loaded.crls.first().ok_or_else(|| Failure::new("not-a-crl", "no CRL in the input"))?;
+            let ca = match &c.ca {
+                Some(p) => Some(std::fs::read(p).map_err(|e| Failure::io(format!("reading {}", p.display()), &e))?),
+                None => None,
+            };
+            (loaded.name.clone(), first.der.to_vec(), ca)
+        }
+        None => {
+            let key = crlkit_sign::CaKey::generate(crlkit_sign::KeyKind::EcP256, 1)
+                .map_err(|e| Failure::new("internal", e.to_string()))?;
+            let now = crate::verify::now();
+            let ca = crlkit_sign::self_signed_ca(&key, "crlkit bench CA", now - 86_400, now + 365 * 86_400);
+            let params = crlkit_sign::GenParams {
+                entries: c.entries,
+                seed: 1,
+                this_update: now,
+                next_update: Some(now + 7 * 86_400),
+                crl_number: 1,
+                reasons: true,
+            };
+            let mut der = Vec::new();
+            crlkit_sign::generate(&mut der, &params, &ca, &key).map_err(|e| Failure::new("internal", e.to_string()))?;
+            (format!("generated ({} entries, ECDSA P-256)", c.entries), der, Some(ca.pem().into_bytes()))
+        }
+    };
+    let crl = CrlRef::from_der(&der).map_err(|e| Failure::parse(&name, &e, Some(&der), None))?;
+    let stats = crl.validate().map_err(|e| Failure::parse(&name, &e, Some(&der), None))?;
+    let entries = stats.count;
+    let der_len = der.len() as u64;
+    let pem_bytes = encode_pem(&der);
+    let bundle = match &ca_pem {
+        Some(bytes) => {
+            Some(crlkit_verify::CaBundle::from_bytes(bytes).map_err(|e| Failure::new("bad-bundle", e.to_string()))?)
+        }
+        None => None,
+    };
+    let mut stages = Vec::new();
+    let t = time(runs, || CrlRef::from_der(&der).and_then(|c| c.validate()).map(|s| s.count));
+    stages.push(Stage {
+        name: "parse+validate",
+        what: "every field and entry, strict DER",
+        seconds: t,
+        bytes: der_len,
+        openssl: None,
+    });
+    let t = time(runs, || {
+        let mut n = 0u64;
+        for e in crl.entries().flatten() {
+            n = n.wrapping_add(e.serial().der_content().len() as u64 ^ e.revocation_date().unix() as u64);
+        }
+        n
+    });
+    stages.push(Stage {
+        name: "iterate",
+        what: "serial, date, reason of each entry, one thread",
+        seconds: t,
+        bytes: der_len,
+        openssl: None,
+    });
+    let t = time(runs, || encode_pem(&der).len());
+    stages.push(Stage {
+        name: "der-to-pem",
+        what: "PEM encoding, byte-identical to OpenSSL's",
+        seconds: t,
+        bytes: der_len,
+        openssl: None,
+    });
+    let t = time(runs, || pem::decode_all(&pem_bytes).map(|b| b.len()));
+    stages.push(Stage {
+        name: "pem-to-der",
+        what: "strict PEM decoding",
+        seconds: t,
+        bytes: pem_bytes.len() as u64,
+        openssl: None,
+    });
+    if let Some(bundle) = &bundle {
+        let at = crl.this_update().unix();
+        let t = time(runs, || crlkit_verify::verify(&crl, Some(&stats), bundle, at).is_valid());
+        stages.push(Stage {
+            name: "verify",
+            what: "signature over the whole tbsCertList",
+            seconds: t,
+            bytes: der_len,
+            openssl: None,
+        });
+    }
+    // A million serials: every entry of the CRL up to half of them, the rest not revoked.
+    let mut listed: Vec<Serial> = crl
+        .entries()
+        .flatten()
+        .step_by((entries / (CHECK_SERIALS / 2)).max(1) as usize)
+        .take((CHECK_SERIALS / 2) as usize)
+        .map(|e| Serial::from_ref(e.serial()))
+        .collect();
+    let unlisted = crlkit_sign::Synthetic { seed: 0xc4ec, count: CHECK_SERIALS - listed.len() as u64, newest: 0 };
+    listed
+        .extend(unlisted.iter().map(|e| Serial::from_der_content(e.serial()).expect("synthetic serials are minimal")));
+    let t = time(runs, || {
+        let mut index: SerialIndex<Serial, ()> = SerialIndex::with_capacity(listed.len());
+        for s in &listed {
+            index.insert(s.clone(), ());
+        }
+        crl.entry_chunks(1 << 20).map(|chunks| {
+            chunks
+                .par_iter()
+                .map(|ch| ch.entries().flatten().filter(|e| index.get(e.serial().der_content()).is_some()).count())
+                .sum::<usize>()
+        })
+    });
+    stages.push(Stage {
+        name: "check-1m",
+        what: "1,000,000 serials against every entry",
+        seconds: t,
+        bytes: der_len,
+        openssl: None,
+    });
+
+    if c.compare_openssl {
+        let der_file = scratch("crl.der", &der)?;
+        let der_path = der_file.0.display().to_string();
+        let pem_file = scratch("crl.pem", &pem_bytes)?;
+        let pem_path = pem_file.0.display().to_string();
+        let ca_file = match &ca_pem {
+            Some(bytes) => Some(scratch("ca.pem", bytes)?),
+            None => None,
+        };
+        let peer_runs = runs.min(3);
+        for stage in &mut stages {
+            let args: Vec<String> = match stage.name {
+                "parse+validate" => vec!["crl", "-inform", "DER", "-noout", "-in", &der_path],
+                "iterate" => vec!["crl", "-inform", "DER", "-noout", "-text", "-in", &der_path],
+                "der-to-pem" => vec!["crl", "-inform", "DER", "-outform", "PEM", "-in", &der_path, "-out", "/dev/null"],
+                "pem-to-der" => vec!["crl", "-inform", "PEM", "-outform", "DER", "-in", &pem_path, "-out", "/dev/null"],
+                "verify" => match &ca_file {
+                    Some(ca) => vec![
+                        "crl",
+                        "-inform",
+                        "DER",
+                        "-noout",
+                        "-verify",
+                        "-in",
+                        &der_path,
+                        "-CAfile",
+                        ca.0.to_str().unwrap_or(""),
+                    ],
+                    None => continue,
+                },
+                _ => continue,
+            }
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let t = openssl_time(peer_runs, &refs)?;
+            stage.openssl = Some((format!("openssl {}", args.join(" ")), t));
+        }
+    }
+
+    let mut out = String::new();
+    if c.json {
+        let mut o = Object::new(&mut out);
+        o.str("input", &name);
+        o.num("entries", entries);
+        o.num("der_bytes", der_len);
+        o.num("pem_bytes", pem_bytes.len() as u64);
+        o.num("threads", rayon::current_num_threads() as u64);
+        o.num("runs", runs as u64);
+        let items: Vec<String> = stages
+            .iter()
+            .map(|s| {
+                let mut t = String::new();
+                let mut so = Object::new(&mut t);
+                so.str("stage", s.name);
+                so.raw("seconds", &format!("{:.6}", s.seconds));
+                so.raw("mb_per_s", &format!("{:.1}", s.bytes as f64 / 1e6 / s.seconds));
+                so.raw("entries_per_s", &format!("{:.0}", entries as f64 / s.seconds));
+                match &s.openssl {
+                    Some((cmd, secs)) => {
+                        so.str("openssl_command", cmd);
+                        so.raw("openssl_seconds", &format!("{secs:.6}"));
+                        so.raw("ratio", &format!("{:.2}", secs / s.seconds));
+                    }
+                    None => {
+                        so.raw("openssl_seconds", "null");
+                        so.raw("ratio", "null");
+                    }
+                }
+                so.end();
+                t
+            })
+            .collect();
+        o.raw("stages", &format!("[{}]", items.join(",")));
+        o.end();
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "{name}: {entries} entries, {der_len} bytes DER, {} bytes PEM; {} thread(s), median of {runs} run(s)\n",
+            pem_bytes.len(),
+            rayon::current_num_threads()
+        ));
+        out.push_str(&format!("{:<16} {:>10} {:>10} {:>14}", "stage", "seconds", "MB/s", "entries/s"));
+        if c.compare_openssl {
+            out.push_str(&format!(" {:>10} {:>8}", "openssl s", "ratio"));
+        }
+        out.push('\n');
+        for s in &stages {
+            out.push_str(&format!(
+                "{:<16} {:>10.4} {:>10.0} {:>14.0}",
+                s.name,
+                s.seconds,
+                s.bytes as f64 / 1e6 / s.seconds,
+                entries as f64 / s.seconds
+            ));
+            match &s.openssl {
+                Some((_, secs)) => out.push_str(&format!(" {secs:>10.3} {:>7.1}x", secs / s.seconds)),
+                None if c.compare_openssl => out.push_str(&format!(" {:>10} {:>8}", "-", "-")),
+                None => {}
+            }
+            out.push_str(&format!("  {}\n", s.what));
+        }
+        if bundle.is_none() {
+            out.push_str("(verify skipped: give --ca BUNDLE for a CRL from a file)\n");
+        }
+        if c.compare_openssl {
+            out.push_str("(OpenSSL times are whole processes, including start-up and reading the file)\n");
+        }
+    }
+    crate::output::print_stdout(&out)
+}
