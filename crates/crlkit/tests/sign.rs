@@ -312,3 +312,47 @@ fn encrypted_keys_take_the_passphrase_from_a_variable_or_a_descriptor() {
     // The passphrase is not an argument: there is no flag that takes it.
     assert!(stdout(&crlkit(&["sign", "--help"])).lines().all(|l| !l.trim_start().starts_with("--passphrase ")));
 }
+
+/// With no flag, the passphrase is asked for on the terminal (run under `script`, which gives
+/// the command a pseudo-terminal) and not echoed.
+#[test]
+fn the_passphrase_prompt_reads_the_terminal_without_echo() {
+    let dir = tempdir("sign-prompt");
+    let list = write(&dir, "r.csv", "77,2026-11-01,keyCompromise\n");
+    let enc = dir.join("enc.pem");
+    let ok = Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes256", "-in", s(&fixture("keys/ca.p256.key.pem")), "-out", s(&enc)])
+        .args(["-passout", "pass:typed secret"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out_crl = dir.join("prompted.crl");
+    let command = format!(
+        "{} sign --this-update 2026-11-02 --ca-cert {} --ca-key {} --revoked {} --out {}",
+        env!("CARGO_BIN_EXE_crlkit"),
+        s(&fixture("ca.p256.pem")),
+        s(&enc),
+        s(&list),
+        s(&out_crl)
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1)");
+    let mut stdin = child.stdin.take().unwrap();
+    let typist = std::thread::spawn(move || {
+        use std::io::Write;
+        // Wait for the prompt to be up before typing, as a person would.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = stdin.write_all(b"typed secret\n");
+    });
+    let out = child.wait_with_output().unwrap();
+    typist.join().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("passphrase for "), "{screen}");
+    assert!(!screen.contains("typed secret"), "the passphrase must not be echoed: {screen}");
+    assert!(out_crl.exists(), "{screen}");
+    assert!(openssl_verifies(&out_crl, &fixture("ca.p256.pem")));
+}
