@@ -8,7 +8,8 @@
 //!   of a file the size of the PEM output (the physical floor for writing it);
 //! - `crlkit list > /dev/null` vs `openssl crl -noout -text > /dev/null`;
 //! - `crlkit verify` (signature and full validation) vs `openssl crl -verify`, in MB/s;
-//! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin;
+//! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin,
+//!   and time and RSS of `crlkit gen` writing a signed CRL of the same size;
 //! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`).
 
 use std::fs::File;
@@ -220,6 +221,19 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
         let (s, s_rss) = medians(&streamed);
         rss_rows.push((format!("convert {label} stdin→stdout ({s:.3} s)"), s_rss, input_len, 0));
         let _ = std::fs::remove_file(&reference);
+
+        // gen: a signed CRL of the same size, streamed to a file (memory must stay flat).
+        let mut generated = Vec::new();
+        let count_s = count.to_string();
+        for i in 0..runs.min(3) {
+            let out = fresh(&scratch, "gen.crl", i);
+            let args =
+                ["gen", "--entries", &count_s, "--seed", "1", "--this-update", "2026-11-01", "--reasons", "--out"];
+            generated.push(measure(&crlkit, &[&args[..], &[out.to_str().unwrap()]].concat(), None, true, &scratch)?);
+            std::fs::remove_file(&out)?;
+        }
+        let (g, g_rss) = medians(&generated);
+        rss_rows.push((format!("gen {label} entries ({g:.2} s)"), g_rss, input_len, 0));
     }
 
     println!();
