@@ -129,7 +129,7 @@ pub fn run(c: &Gen) -> Result<(), Failure> {
     let secs = started.elapsed().as_secs_f64();
     let issuer = crlkit_der::NameRef::from_der(&ca.subject).map(|n| n.rfc4514()).unwrap_or_default();
     crate::output::print_stdout(&format!(
-        "{}: {} entries, {der_size} bytes of DER ({}), issuer {issuer}, {} key, seed {seed}, in {secs:.2} s\n",
+        "{}: {} entries, {der_size} bytes of DER written as {}, issuer {issuer}, {} key, seed {seed}, in {secs:.2} s\n",
         c.out.display(),
         c.entries,
         c.to.name(),
