@@ -128,20 +128,11 @@ fn parse_line(line: &[u8], bare: BareDigits) -> Option<Parsed> {
 /// Parse a whole serials file in parallel pieces (a million lines is most of `check`'s
 /// sequential work otherwise); results in file order with 1-based line numbers.
 fn parse_file(bytes: &[u8], bare: BareDigits) -> Vec<(u32, Parsed)> {
-    const PIECE: usize = 1 << 20;
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    while start < bytes.len() {
-        let mut end = (start + PIECE).min(bytes.len());
-        if end < bytes.len() {
-            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n + 1);
-        }
-        pieces.push(&bytes[start..end]);
-        start = end;
-    }
+    let pieces = input::line_pieces(bytes, 1 << 20);
     let parsed: Vec<(u32, Vec<(u32, Parsed)>)> = pieces
         .par_iter()
         .map(|piece| {
+            let piece = &bytes[piece.clone()];
             let mut out = Vec::with_capacity(piece.len() / 33 + 1);
             let mut lines = 0u32;
             for line in piece.split_inclusive(|&b| b == b'\n') {
@@ -248,30 +239,15 @@ fn find_hits(
     crl: &CrlRef<'_>,
     distinct: &SerialIndex<Serial, ()>,
 ) -> Result<(Vec<Option<Hit>>, u64), crlkit_der::Error> {
-    let chunks = crl.entry_chunks(1 << 20)?;
-    let count = chunks.iter().map(|c| c.len()).sum();
-    let per_chunk: Vec<Result<Vec<(u32, Hit)>, crlkit_der::Error>> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let mut hits = Vec::new();
-            for e in chunk.entries() {
-                let e = e?;
-                if let Some((slot, ())) = distinct.get(e.serial().der_content()) {
-                    hits.push((
-                        slot as u32,
-                        Hit { index: e.index(), revoked: e.revocation_date(), reason: e.reason() },
-                    ));
-                }
-            }
-            Ok(hits)
-        })
-        .collect();
+    let (hits, count) = input::par_entries(crl, |e| {
+        distinct
+            .get(e.serial().der_content())
+            .map(|(slot, ())| (slot, Hit { index: e.index(), revoked: e.revocation_date(), reason: e.reason() }))
+    })?;
     let mut found: Vec<Option<Hit>> = vec![None; distinct.len()];
-    // In input order, so the first error and the first duplicate are those of a sequential pass.
-    for chunk in per_chunk {
-        for (slot, hit) in chunk? {
-            found[slot as usize].get_or_insert(hit);
-        }
+    // In input order: the first entry of a serial listed twice wins.
+    for (slot, hit) in hits {
+        found[slot].get_or_insert(hit);
     }
     Ok((found, count))
 }

@@ -87,13 +87,7 @@ fn cmp_serials(a: &Item, da: &[u8], b: &Item, db: &[u8]) -> Ordering {
 /// of serials that appear more than once.
 fn sorted_items(crl: &CrlRef<'_>) -> Result<(Vec<Item>, u64), crlkit_der::Error> {
     let data = crl.der();
-    let chunks = crl.entry_chunks(1 << 20)?;
-    let parts: Vec<Result<Vec<Item>, crlkit_der::Error>> =
-        chunks.par_iter().map(|chunk| chunk.entries().map(|e| e.map(|e| Item::new(&e))).collect()).collect();
-    let mut items = Vec::with_capacity(chunks.iter().map(|c| c.len() as usize).sum());
-    for p in parts {
-        items.extend(p?);
-    }
+    let (mut items, _) = input::par_entries(crl, |e| Some(Item::new(e)))?;
     items.par_sort_unstable_by(|a, b| cmp_serials(a, data, b, data).then_with(|| a.der(data).cmp(b.der(data))));
     let before = items.len();
     items.dedup_by(|b, a| a.key() == b.key() && a.serial(data) == b.serial(data));

@@ -6,7 +6,8 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use crlkit_der::{CrlRef, Profile};
+use crlkit_der::{CrlRef, Profile, RevokedCertRef};
+use rayon::prelude::*;
 
 use crate::failure::Failure;
 
@@ -207,4 +208,46 @@ pub fn notes(loaded: &Loaded) {
             ));
         }
     }
+}
+
+/// Parse every entry of `crl` in parallel chunks and keep what `keep` returns, in input order,
+/// with the number of entries. Parsing an entry validates it, and the first error in input
+/// order wins, so neither the result nor the error depends on the thread count.
+pub fn par_entries<'a, T: Send>(
+    crl: &CrlRef<'a>,
+    keep: impl Fn(&RevokedCertRef<'a>) -> Option<T> + Sync,
+) -> Result<(Vec<T>, u64), crlkit_der::Error> {
+    let chunks = crl.entry_chunks(1 << 20)?;
+    let count = chunks.iter().map(|c| c.len()).sum();
+    let parts: Vec<Result<Vec<T>, crlkit_der::Error>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut kept = Vec::new();
+            for e in chunk.entries() {
+                kept.extend(keep(&e?));
+            }
+            Ok(kept)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    for p in parts {
+        all.extend(p?);
+    }
+    Ok((all, count))
+}
+
+/// `bytes` cut into pieces of about `size` bytes that end just after a newline (or at the
+/// end), for line-oriented work in parallel.
+pub fn line_pieces(bytes: &[u8], size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::with_capacity(bytes.len() / size.max(1) + 1);
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = (start + size).min(bytes.len());
+        if end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n + 1);
+        }
+        pieces.push(start..end);
+        start = end;
+    }
+    pieces
 }

@@ -51,24 +51,12 @@ struct Revocation {
 
 /// Build the revocation index while validating every entry (the first entry of a serial wins).
 fn revocation_index<'a>(crl: &CrlRef<'a>) -> Result<SerialIndex<&'a [u8], Revocation>, crlkit_der::Error> {
-    let chunks = crl.entry_chunks(1 << 20)?;
-    type Part<'a> = Result<Vec<(&'a [u8], Revocation)>, crlkit_der::Error>;
-    let parts: Vec<Part<'a>> = chunks
-        .par_iter()
-        .map(|chunk| {
-            chunk
-                .entries()
-                .map(|e| {
-                    e.map(|e| (e.serial().der_content(), Revocation { time: e.revocation_date(), reason: e.reason() }))
-                })
-                .collect()
-        })
-        .collect();
-    let mut index = SerialIndex::with_capacity(chunks.iter().map(|c| c.len() as usize).sum());
-    for p in parts {
-        for (k, v) in p? {
-            index.insert(k, v);
-        }
+    let (entries, count) = input::par_entries(crl, |e| {
+        Some((e.serial().der_content(), Revocation { time: e.revocation_date(), reason: e.reason() }))
+    })?;
+    let mut index = SerialIndex::with_capacity(count as usize);
+    for (k, v) in entries {
+        index.insert(k, v);
     }
     Ok(index)
 }
@@ -382,15 +370,11 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
     for (file, content) in contents.iter().enumerate() {
         match content {
             Content::Mapped(b) => {
-                let mut start = 0;
-                while start < b.len() {
-                    let mut end = (start + PIECE).min(b.len());
-                    if end < b.len() {
-                        end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |n| end + n + 1);
-                    }
-                    units.push(Unit::Plain { file, start, end });
-                    start = end;
-                }
+                units.extend(input::line_pieces(b, PIECE).into_iter().map(|r| Unit::Plain {
+                    file,
+                    start: r.start,
+                    end: r.end,
+                }));
             }
             Content::Gzip(_) | Content::Stdin => units.push(Unit::Stream { file }),
         }
