@@ -228,6 +228,12 @@ pub fn is_crl_label(label: &str) -> bool {
     label == "X509 CRL" || label == "CRL"
 }
 
+/// True for the labels that name a certificate (`CERTIFICATE`, `TRUSTED CERTIFICATE`,
+/// `X509 CERTIFICATE`, and the `CA CERTIFICATE` of some test bundles), not a request.
+pub fn is_certificate_label(label: &str) -> bool {
+    label.contains("CERTIFICATE") && !label.contains("REQUEST")
+}
+
 /// True when the input looks like PEM text rather than DER: it starts with a BEGIN line,
 /// possibly after whitespace or explanatory text.
 pub fn looks_like_pem(data: &[u8]) -> bool {

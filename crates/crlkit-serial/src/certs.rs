@@ -117,12 +117,6 @@ pub struct FileCerts {
     pub skipped_blocks: usize,
 }
 
-/// A PEM label naming a certificate (`CERTIFICATE`, `TRUSTED CERTIFICATE`, `X509
-/// CERTIFICATE`), not a request.
-pub fn is_certificate_label(label: &str) -> bool {
-    label.contains("CERTIFICATE") && !label.contains("REQUEST")
-}
-
 /// Read every certificate of one file's bytes. `file` names it in locations.
 pub fn read_bytes(bytes: &[u8], file: &str) -> FileCerts {
     let mut out = FileCerts::default();
@@ -133,7 +127,7 @@ pub fn read_bytes(bytes: &[u8], file: &str) -> FileCerts {
                 Err(e) => {
                     out.items.push(Err(CertError { location: at(i + 1, e.offset()), error: ReadError::Der(e) }));
                 }
-                Ok(b) if !is_certificate_label(b.label) => out.skipped_blocks += 1,
+                Ok(b) if !crlkit_der::pem::is_certificate_label(b.label) => out.skipped_blocks += 1,
                 Ok(b) => {
                     let location = at(i + 1, b.offset);
                     out.items.push(match CertificateRef::from_der(&b.der) {

@@ -63,19 +63,13 @@ pub struct CaBundle {
     skipped: usize,
 }
 
-/// A PEM label that names a certificate (`CERTIFICATE`, `TRUSTED CERTIFICATE`, and the
-/// `CA CERTIFICATE` labels of some test bundles), not a request.
-fn is_certificate_label(label: &str) -> bool {
-    label.contains("CERTIFICATE") && !label.contains("REQUEST")
-}
-
 impl CaBundle {
     /// Read a bundle: PEM (detected by its BEGIN line) or DER.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
         let mut bundle = CaBundle::default();
         if crlkit_der::pem::looks_like_pem(bytes) {
             for block in crlkit_der::pem::decode_all(bytes).map_err(BundleError::Pem)? {
-                if is_certificate_label(block.label) {
+                if crlkit_der::pem::is_certificate_label(block.label) {
                     bundle.push(block.der, Some(block.label.to_owned()))?;
                 } else {
                     bundle.skipped += 1;

@@ -263,15 +263,11 @@ fn issuer_mismatch(info: &CertInfo, crl: &CrlRef<'_>) -> Option<String> {
     match (info.authority_key_id.as_deref(), crl_aki) {
         (Some(cert), Some(crl)) if cert != crl => Some(format!(
             "authority key identifier {} differs from the CRL's {} (same name, another CA key)",
-            hex(cert),
-            hex(crl)
+            crate::serial::hex(cert),
+            crate::serial::hex(crl)
         )),
         _ => None,
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// Returns Ok(true) when nothing is revoked and every input was read.

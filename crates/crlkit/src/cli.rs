@@ -604,6 +604,20 @@ enum OutFormat {
     Der,
 }
 
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Self {
+        match f {
+            OutFormat::Pem => Format::Pem,
+            OutFormat::Der => Format::Der,
+        }
+    }
+}
+
+/// `--decimal`: how digits-only serials are read.
+fn bare_digits(decimal: bool) -> crlkit_serial::BareDigits {
+    if decimal { crlkit_serial::BareDigits::Dec } else { crlkit_serial::BareDigits::Hex }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum ListFormatArg {
     Text,
@@ -662,16 +676,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                     "the output would replace the input while it is read; choose another -o\n",
                 ));
             }
-            Command::Convert(Convert {
-                source,
-                dest,
-                to: match a.to {
-                    OutFormat::Pem => Format::Pem,
-                    OutFormat::Der => Format::Der,
-                },
-                lenient: a.lenient,
-                sync: a.sync,
-            })
+            Command::Convert(Convert { source, dest, to: a.to.into(), lenient: a.lenient, sync: a.sync })
         }
         Cmd::Inspect(a) => {
             Command::Inspect(Inspect { source: Source::parse(&a.input), json: a.json, lenient: a.lenient })
@@ -723,7 +728,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                 serials: a.serial,
                 certs: a.cert,
                 serial_files: a.serials_file.iter().map(|f| Source::parse(f)).collect(),
-                bare: if a.decimal { crlkit_serial::BareDigits::Dec } else { crlkit_serial::BareDigits::Hex },
+                bare: bare_digits(a.decimal),
                 only_revoked: a.only_revoked,
                 json: a.json,
                 lenient: a.lenient,
@@ -768,10 +773,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
             Command::Gen(Gen {
                 entries: a.entries,
                 out: a.out,
-                to: match a.to {
-                    OutFormat::Pem => Format::Pem,
-                    OutFormat::Der => Format::Der,
-                },
+                to: a.to.into(),
                 key: match a.key {
                     KeyArg::EcP256 => crlkit_sign::KeyKind::EcP256,
                     KeyArg::EcP384 => crlkit_sign::KeyKind::EcP384,
@@ -797,10 +799,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                     "stdin (`-`) can feed only one of --revoked and --previous\n",
                 ));
             }
-            let to = match a.to {
-                OutFormat::Pem => Format::Pem,
-                OutFormat::Der => Format::Der,
-            };
+            let to = Format::from(a.to);
             let out = Dest::parse(a.out.as_deref());
             if out.is_terminal() && to == Format::Der {
                 return Err(clap::Error::raw(
@@ -821,7 +820,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, clap::E
                 to,
                 passphrase_fd: a.passphrase_fd,
                 passphrase_env: a.passphrase_env,
-                bare: if a.decimal { crlkit_serial::BareDigits::Dec } else { crlkit_serial::BareDigits::Hex },
+                bare: bare_digits(a.decimal),
             })
         }
         Cmd::Bench(a) => Command::Bench(Bench {

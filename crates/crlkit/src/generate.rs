@@ -54,7 +54,7 @@ pub(crate) fn read_certificate(path: &std::path::Path) -> Result<Vec<u8>, Failur
     if crlkit_der::pem::looks_like_pem(&bytes) {
         let block = crlkit_der::pem::blocks(&bytes)
             .flatten()
-            .find(|b| crlkit_serial::certs::is_certificate_label(b.label))
+            .find(|b| crlkit_der::pem::is_certificate_label(b.label))
             .ok_or_else(|| Failure::new("not-a-certificate", format!("{name}: no certificate found")))?;
         Ok(block.der)
     } else {

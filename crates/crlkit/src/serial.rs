@@ -29,7 +29,8 @@ pub fn cert_error_code(e: &CertError) -> &'static str {
     }
 }
 
-fn hex(b: &[u8]) -> String {
+/// Uppercase hex without separators (key identifiers in text and JSON).
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
