@@ -1,10 +1,10 @@
-//! The streaming parser with PEM decoding in front of it: never panics, and every byte it
-//! passes on is part of the CRL, in order.
+//! The streaming parser with the PEM reader in front of it: never panics, every byte it passes
+//! on is part of the CRL, in order, and it accepts the PEM texts the strict decoder accepts
+//! (with every CRL in them valid), reporting the strict decoder's PEM errors.
 #![no_main]
 
-use std::io::BufReader;
-
-use crlkit_der::stream::{PemDecodeReader, StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::CrlRef;
+use crlkit_der::stream::{PemCrlReader, StreamError, StreamOptions, StreamVisitor, Validate, parse_stream};
 use libfuzzer_sys::fuzz_target;
 
 struct Collect(Vec<u8>);
@@ -15,12 +15,34 @@ impl StreamVisitor for Collect {
     }
 }
 
+fn pem_pipeline(text: &[u8], opts: &StreamOptions) -> Result<usize, StreamError> {
+    let mut reader = PemCrlReader::new(text);
+    let mut n = 0;
+    loop {
+        parse_stream(&mut reader, opts, &mut Validate)?;
+        n += 1;
+        if !reader.next_crl().map_err(StreamError::Input)? {
+            return Ok(n);
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let opts = StreamOptions { read_chunk: 64, max_element: 1 << 16, ..StreamOptions::default() };
     let mut sink = Collect(Vec::new());
     if parse_stream(data, &opts, &mut sink).is_ok() {
         assert_eq!(sink.0, data);
     }
-    let reader = PemDecodeReader::new(BufReader::new(data));
-    let _ = parse_stream(reader, &opts, &mut Collect(Vec::new()));
+    let strict = crlkit_der::pem::decode_crls(data).map(|(blocks, _)| {
+        blocks.iter().map(|b| CrlRef::from_der(&b.der).and_then(|c| c.validate()).is_ok()).collect::<Vec<_>>()
+    });
+    match (&strict, pem_pipeline(data, &opts)) {
+        (Ok(valid), Ok(n)) => assert!(valid.iter().all(|v| *v) && valid.len() == n),
+        (Ok(valid), Err(StreamError::Parse(e, _))) => {
+            assert!(valid.iter().any(|v| !*v) || e.kind() == crlkit_der::ErrorKind::LengthTooLarge)
+        }
+        (Err(e), Err(s)) if s.pem().is_some() => assert_eq!(s.pem().unwrap().error, *e),
+        (Err(_), Err(StreamError::Parse(..))) => {}
+        (a, b) => panic!("strict {a:?} vs streamed {b:?}"),
+    }
 });

@@ -67,7 +67,7 @@ fn connection_log(scratch: &Path, crl_count: u64) -> Result<(PathBuf, PathBuf, u
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&plain)?);
     let mut alarms = 0;
     for i in 0..LOG_LINES {
-        let ts = crlkit_der::Time::from_unix(THIS_UPDATE + 60 + i as i64 / 20).to_string();
+        let ts = crlkit_der::Time::from_unix(THIS_UPDATE + 60 + i as i64 / 20).expect("in range").to_string();
         let ts = format!("{}.{:06}Z", &ts[..19], (i * 7919) % 1_000_000);
         let other = others.next().expect("LOG_LINES entries");
         let (serial, status, subject) = match i % 100 {

@@ -98,7 +98,7 @@ mod tests {
             for anchor in ["Failure::new(", "term::error(", "crate::term::error(", "problem(", "error_prefix("] {
                 codes.extend(literals_after(&text, anchor));
             }
-            if f.ends_with("serial.rs") {
+            if f.ends_with("certs.rs") {
                 let body = &text[text.find("fn cert_error_code").unwrap()..];
                 codes.extend(literals_after(&body[..body.find("\n}\n").unwrap()], "=>"));
             }

@@ -111,7 +111,7 @@ fn read_time(r: &mut Reader<'_>) -> Result<Time, Fault> {
     match r.peek_tag() {
         Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => Time::from_tlv(&r.read_any()?),
         Some(found) => Err(Fault::new(ErrorKind::InvalidTag { found }, offset)),
-        None => Err(Fault::new(ErrorKind::Truncated, offset)),
+        None => Err(r.end_fault()),
     }
 }
 
@@ -205,10 +205,32 @@ pub(crate) fn parse_crl_extensions<'a>(
     Ok(out)
 }
 
+/// `revokedCertificates`, once its header is read: refused when empty (strict profile).
+pub(crate) fn check_revoked_list(content_len: u64, offset: u64, profile: Profile) -> Result<(), Error> {
+    if content_len == 0 && profile.strict() {
+        return Err(Error::new(ErrorKind::EmptyRevokedCertificates, Path::field(Field::RevokedCertificates), offset));
+    }
+    Ok(())
+}
+
+/// What follows the entries inside tbsCertList: `crlExtensions`, then nothing.
+pub(crate) fn parse_tbs_tail<'a>(
+    r: &mut Reader<'a>,
+    version: Version,
+    profile: Profile,
+) -> Result<Option<CrlExtensions<'a>>, Error> {
+    let extensions = match r.read_optional(tag::CONTEXT_0_CONSTRUCTED).at(Path::field(Field::CrlExtensions))? {
+        Some(w) => Some(parse_crl_extensions(&w, version, profile)?),
+        None => None,
+    };
+    r.finish().at(Path::field(Field::TbsCertList))?;
+    Ok(extensions)
+}
+
 /// Read `signatureAlgorithm` and `signatureValue` after tbsCertList and check that nothing follows.
 pub(crate) fn parse_signature_tail<'a>(
     outer: &mut Reader<'a>,
-    tbs_signature: &AlgorithmIdentifierRef<'a>,
+    tbs_signature: &AlgorithmIdentifierRef<'_>,
 ) -> Result<(AlgorithmIdentifierRef<'a>, &'a [u8]), Error> {
     let offset = outer.offset();
     let alg = AlgorithmIdentifierRef::read(outer).at(Path::field(Field::SignatureAlgorithm))?;
@@ -587,7 +609,16 @@ impl<'a> CrlRef<'a> {
     }
 
     /// [`CrlRef::from_der`] with a chosen profile.
+    ///
+    /// An error is the first one in input order, the one the streaming parser reports on the
+    /// same bytes: this parser reads the structure around the entries before the entries
+    /// (and checks the input's length up front), so when it finds a problem, the bytes are
+    /// read again front to back to find the first (see [`crate::stream::first_error`]).
     pub fn from_der_with(der: &'a [u8], profile: Profile) -> Result<Self, Error> {
+        Self::parse_structure(der, profile).map_err(|e| crate::stream::first_error(der, profile).unwrap_or(e))
+    }
+
+    fn parse_structure(der: &'a [u8], profile: Profile) -> Result<Self, Error> {
         let mut input = Reader::new(der, 0);
         let outer = input.read(tag::SEQUENCE).at(Path::field(Field::CertificateList))?;
         input.finish().at(Path::field(Field::CertificateList))?;
@@ -596,17 +627,13 @@ impl<'a> CrlRef<'a> {
         let mut r = tbs.reader();
         let header = parse_header(&mut r, profile)?;
         let revoked = match r.read_optional(tag::SEQUENCE).at(Path::field(Field::RevokedCertificates))? {
-            Some(list) if list.value.is_empty() && profile.strict() => {
-                let path = Path::field(Field::RevokedCertificates);
-                return Err(Error::new(ErrorKind::EmptyRevokedCertificates, path, list.offset));
+            Some(list) => {
+                check_revoked_list(list.value.len() as u64, list.offset, profile)?;
+                Some(list)
             }
-            other => other,
-        };
-        let extensions = match r.read_optional(tag::CONTEXT_0_CONSTRUCTED).at(Path::field(Field::CrlExtensions))? {
-            Some(w) => Some(parse_crl_extensions(&w, header.version, profile)?),
             None => None,
         };
-        r.finish().at(Path::field(Field::TbsCertList))?;
+        let extensions = parse_tbs_tail(&mut r, header.version, profile)?;
         let (signature_algorithm, signature) = parse_signature_tail(&mut outer_r, &header.signature)?;
         Ok(Self { der: outer.raw, tbs: tbs.raw, header, revoked, extensions, signature_algorithm, signature, profile })
     }
@@ -707,57 +734,52 @@ impl<'a> CrlRef<'a> {
         Entries::new(data, offset, 0, self.ctx())
     }
 
-    /// Split the entries into runs of about `target_bytes` by walking only their headers.
-    /// Errors in an entry's own header (tag, length) are reported here; everything inside
-    /// the entries is checked when the chunks are validated or iterated.
-    pub fn entry_chunks(&self, target_bytes: usize) -> Result<Vec<EntryChunk<'a>>, Error> {
+    /// Split the entries into runs of about `target_bytes` by walking only their headers, for
+    /// parallel work. Splitting never fails: at the first entry header the walk cannot step
+    /// over (a wrong tag, a bad or overlong length), it stops, and the last chunk runs from
+    /// there to the end of the entries. That header's error is then reported when the chunk
+    /// holding it is iterated, after every entry before it, so merging chunk results in order
+    /// gives exactly the first error the sequential parser reports.
+    ///
+    /// [`EntryChunk::len`] is exact for chunks that iterate without an error.
+    pub fn entry_chunks(&self, target_bytes: usize) -> Vec<EntryChunk<'a>> {
         let (data, base) = self.revoked_der();
         let ctx = self.ctx();
         let target = target_bytes.max(1);
-        let mut chunks = Vec::with_capacity(data.len() / target + 1);
+        // Tiny targets (tests) may give a chunk per entry: grow as needed beyond the estimate.
+        let mut chunks = Vec::with_capacity(data.len() / target.max(4096) + 1);
         let (mut pos, mut start, mut index, mut first) = (0usize, 0usize, 0u64, 0u64);
+        let chunk = |start: usize, end: usize, first: u64, count: u64| EntryChunk {
+            data: &data[start..end],
+            offset: base + start as u64,
+            first_index: first,
+            count,
+            ctx,
+        };
         while pos < data.len() {
-            let at = base + pos as u64;
-            let path = Path::entry(Field::Entry, index);
-            let h =
-                der::decode_header(&data[pos..], at).at(path)?.ok_or(Fault::new(ErrorKind::Truncated, at).at(path))?;
-            if h.tag != tag::SEQUENCE {
-                let found = h.tag;
-                let kind = if found ^ tag::SEQUENCE == tag::CONSTRUCTED {
-                    ErrorKind::WrongConstruction
-                } else {
-                    ErrorKind::UnexpectedTag { expected: tag::SEQUENCE, found }
-                };
-                return Err(Error::new(kind, path, at));
-            }
-            if h.len > (data.len() - pos - h.header_len) as u64 {
-                return Err(Error::new(ErrorKind::Truncated, path, at));
-            }
-            pos += h.header_len + h.len as usize;
+            let step = match der::decode_header(&data[pos..], base + pos as u64) {
+                Ok(Some(h)) if h.tag == tag::SEQUENCE && h.len <= (data.len() - pos - h.header_len) as u64 => {
+                    h.header_len + h.len as usize
+                }
+                // Not an entry this walk can step over: the rest is one chunk, and iterating
+                // it reports the problem in its place.
+                _ => {
+                    chunks.push(chunk(start, data.len(), first, index - first + 1));
+                    return chunks;
+                }
+            };
+            pos += step;
             index += 1;
             if pos - start >= target {
-                let chunk_data = &data[start..pos];
-                chunks.push(EntryChunk {
-                    data: chunk_data,
-                    offset: base + start as u64,
-                    first_index: first,
-                    count: index - first,
-                    ctx,
-                });
+                chunks.push(chunk(start, pos, first, index - first));
                 start = pos;
                 first = index;
             }
         }
         if pos > start {
-            chunks.push(EntryChunk {
-                data: &data[start..pos],
-                offset: base + start as u64,
-                first_index: first,
-                count: index - first,
-                ctx,
-            });
+            chunks.push(chunk(start, pos, first, index - first));
         }
-        Ok(chunks)
+        chunks
     }
 
     /// Validate every entry (in parallel for large CRLs when the `parallel` feature is on) and
@@ -766,17 +788,31 @@ impl<'a> CrlRef<'a> {
         #[cfg(feature = "parallel")]
         {
             if self.revoked_der().0.len() > 2 * PARALLEL_CHUNK_BYTES {
-                use rayon::prelude::*;
-                let chunks = self.entry_chunks(PARALLEL_CHUNK_BYTES)?;
-                let results: Vec<Result<EntryStats, Error>> = chunks.par_iter().map(EntryChunk::validate).collect();
-                let mut total = EntryStats::default();
-                for r in results {
-                    total = total.merge(r?);
-                }
-                return Ok(total);
+                return self.validate_in_chunks(PARALLEL_CHUNK_BYTES);
             }
         }
         self.validate_sequential()
+    }
+
+    /// Validate every entry in chunks of about `chunk_bytes` (see [`CrlRef::entry_chunks`]),
+    /// in parallel when the `parallel` feature is on, merging the results in input order.
+    /// [`CrlRef::validate`] uses this with 1 MiB chunks for CRLs over 2 MiB; tests and fuzz
+    /// targets call it with tiny chunks to exercise the parallel path on small inputs. The
+    /// result equals [`CrlRef::validate_sequential`]'s, error included, for every chunk size.
+    pub fn validate_in_chunks(&self, chunk_bytes: usize) -> Result<EntryStats, Error> {
+        let chunks = self.entry_chunks(chunk_bytes);
+        #[cfg(feature = "parallel")]
+        let results: Vec<Result<EntryStats, Error>> = {
+            use rayon::prelude::*;
+            chunks.par_iter().map(EntryChunk::validate).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<Result<EntryStats, Error>> = chunks.iter().map(EntryChunk::validate).collect();
+        let mut total = EntryStats::default();
+        for r in results {
+            total = total.merge(r?);
+        }
+        Ok(total)
     }
 
     /// Validate every entry on the calling thread.
@@ -786,5 +822,95 @@ impl<'a> CrlRef<'a> {
             stats.add(&e?);
         }
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every field of an entry, encodings of times included (`Time` equality ignores them).
+    fn fields(e: &RevokedCertRef<'_>) -> impl PartialEq + core::fmt::Debug {
+        let time = |t: Time| (t.unix(), t.encoding());
+        (
+            (e.index, e.offset, e.der, e.serial.der_content()),
+            time(e.revocation_date),
+            e.reason,
+            e.invalidity_date.map(time),
+            (e.certificate_issuer, e.extensions, e.unknown_critical),
+        )
+    }
+
+    /// The fast path accepts only what the general parser accepts, and reads it the same way.
+    fn check_entry(bytes: &[u8]) {
+        let Ok(seq) = Reader::new(bytes, 40).read(tag::SEQUENCE) else { return };
+        for version in [Version::V1, Version::V2] {
+            for profile in [Profile::Strict, Profile::Lenient] {
+                let ctx = EntryContext { version, profile };
+                let general = parse_entry_general(seq, 3, ctx);
+                if let Some(fast) = parse_entry_fast(seq, 3, ctx) {
+                    let general = general.unwrap_or_else(|e| panic!("fast path accepted what fails: {e} {bytes:02x?}"));
+                    assert_eq!(fields(&fast), fields(&general), "{bytes:02x?}");
+                }
+                // And the dispatcher is the general parser's answer either way.
+                let dispatched = parse_entry(seq, 3, ctx);
+                match (&dispatched, &general) {
+                    (Ok(a), Ok(b)) => assert_eq!(fields(a), fields(b)),
+                    (Err(a), Err(b)) => assert_eq!(a, b),
+                    _ => panic!("parse_entry {dispatched:?} vs general {general:?}"),
+                }
+            }
+        }
+    }
+
+    fn fixture_entries() -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for name in ["crl.p256.edge-serials.der", "crl.p256.1k.der", "crl.rsa2048.1k.der", "crl.p256.small.der"] {
+            let der = std::fs::read(format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let crl = CrlRef::from_der(&der).unwrap();
+            out.extend(crl.entries().take(60).map(|e| e.unwrap().der().to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn fast_path_agrees_with_general_parser() {
+        let entries = fixture_entries();
+        assert!(entries.len() > 100);
+        for entry in &entries {
+            check_entry(entry);
+            // Every single-byte change of every position.
+            for i in 0..entry.len() {
+                for v in [0x00u8, 0x01, 0x7f, 0x80, 0xff, entry[i] ^ 0x01, entry[i] ^ 0x80, entry[i].wrapping_add(1)] {
+                    let mut m = entry.clone();
+                    m[i] = v;
+                    check_entry(&m);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+        /// Random edits of real entries: several bytes changed, inserted or removed.
+        #[test]
+        fn fast_path_agrees_on_random_edits(
+            which in 0usize..200,
+            edits in proptest::collection::vec((0usize..64, any::<u8>(), 0u8..3), 1..5),
+        ) {
+            let entries = fixture_entries();
+            let mut m = entries[which % entries.len()].clone();
+            for (at, byte, op) in edits {
+                let at = at % (m.len() + 1);
+                match op {
+                    0 if at < m.len() => m[at] = byte,
+                    1 => m.insert(at, byte),
+                    _ if at < m.len() => { m.remove(at); }
+                    _ => {}
+                }
+            }
+            check_entry(&m);
+        }
     }
 }

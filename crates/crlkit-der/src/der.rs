@@ -93,18 +93,56 @@ pub(crate) fn decode_header(data: &[u8], base: u64) -> Result<Option<Header>, Fa
 }
 
 /// A cursor over DER elements in a byte slice.
+///
+/// A reader normally holds all of its structure. The streaming parser also makes *cut* readers
+/// ([`Reader::cut`]), holding only the bytes buffered so far of a structure that ends at
+/// `limit`: an element that runs past the buffered bytes but not past `limit` is then a
+/// [`Fault::need_more`], not `Truncated`, and the parser reads on before it decides. Readers
+/// over an element's content ([`Tlv::reader`]) are never cut, so a cut can only ever be
+/// noticed at the top level of what a streaming step parses.
 #[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     base: u64,
+    /// Absolute end of the structure; beyond `base + data.len()` only for cut readers.
+    limit: u64,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over `data`, whose first byte sits at absolute offset `base`.
     #[inline]
     pub fn new(data: &'a [u8], base: u64) -> Self {
-        Self { data, pos: 0, base }
+        Self { data, pos: 0, base, limit: base + data.len() as u64 }
+    }
+
+    /// A reader over the first bytes of a structure that ends at absolute offset `limit`
+    /// (streaming: the rest has not been read yet).
+    pub fn cut(data: &'a [u8], base: u64, limit: u64) -> Self {
+        Self { data, pos: 0, base, limit: limit.max(base + data.len() as u64) }
+    }
+
+    /// True when the structure continues past the bytes held.
+    #[inline]
+    fn is_cut(&self) -> bool {
+        self.limit > self.base + self.data.len() as u64
+    }
+
+    /// The fault for an element at `start` that the bytes held do not complete: `Truncated`,
+    /// or on a cut reader, when the element may still end by `limit`, "read more".
+    #[inline(never)]
+    fn incomplete(&self, start: u64, end: Option<u64>) -> Fault {
+        if self.is_cut() && end.is_none_or(|e| e <= self.limit) {
+            Fault::need_more(start)
+        } else {
+            Fault::new(ErrorKind::Truncated, start)
+        }
+    }
+
+    /// The fault for reading past the end: nothing left where an element is required.
+    #[inline]
+    pub fn end_fault(&self) -> Fault {
+        self.incomplete(self.offset(), None)
     }
 
     /// Absolute offset of the next unread byte.
@@ -155,10 +193,11 @@ impl<'a> Reader<'a> {
     fn read_any_slow(&mut self) -> Result<Tlv<'a>, Fault> {
         let rest = &self.data[self.pos..];
         let start = self.offset();
-        let header = decode_header(rest, start)?.ok_or(Fault::new(ErrorKind::Truncated, start))?;
+        let Some(header) = decode_header(rest, start)? else { return Err(self.incomplete(start, None)) };
         let available = (rest.len() - header.header_len) as u64;
         if header.len > available {
-            return Err(Fault::new(ErrorKind::Truncated, start));
+            let end = (start + header.header_len as u64).checked_add(header.len);
+            return Err(self.incomplete(start, Some(end.unwrap_or(u64::MAX))));
         }
         let len = header.len as usize;
         let end = header.header_len + len;
@@ -179,8 +218,28 @@ impl<'a> Reader<'a> {
         match self.peek_tag() {
             Some(found) if found == expected => self.read_any(),
             Some(found) => Err(self.unexpected(expected, found)),
-            None => Err(Fault::new(ErrorKind::Truncated, self.offset())),
+            None => Err(self.end_fault()),
         }
+    }
+
+    /// Read only the tag and length of the next element, which must have the `expected` tag
+    /// and end by absolute offset `end` (its container's end), and step over the header: the
+    /// streaming parser's view of a structure whose content it reads piece by piece. Checks
+    /// come in the order [`Reader::read`] makes them.
+    pub fn read_header(&mut self, expected: u8, end: u64) -> Result<Header, Fault> {
+        let start = self.offset();
+        match self.peek_tag() {
+            Some(found) if found == expected => {}
+            Some(found) => return Err(self.unexpected(expected, found)),
+            None => return Err(self.end_fault()),
+        }
+        let Some(h) = decode_header(&self.data[self.pos..], start)? else { return Err(self.incomplete(start, None)) };
+        let content = start + h.header_len as u64;
+        if content > end || h.len > end - content {
+            return Err(Fault::new(ErrorKind::Truncated, start));
+        }
+        self.pos += h.header_len;
+        Ok(h)
     }
 
     /// Read the next element if it has the given tag.

@@ -13,11 +13,19 @@ pub struct Error {
     kind: ErrorKind,
     path: Path,
     offset: u64,
+    /// Set only inside the streaming parser: the element runs past the bytes buffered so far,
+    /// so the answer depends on input not yet read. Never set on an error a caller sees.
+    more: bool,
 }
 
 impl Error {
     pub(crate) const fn new(kind: ErrorKind, path: Path, offset: u64) -> Self {
-        Self { kind, path, offset }
+        Self { kind, path, offset, more: false }
+    }
+
+    /// See the `more` field: the streaming parser must read on before deciding.
+    pub(crate) const fn needs_more(&self) -> bool {
+        self.more
     }
 
     /// What went wrong.
@@ -587,15 +595,69 @@ impl fmt::Display for Path {
 pub(crate) struct Fault {
     pub(crate) kind: ErrorKind,
     pub(crate) offset: u64,
+    /// The element at `offset` runs past what a cut [`crate::der::Reader`] holds (streaming).
+    pub(crate) more: bool,
 }
 
 impl Fault {
     pub(crate) const fn new(kind: ErrorKind, offset: u64) -> Self {
-        Self { kind, offset }
+        Self { kind, offset, more: false }
+    }
+
+    /// The element at `offset` continues past the buffered bytes: read more, then decide.
+    pub(crate) const fn need_more(offset: u64) -> Self {
+        Self { kind: ErrorKind::Truncated, offset, more: true }
     }
 
     pub(crate) const fn at(self, path: Path) -> Error {
-        Error::new(self.kind, path, self.offset)
+        Error { kind: self.kind, path, offset: self.offset, more: self.more }
+    }
+}
+
+/// Up to 32 input bytes around an error's offset, kept so that an error can be shown with the
+/// bytes it is about even when the input is gone (a pipe): 16 bytes before the offset and 16
+/// from it, as far as they exist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Excerpt {
+    start: u64,
+    len: u8,
+    bytes: [u8; 32],
+    reaches_end: bool,
+}
+
+impl Excerpt {
+    /// The bytes of `data` (whose first byte is at absolute offset `data_start`) around the
+    /// absolute `offset`. `data_is_end` says that nothing follows `data` in the input.
+    pub fn around(data: &[u8], data_start: u64, offset: u64, data_is_end: bool) -> Self {
+        let data_end = data_start + data.len() as u64;
+        let from = offset.saturating_sub(16).max(data_start);
+        let to = offset.saturating_add(16).min(data_end);
+        let mut e = Self { start: from, len: 0, bytes: [0; 32], reaches_end: data_is_end && to == data_end };
+        if from < to {
+            let n = (to - from) as usize;
+            let at = (from - data_start) as usize;
+            e.bytes[..n].copy_from_slice(&data[at..at + n]);
+            e.len = n as u8;
+        } else {
+            e.start = offset.min(data_end).max(data_start);
+            e.reaches_end = data_is_end && offset >= data_end;
+        }
+        e
+    }
+
+    /// Absolute offset of the first byte kept.
+    pub const fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// The bytes kept (empty when none around the offset were available).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// True when the input ends right after the bytes kept.
+    pub const fn reaches_end(&self) -> bool {
+        self.reaches_end
     }
 }
 

@@ -61,7 +61,7 @@ mod time;
 pub use alg::{AlgorithmIdentifierRef, RsaPssParams};
 pub use cert::{BasicConstraints, CertificateRef, KeyUsage, SubjectPublicKeyInfoRef};
 pub use crl::{CrlExtensions, CrlRef, Entries, EntryChunk, EntryStats, RevokedCertRef, TbsHeader, Version};
-pub use error::{Error, ErrorClass, ErrorKind, ExtensionId, Field, Path};
+pub use error::{Error, ErrorClass, ErrorKind, Excerpt, ExtensionId, Field, Path};
 pub use ext::{
     AuthorityKeyIdentifier, DistributionPointName, ExtensionRef, Extensions, GeneralNameRef, GeneralNamesRef,
     IssuingDistributionPoint, Profile, Reason,

@@ -214,6 +214,9 @@ pub struct PemBlock<'a> {
     pub der: Vec<u8>,
     /// Byte offset of the BEGIN line in the text.
     pub offset: u64,
+    /// Position among the text's blocks, from 0 (every BEGIN line and stray END line counts,
+    /// as in the `PEM block N` of error paths).
+    pub index: usize,
 }
 
 impl PemBlock<'_> {
@@ -286,10 +289,7 @@ impl<'t> Blocks<'t> {
     }
 
     fn block(&mut self, line: &'t [u8], line_offset: u64, index: usize) -> Result<PemBlock<'t>, Error> {
-        let label =
-            boundary_label(line, b"-----BEGIN ").ok_or(pem_error(ErrorKind::PemBadBoundary, index, line_offset))?;
-        let label =
-            core::str::from_utf8(label).map_err(|_| pem_error(ErrorKind::PemBadBoundary, index, line_offset))?;
+        let label = begin_label(line, line_offset, index)?;
         let mut decoder = StreamDecoder::new(index);
         let mut der = Vec::new();
         loop {
@@ -297,30 +297,82 @@ impl<'t> Blocks<'t> {
             let Some((body_line, body_offset)) = self.lines.next_line() else {
                 return Err(pem_error(ErrorKind::PemMissingEnd, index, line_offset));
             };
-            if body_line.starts_with(b"-----") {
-                if body_line.starts_with(b"-----BEGIN") {
-                    // The next block starts before this one ended: leave it to the next call.
-                    self.lines.pos = save;
-                    return Err(pem_error(ErrorKind::PemBadBoundary, index, body_offset));
+            match body_line_step(body_line, body_offset, label.as_bytes(), index, &mut decoder, &mut der) {
+                Ok(BodyLine::Data) => {}
+                Ok(BodyLine::End) => break,
+                Err(e) => {
+                    if body_line.starts_with(b"-----BEGIN") {
+                        // The next block starts before this one ended: leave it to the next call.
+                        self.lines.pos = save;
+                    }
+                    return Err(e);
                 }
-                let end = boundary_label(body_line, b"-----END ").ok_or(pem_error(
-                    ErrorKind::PemBadBoundary,
-                    index,
-                    body_offset,
-                ))?;
-                if end != label.as_bytes() {
-                    return Err(pem_error(ErrorKind::PemLabelMismatch, index, body_offset));
-                }
-                break;
             }
-            if body_line.contains(&b':') {
-                return Err(pem_error(ErrorKind::PemHeaders, index, body_offset));
-            }
-            decoder.line(body_line, body_offset, &mut der)?;
         }
         decoder.finish_check(line_offset)?;
-        Ok(PemBlock { label, der, offset: line_offset })
+        Ok(PemBlock { label, der, offset: line_offset, index })
     }
+}
+
+/// A line outside any block.
+pub(crate) enum OutsideLine {
+    /// Text between blocks: ignored.
+    Text,
+    /// An END line with no block open: an error, and a block number of its own.
+    StrayEnd,
+    /// A BEGIN line (its label still to be checked).
+    Begin,
+}
+
+/// What a line outside blocks is. Shared with the streaming reader, so both read the same texts.
+pub(crate) fn outside_line(line: &[u8]) -> OutsideLine {
+    if line.starts_with(b"-----END") {
+        OutsideLine::StrayEnd
+    } else if line.starts_with(b"-----BEGIN") {
+        OutsideLine::Begin
+    } else {
+        OutsideLine::Text
+    }
+}
+
+/// The label of a BEGIN line (RFC 7468 rules, UTF-8), or the error for block `index`.
+pub(crate) fn begin_label(line: &[u8], line_offset: u64, index: usize) -> Result<&str, Error> {
+    let label = boundary_label(line, b"-----BEGIN ").ok_or(pem_error(ErrorKind::PemBadBoundary, index, line_offset))?;
+    core::str::from_utf8(label).map_err(|_| pem_error(ErrorKind::PemBadBoundary, index, line_offset))
+}
+
+/// What a line inside a block was.
+pub(crate) enum BodyLine {
+    /// base64, decoded into the output.
+    Data,
+    /// The END line matching the BEGIN label (the caller then calls `finish_check`).
+    End,
+}
+
+/// One line inside block `index` labelled `label`. Shared with the streaming reader.
+pub(crate) fn body_line_step(
+    line: &[u8],
+    offset: u64,
+    label: &[u8],
+    index: usize,
+    decoder: &mut StreamDecoder,
+    out: &mut Vec<u8>,
+) -> Result<BodyLine, Error> {
+    if line.starts_with(b"-----") {
+        if line.starts_with(b"-----BEGIN") {
+            return Err(pem_error(ErrorKind::PemBadBoundary, index, offset));
+        }
+        let end = boundary_label(line, b"-----END ").ok_or(pem_error(ErrorKind::PemBadBoundary, index, offset))?;
+        if end != label {
+            return Err(pem_error(ErrorKind::PemLabelMismatch, index, offset));
+        }
+        return Ok(BodyLine::End);
+    }
+    if line.contains(&b':') {
+        return Err(pem_error(ErrorKind::PemHeaders, index, offset));
+    }
+    decoder.line(line, offset, out)?;
+    Ok(BodyLine::Data)
 }
 
 impl<'t> Iterator for Blocks<'t> {
@@ -328,13 +380,14 @@ impl<'t> Iterator for Blocks<'t> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while let Some((line, line_offset)) = self.lines.next_line() {
-            if line.starts_with(b"-----END") {
-                let index = self.index;
-                self.index += 1;
-                return Some(Err(pem_error(ErrorKind::PemBadBoundary, index, line_offset)));
-            }
-            if !line.starts_with(b"-----BEGIN") {
-                continue;
+            match outside_line(line) {
+                OutsideLine::Text => continue,
+                OutsideLine::StrayEnd => {
+                    let index = self.index;
+                    self.index += 1;
+                    return Some(Err(pem_error(ErrorKind::PemBadBoundary, index, line_offset)));
+                }
+                OutsideLine::Begin => {}
             }
             let index = self.index;
             self.index += 1;
@@ -361,7 +414,7 @@ pub fn decode_crls(text: &[u8]) -> Result<(Vec<PemBlock<'_>>, usize), Error> {
     Ok((crls, skipped))
 }
 
-fn pem_error(kind: ErrorKind, block: usize, offset: u64) -> Error {
+pub(crate) fn pem_error(kind: ErrorKind, block: usize, offset: u64) -> Error {
     Error::new(kind, Path::pem(u32::try_from(block).unwrap_or(u32::MAX)), offset)
 }
 

@@ -1,9 +1,27 @@
-//! The same CRL parser over any [`Read`], in bounded memory.
+//! The same CRL parser over any [`Read`], in bounded memory, and the definition of "the first
+//! error".
 //!
-//! The input is read through one buffer that holds at most one element at a time (an entry,
+//! The input is read through one window that holds a piece of the CRL at a time (a few entries,
 //! the header fields, the extensions, the signature), never the whole CRL: a stdin pipe or an
-//! HTTP body of any size is validated in constant memory. Each element is decoded by the same
-//! functions as [`crate::CrlRef::from_der`] uses, so both accept exactly the same inputs.
+//! HTTP body of any size is validated in constant memory. Each piece is decoded by the very
+//! functions [`crate::CrlRef::from_der`] uses, over the bytes buffered so far; when a piece runs
+//! past them, more is read and the piece decoded again, so the answer never depends on how the
+//! input arrives.
+//!
+//! # The first error
+//! This parser reads front to back and reports the first element that is wrong: every element
+//! is checked before anything after it, and an element that runs past its container or past
+//! the end of the input is reported at its first byte, before anything inside it. That is the
+//! error every path of the toolkit reports for the same bytes: [`crate::CrlRef::from_der`] (which
+//! reads the structure around the entries first) asks [`first_error`] when it fails, and the
+//! parallel validator merges its chunks in input order.
+//!
+//! # Limits
+//! No element, and no run of header fields, may exceed [`StreamOptions::max_element`] (16 MiB
+//! by default): a pipe is not buffered without bound. Beyond it the parse fails with
+//! `length-too-large` at the element, where a file would be accepted; [`first_error`], over
+//! bytes already in memory, sets no limit. [`PemCrlReader`] refuses PEM lines over 16 MiB the
+//! same way.
 //!
 //! A [`StreamVisitor`] sees the header, every entry, the trailer, and every input byte in order
 //! (`raw`) once the element holding it has been validated: that is how `crlkit convert` encodes
@@ -13,9 +31,10 @@ use std::io::{self, BufRead, Read};
 
 use crate::alg::AlgorithmIdentifierRef;
 use crate::crl::{self, CrlExtensions, EntryContext, EntryStats, RevokedCertRef, TbsHeader};
-use crate::der::{self, Reader, Tlv, tag};
-use crate::error::{At, Error, ErrorKind, Fault, Field, Path};
+use crate::der::{self, Reader, tag};
+use crate::error::{At, Error, ErrorKind, Excerpt, Field, Path};
 use crate::ext::Profile;
+use crate::pem::{self, BodyLine, OutsideLine, StreamDecoder};
 
 /// Limits and buffer sizes of the streaming parser.
 #[derive(Clone, Copy, Debug)]
@@ -60,21 +79,46 @@ pub trait StreamVisitor {
     }
 }
 
+/// A visitor that wants nothing: for validating only.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Validate;
+
+impl StreamVisitor for Validate {}
+
 /// Why a streaming parse stopped.
 #[derive(Debug)]
 pub enum StreamError {
-    /// The input is not a valid CRL.
-    Parse(Error),
-    /// Reading the input failed.
+    /// The input is not a valid CRL: the error, and the input bytes around it.
+    Parse(Error, Excerpt),
+    /// Reading the input failed. A [`PemCrlReader`] reports bad PEM this way, with a
+    /// [`PemInputError`] inside (see [`StreamError::pem`]).
     Input(io::Error),
     /// The visitor failed (writing the output, usually).
     Output(io::Error),
 }
 
+impl StreamError {
+    /// The PEM error inside an [`StreamError::Input`], if that is what it is.
+    pub fn pem(&self) -> Option<&PemInputError> {
+        match self {
+            Self::Input(e) => PemInputError::from_io(e),
+            _ => None,
+        }
+    }
+
+    /// The parse or PEM error, with the bytes around it, when the input was at fault.
+    pub fn input_fault(&self) -> Option<(Error, Excerpt)> {
+        match self {
+            Self::Parse(e, x) => Some((*e, *x)),
+            _ => self.pem().map(|p| (p.error, p.excerpt)),
+        }
+    }
+}
+
 impl std::fmt::Display for StreamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Parse(e) => e.fmt(f),
+            Self::Parse(e, _) => e.fmt(f),
             Self::Input(e) => write!(f, "reading input: {e}"),
             Self::Output(e) => write!(f, "writing output: {e}"),
         }
@@ -84,15 +128,9 @@ impl std::fmt::Display for StreamError {
 impl std::error::Error for StreamError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Parse(e) => Some(e),
+            Self::Parse(e, _) => Some(e),
             Self::Input(e) | Self::Output(e) => Some(e),
         }
-    }
-}
-
-impl From<Error> for StreamError {
-    fn from(e: Error) -> Self {
-        Self::Parse(e)
     }
 }
 
@@ -103,6 +141,17 @@ pub struct StreamSummary {
     pub bytes: u64,
     /// Entry counts.
     pub stats: EntryStats,
+}
+
+/// The first error of the DER CRL `der` in input order, as [`parse_stream`] finds it, with no
+/// size limit (the bytes are in memory already); `None` when it is valid.
+pub fn first_error(der: &[u8], profile: Profile) -> Option<Error> {
+    // No limit: the window grows only as bytes arrive, and they are all here already.
+    let opts = StreamOptions { profile, max_element: usize::MAX / 2, read_chunk: der.len().clamp(64, 1 << 20) };
+    match parse_stream(der, &opts, &mut Validate) {
+        Err(StreamError::Parse(e, _)) => Some(e),
+        _ => None,
+    }
 }
 
 /// A read window over the source: `buf[start..end]` is unconsumed, `buf[tapped..start]` is
@@ -123,11 +172,26 @@ impl<R: Read> Window<R> {
         self.base + self.start as u64
     }
 
-    fn available(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+    /// The unconsumed bytes up to absolute offset `limit`, and whether more input may still
+    /// arrive before `limit` (the view is cut short).
+    fn view(&self, limit: u64) -> (&[u8], bool) {
+        let room = limit.saturating_sub(self.offset());
+        let have = (self.end - self.start) as u64;
+        let n = have.min(room) as usize;
+        (&self.buf[self.start..self.start + n], !self.eof && have < room)
     }
 
-    /// Make at least `need` unconsumed bytes available, unless the input ends first.
+    /// A reader over [`Window::view`], how many bytes it holds, and whether it is cut.
+    fn reader(&self, limit: u64) -> (Reader<'_>, usize, bool) {
+        let (data, cut) = self.view(limit);
+        let at = self.offset();
+        let r = if cut { Reader::cut(data, at, limit) } else { Reader::new(data, at) };
+        (r, data.len(), cut)
+    }
+
+    /// Make at least `need` unconsumed bytes available, unless the input ends first. The
+    /// buffer grows only as data arrives (it doubles when full), never to a size an unread
+    /// length field asks for.
     fn fill(&mut self, need: usize, visitor: &mut dyn StreamVisitor) -> Result<bool, StreamError> {
         while self.end - self.start < need {
             if self.eof {
@@ -144,15 +208,11 @@ impl<R: Read> Window<R> {
                     self.start = 0;
                 }
                 if self.end == self.buf.len() {
-                    // Grow only as data arrives, up to the element limit.
-                    let grown = (self.buf.len() * 2).max(self.opts.read_chunk).min(self.opts.max_element + 16);
-                    if grown <= self.buf.len() {
-                        return Ok(false);
-                    }
+                    let grown = (self.buf.len() * 2).min(need.max(self.opts.read_chunk)).max(self.buf.len() + 1);
                     self.buf.resize(grown, 0);
                 }
             }
-            let want = (self.buf.len() - self.end).min(self.opts.read_chunk.max(need));
+            let want = (self.buf.len() - self.end).min(self.opts.read_chunk.max(1));
             match self.src.read(&mut self.buf[self.end..self.end + want]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.end += n,
@@ -171,62 +231,103 @@ impl<R: Read> Window<R> {
         Ok(())
     }
 
-    /// Decode the header of the next element (not consuming it), which must end by `limit`.
-    fn peek_header(
-        &mut self,
-        limit: u64,
-        path: Path,
-        visitor: &mut dyn StreamVisitor,
-    ) -> Result<der::Header, StreamError> {
-        let at = self.offset();
-        let truncated = || StreamError::Parse(Fault::new(ErrorKind::Truncated, at).at(path));
-        if at >= limit {
-            return Err(truncated());
-        }
-        let mut need = 2;
-        loop {
-            let have = self.fill(need, visitor)?;
-            match der::decode_header(self.available(), at).at(path)? {
-                Some(h) => {
-                    let content_start = at + h.header_len as u64;
-                    if content_start > limit || h.len > limit - content_start {
-                        return Err(truncated());
-                    }
-                    return Ok(h);
-                }
-                None if !have => return Err(truncated()),
-                None => need += 1,
-            }
-        }
-    }
-
-    /// Read a whole element (header and content) into the window, without consuming it.
-    /// Returns its length.
-    fn peek_element(
-        &mut self,
-        limit: u64,
-        path: Path,
-        visitor: &mut dyn StreamVisitor,
-    ) -> Result<(der::Header, usize), StreamError> {
-        let h = self.peek_header(limit, path, visitor)?;
-        let total = h.header_len as u64 + h.len;
-        if total > self.opts.max_element as u64 {
-            return Err(StreamError::Parse(Fault::new(ErrorKind::LengthTooLarge, self.offset()).at(path)));
-        }
-        if !self.fill(total as usize, visitor)? {
-            return Err(StreamError::Parse(Fault::new(ErrorKind::Truncated, self.offset()).at(path)));
-        }
-        Ok((h, total as usize))
-    }
-
     fn consume(&mut self, n: usize) {
         self.start += n;
     }
 
-    /// The next tag, or `None` at the end of the input.
-    fn peek_tag(&mut self, visitor: &mut dyn StreamVisitor) -> Result<Option<u8>, StreamError> {
+    /// `e`, with the bytes around it.
+    fn fail(&self, e: Error) -> StreamError {
+        let data_is_end = self.eof;
+        StreamError::Parse(e, Excerpt::around(&self.buf[..self.end], self.base, e.offset(), data_is_end))
+    }
+
+    /// Read more for an element at absolute offset `at` that the window does not complete:
+    /// enough for all of it when its header says how long it is, else a little more.
+    fn more_for(&mut self, at: u64, path: Path, visitor: &mut dyn StreamVisitor) -> Result<(), StreamError> {
+        let skip = (at - self.offset()) as usize;
+        let have = self.end - self.start;
+        let total = match der::decode_header(&self.buf[self.start + skip..self.end], at) {
+            Ok(Some(h)) => (h.header_len as u64).saturating_add(h.len),
+            _ => (have - skip) as u64 + 16,
+        };
+        if total > self.opts.max_element as u64 {
+            return Err(self.fail(Error::new(ErrorKind::LengthTooLarge, path, at)));
+        }
+        self.fill(skip + total as usize, visitor)?;
+        Ok(())
+    }
+
+    /// Decode a piece that starts here and ends by `limit` with `parse`, which returns how
+    /// many bytes it took. While the answer could still change with more input (the piece runs
+    /// past the buffered bytes, or it took all of them and might have taken more), more is
+    /// read and `parse` runs again.
+    ///
+    /// When the input ends before `limit` and `parse` took all there was, the structure ending
+    /// at `limit` (named by `container`) is truncated.
+    fn piece(
+        &mut self,
+        limit: u64,
+        path: Path,
+        container: Path,
+        visitor: &mut dyn StreamVisitor,
+        mut parse: impl FnMut(&mut Reader<'_>) -> Result<(), Error>,
+    ) -> Result<usize, StreamError> {
+        loop {
+            let at = self.offset();
+            let (mut r, len, cut) = self.reader(limit);
+            let result = parse(&mut r).map(|()| (r.offset() - at) as usize);
+            match result {
+                Ok(n) if n > self.opts.max_element => {
+                    return Err(self.fail(Error::new(ErrorKind::LengthTooLarge, path, at)));
+                }
+                Ok(n) if n == len && !cut && at + (len as u64) < limit => {
+                    return Err(self.fail(Error::new(ErrorKind::Truncated, container, at + len as u64)));
+                }
+                Ok(n) if n < len || !cut => return Ok(n),
+                Err(e) if !e.needs_more() => return Err(self.fail(e)),
+                Err(e) => self.more_for(e.offset(), path, visitor)?,
+                Ok(_) => {
+                    if len >= self.opts.max_element {
+                        return Err(self.fail(Error::new(ErrorKind::LengthTooLarge, path, at)));
+                    }
+                    self.fill(len + 1, visitor)?;
+                }
+            }
+        }
+    }
+
+    /// The header of the element here, which must carry `expected` and end by `end`.
+    fn header(
+        &mut self,
+        expected: u8,
+        end: u64,
+        path: Path,
+        visitor: &mut dyn StreamVisitor,
+    ) -> Result<der::Header, StreamError> {
+        let mut header = None;
+        let n = self.piece(end, path, path, visitor, |r| {
+            header = Some(r.read_header(expected, end).at(path)?);
+            Ok(())
+        })?;
+        self.consume(n);
+        Ok(header.expect("set on success"))
+    }
+
+    /// The tag of the next byte before `limit`, if there is one.
+    fn peek_tag(&mut self, limit: u64, visitor: &mut dyn StreamVisitor) -> Result<Option<u8>, StreamError> {
+        if self.offset() >= limit {
+            return Ok(None);
+        }
         self.fill(1, visitor)?;
-        Ok(self.available().first().copied())
+        Ok(self.buf[self.start..self.end].first().copied())
+    }
+
+    /// The bytes of a piece just decoded (for re-parsing them from an owned copy).
+    fn take(&mut self, n: usize) -> (Vec<u8>, u64) {
+        let at = self.offset();
+        let bytes = self.buf[self.start..self.start + n].to_vec();
+        self.consume(n);
+        (bytes, at)
     }
 }
 
@@ -248,286 +349,476 @@ pub fn parse_stream<R: Read>(
     };
     let profile = opts.profile;
 
-    // CertificateList and tbsCertList headers.
+    // CertificateList: only its header. How long the input really is shows as it is read.
     let outer_path = Path::field(Field::CertificateList);
-    let outer = w.peek_header(u64::MAX, outer_path, visitor)?;
-    if outer.tag != tag::SEQUENCE {
-        let fault = Reader::new(&[], 0).unexpected(tag::SEQUENCE, outer.tag);
-        return Err(Fault::new(fault.kind, 0).at(outer_path).into());
-    }
-    let outer_end = outer.header_len as u64 + outer.len;
-    w.consume(outer.header_len);
+    let outer = w.header(tag::SEQUENCE, u64::MAX, outer_path, visitor)?;
+    let outer_end = (outer.header_len as u64).saturating_add(outer.len);
     let tbs_path = Path::field(Field::TbsCertList);
     let tbs_at = w.offset();
-    let tbs = w.peek_header(outer_end, tbs_path, visitor)?;
-    if tbs.tag != tag::SEQUENCE {
-        let fault = Reader::new(&[], 0).unexpected(tag::SEQUENCE, tbs.tag);
-        return Err(Fault::new(fault.kind, tbs_at).at(tbs_path).into());
-    }
+    let tbs = w.header(tag::SEQUENCE, outer_end, tbs_path, visitor)?;
     let tbs_end = tbs_at + tbs.header_len as u64 + tbs.len;
-    w.consume(tbs.header_len);
 
-    // Header fields: copied out (they are small) so they outlive buffer refills.
-    let header_at = w.offset();
-    let mut header_bytes = Vec::new();
-    let mut fields = 0;
-    let mut expected = 3; // signature, issuer, thisUpdate (+ version, + nextUpdate)
-    while fields < expected && w.offset() < tbs_end {
-        let (h, n) = w.peek_element(tbs_end, Path::field(header_field(fields, expected)), visitor)?;
-        if fields == 0 && h.tag == tag::INTEGER {
-            expected += 1;
-        }
-        header_bytes.extend_from_slice(&w.available()[..n]);
-        w.consume(n);
-        fields += 1;
-        if fields == expected
-            && w.offset() < tbs_end
-            && let Some(tag::UTC_TIME | tag::GENERALIZED_TIME) = w.peek_tag(visitor)?
-        {
-            expected += 1;
-        }
-    }
-    let mut hr = Reader::new(&header_bytes, header_at);
-    let header = crl::parse_header(&mut hr, profile)?;
-    if !hr.is_empty() {
-        // Fewer fields than expected: report what the slice parser would.
-        return Err(Fault::new(ErrorKind::TrailingData, hr.offset()).at(tbs_path).into());
-    }
+    // version .. nextUpdate, decoded by `parse_header` (copied out: they are small and must
+    // outlive refills of the window).
+    let header_path = Path::field(Field::TbsSignature);
+    let n = w.piece(tbs_end, header_path, tbs_path, visitor, |r| crl::parse_header(r, profile).map(|_| ()))?;
+    let (header_bytes, header_at) = w.take(n);
+    let header = crl::parse_header(&mut Reader::new(&header_bytes, header_at), profile)
+        .map_err(|e| StreamError::Parse(e, Excerpt::default()))?;
     visitor.header(&header).map_err(StreamError::Output)?;
     let ctx = EntryContext { version: header.version, profile };
 
-    // Entries.
+    // Entries, as many at a time as the window holds.
     let mut stats = EntryStats::default();
-    if w.offset() < tbs_end && w.peek_tag(visitor)? == Some(tag::SEQUENCE) {
+    if w.peek_tag(tbs_end, visitor)? == Some(tag::SEQUENCE) {
         let list_path = Path::field(Field::RevokedCertificates);
         let list_at = w.offset();
-        let list = w.peek_header(tbs_end, list_path, visitor)?;
-        if list.len == 0 && profile.strict() {
-            return Err(Error::new(ErrorKind::EmptyRevokedCertificates, list_path, list_at).into());
-        }
+        let list = w.header(tag::SEQUENCE, tbs_end, list_path, visitor)?;
+        crl::check_revoked_list(list.len, list_at, profile).map_err(|e| w.fail(e))?;
         let list_end = list_at + list.header_len as u64 + list.len;
-        w.consume(list.header_len);
         let mut index = 0u64;
+        let max_element = opts.max_element;
         while w.offset() < list_end {
-            let path = Path::entry(Field::Entry, index);
-            let at = w.offset();
-            let (h, n) = w.peek_element(list_end, path, visitor)?;
-            if h.tag != tag::SEQUENCE {
-                let fault = Reader::new(&[], at).unexpected(tag::SEQUENCE, h.tag);
-                return Err(fault.at(path).into());
+            let (mut r, ..) = w.reader(list_end);
+            let at = r.offset();
+            let mut stop: Option<Error> = None;
+            while r.offset() < list_end {
+                let path = Path::entry(Field::Entry, index);
+                match r.read(tag::SEQUENCE).at(path) {
+                    Ok(seq) if seq.raw.len() > max_element => {
+                        stop = Some(Error::new(ErrorKind::LengthTooLarge, path, seq.offset));
+                        break;
+                    }
+                    Ok(seq) => match crl::parse_entry(seq, index, ctx) {
+                        Ok(entry) => {
+                            stats.add(&entry);
+                            visitor.entry(&entry).map_err(StreamError::Output)?;
+                            index += 1;
+                        }
+                        Err(e) => {
+                            stop = Some(e);
+                            break;
+                        }
+                    },
+                    Err(e) => {
+                        stop = Some(e);
+                        break;
+                    }
+                }
             }
-            let raw = &w.available()[..n];
-            let tlv = Tlv {
-                tag: h.tag,
-                value: &raw[h.header_len..],
-                raw,
-                offset: at,
-                value_offset: at + h.header_len as u64,
-            };
-            let entry = crl::parse_entry(tlv, index, ctx)?;
-            stats.add(&entry);
-            visitor.entry(&entry).map_err(StreamError::Output)?;
-            w.consume(n);
-            index += 1;
+            let consumed = (r.offset() - at) as usize;
+            w.consume(consumed);
+            match stop {
+                None => {}
+                Some(e) if e.needs_more() => w.more_for(e.offset(), Path::entry(Field::Entry, index), visitor)?,
+                Some(e) => return Err(w.fail(e)),
+            }
         }
     }
 
-    // crlExtensions, then the end of tbsCertList.
-    let mut ext_bytes = Vec::new();
-    let ext_at = w.offset();
-    if w.offset() < tbs_end && w.peek_tag(visitor)? == Some(tag::CONTEXT_0_CONSTRUCTED) {
-        let (_, n) = w.peek_element(tbs_end, Path::field(Field::CrlExtensions), visitor)?;
-        ext_bytes.extend_from_slice(&w.available()[..n]);
-        w.consume(n);
-    }
-    let extensions = if ext_bytes.is_empty() {
-        None
-    } else {
-        let wrapper = Reader::new(&ext_bytes, ext_at).read_any().at(Path::field(Field::CrlExtensions))?;
-        Some(crl::parse_crl_extensions(&wrapper, header.version, profile)?)
-    };
-    if w.offset() != tbs_end {
-        return Err(Error::new(ErrorKind::TrailingData, tbs_path, w.offset()).into());
-    }
+    // crlExtensions and the end of tbsCertList.
+    let n = w.piece(tbs_end, Path::field(Field::CrlExtensions), tbs_path, visitor, |r| {
+        crl::parse_tbs_tail(r, header.version, profile).map(|_| ())
+    })?;
+    let (ext_bytes, ext_at) = w.take(n);
+    let extensions = crl::parse_tbs_tail(&mut Reader::new(&ext_bytes, ext_at), header.version, profile)
+        .map_err(|e| StreamError::Parse(e, Excerpt::default()))?;
 
-    // signatureAlgorithm, signatureValue, and nothing after.
-    let tail_at = w.offset();
-    let mut tail = Vec::new();
-    while w.offset() < outer_end {
-        let path = if tail.is_empty() { Field::SignatureAlgorithm } else { Field::SignatureValue };
-        let (_, n) = w.peek_element(outer_end, Path::field(path), visitor)?;
-        if tail.len() + n > opts.max_element {
-            return Err(Error::new(ErrorKind::LengthTooLarge, outer_path, w.offset()).into());
-        }
-        tail.extend_from_slice(&w.available()[..n]);
-        w.consume(n);
-    }
-    let mut tr = Reader::new(&tail, tail_at);
-    let (alg, sig) = crl::parse_signature_tail(&mut tr, &header.signature)?;
+    // signatureAlgorithm, signatureValue, the end of the CertificateList, and nothing after.
+    let tail_path = Path::field(Field::SignatureAlgorithm);
+    let n = w.piece(outer_end, tail_path, outer_path, visitor, |r| {
+        crl::parse_signature_tail(r, &header.signature).map(|_| ())
+    })?;
+    let (tail_bytes, tail_at) = w.take(n);
+    let (alg, sig) = crl::parse_signature_tail(&mut Reader::new(&tail_bytes, tail_at), &header.signature)
+        .map_err(|e| StreamError::Parse(e, Excerpt::default()))?;
     visitor.trailer(extensions.as_ref(), &alg, &sig[1..]).map_err(StreamError::Output)?;
-    if w.peek_tag(visitor)?.is_some() {
-        return Err(Error::new(ErrorKind::TrailingData, outer_path, w.offset()).into());
+    if w.peek_tag(u64::MAX, visitor)?.is_some() {
+        return Err(w.fail(Error::new(ErrorKind::TrailingData, outer_path, w.offset())));
     }
     w.flush_tap(visitor)?;
     Ok(StreamSummary { bytes: outer_end, stats })
 }
 
-fn header_field(index: usize, expected: usize) -> Field {
-    // Good enough to name the field in a truncation error; parse_header names the rest.
-    match (index, expected) {
-        (0, _) => Field::TbsSignature,
-        (1, _) => Field::Issuer,
-        _ => Field::ThisUpdate,
+/// A PEM error found by [`PemCrlReader`], with the text around it; it travels inside the
+/// `io::Error` the reader returns (`ErrorKind::InvalidData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PemInputError {
+    /// What is wrong, where in the text (offset), in which block (path).
+    pub error: Error,
+    /// The text around the offset.
+    pub excerpt: Excerpt,
+}
+
+impl PemInputError {
+    /// The PEM error inside `e`, if it holds one.
+    pub fn from_io(e: &io::Error) -> Option<&PemInputError> {
+        e.get_ref().and_then(|inner| inner.downcast_ref::<PemInputError>())
     }
 }
 
-/// A [`Read`] that decodes the first CRL block of a PEM text as it streams, for parsing PEM
-/// from stdin in constant memory. Text before the block is skipped, blocks with other labels
-/// are skipped; text after it is read and must not hold a second CRL.
-pub struct PemDecodeReader<R: BufRead> {
-    src: R,
-    line: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
-    offset: u64,
-    state: PemState,
-    decoder: crate::pem::StreamDecoder,
-    begin_offset: u64,
-    label: Vec<u8>,
+impl std::fmt::Display for PemInputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PemState {
-    Before,
-    SkippingOther,
-    Body,
-    After,
+impl std::error::Error for PemInputError {}
+
+/// Longest PEM line [`PemCrlReader`] accepts by default (a pipe is not buffered without bound).
+pub const MAX_PEM_LINE: usize = 16 << 20;
+
+/// Where the reader is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No CRL block opened yet.
+    Start,
+    /// Inside a CRL block: reads return its DER.
+    Crl,
+    /// At the END line of a CRL block: reads return 0 until [`PemCrlReader::next_crl`].
+    CrlEnd,
+    /// The whole text has been read and checked.
     Done,
 }
 
-/// Longest PEM line accepted when streaming.
-const MAX_PEM_LINE: usize = 1 << 20;
+/// A [`Read`] of the CRLs in a PEM text, one block at a time, decoded as the text streams in:
+/// for parsing PEM from a pipe in constant memory. It reads exactly what [`pem::decode_crls`]
+/// reads and fails where it fails (the same line rules, in the same order), but block by block:
+/// each CRL block's DER ends at its END line (reads return 0), [`PemCrlReader::next_crl`] moves
+/// to the next CRL block, checking every other block and all text on the way, and
+/// `next_crl` returning `false` means the rest was checked too. Errors come as `io::Error`s holding a
+/// [`PemInputError`].
+pub struct PemCrlReader<R: BufRead> {
+    src: R,
+    max_line: usize,
+    /// The current line as read (line end included).
+    raw: Vec<u8>,
+    /// Offset of the next line.
+    offset: u64,
+    /// Up to 64 bytes read before the current line, for excerpts.
+    recent: Vec<u8>,
+    /// The first bytes of the text (excerpts of errors at offset 0).
+    head: Vec<u8>,
+    phase: Phase,
+    /// Blocks seen so far (BEGIN and stray END lines), as `pem::blocks` numbers them.
+    blocks: usize,
+    crls: usize,
+    skipped: usize,
+    /// The CRL block being read: its number, BEGIN offset, label, decoder.
+    current: Option<(usize, u64, Vec<u8>, StreamDecoder)>,
+    begin_excerpt: Excerpt,
+    out: Vec<u8>,
+    out_pos: usize,
+}
 
-impl<R: BufRead> PemDecodeReader<R> {
-    /// Decode from `src`.
+impl<R: BufRead> PemCrlReader<R> {
+    /// Read from `src`.
     pub fn new(src: R) -> Self {
+        Self::with_max_line(src, MAX_PEM_LINE)
+    }
+
+    /// Read from `src`, refusing lines longer than `max_line` bytes.
+    pub fn with_max_line(src: R, max_line: usize) -> Self {
         Self {
             src,
-            line: Vec::new(),
+            max_line,
+            raw: Vec::new(),
+            offset: 0,
+            recent: Vec::new(),
+            head: Vec::new(),
+            phase: Phase::Start,
+            blocks: 0,
+            crls: 0,
+            skipped: 0,
+            current: None,
+            begin_excerpt: Excerpt::default(),
             out: Vec::new(),
             out_pos: 0,
-            offset: 0,
-            state: PemState::Before,
-            decoder: crate::pem::StreamDecoder::new(0),
-            begin_offset: 0,
-            label: Vec::new(),
         }
     }
 
-    fn fail(e: Error) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, e)
+    /// The number (from 0, counting every block of the text) of the CRL block being read.
+    pub fn block(&self) -> usize {
+        self.current.as_ref().map_or(self.blocks.saturating_sub(1), |c| c.0)
     }
 
-    /// Read one line into `self.line`; returns its offset, or `None` at the end.
+    /// Blocks skipped because they are not CRLs (certificates in a bundle).
+    pub fn skipped_blocks(&self) -> usize {
+        self.skipped
+    }
+
+    /// CRL blocks opened so far.
+    pub fn crls(&self) -> usize {
+        self.crls
+    }
+
+    /// Move past the current CRL block (checking the rest of it) to the next one. `Ok(false)`
+    /// when there is none: then the whole text has been checked.
+    pub fn next_crl(&mut self) -> io::Result<bool> {
+        if self.phase == Phase::Crl {
+            while self.phase == Phase::Crl {
+                self.out.clear();
+                self.step_body()?;
+            }
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        if self.phase == Phase::Done {
+            return Ok(false);
+        }
+        if self.open_next()? {
+            self.phase = Phase::Crl;
+            Ok(true)
+        } else {
+            self.phase = Phase::Done;
+            if self.crls == 0 {
+                let kind = if self.blocks == 0 { ErrorKind::PemNoBeginLine } else { ErrorKind::PemNotCrl };
+                let excerpt = Excerpt::around(&self.head, 0, 0, false);
+                return Err(fail(pem::pem_error(kind, 0, 0), excerpt));
+            }
+            Ok(false)
+        }
+    }
+
+    /// Read one line into `self.raw`; its offset and the line with its end removed, or `None`.
     fn next_line(&mut self) -> io::Result<Option<u64>> {
-        self.line.clear();
+        // Keep the last bytes before this line for excerpts.
+        self.recent.extend_from_slice(&self.raw);
+        if self.recent.len() > 64 {
+            self.recent.drain(..self.recent.len() - 64);
+        }
+        self.raw.clear();
         let at = self.offset;
-        let n = (&mut self.src).take(MAX_PEM_LINE as u64 + 1).read_until(b'\n', &mut self.line)?;
+        let n = (&mut self.src).take(self.max_line as u64 + 1).read_until(b'\n', &mut self.raw)?;
+        if self.head.len() < 32 {
+            let take = (32 - self.head.len()).min(self.raw.len());
+            self.head.extend_from_slice(&self.raw[..take]);
+        }
         if n == 0 {
             return Ok(None);
         }
-        if n > MAX_PEM_LINE {
-            return Err(Self::fail(Error::new(ErrorKind::PemInvalidBase64, Path::pem(0), at)));
+        if n > self.max_line {
+            let index = self.current.as_ref().map_or(self.blocks, |c| c.0);
+            return Err(self.fail_here(pem::pem_error(ErrorKind::LengthTooLarge, index, at)));
         }
         self.offset += n as u64;
-        while let [.., b'\n' | b'\r' | b' ' | b'\t'] = self.line[..] {
-            self.line.pop();
-        }
         Ok(Some(at))
     }
 
-    fn step(&mut self) -> io::Result<()> {
-        let Some(at) = self.next_line()? else {
-            return match self.state {
-                PemState::Before | PemState::SkippingOther => {
-                    let kind =
-                        if self.state == PemState::Before { ErrorKind::PemNoBeginLine } else { ErrorKind::PemNotCrl };
-                    Err(Self::fail(Error::new(kind, Path::pem(0), 0)))
-                }
-                PemState::Body => {
-                    Err(Self::fail(Error::new(ErrorKind::PemMissingEnd, Path::pem(0), self.begin_offset)))
-                }
-                PemState::After | PemState::Done => {
-                    self.state = PemState::Done;
-                    Ok(())
-                }
-            };
-        };
-        let line = std::mem::take(&mut self.line);
-        let result = self.handle_line(&line, at);
-        self.line = line;
-        result
+    /// The current line without its end (LF or CRLF, and trailing blanks), as `pem::blocks`
+    /// sees lines.
+    fn line(&self) -> &[u8] {
+        strip_line_end(&self.raw)
     }
 
-    fn handle_line(&mut self, line: &[u8], at: u64) -> io::Result<()> {
-        match self.state {
-            PemState::Before | PemState::SkippingOther | PemState::After => {
-                if let Some(label) = line.strip_prefix(b"-----BEGIN ").and_then(|l| l.strip_suffix(b"-----")) {
-                    let is_crl = crate::pem::is_crl_label(&String::from_utf8_lossy(label));
-                    if is_crl && self.state == PemState::After {
-                        // A second CRL: the caller must handle the file as a whole.
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "the input holds more than one CRL; pass it as a file, not on stdin",
-                        ));
-                    }
-                    if is_crl {
-                        self.state = PemState::Body;
-                        self.begin_offset = at;
-                        self.label = label.to_vec();
-                    } else if self.state == PemState::Before {
-                        self.state = PemState::SkippingOther;
-                    }
-                } else if self.state == PemState::SkippingOther && line.starts_with(b"-----END ") {
-                    self.state = PemState::Before;
+    fn fail_here(&self, e: Error) -> io::Error {
+        let recent_start = self.offset.saturating_sub((self.recent.len() + self.raw.len()) as u64);
+        let mut around = self.recent.clone();
+        around.extend_from_slice(&self.raw);
+        fail(e, Excerpt::around(&around, recent_start, e.offset(), false))
+    }
+
+    /// Scan for the next CRL block, checking other blocks and stray lines on the way; open it.
+    fn open_next(&mut self) -> io::Result<bool> {
+        loop {
+            let Some(at) = self.next_line()? else { return Ok(false) };
+            match pem::outside_line(self.line()) {
+                OutsideLine::Text => continue,
+                OutsideLine::StrayEnd => {
+                    let index = self.blocks;
+                    self.blocks += 1;
+                    return Err(self.fail_here(pem::pem_error(ErrorKind::PemBadBoundary, index, at)));
                 }
+                OutsideLine::Begin => {}
+            }
+            let index = self.blocks;
+            self.blocks += 1;
+            let label = match pem::begin_label(self.line(), at, index) {
+                Ok(l) => l.as_bytes().to_vec(),
+                Err(e) => return Err(self.fail_here(e)),
+            };
+            let is_crl = pem::is_crl_label(core::str::from_utf8(&label).unwrap_or(""));
+            self.begin_excerpt = {
+                let recent_start = self.offset.saturating_sub((self.recent.len() + self.raw.len()) as u64);
+                let mut around = self.recent.clone();
+                around.extend_from_slice(&self.raw);
+                Excerpt::around(&around, recent_start, at, false)
+            };
+            self.current = Some((index, at, label, StreamDecoder::new(index)));
+            if is_crl {
+                self.crls += 1;
+                return Ok(true);
+            }
+            // Another kind of block: decoded and checked like any, then dropped.
+            self.skipped += 1;
+            self.phase = Phase::Crl;
+            while self.phase == Phase::Crl {
+                self.out.clear();
+                self.step_body()?;
+            }
+            self.out.clear();
+            self.phase = Phase::Start;
+        }
+    }
+
+    /// One line of the open block: decoded into `self.out`, or its END (phase `CrlEnd`).
+    fn step_body(&mut self) -> io::Result<()> {
+        let Some(at) = self.next_line()? else {
+            let (index, begin, ..) = self.current.as_ref().expect("a block is open");
+            return Err(fail(pem::pem_error(ErrorKind::PemMissingEnd, *index, *begin), self.begin_excerpt));
+        };
+        let raw = std::mem::take(&mut self.raw);
+        let (index, begin, label, decoder) = self.current.as_mut().expect("a block is open");
+        let result = pem::body_line_step(strip_line_end(&raw), at, label, *index, decoder, &mut self.out);
+        let result = match result {
+            Ok(BodyLine::End) => decoder.finish_check(*begin).map(|()| BodyLine::End).map_err(|e| (e, true)),
+            other => other.map_err(|e| (e, false)),
+        };
+        self.raw = raw;
+        match result {
+            Ok(BodyLine::Data) => Ok(()),
+            Ok(BodyLine::End) => {
+                self.phase = Phase::CrlEnd;
                 Ok(())
             }
-            PemState::Body => {
-                if line.starts_with(b"-----") {
-                    let end = line.strip_prefix(b"-----END ").and_then(|l| l.strip_suffix(b"-----"));
-                    match end {
-                        Some(l) if l == self.label.as_slice() => {}
-                        Some(_) => return Err(Self::fail(Error::new(ErrorKind::PemLabelMismatch, Path::pem(0), at))),
-                        None => return Err(Self::fail(Error::new(ErrorKind::PemBadBoundary, Path::pem(0), at))),
-                    }
-                    self.decoder.finish_check(self.begin_offset).map_err(Self::fail)?;
-                    self.state = PemState::After;
-                    return Ok(());
-                }
-                if line.contains(&b':') {
-                    return Err(Self::fail(Error::new(ErrorKind::PemHeaders, Path::pem(0), at)));
-                }
-                self.decoder.line(line, at, &mut self.out).map_err(Self::fail)
-            }
-            PemState::Done => Ok(()),
+            Err((e, true)) => Err(fail(e, self.begin_excerpt)),
+            Err((e, false)) => Err(self.fail_here(e)),
         }
     }
 }
 
-impl<R: BufRead> Read for PemDecodeReader<R> {
+/// A line without its end (LF or CRLF) and trailing blanks, as `pem::blocks` sees lines.
+fn strip_line_end(raw: &[u8]) -> &[u8] {
+    let mut line = raw;
+    if let [head @ .., b'\n'] = line {
+        line = head;
+    }
+    while let [head @ .., b'\r' | b' ' | b'\t'] = line {
+        line = head;
+    }
+    line
+}
+
+fn fail(error: Error, excerpt: Excerpt) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, PemInputError { error, excerpt })
+}
+
+impl<R: BufRead> Read for PemCrlReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_pos >= self.out.len() {
+        loop {
+            if self.out_pos < self.out.len() {
+                let n = buf.len().min(self.out.len() - self.out_pos);
+                buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+                self.out_pos += n;
+                return Ok(n);
+            }
             self.out.clear();
             self.out_pos = 0;
-            if self.state == PemState::Done {
-                return Ok(0);
+            match self.phase {
+                Phase::Start => {
+                    if !self.next_crl()? {
+                        return Ok(0);
+                    }
+                }
+                Phase::Crl => self.step_body()?,
+                Phase::CrlEnd | Phase::Done => return Ok(0),
             }
-            self.step()?;
         }
-        let n = buf.len().min(self.out.len() - self.out_pos);
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    struct Collect(Vec<u8>);
+    impl StreamVisitor for Collect {
+        fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+            self.0.extend_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    /// Every prefix and every one-byte change of a small CRL: the stream and the slice parser
+    /// report the same error, whatever the read size.
+    #[test]
+    fn same_error_as_the_slice_parser_on_prefixes_and_flips() {
+        let der = fixture("crl.p256.edge-serials.der");
+        let mut inputs: Vec<Vec<u8>> = (0..der.len()).map(|n| der[..n].to_vec()).collect();
+        for i in 0..der.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut m = der.clone();
+                m[i] ^= bit;
+                inputs.push(m);
+            }
+        }
+        for input in inputs {
+            let slice = crate::CrlRef::from_der(&input).and_then(|c| c.validate().map(|s| s.count));
+            for chunk in [1usize, 7, 64, 1 << 20] {
+                let opts = StreamOptions { read_chunk: chunk, ..StreamOptions::default() };
+                let streamed = parse_stream(&input[..], &opts, &mut Validate);
+                match (&slice, &streamed) {
+                    (Ok(a), Ok(b)) => assert_eq!(*a, b.stats.count),
+                    (Err(a), Err(StreamError::Parse(b, _))) => {
+                        assert_eq!(
+                            a,
+                            b,
+                            "read size {chunk}, len {}, first bytes {:02x?}",
+                            input.len(),
+                            &input[..input.len().min(40)]
+                        )
+                    }
+                    _ => panic!("slice {slice:?} vs stream {streamed:?} (read size {chunk})"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn raw_bytes_are_the_crl() {
+        let der = fixture("crl.p256.1k.der");
+        let mut sink = Collect(Vec::new());
+        let opts = StreamOptions { read_chunk: 100, ..StreamOptions::default() };
+        let s = parse_stream(&der[..], &opts, &mut sink).unwrap();
+        assert_eq!((s.stats.count, sink.0), (1000, der));
+    }
+
+    #[test]
+    fn elements_over_the_limit_are_refused() {
+        let der = fixture("crl.p256.1k.der");
+        let opts = StreamOptions { max_element: 30, ..StreamOptions::default() };
+        let e = parse_stream(&der[..], &opts, &mut Validate).unwrap_err();
+        let StreamError::Parse(e, _) = e else { panic!("{e:?}") };
+        assert_eq!(e.kind(), ErrorKind::LengthTooLarge);
+    }
+
+    #[test]
+    fn pem_reader_reads_each_crl_block_and_checks_the_rest() {
+        let pem = fixture("crl.p256.small.pem");
+        let der = fixture("crl.p256.small.der");
+        let mut text = b"intro\n-----BEGIN CERTIFICATE-----\nAw==\n-----END CERTIFICATE-----\n".to_vec();
+        text.extend_from_slice(&pem);
+        text.extend_from_slice(&pem);
+        let mut r = PemCrlReader::new(&text[..]);
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).unwrap();
+        assert_eq!((got.as_slice(), r.block(), r.skipped_blocks()), (der.as_slice(), 1, 1));
+        assert!(r.next_crl().unwrap());
+        got.clear();
+        r.read_to_end(&mut got).unwrap();
+        assert_eq!((got.as_slice(), r.block()), (der.as_slice(), 2));
+        assert!(!r.next_crl().unwrap());
+        // A bad block after the CRLs is found by finish, as pem::decode_crls finds it.
+        let mut bad = pem.clone();
+        bad.extend_from_slice(b"-----BEGIN CERTIFICATE-----\nA*==\n-----END CERTIFICATE-----\n");
+        let mut r = PemCrlReader::new(&bad[..]);
+        r.read_to_end(&mut Vec::new()).unwrap();
+        let e = r.next_crl().unwrap_err();
+        let expected = pem::decode_crls(&bad).unwrap_err();
+        assert_eq!(PemInputError::from_io(&e).unwrap().error, expected);
     }
 }

@@ -70,12 +70,21 @@ pub struct DateTime {
 }
 
 impl Time {
+    /// The earliest instant a CRL can hold: 0000-01-01T00:00:00Z (GeneralizedTime's 4 digits).
+    pub const MIN_UNIX: i64 = -62_167_219_200;
+    /// The latest instant a CRL can hold: 9999-12-31T23:59:59Z.
+    pub const MAX_UNIX: i64 = 253_402_300_799;
+
     /// A time from seconds since 1970-01-01T00:00:00Z, encoded as RFC 5280 would (UTCTime
-    /// for 1950..=2049, GeneralizedTime otherwise).
-    pub fn from_unix(unix: i64) -> Self {
+    /// for 1950..=2049, GeneralizedTime otherwise). `None` outside years 0..=9999, which no
+    /// CRL can encode: nothing is ever clamped into another date.
+    pub fn from_unix(unix: i64) -> Option<Self> {
+        if !(Self::MIN_UNIX..=Self::MAX_UNIX).contains(&unix) {
+            return None;
+        }
         let year = civil_from_days(unix.div_euclid(86_400)).0;
         let encoding = if (1950..2050).contains(&year) { TimeEncoding::UtcTime } else { TimeEncoding::GeneralizedTime };
-        Self { unix, encoding }
+        Some(Self { unix, encoding })
     }
 
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -116,7 +125,7 @@ impl Time {
         }
         g.push(b'Z');
         let t = Self::parse_generalized(&g, 0).ok()?;
-        Some(Self::from_unix(t.unix))
+        Self::from_unix(t.unix)
     }
 
     /// The broken-down UTC date and time.
@@ -134,10 +143,11 @@ impl Time {
         }
     }
 
-    /// RFC 3339 form, `2026-11-28T18:49:49Z`, into a fixed buffer (years 0..=9999).
+    /// RFC 3339 form, `2026-11-28T18:49:49Z`, into a fixed buffer. Every `Time` lies in
+    /// years 0..=9999 (see [`Time::from_unix`]), so four digits always hold the year.
     pub fn rfc3339_bytes(&self) -> [u8; 20] {
         let dt = self.date_time();
-        let y = dt.year.clamp(0, 9999) as u32;
+        let y = dt.year as u32;
         let mut out = *b"0000-00-00T00:00:00Z";
         put4(&mut out[0..4], y);
         put2(&mut out[5..7], dt.month);
@@ -153,7 +163,7 @@ impl Time {
     pub fn der_content(&self) -> (u8, [u8; 15], usize) {
         let dt = self.date_time();
         let mut out = [b'0'; 15];
-        let y = dt.year.clamp(0, 9999) as u32;
+        let y = dt.year as u32;
         let (tag, mut i) = match self.encoding {
             TimeEncoding::UtcTime => {
                 put2(&mut out[0..2], (y % 100) as u8);
@@ -437,8 +447,21 @@ mod tests {
             assert_eq!(tg, tag::UTC_TIME);
             assert_eq!(&buf[..n], s.as_bytes());
         }
-        let t = Time::from_unix(gtime("20500101000000Z").unwrap().unix());
+        let t = Time::from_unix(gtime("20500101000000Z").unwrap().unix()).unwrap();
         let (tg, buf, n) = t.der_content();
         assert_eq!((tg, &buf[..n]), (tag::GENERALIZED_TIME, &b"20500101000000Z"[..]));
+    }
+
+    #[test]
+    fn from_unix_refuses_what_no_crl_can_encode() {
+        let min = Time::from_unix(Time::MIN_UNIX).unwrap();
+        let max = Time::from_unix(Time::MAX_UNIX).unwrap();
+        assert_eq!(&min.rfc3339_bytes(), b"0000-01-01T00:00:00Z");
+        assert_eq!(&max.rfc3339_bytes(), b"9999-12-31T23:59:59Z");
+        assert_eq!(&max.der_content().1[..15], b"99991231235959Z");
+        for bad in [Time::MIN_UNIX - 1, Time::MAX_UNIX + 1, i64::MAX, i64::MIN] {
+            assert!(Time::from_unix(bad).is_none(), "{bad}");
+        }
+        assert_eq!(Time::from_rfc3339("9999-12-31T23:59:59Z").map(|t| t.unix()), Some(Time::MAX_UNIX));
     }
 }

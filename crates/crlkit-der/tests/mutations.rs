@@ -11,7 +11,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crlkit_der::stream::{PemDecodeReader, StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::stream::{PemCrlReader, StreamError, StreamOptions, StreamVisitor, parse_stream};
 use crlkit_der::{CrlRef, Profile};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -99,13 +99,20 @@ impl StreamVisitor for Noop {}
 
 const STREAM: StreamOptions = StreamOptions { profile: Profile::Strict, max_element: 1 << 16, read_chunk: 4096 };
 
-/// Run every entry point on `input`; panics propagate to proptest.
+/// Run every entry point on `input`; panics propagate to proptest. Every path reports the
+/// same first error: the slice parser with the sequential, parallel and chunked validators,
+/// the entry iterator, and the streaming parser.
 fn exercise(input: &[u8]) {
     for profile in [Profile::Strict, Profile::Lenient] {
-        let slice = CrlRef::from_der_with(input, profile).and_then(|crl| {
+        let crl = CrlRef::from_der_with(input, profile);
+        let slice = crl.and_then(|crl| {
             let _ = crl.issuer().rfc4514();
             let _ = crl.extensions().map(|e| e.iter().count());
             let stats = crl.validate()?;
+            assert_eq!(crl.validate_sequential(), Ok(stats));
+            for chunk in [1, 97] {
+                assert_eq!(crl.validate_in_chunks(chunk), Ok(stats), "chunks of {chunk}");
+            }
             let mut n = 0;
             for e in crl.entries() {
                 let e = e?;
@@ -116,9 +123,21 @@ fn exercise(input: &[u8]) {
             assert_eq!(n, stats.count);
             Ok(stats)
         });
+        if let (Ok(crl), Err(e)) = (crl, &slice) {
+            // Validation failed: every validator names the same entry error.
+            assert_eq!(crl.validate_sequential().as_ref(), Err(e));
+            for chunk in [1, 97] {
+                assert_eq!(crl.validate_in_chunks(chunk).as_ref(), Err(e), "chunks of {chunk}");
+            }
+        }
         let opts = StreamOptions { profile, ..STREAM };
-        let streamed = parse_stream(input, &opts, &mut Noop);
-        assert_eq!(slice.is_ok(), streamed.is_ok(), "slice {slice:?} and stream {streamed:?} disagree");
+        match (&slice, parse_stream(input, &opts, &mut Noop)) {
+            (Ok(stats), Ok(summary)) => assert_eq!(*stats, summary.stats),
+            (Err(a), Err(StreamError::Parse(b, _))) => assert_eq!(*a, b, "slice and stream disagree"),
+            // An element over the stream's limit: refused there only (documented).
+            (_, Err(StreamError::Parse(b, _))) if b.kind() == crlkit_der::ErrorKind::LengthTooLarge => {}
+            (a, b) => panic!("slice {a:?} and stream {b:?} disagree"),
+        }
     }
     if let Ok(c) = crlkit_der::CertificateRef::from_der(input) {
         let _ = (c.subject().rfc4514(), c.public_key_info().rsa_modulus_bits(), c.extensions().count());
@@ -126,7 +145,37 @@ fn exercise(input: &[u8]) {
     let _ = crlkit_der::ber::normalize(input);
     let pem = crlkit_der::pem::encode(input);
     let _ = crlkit_der::pem::decode_all(input);
-    let _ = parse_stream(PemDecodeReader::new(std::io::BufReader::new(&pem[..])), &STREAM, &mut Noop);
+    let _ = pem_pipeline(&pem);
+}
+
+/// Every CRL block of a PEM text through the streaming reader and parser; the first error.
+fn pem_pipeline(text: &[u8]) -> Result<usize, StreamError> {
+    let mut reader = PemCrlReader::new(text);
+    let mut n = 0;
+    loop {
+        parse_stream(&mut reader, &STREAM, &mut Noop)?;
+        n += 1;
+        if !reader.next_crl().map_err(StreamError::Input)? {
+            return Ok(n);
+        }
+    }
+}
+
+/// The streaming PEM reader accepts exactly the texts the strict decoder accepts (with every
+/// CRL in them valid), and a PEM error it reports is the strict decoder's.
+fn pem_paths_agree(text: &[u8]) {
+    let strict = crlkit_der::pem::decode_crls(text).map(|(blocks, _)| {
+        blocks.iter().map(|b| CrlRef::from_der(&b.der).and_then(|c| c.validate()).is_ok()).collect::<Vec<_>>()
+    });
+    let streamed = pem_pipeline(text);
+    match (&strict, &streamed) {
+        (Ok(valid), Ok(n)) => assert!(valid.iter().all(|v| *v) && valid.len() == *n, "{valid:?} vs {n}"),
+        (Ok(valid), Err(StreamError::Parse(..))) => assert!(valid.iter().any(|v| !*v)),
+        (Err(e), Err(s)) if s.pem().is_some() => assert_eq!(s.pem().unwrap().error, *e),
+        // A DER error in a block before the PEM error.
+        (Err(_), Err(StreamError::Parse(..))) => {}
+        (a, b) => panic!("strict {a:?} vs streamed {b:?}"),
+    }
 }
 
 /// Parsing and iterating every entry allocates nothing: entries are views into the input.
@@ -181,6 +230,7 @@ fn mutated_crls_never_panic_or_over_allocate() {
                 pem = apply(&pem, m);
             }
             let _ = crlkit_der::pem::decode_all(&pem);
+            pem_paths_agree(&pem);
             let largest = LARGEST.load(Ordering::Relaxed);
             // Output buffers are sized by the input (PEM of the input, BER re-encoding), the
             // streaming window by its limit: nothing may be sized by a length field.

@@ -285,6 +285,9 @@ pub enum SerialFormat {
 }
 
 impl SerialFormat {
+    /// Every form, in the order `--help` lists them.
+    pub const ALL: [SerialFormat; 4] = [Self::Hex, Self::Colon, Self::Dec, Self::Openssl];
+
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
         match self {

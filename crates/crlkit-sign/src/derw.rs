@@ -68,15 +68,24 @@ pub fn oid(content: &[u8]) -> Vec<u8> {
     tlv(0x06, content)
 }
 
+/// `unix` as a `Time`, held to years 0..=9999. [`crate::write_crl`] refuses CRL times outside
+/// that range before it encodes anything, so for CRLs this never changes a time; a test CA's
+/// validity beyond 9999 becomes 99991231235959Z, the value RFC 5280 4.1.2.5 gives for "no
+/// well-defined expiration date".
+pub fn encodable(unix: i64) -> crlkit_der::Time {
+    let held = unix.clamp(crlkit_der::Time::MIN_UNIX, crlkit_der::Time::MAX_UNIX);
+    crlkit_der::Time::from_unix(held).expect("held to the encodable range")
+}
+
 /// A Time as RFC 5280 wants it (UTCTime through 2049).
 pub fn time(unix: i64) -> Vec<u8> {
-    let (tag, buf, n) = crlkit_der::Time::from_unix(unix).der_content();
+    let (tag, buf, n) = encodable(unix).der_content();
     tlv(tag, &buf[..n])
 }
 
 /// Append a GeneralizedTime element, whatever the year (invalidityDate), without allocating.
 pub fn push_generalized_time(out: &mut Vec<u8>, unix: i64) {
-    let rfc3339 = crlkit_der::Time::from_unix(unix).rfc3339_bytes(); // YYYY-MM-DDTHH:MM:SSZ
+    let rfc3339 = encodable(unix).rfc3339_bytes(); // YYYY-MM-DDTHH:MM:SSZ
     out.extend_from_slice(&[0x18, 15]);
     for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 19] {
         out.push(rfc3339[i]);

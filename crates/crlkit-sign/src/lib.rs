@@ -496,7 +496,7 @@ impl CrlParams {
 /// Encoded size of one entry.
 fn entry_content_len(e: &EntrySpec) -> usize {
     let serial = derw::header_len(e.serial().len()) + e.serial().len();
-    let time = 2 + crlkit_der::Time::from_unix(e.revocation).der_content().2;
+    let time = 2 + derw::encodable(e.revocation).der_content().2;
     serial + time + extensions_len(e).map_or(0, |l| derw::header_len(l) + l)
 }
 
@@ -516,7 +516,7 @@ fn encode_entry(e: &EntrySpec, out: &mut Vec<u8>) {
     derw::header(out, 0x30, content);
     derw::header(out, 0x02, e.serial().len());
     out.extend_from_slice(e.serial());
-    let (tag, buf, n) = crlkit_der::Time::from_unix(e.revocation).der_content();
+    let (tag, buf, n) = derw::encodable(e.revocation).der_content();
     out.extend_from_slice(&[tag, n as u8]);
     out.extend_from_slice(&buf[..n]);
     if let Some(len) = extensions_len(e) {
@@ -539,20 +539,33 @@ fn encode_entry(e: &EntrySpec, out: &mut Vec<u8>) {
 /// Write a signed CRL with the entries `entries()` yields, and return its size.
 ///
 /// `entries` is called three times (sizes, hash, write) and must yield the same entries each
-/// time; that is what keeps memory flat whatever the number of entries.
+/// time; that is what keeps memory flat whatever the number of entries. A time outside years
+/// 0..=9999 (which no CRL can encode) is refused with `InvalidInput` before anything is written.
 pub fn write_crl<W, I>(out: W, params: &CrlParams, key: &CaKey, entries: impl Fn() -> I) -> io::Result<u64>
 where
     W: Write,
     I: Iterator<Item = EntrySpec>,
 {
-    let alg = key.algorithm_identifier();
-    // Pass 1: sizes.
-    let revoked_len: usize = entries()
-        .map(|e| {
-            let c = entry_content_len(&e);
-            derw::header_len(c) + c
+    let encodable = |what: &str, t: i64| {
+        crlkit_der::Time::from_unix(t).map(|_| ()).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{what} {t} is outside years 0000-9999"))
         })
-        .sum();
+    };
+    encodable("thisUpdate", params.this_update)?;
+    if let Some(n) = params.next_update {
+        encodable("nextUpdate", n)?;
+    }
+    let alg = key.algorithm_identifier();
+    // Pass 1: sizes, and every time checked.
+    let mut revoked_len = 0usize;
+    for e in entries() {
+        encodable("a revocation date", e.revocation)?;
+        if let Some(t) = e.invalidity {
+            encodable("an invalidity date", t)?;
+        }
+        let c = entry_content_len(&e);
+        revoked_len += derw::header_len(c) + c;
+    }
     let mut head = Vec::new();
     head.extend_from_slice(&[0x02, 0x01, 0x01]);
     head.extend_from_slice(&alg);

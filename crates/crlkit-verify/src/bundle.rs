@@ -33,10 +33,16 @@ impl BundleCert {
 pub enum BundleError {
     /// A PEM problem (the error's offset is in the text).
     Pem(Error),
-    /// A certificate that does not parse: its 1-based position and the error (offset within it).
+    /// A certificate that does not parse: which one, where it is, and the error (its offset
+    /// counts from the certificate's first DER byte).
     Certificate {
-        /// 1-based position.
+        /// 1-based position among the bundle's certificates.
         position: usize,
+        /// The PEM block it came from (from 0, as `crlkit_der::pem::blocks` numbers them),
+        /// or `None` for DER input.
+        block: Option<usize>,
+        /// For DER input, the byte offset of the certificate in the file (0 for PEM).
+        start: u64,
         /// What is wrong.
         error: Error,
     },
@@ -48,7 +54,7 @@ impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BundleError::Pem(e) => write!(f, "{e}"),
-            BundleError::Certificate { position, error } => write!(f, "certificate {position}: {error}"),
+            BundleError::Certificate { position, error, .. } => write!(f, "certificate {position}: {error}"),
             BundleError::Empty => f.write_str("no certificate found"),
         }
     }
@@ -70,7 +76,8 @@ impl CaBundle {
         if crlkit_der::pem::looks_like_pem(bytes) {
             for block in crlkit_der::pem::decode_all(bytes).map_err(BundleError::Pem)? {
                 if crlkit_der::pem::is_certificate_label(block.label) {
-                    bundle.push(block.der, Some(block.label.to_owned()))?;
+                    let index = block.index;
+                    bundle.push(block.der, Some(block.label.to_owned()), Some(index))?;
                 } else {
                     bundle.skipped += 1;
                 }
@@ -80,8 +87,9 @@ impl CaBundle {
             let mut rest = bytes;
             while !rest.is_empty() {
                 let position = bundle.certs.len() + 1;
+                let start = (bytes.len() - rest.len()) as u64;
                 let (cert, after) = CertificateRef::from_der_prefix(rest)
-                    .map_err(|error| BundleError::Certificate { position, error })?;
+                    .map_err(|error| BundleError::Certificate { position, block: None, start, error })?;
                 bundle.certs.push(BundleCert { der: cert.der().to_vec(), position, label: None });
                 rest = after;
             }
@@ -92,9 +100,14 @@ impl CaBundle {
         Ok(bundle)
     }
 
-    fn push(&mut self, der: Vec<u8>, label: Option<String>) -> Result<(), BundleError> {
+    fn push(&mut self, der: Vec<u8>, label: Option<String>, block: Option<usize>) -> Result<(), BundleError> {
         let position = self.certs.len() + 1;
-        CertificateRef::from_der(&der).map_err(|error| BundleError::Certificate { position, error })?;
+        CertificateRef::from_der(&der).map_err(|error| BundleError::Certificate {
+            position,
+            block,
+            start: 0,
+            error,
+        })?;
         self.certs.push(BundleCert { der, position, label });
         Ok(())
     }
@@ -134,7 +147,13 @@ mod tests {
         assert_eq!(CaBundle::from_bytes(&two).unwrap().certs().len(), 2);
         let mut broken = der.clone();
         broken.truncate(100);
-        assert!(matches!(CaBundle::from_bytes(&broken), Err(BundleError::Certificate { position: 1, .. })));
+        assert!(matches!(CaBundle::from_bytes(&broken), Err(BundleError::Certificate { position: 1, start: 0, .. })));
+        let mut second_broken = der.clone();
+        second_broken.extend_from_slice(&der[..100]);
+        assert!(matches!(
+            CaBundle::from_bytes(&second_broken),
+            Err(BundleError::Certificate { position: 2, block: None, start, .. }) if start == der.len() as u64
+        ));
         assert!(matches!(
             CaBundle::from_bytes(b"-----BEGIN X509 CRL-----\nAA==\n-----END X509 CRL-----\n"),
             Err(BundleError::Empty)

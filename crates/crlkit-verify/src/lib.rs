@@ -307,27 +307,35 @@ pub fn verify(crl: &CrlRef<'_>, stats: Option<&EntryStats>, bundle: &CaBundle, a
     // Freshness.
     let this = crl.this_update();
     if this.unix() <= at {
-        push(CheckId::ThisUpdate, Status::Pass, format!("{this}, {} ago", human_duration(at - this.unix())));
+        push(
+            CheckId::ThisUpdate,
+            Status::Pass,
+            format!("{this}, {} ago", human_duration(at.saturating_sub(this.unix()))),
+        );
     } else {
         push(
             CheckId::ThisUpdate,
             Status::Fail,
-            format!("{this} is in the future (in {})", human_duration(this.unix() - at)),
+            format!("{this} is in the future (in {})", human_duration(this.unix().saturating_sub(at))),
         );
     }
-    let next_update_in = crl.next_update().map(|n| n.unix() - at);
+    let next_update_in = crl.next_update().map(|n| n.unix().saturating_sub(at));
     match crl.next_update() {
         None => push(
             CheckId::NextUpdate,
             Status::Warn,
             "absent: the CRL never expires, so staleness cannot be detected".into(),
         ),
-        Some(n) if n.unix() > at => {
-            push(CheckId::NextUpdate, Status::Pass, format!("{n}, valid for another {}", human_duration(n.unix() - at)))
-        }
-        Some(n) => {
-            push(CheckId::NextUpdate, Status::Fail, format!("{n}: expired {} ago", human_duration(at - n.unix())))
-        }
+        Some(n) if n.unix() > at => push(
+            CheckId::NextUpdate,
+            Status::Pass,
+            format!("{n}, valid for another {}", human_duration(n.unix().saturating_sub(at))),
+        ),
+        Some(n) => push(
+            CheckId::NextUpdate,
+            Status::Fail,
+            format!("{n}: expired {} ago", human_duration(at.saturating_sub(n.unix()))),
+        ),
     }
 
     // The issuer certificate itself (warnings: the CRL can still be right).

@@ -37,11 +37,29 @@ fn serial_prints_every_certificate_and_reports_broken_ones() {
     let want = String::from_utf8(want.stdout).unwrap();
     assert_eq!(want.trim(), format!("serial={}", lines[0].split_whitespace().next().unwrap()));
 
-    // Formats, JSON, stdin, directories.
+    // One certificate: the serial alone, ready for `--certificate-serial "$(crlkit serial ...)"`.
     let colon = crlkit(&["serial", "--format", "colon", p(&fixture("ca.p256.pem"))]);
-    assert!(stdout(&colon).starts_with("a0:8e:3d:14:cb:cd:a4:6a:8c:a2:ba:e5:15:d2:32:cd  "), "{}", stdout(&colon));
+    assert_eq!(stdout(&colon), "a0:8e:3d:14:cb:cd:a4:6a:8c:a2:ba:e5:15:d2:32:cd\n");
     let dec = crlkit(&["serial", "--format", "dec", p(&fixture("ca.p256.pem"))]);
-    assert!(stdout(&dec).starts_with("213415024354121621445389050748398088909  "), "{}", stdout(&dec));
+    assert_eq!(stdout(&dec), "213415024354121621445389050748398088909\n");
+    // -H and --no-filename choose either form, whatever the count.
+    let named = crlkit(&["serial", "-H", p(&fixture("ca.p256.pem"))]);
+    assert!(stdout(&named).starts_with("A08E3D14CBCDA46A8CA2BAE515D232CD  "), "{}", stdout(&named));
+    assert!(stdout(&named).contains("ca.p256.pem#1  CN=crlkit test CA P-256"), "{}", stdout(&named));
+    let bare = crlkit(&["serial", "--no-filename", p(&bundle)]);
+    assert_eq!(stdout(&bare).lines().count(), 4);
+    assert!(stdout(&bare).lines().all(|l| !l.contains(' ')), "{}", stdout(&bare));
+    // The line AWS's CLI gets, through a shell, is the colon serial exactly.
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "printf '[%s]' \"$({} serial --format colon {})\"",
+            env!("CARGO_BIN_EXE_crlkit"),
+            p(&fixture("ca.p256.pem"))
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&sh), "[a0:8e:3d:14:cb:cd:a4:6a:8c:a2:ba:e5:15:d2:32:cd]");
     let j = json(&crlkit(&["serial", "--json", "--format", "openssl", p(&bundle)]));
     assert_eq!(j["certificates"].as_array().unwrap().len(), 4);
     assert_eq!(j["certificates"][0]["serial"], "a0:8e:3d:14:cb:cd:a4:6a:8c:a2:ba:e5:15:d2:32:cd");
@@ -113,7 +131,7 @@ fn serial_openssl_form_for_the_colon_case() {
             .unwrap();
         assert!(ok.success());
         let out = crlkit(&["serial", "--format", "openssl", p(&cert)]);
-        assert!(stdout(&out).starts_with(&format!("{want}  ")), "{serial}: {}", stdout(&out));
+        assert_eq!(stdout(&out), format!("{want}\n"), "{serial}");
         if serial.starts_with('-') {
             assert!(stderr(&out).contains("negative serial: ALB cannot revoke it"), "{}", stderr(&out));
         }

@@ -11,22 +11,58 @@ use crlkit_der::RevokedCertRef;
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use rayon::prelude::*;
 
-use crate::failure::Failure;
-use crate::input::{self, Source};
-use crate::output::{Dest, Sink, write_failure};
-use crate::progress::Progress;
+use super::Outcome;
+use crate::cli::args::{CrlInput, LenientArg};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Source};
+use crate::support::output::{Dest, Sink, write_failure};
+use crate::support::progress::Progress;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+const ABOUT: &str = "List revoked entries: serial (uppercase hex), revocation time (RFC 3339), reason.";
+
+const EXAMPLES: &str = "\
+Serials are printed as OpenSSL's `-serial` and ALB's logs print them: uppercase hex, no colons,
+DER sign byte dropped (a negative serial gets a leading '-'). A file is validated before
+anything is printed; from stdin, entries stream out as they are validated, and an error
+part-way ends the output early with exit code 2.
+
+Examples:
+  crlkit list ca.crl
+  crlkit list ca.crl --format csv > revoked.csv
+  crlkit list ca.crl --format json | jq -r '.[].serial'";
+
+/// How `list` prints entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
     Text,
     Json,
     Csv,
 }
 
+/// `crlkit list` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    input: CrlInput,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+/// What `list` was asked to do.
 pub struct List {
     pub source: Source,
     pub format: ListFormat,
     pub lenient: bool,
+}
+
+impl Args {
+    pub fn config(self) -> List {
+        List { source: self.input.source(), format: self.format, lenient: self.lenient.lenient }
+    }
 }
 
 const CSV_HEADER: &[u8] = b"serial,revocation_time,reason,invalidity_date\n";
@@ -100,12 +136,13 @@ fn epilogue(format: ListFormat, empty: bool) -> &'static [u8] {
     }
 }
 
-pub fn run(c: &List) -> Result<(), Failure> {
+pub fn run(c: &List) -> Result<Outcome, Failure> {
     let dest = Dest::Stdout;
     if let (Source::Stdin, false) = (&c.source, c.lenient) {
-        return list_stream(c, &dest);
+        list_stream(c, &dest)?;
+        return Ok(Outcome::Positive);
     }
-    let loaded = input::load(&c.source, c.lenient)?;
+    let loaded = input::load(&c.source, c.lenient, "list --lenient")?;
     input::notes(&loaded);
     let crls = loaded.parse(input::profile(c.lenient))?;
     let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
@@ -113,13 +150,14 @@ pub fn run(c: &List) -> Result<(), Failure> {
     for (crl, bytes) in crls.iter().zip(&loaded.crls) {
         crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
     }
+    loaded.check_unchanged()?;
     let mut sink = Sink::open(&dest)?;
     let werr = |e: std::io::Error| write_failure(&dest, &e);
     sink.write_all(prologue(c.format)).map_err(werr)?;
     let mut written = 0u64;
     let window = rayon::current_num_threads().max(1) * 4;
     for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-        let chunks = crl.entry_chunks(1 << 18).map_err(|e| loaded.failure(bytes, &e))?;
+        let chunks = crl.entry_chunks(1 << 18);
         let mut bufs: Vec<Vec<u8>> = Vec::new();
         let first_crl = written == 0;
         for group in chunks.chunks(window) {
@@ -144,7 +182,9 @@ pub fn run(c: &List) -> Result<(), Failure> {
     }
     sink.write_all(epilogue(c.format, written == 0)).map_err(werr)?;
     progress.finish();
-    sink.finish(false)
+    sink.finish(false)?;
+    loaded.check_unchanged()?;
+    Ok(Outcome::Positive)
 }
 
 struct StreamList<'a> {
@@ -167,19 +207,33 @@ impl StreamVisitor for StreamList<'_> {
 }
 
 fn list_stream(c: &List, dest: &Dest) -> Result<(), Failure> {
-    let (_, reader) = input::stdin_stream()?;
+    let (format, reader) = input::stdin_stream()?;
     let mut sink = Sink::open(dest)?;
     sink.write_all(prologue(c.format)).map_err(|e| write_failure(dest, &e))?;
     let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
-    let count = {
-        let mut v = StreamList { format: c.format, buf: Vec::with_capacity(1 << 17), sink: &mut sink, count: 0 };
-        let result = parse_stream(reader, &opts, &mut v);
-        // Write what was formatted even on error, so the output ends where the input broke.
-        let tail = std::mem::take(&mut v.buf);
-        v.sink.write_all(&tail).map_err(|e| write_failure(dest, &e))?;
-        result.map_err(Failure::from)?;
-        v.count
-    };
+    let mut v = StreamList { format: c.format, buf: Vec::with_capacity(1 << 17), sink: &mut sink, count: 0 };
+    let result = input::stream_crls("<stdin>", format, reader, crlkit_der::stream::MAX_PEM_LINE, |_, r| {
+        parse_stream(r, &opts, &mut v).map(drop)
+    });
+    // Write what was formatted even on error, so the output ends where the input broke.
+    let tail = std::mem::take(&mut v.buf);
+    let count = v.count;
+    sink.write_all(&tail).map_err(|e| write_failure(dest, &e))?;
+    result?;
     sink.write_all(epilogue(c.format, count == 0)).map_err(|e| write_failure(dest, &e))?;
     sink.finish(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    #[test]
+    fn flags() {
+        let Command::List(a) = parse_args(&["list", "x", "--format", "csv"]).unwrap().command else { panic!() };
+        assert_eq!(a.config().format, ListFormat::Csv);
+        assert!(parse_args(&["list", "x", "--format", "xml"]).is_err());
+    }
 }

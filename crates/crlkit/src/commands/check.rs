@@ -16,11 +16,80 @@ use crlkit_serial::certs::{self, CertInfo};
 use crlkit_serial::{BareDigits, Serial, SerialFormat, SerialIndex};
 use rayon::prelude::*;
 
-use crate::failure::Failure;
-use crate::input::{self, Source};
-use crate::json;
-use crate::output::{Dest, Sink, write_failure};
+use super::Outcome;
+use crate::cli::args::{JsonArg, LenientArg};
+use crate::support::certs::{cert_error_code, hex};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Source};
+use crate::support::json;
+use crate::support::output::{Dest, Sink, write_failure};
 
+const ABOUT: &str = "Are these serials or certificates revoked by the CRL? With revocation time and reason.";
+
+const EXAMPLES: &str = "\
+Serials may be given in any form: hex (any case, odd length, leading zeros dropped as ALB does,
+0x prefix), colon hex, OpenSSL's `-serial` and `-text` forms. Digits-only serials are read as
+hex unless --decimal is given. A serials file has one serial per line; blank lines and lines
+starting with # are skipped. A certificate whose issuer or AKI is not the CRL's is warned about:
+that CRL cannot revoke it. Stdin (for the CRL, read whole up to 1 GiB, or for one serials file,
+streamed) can feed one of them. Exit codes: 0 none revoked, 1 some revoked, 2 error (the
+readable serials are still checked and printed).
+
+Examples:
+  crlkit check --crl pca.crl --cert client.pem
+  crlkit check --crl pca.crl --serial FEF257372D5C14D4 --serial 0e:53:2a
+  crlkit check --crl pca.crl --serials-file suspects.txt --only-revoked
+  crlkit check --crl pca.crl --cert certs/ --json";
+
+/// `crlkit check` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+#[command(group(clap::ArgGroup::new("queries").required(true).multiple(true).args(["serial", "cert", "serials_file"])))]
+pub struct Args {
+    /// The CRL (DER or PEM), or `-` for stdin.
+    #[arg(long, value_name = "CRL")]
+    crl: String,
+    /// A serial number, in any form (repeatable). Negative ones too: `--serial -0124`.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    serial: Vec<String>,
+    /// A certificate file (PEM, DER, bundle) or directory (repeatable).
+    #[arg(long, value_name = "C")]
+    cert: Vec<PathBuf>,
+    /// A file with one serial per line, any form; `-` for stdin (repeatable).
+    #[arg(long, value_name = "F")]
+    serials_file: Vec<String>,
+    /// Read digits-only serials as decimal instead of hex.
+    #[arg(long)]
+    decimal: bool,
+    /// Print only the revoked ones (the summary still counts all).
+    #[arg(long)]
+    only_revoked: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+impl Args {
+    pub fn config(self) -> Result<Check, Failure> {
+        let stdin_uses = usize::from(self.crl == "-") + self.serials_file.iter().filter(|f| *f == "-").count();
+        if stdin_uses > 1 {
+            return Err(Failure::usage("stdin (`-`) can feed only one of --crl and --serials-file"));
+        }
+        Ok(Check {
+            crl: Source::parse(&self.crl),
+            serials: self.serial,
+            certs: self.cert,
+            serial_files: self.serials_file.iter().map(|f| Source::parse(f)).collect(),
+            bare: if self.decimal { BareDigits::Dec } else { BareDigits::Hex },
+            only_revoked: self.only_revoked,
+            json: self.json.json,
+            lenient: self.lenient.lenient,
+        })
+    }
+}
+
+/// What `check` was asked to do.
 pub struct Check {
     pub crl: Source,
     pub serials: Vec<String>,
@@ -178,7 +247,7 @@ fn read_queries(c: &Check) -> Result<Queries, Failure> {
                     q.add(info.serial.clone(), Origin::Cert(index));
                     q.cert_infos.push(info);
                 }
-                Err(e) => q.problem(crate::serial::cert_error_code(&e), e.to_string()),
+                Err(e) => q.problem(cert_error_code(&e), e.to_string()),
             }
         }
     }
@@ -263,16 +332,16 @@ fn issuer_mismatch(info: &CertInfo, crl: &CrlRef<'_>) -> Option<String> {
     match (info.authority_key_id.as_deref(), crl_aki) {
         (Some(cert), Some(crl)) if cert != crl => Some(format!(
             "authority key identifier {} differs from the CRL's {} (same name, another CA key)",
-            crate::serial::hex(cert),
-            crate::serial::hex(crl)
+            hex(cert),
+            hex(crl)
         )),
         _ => None,
     }
 }
 
-/// Returns Ok(true) when nothing is revoked and every input was read.
-pub fn run(c: &Check) -> Result<bool, Failure> {
-    let loaded = input::load(&c.crl, c.lenient)?;
+/// Positive when nothing is revoked and every input was read.
+pub fn run(c: &Check) -> Result<Outcome, Failure> {
+    let loaded = input::load(&c.crl, c.lenient, "check")?;
     input::notes(&loaded);
     if loaded.crls.len() != 1 {
         return Err(Failure::new(
@@ -286,6 +355,7 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
     // it runs first; the CRL is already mapped.
     let q = read_queries(c)?;
     let (found, entry_count) = find_hits(crl, &q.distinct).map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+    loaded.check_unchanged()?;
 
     let stats_indirect = crl.extensions().and_then(|x| x.issuing_distribution_point).is_some_and(|i| i.indirect_crl);
     let mut warnings = Vec::new();
@@ -328,7 +398,7 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
         }
     };
 
-    let revoked_word = crate::term::stdout_paint("REVOKED", crate::term::Style::Red);
+    let revoked_word = crate::support::term::stdout_paint("REVOKED", crate::support::term::Style::Red);
     let dest = Dest::Stdout;
     let mut sink = Sink::open(&dest)?;
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
@@ -435,22 +505,22 @@ pub fn run(c: &Check) -> Result<bool, Failure> {
     sink.write_all(&buf).map_err(werr)?;
     sink.finish(false)?;
     for w in &warnings {
-        crate::term::warning(w);
+        crate::support::term::warning(w);
     }
     if q.problem_count > 0 {
         for (code, p) in &q.problems {
-            crate::term::error(code, p);
+            crate::support::term::error(code, p);
         }
         let more = q.problem_count - q.problems.len() as u64;
         if more > 0 {
-            crate::term::error("bad-input", format_args!("… and {more} more"));
+            crate::support::term::error("bad-input", format_args!("… and {more} more"));
         }
         return Err(Failure::new(
             "bad-input",
             format!("{} serial(s) or certificate(s) could not be read; the others were checked", q.problem_count),
         ));
     }
-    Ok(revoked_queries == 0)
+    Ok(Outcome::from_ok(revoked_queries == 0))
 }
 
 /// Append `n` in decimal without a temporary `String` (once per line of a million-line answer).
@@ -472,4 +542,27 @@ fn push_json_str(buf: &mut Vec<u8>, s: &str) {
     let mut t = String::new();
     json::string(&mut t, s);
     buf.extend_from_slice(t.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    fn config(args: &[&str]) -> Result<Check, Failure> {
+        match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
+            Command::Check(a) => a.config(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let c = config(&["check", "--crl", "c", "--serial", "-0124", "--serials-file", "-", "--decimal"]).unwrap();
+        assert_eq!((c.serials, c.bare), (vec!["-0124".to_owned()], BareDigits::Dec));
+        assert!(matches!(c.serial_files[..], [Source::Stdin]));
+        assert!(config(&["check", "--crl", "c"]).is_err(), "something to check is required");
+        assert_eq!(config(&["check", "--crl", "-", "--serials-file", "-"]).err().unwrap().code, "usage");
+    }
 }

@@ -9,15 +9,47 @@ use crlkit_der::{
     TbsHeader,
 };
 
-use crate::failure::Failure;
-use crate::input::{self, Format, Source};
-use crate::json::{self, Object};
-use crate::progress::Progress;
+use super::Outcome;
+use crate::cli::args::{CrlInput, JsonArg, LenientArg};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Format, Source};
+use crate::support::json::{self, Object};
+use crate::support::progress::Progress;
 
+const ABOUT: &str = "Show what a CRL says: issuer, version, dates, CRL number, AKI, IDP, delta, entries, size.";
+
+const EXAMPLES: &str = "\
+Every entry is validated; the command fails (exit 2) on any malformed byte. A PEM file may hold
+several CRLs; each is shown. From stdin the CRL streams through in constant memory.
+
+Examples:
+  crlkit inspect ca.crl
+  crlkit inspect ca.pem --json | jq '.crls[0].entries'
+  aws s3 cp s3://bucket/crl/ID.crl - | crlkit inspect -";
+
+/// `crlkit inspect` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    input: CrlInput,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+/// What `inspect` was asked to do.
 pub struct Inspect {
     pub source: Source,
     pub json: bool,
     pub lenient: bool,
+}
+
+impl Args {
+    pub fn config(self) -> Inspect {
+        Inspect { source: self.input.source(), json: self.json.json, lenient: self.lenient.lenient }
+    }
 }
 
 /// A CRL number in both forms.
@@ -296,11 +328,11 @@ fn quoted(s: &str) -> String {
     q
 }
 
-pub fn run(c: &Inspect) -> Result<(), Failure> {
+pub fn run(c: &Inspect) -> Result<Outcome, Failure> {
     let (name, format, size, reports) = match c.source {
         Source::Stdin if !c.lenient => inspect_stream(c)?,
         _ => {
-            let loaded = input::load(&c.source, c.lenient)?;
+            let loaded = input::load(&c.source, c.lenient, "inspect --lenient")?;
             input::notes(&loaded);
             let crls = loaded.parse(input::profile(c.lenient))?;
             let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
@@ -320,6 +352,7 @@ pub fn run(c: &Inspect) -> Result<(), Failure> {
                 reports.push(r);
             }
             progress.finish();
+            loaded.check_unchanged()?;
             (loaded.name.clone(), loaded.format, loaded.size, reports)
         }
     };
@@ -355,18 +388,33 @@ pub fn run(c: &Inspect) -> Result<(), Failure> {
             r.text(&mut out);
         }
     }
-    crate::output::print_stdout(&out)
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::Positive)
 }
 
 fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Failure> {
     let (format, reader) = input::stdin_stream()?;
+    let (reader, read) = input::Counted::new(reader);
     let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
-    let mut v = ReportVisitor::default();
-    let summary = parse_stream(reader, &opts, &mut v).map_err(Failure::from)?;
-    let mut report = v.report.ok_or_else(|| Failure::new("internal", "no report"))?;
-    report.stats = summary.stats;
-    report.der_size = summary.bytes;
-    Ok(("<stdin>".into(), format, summary.bytes, vec![report]))
+    let mut reports = Vec::new();
+    let streamed = input::stream_crls("<stdin>", format, reader, crlkit_der::stream::MAX_PEM_LINE, |_, r| {
+        let mut v = ReportVisitor::default();
+        let summary = parse_stream(r, &opts, &mut v)?;
+        if let Some(mut report) = v.report {
+            report.stats = summary.stats;
+            report.der_size = summary.bytes;
+            reports.push(report);
+        }
+        Ok(())
+    })?;
+    let size = read.get();
+    if streamed.skipped_blocks > 0 {
+        crate::support::term::note(format_args!(
+            "<stdin>: skipped {} PEM block(s) that are not CRLs (certificates?)",
+            streamed.skipped_blocks
+        ));
+    }
+    Ok(("<stdin>".into(), format, size, reports))
 }
 
 /// Builds the report: the header's owned parts first, completed at the trailer.

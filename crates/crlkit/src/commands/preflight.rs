@@ -4,29 +4,77 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::term::{Style, stdout_paint};
 use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, check_crl, check_file};
 
-use crate::failure::Failure;
-use crate::input::{self, Format, Source};
-use crate::json::Object;
+use super::Outcome;
+use crate::cli::args::{AtArg, CrlInput, JsonArg, LenientArg};
+use crate::support::certs::load_bundle;
+use crate::support::checked::run_checks;
+use crate::support::failure::Failure;
+use crate::support::input::{self, Format, Source};
+use crate::support::json::Object;
+use crate::support::term::{Style, stdout_paint};
 
-use crate::verify::{load_bundle, now, run_checks};
+const ABOUT: &str = "Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.";
 
+const EXAMPLES: &str = "\
+Findings are blocking (do not upload), warning (read first; includes everything AWS does not
+document, such as expired or delta CRLs) or info. Exit codes: 0 ready, 1 blocking findings,
+2 error. From stdin the CRL is read whole (up to 1 GiB).
+
+Examples:
+  crlkit preflight pca.crl
+  crlkit preflight pca.crl --ca trust-store-bundle.pem
+  crlkit preflight big.crl --max-entries 2000000     after AWS raised your quota";
+
+/// `crlkit preflight` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    input: CrlInput,
+    /// Also verify against this CA bundle and check the bundle against ELB's rules.
+    #[arg(long, value_name = "BUNDLE")]
+    ca: Option<PathBuf>,
+    #[command(flatten)]
+    at: AtArg,
+    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
+    #[arg(long, value_name = "N")]
+    max_entries: Option<u64>,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+/// What `preflight` was asked to do.
 pub struct Preflight {
     pub source: Source,
     pub ca: Option<PathBuf>,
-    pub at: Option<i64>,
+    pub at: AtArg,
     pub max_entries: Option<u64>,
     pub json: bool,
     pub lenient: bool,
 }
 
-/// Returns whether the CRL is ready (no blocking finding).
-pub fn run(c: &Preflight) -> Result<bool, Failure> {
-    let loaded = input::load(&c.source, c.lenient)?;
+impl Args {
+    pub fn config(self) -> Preflight {
+        Preflight {
+            source: self.input.source(),
+            ca: self.ca,
+            at: self.at,
+            max_entries: self.max_entries,
+            json: self.json.json,
+            lenient: self.lenient.lenient,
+        }
+    }
+}
+
+/// Positive when the CRL is ready (no blocking finding).
+pub fn run(c: &Preflight) -> Result<Outcome, Failure> {
+    let loaded = input::load(&c.source, c.lenient, "preflight")?;
     input::notes(&loaded);
-    let at = c.at.unwrap_or_else(now);
+    let at = c.at.or_now();
     let mut opts = Options::at(at);
     if let Some(n) = c.max_entries {
         opts.max_entries = n;
@@ -93,6 +141,21 @@ pub fn run(c: &Preflight) -> Result<bool, Failure> {
             let _ = writeln!(out, "  {severity} {:<32} {which}{}", f.code, f.message);
         }
     }
-    crate::output::print_stdout(&out)?;
-    Ok(ready)
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(ready))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    #[test]
+    fn flags() {
+        let Command::Preflight(a) = parse_args(&["preflight", "c.crl", "--max-entries", "7"]).unwrap().command else {
+            panic!()
+        };
+        let p = a.config();
+        assert_eq!((p.max_entries, p.ca.is_none(), p.at.at), (Some(7), true, None));
+    }
 }

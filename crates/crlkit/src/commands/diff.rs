@@ -12,10 +12,53 @@ use std::fmt::Write as _;
 use crlkit_der::{CrlRef, RevokedCertRef, SerialRef};
 use rayon::prelude::*;
 
-use crate::failure::Failure;
-use crate::input::{self, Loaded, Source};
-use crate::json::Object;
+use super::Outcome;
+use crate::cli::args::{JsonArg, LenientArg};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Loaded, Source};
+use crate::support::json::Object;
 
+const ABOUT: &str = "Serials added and removed between two CRLs, changed entries, CRL number and issuer.";
+
+const EXAMPLES: &str = "\
+Lines: `- SERIAL` removed, `+ SERIAL` added, `~ SERIAL` same serial with another date, reason or
+extension; then a summary with the CRL numbers and issuers. NEW should have the same issuer and
+a greater CRL number (warned about otherwise). One of OLD and NEW may be `-` (stdin, read whole
+up to 1 GiB). Exit codes: 0 same entries, 1 they differ, 2 error.
+
+Examples:
+  crlkit diff yesterday.crl today.crl
+  crlkit diff old.pem new.pem --json | jq '.added_count'";
+
+/// `crlkit diff` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// The older CRL (DER or PEM), or `-` for stdin.
+    old: String,
+    /// The newer CRL (DER or PEM), or `-` for stdin.
+    new: String,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+impl Args {
+    pub fn config(self) -> Result<Diff, Failure> {
+        if self.old == "-" && self.new == "-" {
+            return Err(Failure::usage("only one of OLD and NEW can be stdin (`-`)"));
+        }
+        Ok(Diff {
+            old: Source::parse(&self.old),
+            new: Source::parse(&self.new),
+            json: self.json.json,
+            lenient: self.lenient.lenient,
+        })
+    }
+}
+
+/// What `diff` was asked to do.
 pub struct Diff {
     pub old: Source,
     pub new: Source,
@@ -171,10 +214,10 @@ fn json_entry(e: Option<RevokedCertRef<'_>>) -> String {
     s
 }
 
-/// Returns Ok(true) when both CRLs hold the same entries.
-pub fn run(c: &Diff) -> Result<bool, Failure> {
-    let old_loaded = input::load(&c.old, c.lenient)?;
-    let new_loaded = input::load(&c.new, c.lenient)?;
+/// Positive when both CRLs hold the same entries.
+pub fn run(c: &Diff) -> Result<Outcome, Failure> {
+    let old_loaded = input::load(&c.old, c.lenient, "diff")?;
+    let new_loaded = input::load(&c.new, c.lenient, "diff")?;
     input::notes(&old_loaded);
     input::notes(&new_loaded);
     one_crl(&old_loaded)?;
@@ -186,6 +229,8 @@ pub fn run(c: &Diff) -> Result<bool, Failure> {
     let (old_items, old_dups) = old_items.map_err(|e| old_loaded.failure(&old_loaded.crls[0], &e))?;
     let (new_items, new_dups) = new_items.map_err(|e| new_loaded.failure(&new_loaded.crls[0], &e))?;
     let changes = merge(&old_items, old.der(), &new_items, new.der());
+    old_loaded.check_unchanged()?;
+    new_loaded.check_unchanged()?;
     let same = changes.added.is_empty() && changes.removed.is_empty() && changes.changed.is_empty();
 
     let same_issuer = crlkit_verify::names_match(&old.issuer(), &new.issuer());
@@ -255,7 +300,7 @@ pub fn run(c: &Diff) -> Result<bool, Failure> {
             .iter()
             .map(|w| {
                 let mut s = String::new();
-                crate::json::string(&mut s, w);
+                crate::support::json::string(&mut s, w);
                 s
             })
             .collect();
@@ -293,9 +338,26 @@ pub fn run(c: &Diff) -> Result<bool, Failure> {
             if same_issuer { "same" } else { "DIFFERENT" }
         );
     }
-    crate::output::print_stdout(&out)?;
+    crate::support::output::print_stdout(&out)?;
     for w in &warnings {
-        crate::term::warning(w);
+        crate::support::term::warning(w);
     }
-    Ok(same)
+    Ok(Outcome::from_ok(same))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    #[test]
+    fn flags() {
+        let Command::Diff(a) = parse_args(&["diff", "-", "-"]).unwrap().command else { panic!() };
+        assert_eq!(a.config().err().unwrap().code, "usage", "stdin twice");
+        assert!(parse_args(&["diff", "a"]).is_err());
+        let Command::Diff(a) = parse_args(&["diff", "a", "-", "--json"]).unwrap().command else { panic!() };
+        let d = a.config().unwrap();
+        assert!(d.json && matches!(d.new, Source::Stdin));
+    }
 }

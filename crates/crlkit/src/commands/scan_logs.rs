@@ -21,11 +21,64 @@ use crlkit_serial::alb::{self, LineError};
 use crlkit_serial::{Serial, SerialIndex, SerialMap};
 use rayon::prelude::*;
 
-use crate::failure::Failure;
-use crate::input::{self, Source};
-use crate::json::Object;
-use crate::progress::Progress;
+use super::Outcome;
+use crate::cli::args::{JsonArg, LenientArg};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Source};
+use crate::support::json::Object;
+use crate::support::progress::Progress;
 
+const ABOUT: &str = "Connections in ALB connection logs whose client certificate the CRL revokes.";
+
+const EXAMPLES: &str = "\
+Reads ALB connection logs (.log and .log.gz; directories are searched recursively) by field
+position, ignoring fields AWS adds at the end. `Failed:ClientCertCrlHit` lines are revocations
+ELB enforced; `Success` lines whose serial the CRL revoked before the connection mean the CRL is
+not (yet) in force. Bad lines are counted and shown with file and line, never fatal. Logs on
+stdin stream through; a CRL on stdin is read whole (up to 1 GiB).
+Exit codes: 0 no connection succeeded after its certificate's revocation, 1 some did, 2 error
+(unreadable CRL or log file; the other files are still scanned).
+
+Examples:
+  crlkit scan-logs --crl pca.crl ./connlogs/
+  aws s3 cp --recursive s3://my-logs/AWSLogs/ logs/ && crlkit scan-logs --crl pca.crl logs/
+  crlkit scan-logs --crl pca.crl conn.log.gz --json | jq '.success_after_revocation'";
+
+/// `crlkit scan-logs` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// The CRL (DER or PEM).
+    #[arg(long, value_name = "CRL")]
+    crl: String,
+    /// ALB connection log files (.log, .log.gz) or directories; `-` reads stdin.
+    #[arg(required = true, value_name = "LOG")]
+    logs: Vec<String>,
+    /// How many bad lines and alarming connections to show.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    examples: usize,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+impl Args {
+    pub fn config(self) -> Result<ScanLogs, Failure> {
+        if self.crl == "-" && self.logs.iter().any(|l| l == "-") {
+            return Err(Failure::usage("stdin (`-`) can feed only one of --crl and the logs"));
+        }
+        Ok(ScanLogs {
+            crl: Source::parse(&self.crl),
+            logs: self.logs,
+            examples: self.examples,
+            json: self.json.json,
+            lenient: self.lenient.lenient,
+        })
+    }
+}
+
+/// What `scan-logs` was asked to do.
 pub struct ScanLogs {
     pub crl: Source,
     /// Files and directories; `-` is stdin.
@@ -307,9 +360,9 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// Returns Ok(true) when no connection succeeded with a certificate revoked before it.
-pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
-    let loaded = input::load(&c.crl, c.lenient)?;
+/// Positive when no connection succeeded with a certificate revoked before it.
+pub fn run(c: &ScanLogs) -> Result<Outcome, Failure> {
+    let loaded = input::load(&c.crl, c.lenient, "scan-logs")?;
     input::notes(&loaded);
     if loaded.crls.len() != 1 {
         return Err(Failure::new(
@@ -319,6 +372,7 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
     }
     let crl = loaded.parse(input::profile(c.lenient))?.remove(0);
     let index = revocation_index(&crl).map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+    loaded.check_unchanged()?;
 
     // Expand the inputs; a missing path is an error before any work.
     let mut names: Vec<String> = Vec::new();
@@ -333,7 +387,7 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
         let paths = crlkit_serial::certs::expand_paths(&[PathBuf::from(arg)], &LOG_EXTENSIONS)
             .map_err(|(p, e)| Failure::io(format!("reading {}", p.display()), &e))?;
         if paths.is_empty() {
-            crate::term::warning(format_args!("{arg}: no .log or .log.gz file found"));
+            crate::support::term::warning(format_args!("{arg}: no .log or .log.gz file found"));
         }
         for p in paths {
             let name = p.display().to_string();
@@ -415,6 +469,14 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
             Err(e) => file_errors.push((names[file].clone(), e)),
         }
     }
+    // A log that grew or changed while it was mapped may have been read half old, half new.
+    for (content, name) in contents.iter().zip(&names) {
+        if let Content::Mapped(bytes) = content
+            && let Err(f) = bytes.check_unchanged(name)
+        {
+            file_errors.push((name.clone(), f.message));
+        }
+    }
     report(c, &loaded.name, &crl, &index, &names, &all, &file_errors)?;
     if !file_errors.is_empty() {
         return Err(Failure::new(
@@ -422,7 +484,7 @@ pub fn run(c: &ScanLogs) -> Result<bool, Failure> {
             format!("{} log file(s) could not be read; the others were scanned", file_errors.len()),
         ));
     }
-    Ok(all.alarms == 0)
+    Ok(Outcome::from_ok(all.alarms == 0))
 }
 
 fn sorted_counts(map: &Counts) -> Vec<(String, u64)> {
@@ -566,7 +628,7 @@ fn report(
                 out,
                 "{}: {} connection(s) succeeded with a certificate revoked before the connection \
                  (is this CRL in the trust store?):",
-                crate::term::stdout_paint("ALERT", crate::term::Style::Red),
+                crate::support::term::stdout_paint("ALERT", crate::support::term::Style::Red),
                 all.alarms
             );
             for e in &all.alarm_examples {
@@ -582,9 +644,27 @@ fn report(
             }
         }
     }
-    crate::output::print_stdout(&out)?;
+    crate::support::output::print_stdout(&out)?;
     for (f, e) in file_errors {
-        crate::term::error("io", format_args!("{f}: {e}"));
+        crate::support::term::error("io", format_args!("{f}: {e}"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    #[test]
+    fn flags() {
+        let Command::ScanLogs(a) = parse_args(&["scan-logs", "--crl", "c", "x.log", "y/"]).unwrap().command else {
+            panic!()
+        };
+        let l = a.config().unwrap();
+        assert_eq!((l.logs.len(), l.examples), (2, 20));
+        assert!(parse_args(&["scan-logs", "--crl", "c"]).is_err(), "a log is required");
+        let Command::ScanLogs(a) = parse_args(&["scan-logs", "--crl", "-", "-"]).unwrap().command else { panic!() };
+        assert_eq!(a.config().err().unwrap().code, "usage");
+    }
 }

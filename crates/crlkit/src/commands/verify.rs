@@ -4,84 +4,81 @@
 //! Entry validation and the signature check (hashing the whole tbsCertList) run side by side.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crlkit_der::Time;
-use crlkit_verify::{BundleError, CaBundle, Status, Verification, verify};
+use crlkit_verify::{Status, Verification};
 
-use crate::failure::Failure;
-use crate::input::{self, Source};
-use crate::json::Object;
-use crate::term::{Style, stdout_paint};
+use super::Outcome;
+use crate::cli::args::{AtArg, CrlInput, JsonArg, LenientArg};
+use crate::support::certs::load_bundle;
+use crate::support::checked::run_checks;
+use crate::support::failure::Failure;
+use crate::support::input::{self, Source};
+use crate::support::json::Object;
+use crate::support::term::{Style, stdout_paint};
 
+const ABOUT: &str = "Check a CRL against a CA bundle: issuer, cRLSign, signature, critical extensions, freshness.";
+
+const EXAMPLES: &str = "\
+One line per check (pass, fail, warn, skip). Exit codes: 0 valid, 1 invalid, 2 error (unreadable
+CRL or bundle). When several certificates share the issuer's name (key rollover), each is tried.
+From stdin the CRL is read whole (up to 1 GiB): the signature covers all of it.
+
+Examples:
+  crlkit verify pca.crl --ca ca-bundle.pem
+  crlkit verify pca.crl --ca ca.der --at 2026-12-01T00:00:00Z
+  crlkit verify pca.crl --ca ca-bundle.pem --json | jq '.crls[0].checks'";
+
+/// `crlkit verify` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    input: CrlInput,
+    /// CA bundle: PEM (one or more certificates, text around them allowed) or DER.
+    #[arg(long, value_name = "BUNDLE")]
+    ca: PathBuf,
+    #[command(flatten)]
+    at: AtArg,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    lenient: LenientArg,
+}
+
+/// What `verify` was asked to do.
 pub struct Verify {
     pub source: Source,
     pub ca: PathBuf,
-    pub at: Option<i64>,
+    pub at: AtArg,
     pub json: bool,
     pub lenient: bool,
 }
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-/// Load a CA bundle file, turning problems into failures that name the file.
-pub fn load_bundle(path: &Path) -> Result<CaBundle, Failure> {
-    let name = path.display().to_string();
-    let bytes = input::read_file(path)?;
-    CaBundle::from_bytes(&bytes).map_err(|e| match e {
-        BundleError::Pem(err) => Failure::parse(&name, &err, Some(&bytes), None),
-        BundleError::Certificate { position, error } => {
-            Failure::new(error.kind().code(), format!("{name}: certificate {position}: {error}"))
+impl Args {
+    pub fn config(self) -> Verify {
+        Verify {
+            source: self.input.source(),
+            ca: self.ca,
+            at: self.at,
+            json: self.json.json,
+            lenient: self.lenient.lenient,
         }
-        BundleError::Empty => Failure::new("bad-bundle", format!("{name}: no certificate found")),
-        _ => Failure::new("bad-bundle", format!("{name}: {e}")),
-    })
-}
-
-/// One CRL of the input, validated, and verified when a bundle was given.
-pub struct Checked<'a> {
-    pub crl: crlkit_der::CrlRef<'a>,
-    pub stats: crlkit_der::EntryStats,
-    pub verification: Option<Verification>,
-}
-
-/// Parse and validate every CRL of the input and, with a bundle, verify it; entry validation
-/// and the signature check run side by side.
-pub fn run_checks<'a>(
-    loaded: &'a input::Loaded,
-    lenient: bool,
-    bundle: Option<&CaBundle>,
-    at: i64,
-) -> Result<Vec<Checked<'a>>, Failure> {
-    let crls = loaded.parse(input::profile(lenient))?;
-    let mut out = Vec::new();
-    for (crl, bytes) in crls.into_iter().zip(&loaded.crls) {
-        let (stats, verification) = rayon::join(|| crl.validate(), || bundle.map(|b| verify(&crl, None, b, at)));
-        let stats = stats.map_err(|e| loaded.failure(bytes, &e))?;
-        let verification = verification.map(|mut v| {
-            v.add_entry_stats(&stats);
-            v
-        });
-        out.push(Checked { crl, stats, verification });
     }
-    Ok(out)
 }
 
-/// Returns whether every CRL is valid.
-pub fn run(c: &Verify) -> Result<bool, Failure> {
-    let loaded = input::load(&c.source, c.lenient)?;
+/// Positive when every CRL is valid.
+pub fn run(c: &Verify) -> Result<Outcome, Failure> {
+    let loaded = input::load(&c.source, c.lenient, "verify")?;
     input::notes(&loaded);
     let bundle = load_bundle(&c.ca)?;
-    let at = c.at.unwrap_or_else(now);
+    let at = c.at.or_now();
     let reports: Vec<(String, Verification)> = run_checks(&loaded, c.lenient, Some(&bundle), at)?
         .into_iter()
         .map(|ch| (ch.crl.issuer().rfc4514(), ch.verification.expect("verified against the bundle")))
         .collect();
     let valid = reports.iter().all(|(_, r)| r.is_valid());
-    let at_text = Time::from_unix(at).to_string();
+    let at_text = crate::support::time::show(at);
     let mut out = String::new();
     if c.json {
         let mut o = Object::new(&mut out);
@@ -147,6 +144,30 @@ pub fn run(c: &Verify) -> Result<bool, Failure> {
             let _ = writeln!(out, "result: {verdict}");
         }
     }
-    crate::output::print_stdout(&out)?;
-    Ok(valid)
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(valid))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    #[test]
+    fn flags() {
+        let Command::Verify(a) =
+            parse_args(&["verify", "c.crl", "--ca", "b.pem", "--at", "2017-03-09", "--json"]).unwrap().command
+        else {
+            panic!()
+        };
+        let v = a.config();
+        assert_eq!((v.at.at, v.json, v.ca.to_str()), (Some(1_489_017_600), true, Some("b.pem")));
+        assert!(parse_args(&["verify", "c.crl"]).is_err(), "--ca is required");
+        assert!(parse_args(&["verify", "c.crl", "--ca", "b", "--at", "soon"]).is_err());
+        assert!(parse_args(&["verify", "c.crl", "--ca", "b", "--at", "@99999999999999"]).is_err(), "year > 9999");
+        let Command::Verify(a) = parse_args(&["verify", "c", "--ca", "b", "--at", "@100"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(a.config().at.at, Some(100));
+    }
 }

@@ -16,7 +16,7 @@ static COLOR_STDOUT: AtomicBool = AtomicBool::new(false);
 static VERBOSITY: AtomicI8 = AtomicI8::new(0);
 
 /// `--color`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,

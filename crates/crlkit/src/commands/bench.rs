@@ -15,10 +15,67 @@ use crlkit_der::pem;
 use crlkit_serial::{Serial, SerialIndex};
 use rayon::prelude::*;
 
-use crate::failure::Failure;
-use crate::input::{self, Source};
-use crate::json::Object;
+use super::Outcome;
+use crate::cli::args::JsonArg;
+use crate::support::failure::Failure;
+use crate::support::input::{self, Source};
+use crate::support::json::Object;
 
+const ABOUT: &str =
+    "Measure this machine: parse, iterate, PEM, verify and bulk-check throughput, optionally next to OpenSSL.";
+
+const EXAMPLES: &str = "\
+Each stage runs in this process, on all threads unless --threads says otherwise, and reports
+its median time, MB/s and entries/s: parse+validate, iterate (one thread), der-to-pem,
+pem-to-der, verify (needs the CA: given with --ca, or the generated CRL's own), and check-1m (a
+million serials, half of them revoked, against every entry). --compare-openssl times the
+OpenSSL command line doing the same work on the same bytes (whole processes, so start-up and
+file reading count against OpenSSL, and so the ratios matter more for big CRLs). A CRL on stdin
+is read whole (up to 1 GiB). Exit codes: 0 measured, 2 error.
+
+Examples:
+  crlkit bench                                  a generated CRL of 1,000,000 entries
+  crlkit bench --entries 5000000 --compare-openssl
+  crlkit bench pca.crl --ca ca.pem --json
+  crlkit --threads 1 bench --entries 100000";
+
+/// `crlkit bench` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// A CRL file (DER or PEM) to measure on; without it, a generated one.
+    #[arg(conflicts_with = "entries", value_name = "CRL")]
+    input: Option<String>,
+    /// Entries of the generated CRL.
+    #[arg(long, value_name = "N")]
+    entries: Option<u64>,
+    /// CA bundle for the verify stage of a CRL from a file.
+    #[arg(long, value_name = "BUNDLE", requires = "input")]
+    ca: Option<PathBuf>,
+    /// Runs per stage (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    runs: usize,
+    /// Also time the OpenSSL command line on the same CRL and print the ratios.
+    #[arg(long)]
+    compare_openssl: bool,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+impl Args {
+    pub fn config(self) -> Bench {
+        Bench {
+            input: self.input.as_deref().map(Source::parse),
+            entries: self.entries.unwrap_or(1_000_000),
+            ca: self.ca,
+            runs: self.runs,
+            json: self.json.json,
+            compare_openssl: self.compare_openssl,
+        }
+    }
+}
+
+/// What `bench` was asked to do.
 pub struct Bench {
     pub input: Option<Source>,
     pub entries: u64,
@@ -94,38 +151,41 @@ fn openssl_time(runs: usize, args: &[&str]) -> Result<f64, Failure> {
     Ok(median(times))
 }
 
-/// A scratch file that is removed when dropped.
+/// A scratch file for OpenSSL to read, removed when dropped or when the run is interrupted.
 struct Scratch(PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        crate::support::signals::forget(&self.0);
     }
 }
 
 fn scratch(name: &str, bytes: &[u8]) -> Result<Scratch, Failure> {
     let path = std::env::temp_dir().join(format!("crlkit-bench-{}-{name}", std::process::id()));
-    std::fs::write(&path, bytes).map_err(|e| Failure::io(format!("writing {}", path.display()), &e))?;
-    Ok(Scratch(path))
+    crate::support::signals::remember(&path);
+    let scratch = Scratch(path);
+    std::fs::write(&scratch.0, bytes).map_err(|e| Failure::io(format!("writing {}", scratch.0.display()), &e))?;
+    Ok(scratch)
 }
 
-pub fn run(c: &Bench) -> Result<(), Failure> {
+pub fn run(c: &Bench) -> Result<Outcome, Failure> {
     let runs = c.runs.max(1);
     // The CRL: the user's, or a generated one with its throwaway CA.
     let (name, der, ca_pem): (String, Vec<u8>, Option<Vec<u8>>) = match &c.input {
         Some(source) => {
-            let loaded = input::load(source, false)?;
+            let loaded = input::load(source, false, "bench")?;
             let first = loaded.crls.first().ok_or_else(|| Failure::new("not-a-crl", "no CRL in the input"))?;
             let ca = match &c.ca {
                 Some(p) => Some(std::fs::read(p).map_err(|e| Failure::io(format!("reading {}", p.display()), &e))?),
                 None => None,
             };
-            (loaded.name.clone(), first.der.to_vec(), ca)
+            (loaded.name.clone(), loaded.der(first).to_vec(), ca)
         }
         None => {
             let key = crlkit_sign::CaKey::generate(crlkit_sign::KeyKind::EcP256, 1)
                 .map_err(|e| Failure::new("internal", e.to_string()))?;
-            let now = crate::verify::now();
+            let now = crate::support::time::now();
             let ca = crlkit_sign::self_signed_ca(&key, "crlkit bench CA", now - 86_400, now + 365 * 86_400);
             let params = crlkit_sign::GenParams {
                 entries: c.entries,
@@ -140,8 +200,14 @@ pub fn run(c: &Bench) -> Result<(), Failure> {
             (format!("generated ({} entries, ECDSA P-256)", c.entries), der, Some(ca.pem().into_bytes()))
         }
     };
-    let crl = CrlRef::from_der(&der).map_err(|e| Failure::parse(&name, &e, Some(&der), None))?;
-    let stats = crl.validate().map_err(|e| Failure::parse(&name, &e, Some(&der), None))?;
+    let invalid = |e: crlkit_der::Error| {
+        input::first_failure(&name, input::Format::Der, &der).unwrap_or_else(|| {
+            let excerpt = crlkit_der::Excerpt::around(&der, 0, e.offset(), true);
+            Failure::parse(&name, &e, Some(&excerpt), crate::support::failure::Place::Byte)
+        })
+    };
+    let crl = CrlRef::from_der(&der).map_err(invalid)?;
+    let stats = crl.validate().map_err(invalid)?;
     let entries = stats.count;
     let der_len = der.len() as u64;
     let pem_bytes = encode_pem(&der);
@@ -337,5 +403,6 @@ pub fn run(c: &Bench) -> Result<(), Failure> {
             out.push_str("(OpenSSL times are whole processes, including start-up and reading the file)\n");
         }
     }
-    crate::output::print_stdout(&out)
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::Positive)
 }

@@ -10,13 +10,123 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crlkit_der::{CrlRef, Reason, RevokedCertRef, Time};
+use crlkit_der::{CrlRef, Reason, RevokedCertRef};
 use crlkit_serial::{BareDigits, Serial, SerialIndex};
 use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, ca_from_certificate, write_crl};
 
-use crate::failure::Failure;
-use crate::input::{self, Format, Source};
-use crate::output::{AtomicFile, Dest};
+use super::Outcome;
+use crate::cli::args::{DerByDefault, ToArg, parse_duration, parse_time};
+use crate::support::certs::read_certificate;
+use crate::support::failure::Failure;
+use crate::support::input::{self, Format, Source};
+use crate::support::output::{AtomicFile, Dest};
+use crate::support::time;
+
+const ABOUT: &str = "Issue a CRL for an offline CA: revocations from a CSV, entries of the previous CRL kept.";
+
+const EXAMPLES: &str = "\
+LIST is CSV: serial,revocation_time,reason[,invalidity_time], one revocation per line; a header
+line `serial,...`, blank lines and lines starting with # are skipped. Serials in any form (hex,
+colon hex, 0x..., OpenSSL's; digits-only is hex unless --decimal). Times: RFC 3339, a date or
+@UNIX-SECONDS, in years 0000-9999. Reasons: RFC 5280 names (keyCompromise), AWS names
+(KEY_COMPROMISE) or codes (1); empty or unspecified writes no reasonCode, as RFC 5280 asks.
+
+With --previous, every entry of the previous CRL is kept (unless --drop-revoked-before), and the
+CRL number is the previous one plus one. Refused, with nothing written: a key that is not the
+certificate's, a certificate without cRLSign, a previous CRL not signed by this CA, a serial
+listed twice with different data, a nextUpdate not after thisUpdate, any unreadable line.
+An encrypted key (ENCRYPTED PRIVATE KEY, PBES2) asks for its passphrase on the terminal, or
+reads it from --passphrase-env VAR or --passphrase-fd N; never from the command line. The
+revocations and the previous CRL may come from stdin (one of them; read whole, up to 1 GiB).
+Exit codes: 0 written, 2 refused or error.
+
+Examples:
+  crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked revoked.csv --out ca.crl
+  crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked today.csv --previous ca.crl --out ca.new.crl
+  crlkit sign --ca-cert ca.pem --ca-key enc.key --passphrase-env CA_PASS --revoked r.csv --to pem
+  echo '0e:53:2a,2026-11-28T10:00:00Z,keyCompromise' | crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked - --out x.crl";
+
+/// `--next-update`: a duration after thisUpdate (`7d`) or a time (`2026-12-01T00:00:00Z`).
+fn parse_next_update(s: &str) -> Result<NextUpdate, String> {
+    match parse_duration(s) {
+        Ok(d) => Ok(NextUpdate::After(d)),
+        Err(_) => {
+            parse_time(s).map(NextUpdate::At).map_err(|e| format!("expected a duration (7d, 12h) or a time: {e}"))
+        }
+    }
+}
+
+/// `crlkit sign` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// The CA certificate (PEM or DER).
+    #[arg(long, value_name = "CA.pem")]
+    ca_cert: PathBuf,
+    /// The CA's private key: PKCS#8 PEM, plain or encrypted.
+    #[arg(long, value_name = "KEY.pem")]
+    ca_key: PathBuf,
+    /// Revocations: CSV serial,revocation_time,reason[,invalidity_time]; `-` for stdin.
+    #[arg(long, value_name = "LIST")]
+    revoked: String,
+    /// The CA's previous CRL: its entries are kept and its number incremented.
+    #[arg(long, value_name = "OLD.crl")]
+    previous: Option<String>,
+    /// Leave out previous entries revoked before this time (certificates long expired).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "previous")]
+    drop_revoked_before: Option<i64>,
+    /// thisUpdate (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    this_update: Option<i64>,
+    /// nextUpdate: a duration after thisUpdate (7d, 12h) or a time.
+    #[arg(long, value_name = "WHEN", value_parser = parse_next_update, default_value = "7d")]
+    next_update: NextUpdate,
+    /// cRLNumber (default: the previous one plus one, or 1).
+    #[arg(long, value_name = "N")]
+    crl_number: Option<u64>,
+    /// Output file (default: stdout).
+    #[arg(long, value_name = "CRL")]
+    out: Option<String>,
+    #[command(flatten)]
+    to: ToArg<DerByDefault>,
+    /// Read the key's passphrase from this file descriptor (first line).
+    #[arg(long, value_name = "N", conflicts_with = "passphrase_env")]
+    passphrase_fd: Option<u32>,
+    /// Read the key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    passphrase_env: Option<String>,
+    /// Read digits-only serials as decimal instead of hex.
+    #[arg(long)]
+    decimal: bool,
+}
+
+impl Args {
+    pub fn config(self) -> Result<Sign, Failure> {
+        let stdin_uses = usize::from(self.revoked == "-") + usize::from(self.previous.as_deref() == Some("-"));
+        if stdin_uses > 1 {
+            return Err(Failure::usage("stdin (`-`) can feed only one of --revoked and --previous"));
+        }
+        let out = Dest::parse(self.out.as_deref());
+        if out.is_terminal() && self.to.to == Format::Der {
+            return Err(Failure::usage("refusing to write DER to a terminal; use --out FILE or --to pem"));
+        }
+        Ok(Sign {
+            ca_cert: self.ca_cert,
+            ca_key: self.ca_key,
+            revoked: Source::parse(&self.revoked),
+            previous: self.previous.as_deref().map(Source::parse),
+            drop_revoked_before: self.drop_revoked_before,
+            this_update: self.this_update,
+            next_update: self.next_update,
+            crl_number: self.crl_number,
+            out,
+            to: self.to.to,
+            passphrase_fd: self.passphrase_fd,
+            passphrase_env: self.passphrase_env,
+            bare: if self.decimal { BareDigits::Dec } else { BareDigits::Hex },
+        })
+    }
+}
 
 /// When the next CRL is due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +137,7 @@ pub enum NextUpdate {
     At(i64),
 }
 
+/// What `sign` was asked to do.
 pub struct Sign {
     pub ca_cert: PathBuf,
     pub ca_key: PathBuf,
@@ -110,7 +221,7 @@ fn parse_reason(text: &str) -> Result<Option<Reason>, String> {
 }
 
 fn parse_when(text: &str) -> Result<i64, String> {
-    crate::cli::parse_time(text.trim())
+    parse_time(text.trim())
 }
 
 /// One CSV line: `serial,revocation_time,reason[,invalidity_time]`.
@@ -157,12 +268,12 @@ fn carry(e: &RevokedCertRef<'_>) -> Result<EntrySpec, String> {
 
 fn describe(spec: &EntrySpec) -> String {
     let reason = spec.reason.and_then(|r| Reason::from_code(i64::from(r))).map_or("no reason", |r| r.name());
-    format!("{} {reason}", Time::from_unix(spec.revocation))
+    format!("{} {reason}", time::show(spec.revocation))
 }
 
 /// The previous CRL: parsed, validated, checked to come from this CA, its entries.
 fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<(Vec<EntrySpec>, Option<u64>, i64), Failure> {
-    let loaded = input::load(source, false)?;
+    let loaded = input::load(source, false, "sign --previous")?;
     if loaded.crls.len() != 1 {
         return Err(Failure::new("several-crls", format!("{}: --previous takes one CRL", loaded.name)));
     }
@@ -204,24 +315,22 @@ fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<(Vec<Entry
     Ok((entries, number, crl.this_update().unix()))
 }
 
-pub fn run(c: &Sign) -> Result<(), Failure> {
+pub fn run(c: &Sign) -> Result<Outcome, Failure> {
     let key = load_key(c)?;
-    let cert_der = crate::generate::read_certificate(&c.ca_cert)?;
+    let cert_der = read_certificate(&c.ca_cert)?;
     let ca = ca_from_certificate(&cert_der, &key)
         .map_err(|e| Failure::new("ca-mismatch", format!("{} and {}: {e}", c.ca_cert.display(), c.ca_key.display())))?;
-    let this_update = c.this_update.unwrap_or_else(crate::verify::now);
+    let this_update = c.this_update.unwrap_or_else(time::now);
     let next_update = match c.next_update {
-        NextUpdate::After(s) => this_update + s,
+        NextUpdate::After(s) => {
+            time::add(this_update, s, "nextUpdate (thisUpdate + --next-update)").map_err(Failure::usage)?
+        }
         NextUpdate::At(t) => t,
     };
     if next_update <= this_update {
         return Err(Failure::new(
             "next-update",
-            format!(
-                "nextUpdate {} is not after thisUpdate {}",
-                Time::from_unix(next_update),
-                Time::from_unix(this_update)
-            ),
+            format!("nextUpdate {} is not after thisUpdate {}", time::show(next_update), time::show(this_update)),
         ));
     }
 
@@ -233,7 +342,7 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
     if let Some(prev) = &c.previous {
         let (entries, prev_number, prev_this_update) = previous_entries(prev, &ca, c)?;
         if this_update < prev_this_update {
-            crate::term::warning("thisUpdate is earlier than the previous CRL's");
+            crate::support::term::warning("thisUpdate is earlier than the previous CRL's");
         }
         number = match (c.crl_number, prev_number) {
             (Some(n), Some(p)) if n <= p => {
@@ -275,7 +384,8 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
     let list_name = c.revoked.name();
     let text = match &c.revoked {
         Source::File(p) => std::fs::read_to_string(p).map_err(|e| Failure::io(format!("reading {list_name}"), &e))?,
-        Source::Stdin => std::io::read_to_string(std::io::stdin()).map_err(|e| Failure::io("reading <stdin>", &e))?,
+        Source::Stdin => String::from_utf8(input::read_stdin("sign --revoked")?)
+            .map_err(|_| Failure::new("bad-input", "<stdin>: the revocations are not UTF-8 text"))?,
     };
     let mut added = 0u64;
     for (i, raw) in text.lines().enumerate() {
@@ -292,11 +402,13 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
             }
         };
         if spec.revocation > this_update {
-            crate::term::warning(format_args!("{list_name}:{line_no}: revocation time is after thisUpdate"));
+            crate::support::term::warning(format_args!("{list_name}:{line_no}: revocation time is after thisUpdate"));
         }
         let serial = Serial::from_der_content(spec.serial()).expect("parsed serial");
         if serial.is_negative() {
-            crate::term::warning(format_args!("{list_name}:{line_no}: negative serial {serial}: ALB cannot revoke it"));
+            crate::support::term::warning(format_args!(
+                "{list_name}:{line_no}: negative serial {serial}: ALB cannot revoke it"
+            ));
         }
         let (slot, inserted) = index.insert(serial.clone(), Revocation { spec, line: line_no });
         if inserted {
@@ -318,7 +430,7 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
     }
     if !problems.is_empty() {
         for p in problems.iter().take(20) {
-            crate::term::error("bad-revocation", p);
+            crate::support::term::error("bad-revocation", p);
         }
         return Err(Failure::new(
             "bad-input",
@@ -326,7 +438,7 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
         ));
     }
     if same_again > 0 {
-        crate::term::note(format_args!("{same_again} revocation(s) were already listed with the same data"));
+        crate::support::term::note(format_args!("{same_again} revocation(s) were already listed with the same data"));
     }
 
     let params = CrlParams::for_ca(&ca, this_update, Some(next_update), number);
@@ -354,15 +466,15 @@ pub fn run(c: &Sign) -> Result<(), Failure> {
             out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| Failure::io("writing to stdout", &e))?;
         }
     }
-    crate::term::note(format_args!(
+    crate::support::term::note(format_args!(
         "signed CRL number {number} of {}: {} entries ({kept} kept, {added} added, {dropped} dropped), {size} bytes, \
          thisUpdate {}, nextUpdate {}",
         crlkit_der::NameRef::from_der(&ca.subject).map(|n| n.rfc4514()).unwrap_or_default(),
         written.count,
-        Time::from_unix(this_update),
-        Time::from_unix(next_update)
+        time::show(this_update),
+        time::show(next_update)
     ));
-    Ok(())
+    Ok(Outcome::Positive)
 }
 
 #[cfg(test)]
@@ -384,12 +496,32 @@ mod tests {
     }
 
     #[test]
+    fn flags() {
+        use crate::cli::tests::parse_args;
+        use crate::commands::Command;
+        let config = |args: &[&str]| match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
+            Command::Sign(a) => a.config(),
+            other => panic!("{other:?}"),
+        };
+        let base = ["sign", "--ca-cert", "c.pem", "--ca-key", "k.pem", "--revoked", "r.csv", "--out", "x.crl"];
+        let s = config(&base).unwrap();
+        assert_eq!((s.next_update, s.to), (NextUpdate::After(7 * 86_400), Format::Der));
+        let s = config(&[&base[..], &["--next-update", "2030-01-01", "--to", "pem"]].concat()).unwrap();
+        assert_eq!((s.next_update, s.to), (NextUpdate::At(1_893_456_000), Format::Pem));
+        assert!(config(&[&base[..], &["--next-update", "@99999999999999"]].concat()).is_err());
+        assert!(config(&[&base[..], &["--drop-revoked-before", "2020-01-01"]].concat()).is_err(), "needs --previous");
+        let two = ["sign", "--ca-cert", "c", "--ca-key", "k", "--revoked", "-", "--previous", "-", "--out", "x"];
+        assert_eq!(config(&two).err().unwrap().code, "usage");
+    }
+
+    #[test]
     fn csv_lines() {
         let e = parse_line("0a:1b, 2026-11-01T10:00:00Z, superseded, 2026-10-30", BareDigits::Hex).unwrap();
         assert_eq!(e.serial(), [0x0a, 0x1b]);
         assert_eq!((e.reason, e.invalidity), (Some(4), Some(1_793_318_400)));
         assert!(parse_line("01", BareDigits::Hex).is_err());
         assert!(parse_line("01,never,1", BareDigits::Hex).unwrap_err().starts_with("revocation_time"));
+        assert!(parse_line("01,@99999999999999,1", BareDigits::Hex).unwrap_err().starts_with("revocation_time"));
         assert!(parse_line("zz,2026-11-01,1", BareDigits::Hex).unwrap_err().starts_with("serial"));
     }
 }

@@ -25,7 +25,7 @@ impl Progress {
             && std::io::stderr().is_terminal()
             && !(stdout_used_for_output && std::io::stdout().is_terminal())
             && std::env::var_os("CRLKIT_NO_PROGRESS").is_none()
-            && !crate::term::quiet()
+            && !crate::support::term::quiet()
     }
 
     /// Start drawing `label` for `total` bytes, if `enabled`.

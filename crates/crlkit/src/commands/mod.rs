@@ -1,0 +1,85 @@
+//! One module per command, cargo-style: each holds its `#[derive(Args)]` struct (what was
+//! typed, with its help text and examples), the validated configuration it means, the code
+//! that runs it, and its flag tests.
+//!
+//! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
+//! The online commands (`upload`, `pull`, `stage`, `publish`, `register`, `revocations`, `sync`,
+//! `revoke`, `doctor`) go here the same way; they are the only ones that may run async code,
+//! and they do it through one function of the binary that builds the tokio runtime (see
+//! ARCHITECTURE.md, "The online half"), never inside a library crate.
+
+mod bench;
+mod check;
+mod completions;
+mod convert;
+mod diff;
+mod generate;
+mod inspect;
+mod list;
+mod preflight;
+mod scan_logs;
+mod serial;
+mod sign;
+mod verify;
+
+use clap::Subcommand;
+
+use crate::support::failure::Failure;
+
+/// How a command that did its job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, or a check answered positively: exit 0.
+    Positive,
+    /// A check answered negatively (invalid, not ready, revoked, different, alarm): exit 1.
+    Negative,
+}
+
+impl Outcome {
+    /// `Positive` when `ok`.
+    pub fn from_ok(ok: bool) -> Self {
+        if ok { Outcome::Positive } else { Outcome::Negative }
+    }
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Convert(convert::Args),
+    Inspect(inspect::Args),
+    List(list::Args),
+    Verify(verify::Args),
+    Preflight(preflight::Args),
+    Serial(serial::Args),
+    Check(check::Args),
+    Diff(diff::Args),
+    #[command(name = "scan-logs")]
+    ScanLogs(scan_logs::Args),
+    Gen(generate::Args),
+    Sign(sign::Args),
+    Bench(bench::Args),
+    Completions(completions::Args),
+    Man(completions::ManArgs),
+}
+
+impl Command {
+    /// Validate what was typed, then run it.
+    pub fn exec(self) -> Result<Outcome, Failure> {
+        match self {
+            Command::Convert(a) => convert::run(&a.config()?),
+            Command::Inspect(a) => inspect::run(&a.config()),
+            Command::List(a) => list::run(&a.config()),
+            Command::Verify(a) => verify::run(&a.config()),
+            Command::Preflight(a) => preflight::run(&a.config()),
+            Command::Serial(a) => serial::run(&a.config()),
+            Command::Check(a) => check::run(&a.config()?),
+            Command::Diff(a) => diff::run(&a.config()?),
+            Command::ScanLogs(a) => scan_logs::run(&a.config()?),
+            Command::Gen(a) => generate::run(&a.config()?),
+            Command::Sign(a) => sign::run(&a.config()?),
+            Command::Bench(a) => bench::run(&a.config()),
+            Command::Completions(a) => completions::run_completions(&a),
+            Command::Man(a) => completions::run_man(&a),
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Reading CRL inputs: files are memory-mapped (zero copy), stdin is streamed or, for commands
+//! that need the whole CRL at once, read whole up to [`STDIN_LIMIT`]; the format (DER or PEM) is
+//! detected from the content, never from the file name.
+//!
+//! Errors are the same whatever the path: a file's CRLs are parsed and validated by the fast
+//! (parallel, whole-file) parser, and when it finds anything wrong the input is read once more
+//! front to back by the streaming pipeline stdin uses ([`first_failure`]), so a file and the
+//! same bytes on a pipe name the same first error, with the same location and excerpt.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use crlkit_der::stream::{PemCrlReader, StreamError, StreamOptions, Validate, parse_stream};
+use crlkit_der::{CrlRef, Excerpt, Profile, RevokedCertRef};
+use rayon::prelude::*;
+
+use crate::support::failure::{Failure, Place};
+
+/// The most commands that need a whole CRL read from stdin (everything but `convert`,
+/// `inspect` and `list`, which stream it): beyond it they stop with `stdin-too-large` rather
+/// than grow without bound. A file of any size is mapped instead.
+pub const STDIN_LIMIT: u64 = 1 << 30;
+
+/// When a file was opened: what tells that another process changed it meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self { len: meta.len(), modified: meta.modified().ok(), changed: (meta.ctime(), meta.ctime_nsec()) }
+    }
+}
+
+/// Bytes of an input: a read-only memory map of a file, or owned bytes.
+pub enum Bytes {
+    Mapped { map: memmap2::Mmap, file: File, stamp: Stamp },
+    Owned(Vec<u8>),
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped { map, .. } => map,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+impl Bytes {
+    /// Fail if the mapped file `name` changed since it was mapped (size, modification or
+    /// status-change time): what was read may then mix old and new bytes. Commands call this
+    /// after their work and before they commit an output file or print a report.
+    pub fn check_unchanged(&self, name: &str) -> Result<(), Failure> {
+        let Bytes::Mapped { file, stamp, .. } = self else { return Ok(()) };
+        let now = file.metadata().map_err(|e| Failure::io(format!("reading {name}"), &e))?;
+        if Stamp::of(&now) == *stamp {
+            return Ok(());
+        }
+        Err(Failure::new(
+            "input-changed",
+            format!(
+                "{name} changed while it was being read (size {} -> {} bytes, or its modification time); \
+                 nothing was written: run again once it is complete",
+                stamp.len,
+                now.len()
+            ),
+        ))
+    }
+}
+
+/// How the input is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Der,
+    Pem,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Der => "DER",
+            Format::Pem => "PEM",
+        }
+    }
+}
+
+/// Where a command reads from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn parse(arg: &str) -> Self {
+        if arg == "-" { Source::Stdin } else { Source::File(PathBuf::from(arg)) }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".into(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// One CRL of an input.
+pub struct CrlDer {
+    /// Its DER when it is not the input itself (decoded PEM, re-encoded BER).
+    owned: Option<Vec<u8>>,
+    /// The PEM block it came from (from 0, every block of the text counted).
+    pub block: Option<usize>,
+    /// Length fields rewritten by `--lenient` (0: the input was DER already).
+    pub rewrites: u64,
+}
+
+/// A whole input, loaded.
+pub struct Loaded {
+    pub name: String,
+    pub format: Format,
+    /// Size of the input as read.
+    pub size: u64,
+    /// The input as read.
+    pub raw: Bytes,
+    pub crls: Vec<CrlDer>,
+    /// Non-CRL PEM blocks that were skipped (certificates in a bundle).
+    pub skipped_blocks: usize,
+    lenient: bool,
+}
+
+impl Loaded {
+    /// The DER of one of its CRLs.
+    pub fn der<'s>(&'s self, crl: &'s CrlDer) -> &'s [u8] {
+        crl.owned.as_deref().unwrap_or(&self.raw)
+    }
+
+    /// Parse every CRL (header and extensions; entries are validated by the caller).
+    pub fn parse(&self, profile: Profile) -> Result<Vec<CrlRef<'_>>, Failure> {
+        self.crls.iter().map(|c| CrlRef::from_der_with(self.der(c), profile).map_err(|e| self.failure(c, &e))).collect()
+    }
+
+    /// The failure to report when the fast parser found `e` in `crl`: the input's first error
+    /// in input order (see the module docs), which is `e` itself unless an earlier CRL or an
+    /// earlier part of the text is wrong too.
+    pub fn failure(&self, crl: &CrlDer, e: &crlkit_der::Error) -> Failure {
+        if !self.lenient
+            && let Some(f) = first_failure(&self.name, self.format, &self.raw)
+        {
+            return f;
+        }
+        let der = self.der(crl);
+        let excerpt = Excerpt::around(der, 0, e.offset(), true);
+        Failure::parse(&self.name, e, Some(&excerpt), crl.block.map_or(Place::Byte, Place::PemBlock))
+    }
+
+    /// Fail if a mapped input file changed while it was read.
+    pub fn check_unchanged(&self) -> Result<(), Failure> {
+        self.raw.check_unchanged(&self.name)
+    }
+}
+
+/// The parsing profile for the `--lenient` flag.
+pub fn profile(lenient: bool) -> Profile {
+    if lenient { Profile::Lenient } else { Profile::Strict }
+}
+
+/// Map a file into memory (or read it, when it cannot be mapped: empty files, pipes).
+pub fn read_file(path: &Path) -> Result<Bytes, Failure> {
+    let name = path.display();
+    let file = File::open(path).map_err(|e| Failure::io(format!("opening {name}"), &e))?;
+    let meta = file.metadata().map_err(|e| Failure::io(format!("reading {name}"), &e))?;
+    if meta.is_dir() {
+        return Err(Failure::new("io", format!("{name} is a directory, not a file")));
+    }
+    if meta.is_file() && meta.len() > 0 {
+        // Populate: one pass of page-table setup up front is cheaper than a fault per page.
+        // SAFETY: the map is read-only and private to this process, and nothing here writes
+        // through it. Another process may still change the file underneath: a write in place
+        // shows through the map (the stamp taken here differs afterwards, and
+        // `Bytes::check_unchanged` fails the command before it writes or prints anything), and
+        // a truncation makes reads past the new end fault with SIGBUS, which ends the process
+        // at once; output files are nameless until committed (`support::output`), so neither
+        // case leaves a partial file. A file replaced by rename is not seen: the map keeps the
+        // old contents, which is a consistent view.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+        if let Ok(map) = map {
+            return Ok(Bytes::Mapped { map, file, stamp: Stamp::of(&meta) });
+        }
+    }
+    let mut v = Vec::new();
+    (&file).read_to_end(&mut v).map_err(|e| Failure::io(format!("reading {name}"), &e))?;
+    Ok(Bytes::Owned(v))
+}
+
+/// Read `src` whole, up to `limit` bytes; beyond that, `stdin-too-large`.
+pub fn read_capped(mut src: impl Read, limit: u64, command: &str) -> Result<Vec<u8>, Failure> {
+    let mut v = Vec::new();
+    (&mut src).take(limit + 1).read_to_end(&mut v).map_err(|e| Failure::io("reading <stdin>", &e))?;
+    if v.len() as u64 > limit {
+        return Err(Failure::new(
+            "stdin-too-large",
+            format!(
+                "<stdin> holds more than {} MiB, and {command} reads stdin whole; pass the file instead \
+                 (files are memory-mapped, not read into memory)",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// Read all of stdin, for commands that need the whole input (capped at [`STDIN_LIMIT`]).
+pub fn read_stdin(command: &str) -> Result<Vec<u8>, Failure> {
+    read_capped(io::stdin().lock(), STDIN_LIMIT, command)
+}
+
+/// Detect the format from the first bytes of an input.
+pub fn detect(name: &str, head: &[u8]) -> Result<Format, Failure> {
+    match head.first() {
+        None => Err(Failure::new("empty-input", format!("{name} is empty"))),
+        Some(0x30) => Ok(Format::Der),
+        _ if crlkit_der::pem::looks_like_pem(head) => Ok(Format::Pem),
+        Some(b) => Err(Failure::new(
+            "not-a-crl",
+            format!("{name} is neither DER (it starts with 0x{b:02x}, not 0x30) nor PEM (no -----BEGIN line)"),
+        )),
+    }
+}
+
+/// Load a whole input into memory (files mapped, stdin read whole), decode PEM, and with
+/// `lenient` re-encode BER to DER.
+pub fn load(source: &Source, lenient: bool, command: &str) -> Result<Loaded, Failure> {
+    let name = source.name();
+    let bytes = match source {
+        Source::File(p) => read_file(p)?,
+        Source::Stdin => Bytes::Owned(read_stdin(command)?),
+    };
+    from_bytes(name, bytes, lenient)
+}
+
+pub fn from_bytes(name: String, bytes: Bytes, lenient: bool) -> Result<Loaded, Failure> {
+    let format = detect(&name, &bytes)?;
+    let size = bytes.len() as u64;
+    let (mut crls, skipped_blocks) = match format {
+        Format::Der => (vec![CrlDer { owned: None, block: None, rewrites: 0 }], 0),
+        Format::Pem => {
+            let (blocks, skipped) = match crlkit_der::pem::decode_crls(&bytes) {
+                Ok(b) => b,
+                Err(e) => {
+                    let canonical = if lenient { None } else { first_failure(&name, format, &bytes) };
+                    return Err(canonical.unwrap_or_else(|| {
+                        Failure::parse(&name, &e, Some(&Excerpt::around(&bytes, 0, e.offset(), true)), Place::Byte)
+                    }));
+                }
+            };
+            let crls =
+                blocks.into_iter().map(|b| CrlDer { owned: Some(b.der), block: Some(b.index), rewrites: 0 }).collect();
+            (crls, skipped)
+        }
+    };
+    if lenient {
+        for c in &mut crls {
+            let der = c.owned.as_deref().unwrap_or(&bytes);
+            let n = crlkit_der::ber::normalize(der).map_err(|e| {
+                let excerpt = Excerpt::around(der, 0, e.offset(), true);
+                Failure::parse(&name, &e, Some(&excerpt), c.block.map_or(Place::Byte, Place::PemBlock))
+            })?;
+            if n.rewrites > 0 {
+                c.owned = Some(n.der);
+                c.rewrites = n.rewrites;
+            }
+        }
+    }
+    Ok(Loaded { name, format, size, raw: bytes, crls, skipped_blocks, lenient })
+}
+
+/// What streaming every CRL of an input saw.
+pub struct Streamed {
+    /// PEM blocks skipped because they are not CRLs.
+    pub skipped_blocks: usize,
+}
+
+/// Stream every CRL of an input front to back: `per_crl` gets each one's DER as a reader (the
+/// input itself for DER; each CRL block of a PEM text, decoded as it streams) and its number.
+/// PEM text between and after the CRLs is checked too. Errors name the input and the PEM
+/// block, with the bytes around them.
+pub fn stream_crls<R: BufRead>(
+    name: &str,
+    format: Format,
+    src: R,
+    max_pem_line: usize,
+    mut per_crl: impl FnMut(usize, &mut dyn Read) -> Result<(), StreamError>,
+) -> Result<Streamed, Failure> {
+    match format {
+        Format::Der => {
+            let mut src = src;
+            per_crl(0, &mut src).map_err(|e| Failure::stream(name, &e, None))?;
+            Ok(Streamed { skipped_blocks: 0 })
+        }
+        Format::Pem => {
+            let mut reader = PemCrlReader::with_max_line(src, max_pem_line);
+            let mut n = 0;
+            loop {
+                per_crl(n, &mut reader).map_err(|e| Failure::stream(name, &e, Some(reader.block())))?;
+                n += 1;
+                let more = reader.next_crl().map_err(|e| Failure::stream(name, &StreamError::Input(e), None))?;
+                if !more {
+                    return Ok(Streamed { skipped_blocks: reader.skipped_blocks() });
+                }
+            }
+        }
+    }
+}
+
+/// Options for streaming bytes that are already in memory: no size limit.
+pub fn in_memory_options(profile: Profile) -> StreamOptions {
+    StreamOptions { profile, max_element: usize::MAX / 2, read_chunk: 1 << 20 }
+}
+
+/// The first error of an input in input order, as the streaming pipeline finds it; `None` when
+/// every CRL in it is valid (strict profile).
+pub fn first_failure(name: &str, format: Format, bytes: &[u8]) -> Option<Failure> {
+    let opts = in_memory_options(Profile::Strict);
+    stream_crls(name, format, bytes, usize::MAX, |_, r| parse_stream(r, &opts, &mut Validate).map(drop)).err()
+}
+
+/// Stdin, ready to stream: its format, detected from the first bytes exactly as for a file,
+/// and a reader that still yields those bytes.
+pub fn stdin_stream() -> Result<(Format, Box<dyn BufRead>), Failure> {
+    let mut stdin = io::stdin().lock();
+    let mut head = Vec::new();
+    // Enough to tell DER from PEM: the first byte, or a BEGIN line within 64 KiB.
+    loop {
+        let buf = stdin.fill_buf().map_err(|e| Failure::io("reading <stdin>", &e))?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min((64 << 10) - head.len());
+        head.extend_from_slice(&buf[..n]);
+        stdin.consume(n);
+        if head.first() == Some(&0x30) || head.len() >= 64 << 10 || crlkit_der::pem::looks_like_pem(&head) {
+            break;
+        }
+    }
+    let format = detect("<stdin>", &head)?;
+    let reader = BufReader::with_capacity(1 << 20, io::Cursor::new(head).chain(stdin));
+    Ok((format, Box::new(reader)))
+}
+
+/// A reader that counts the bytes taken from it (how large a piped input was).
+pub struct Counted<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R> Counted<R> {
+    /// `inner`, and the count of bytes read from it so far.
+    pub fn new(inner: R) -> (Self, std::rc::Rc<std::cell::Cell<u64>>) {
+        let count = std::rc::Rc::new(std::cell::Cell::new(0));
+        (Self { inner, count: count.clone() }, count)
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.count.set(self.count.get() + n as u64);
+        self.inner.consume(n);
+    }
+}
+
+/// Print notes about what loading did, on stderr.
+pub fn notes(loaded: &Loaded) {
+    if loaded.skipped_blocks > 0 {
+        crate::support::term::note(format_args!(
+            "{}: skipped {} PEM block(s) that are not CRLs (certificates?)",
+            loaded.name, loaded.skipped_blocks
+        ));
+    }
+    for c in &loaded.crls {
+        if c.rewrites > 0 {
+            crate::support::term::warning(format_args!(
+                "{}: re-encoded {} BER length field(s) to DER (--lenient); \
+                 the signature may not verify if the CA signed the BER bytes",
+                loaded.name, c.rewrites
+            ));
+        }
+    }
+}
+
+/// Parse every entry of `crl` in parallel chunks and keep what `keep` returns, in input order,
+/// with the number of entries. Parsing an entry validates it, and the first error in input
+/// order wins, so neither the result nor the error depends on the thread count.
+pub fn par_entries<'a, T: Send>(
+    crl: &CrlRef<'a>,
+    keep: impl Fn(&RevokedCertRef<'a>) -> Option<T> + Sync,
+) -> Result<(Vec<T>, u64), crlkit_der::Error> {
+    let chunks = crl.entry_chunks(1 << 20);
+    let parts: Vec<Result<(Vec<T>, u64), crlkit_der::Error>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut kept = Vec::new();
+            let mut n = 0;
+            for e in chunk.entries() {
+                kept.extend(keep(&e?));
+                n += 1;
+            }
+            Ok((kept, n))
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, |p| p.0.len())).sum());
+    let mut count = 0;
+    for p in parts {
+        let (kept, n) = p?;
+        all.extend(kept);
+        count += n;
+    }
+    Ok((all, count))
+}
+
+/// `bytes` cut into pieces of about `size` bytes that end just after a newline (or at the
+/// end), for line-oriented work in parallel.
+pub fn line_pieces(bytes: &[u8], size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::with_capacity(bytes.len() / size.max(1) + 1);
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = (start + size).min(bytes.len());
+        if end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n + 1);
+        }
+        pieces.push(start..end);
+        start = end;
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_reads_are_capped() {
+        assert_eq!(read_capped(&b"abcd"[..], 4, "verify").unwrap(), b"abcd");
+        let f = read_capped(&b"abcde"[..], 4, "verify").unwrap_err();
+        assert_eq!(f.code, "stdin-too-large");
+        assert!(f.message.contains("verify reads stdin whole"), "{}", f.message);
+    }
+
+    #[test]
+    fn formats_are_detected_from_content() {
+        assert_eq!(detect("x", &[0x30, 0x03]).unwrap(), Format::Der);
+        assert_eq!(detect("x", b"note\n-----BEGIN X509 CRL-----\n").unwrap(), Format::Pem);
+        assert_eq!(detect("x", b"").unwrap_err().code, "empty-input");
+        assert_eq!(detect("x", b"hello").unwrap_err().code, "not-a-crl");
+    }
+}

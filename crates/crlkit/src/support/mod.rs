@@ -1,0 +1,15 @@
+//! What several commands share, and nothing that belongs to one command: reading inputs
+//! (`input`), writing outputs without leaving partial files (`output`, `signals`), the progress
+//! line (`progress`), diagnostics and color (`term`), failures and how they print (`failure`),
+//! the `--json` writer (`json`), times (`time`) and certificates and CA bundles (`certs`).
+
+pub mod certs;
+pub mod checked;
+pub mod failure;
+pub mod input;
+pub mod json;
+pub mod output;
+pub mod progress;
+pub mod signals;
+pub mod term;
+pub mod time;
