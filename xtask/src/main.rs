@@ -21,51 +21,106 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test [--no-fuzz]                  fmt, clippy, every test, docs, fuzz smoke run (what CI runs)
+  demo                              the main job on local files: convert and inspect a fixture
+  gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)
+  fuzz [TARGET] [--seconds N]       run cargo-fuzz targets
+  dist                              release binary, completions and man pages in target/dist
+  bench [--runs N] [--quick] [--only crl|serials]
+                                    peer comparisons and in-process throughput";
+
+/// The arguments of one xtask command: each flag must be one the command knows, so a typo
+/// (`gen-fixtures --chek`) is an error rather than a silently different run.
+struct Flags {
+    command: String,
+    rest: Vec<String>,
+}
+
+impl Flags {
+    fn flag(&mut self, name: &str) -> bool {
+        let before = self.rest.len();
+        self.rest.retain(|a| a != name);
+        self.rest.len() != before
+    }
+
+    fn value(&mut self, name: &str) -> Result<Option<String>> {
+        let Some(i) = self.rest.iter().position(|a| a == name) else { return Ok(None) };
+        if i + 1 >= self.rest.len() {
+            bail!("{} {name} needs a value", self.command);
+        }
+        let v = self.rest.remove(i + 1);
+        self.rest.remove(i);
+        Ok(Some(v))
+    }
+
+    fn positional(&mut self) -> Option<String> {
+        let i = self.rest.iter().position(|a| !a.starts_with('-'))?;
+        Some(self.rest.remove(i))
+    }
+
+    /// Everything given was understood.
+    fn done(self) -> Result<()> {
+        if let Some(extra) = self.rest.first() {
+            bail!("cargo xtask {}: unknown argument {extra:?}\n\n{USAGE}", self.command);
+        }
+        Ok(())
+    }
+}
+
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let mut f = Flags { command: command.clone(), rest: args.collect() };
     let root = workspace_root();
-    let flag = |name: &str| args.iter().any(|a| a == name);
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    match args.first().map(String::as_str) {
-        Some("gen-fixtures") => {
-            fixtures::generate(&root, flag("--check"))?;
-            if flag("--large") {
+    match command.as_str() {
+        "gen-fixtures" => {
+            let (check, large) = (f.flag("--check"), f.flag("--large"));
+            f.done()?;
+            fixtures::generate(&root, check)?;
+            if large {
                 for &(n, label) in fixtures::LARGE_SIZES {
                     fixtures::large(&root, n, label)?;
                 }
             }
             Ok(())
         }
-        Some("test") => test(&root, flag("--no-fuzz")),
-        Some("dist") => dist::run_dist(&root).map(|_| ()),
-        Some("demo") => demo(&root),
-        Some("fuzz") => {
-            let seconds = value("--seconds").map(|s| s.parse()).transpose()?.unwrap_or(60);
-            let target = args.get(1).filter(|a| !a.starts_with("--")).cloned();
+        "test" => {
+            let no_fuzz = f.flag("--no-fuzz");
+            f.done()?;
+            test(&root, no_fuzz)
+        }
+        "dist" => {
+            f.done()?;
+            dist::run_dist(&root).map(|_| ())
+        }
+        "demo" => {
+            f.done()?;
+            demo(&root)
+        }
+        "fuzz" => {
+            let seconds = f.value("--seconds")?.map(|s| s.parse()).transpose()?.unwrap_or(60);
+            let target = f.positional();
+            f.done()?;
             fuzz::run(&root, target.as_deref(), seconds)
         }
-        Some("bench") => {
-            let runs = value("--runs").map(|s| s.parse()).transpose()?.unwrap_or(5);
-            let only = match value("--only").as_deref() {
+        "bench" => {
+            let runs = f.value("--runs")?.map(|s| s.parse()).transpose()?.unwrap_or(5);
+            let only = match f.value("--only")?.as_deref() {
                 None => bench::Only::All,
                 Some("crl") => bench::Only::Crl,
                 Some("serials") => bench::Only::Serials,
-                Some(other) => anyhow::bail!("--only takes crl or serials, not {other}"),
+                Some(other) => bail!("--only takes crl or serials, not {other}"),
             };
-            bench::run(&root, runs, flag("--quick"), only)
+            let quick = f.flag("--quick");
+            f.done()?;
+            bench::run(&root, runs, quick, only)
         }
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <command>\n\n\
-                 commands:\n  \
-                 test [--no-fuzz]                  fmt, clippy, every test, fuzz smoke run (what CI runs)\n  \
-                 gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)\n  \
-                 fuzz [TARGET] [--seconds N]       run cargo-fuzz targets\n  \
-                 dist                              release binary, completions and man pages in target/dist\n  \
-                 bench [--runs N] [--quick] [--only crl|serials]\n                                    peer comparisons and in-process throughput"
-            );
-            bail!("unknown or missing command")
-        }
+        "" => bail!("a command is needed\n\n{USAGE}"),
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
     }
 }
 
@@ -120,6 +175,40 @@ fn demo(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What the tests need on the machine besides Rust, and how to install what is missing.
+fn check_prerequisites() -> Result<()> {
+    let output = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let mut missing = Vec::new();
+    match output("openssl", &["version"]) {
+        Some(v) if v.starts_with("OpenSSL 3") => {}
+        Some(v) => missing.push(format!("OpenSSL 3 (found {}): apt-get install openssl", v.trim())),
+        None => missing.push("OpenSSL 3 (the test oracle): apt-get install openssl".to_owned()),
+    }
+    if output("python3", &["-c", "import cryptography"]).is_none() {
+        missing.push("python3 with pyca cryptography (an oracle of `sign`): pip install cryptography".to_owned());
+    }
+    if output("script", &["--version"]).is_none() {
+        missing.push("script(1), for the terminal tests: apt-get install bsdutils".to_owned());
+    }
+    for (compiler, what) in [("cc", "a C compiler"), ("c++", "a C++ compiler")] {
+        if output(compiler, &["--version"]).is_none() {
+            missing
+                .push(format!("{what} ({compiler}; cargo-fuzz and some -sys crates): apt-get install build-essential"));
+        }
+    }
+    if !missing.is_empty() {
+        bail!("cargo xtask test needs, before it builds anything:\n  - {}", missing.join("\n  - "));
+    }
+    Ok(())
+}
+
 /// What CI runs: `.ci/run` calls exactly this.
 fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     let started = std::time::Instant::now();
@@ -127,6 +216,7 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     if !corpus.join("PEERS.tsv").exists() {
         bail!("conformance corpus not found at {} (set CRLKIT_CORPUS)", corpus.display());
     }
+    check_prerequisites()?;
     run(cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().current_dir(root).args([
         "clippy",
@@ -137,7 +227,13 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    // The core without rayon, as a no-thread embedder would build it.
+    run(cargo().current_dir(root).args(["build", "--locked", "-p", "crlkit-der", "--no-default-features"]))?;
     run(cargo().current_dir(root).args(["test", "--workspace", "--locked"]).env("CRLKIT_CORPUS", &corpus))?;
+    run(cargo()
+        .current_dir(root)
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
     if !no_fuzz {
         fuzz::smoke(root)?;
     }

@@ -117,4 +117,67 @@ mod tests {
         assert!(readme.contains("cargo xtask test"), "README.md must give `cargo xtask test`");
         assert!(ci.contains("cargo xtask test"), ".ci/run must call `cargo xtask test`");
     }
+
+    /// Library crates have no unsafe code at all; only the binary may (its memory map).
+    #[test]
+    fn library_crates_forbid_unsafe_code() {
+        let root = crate::workspace_root();
+        for e in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+            let lib = e.path().join("src/lib.rs");
+            if lib.exists() {
+                let text = std::fs::read_to_string(&lib).unwrap();
+                assert!(text.contains("#![forbid(unsafe_code)]"), "{} must say #![forbid(unsafe_code)]", lib.display());
+            }
+        }
+    }
+
+    /// Parser, serial, signing and verification crates never pull in an async runtime, an
+    /// object store or an AWS SDK; in the binary, only the one runtime module may name tokio.
+    #[test]
+    fn offline_crates_stay_offline() {
+        let root = crate::workspace_root();
+        for krate in ["crlkit-der", "crlkit-serial", "crlkit-sign", "crlkit-verify"] {
+            let text = std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
+            let manifest: String =
+                text.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
+            for banned in ["tokio", "object_store", "aws-", "hyper", "reqwest"] {
+                assert!(!manifest.contains(banned), "{krate} must not depend on {banned}");
+            }
+        }
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates/crlkit/src"), "rs", &mut files);
+        for f in files {
+            if f.ends_with("support/runtime.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(!text.contains("tokio::"), "{}: only support/runtime.rs builds and names the runtime", f.display());
+        }
+    }
+
+    /// ARCHITECTURE.md's code map names every module of every crate, so it cannot drift from
+    /// the tree unnoticed: `name.rs` for a file, `name/` for a directory module.
+    #[test]
+    fn architecture_md_names_every_module() {
+        let root = crate::workspace_root();
+        let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates"), "rs", &mut files);
+        for f in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            if name == "lib.rs" || name == "main.rs" {
+                continue;
+            }
+            let wanted = if name == "mod.rs" {
+                format!("{}/", f.parent().unwrap().file_name().unwrap().to_string_lossy())
+            } else {
+                name.clone()
+            };
+            assert!(
+                arch.contains(&format!("`{wanted}`")),
+                "ARCHITECTURE.md does not mention `{wanted}` ({})",
+                f.display()
+            );
+        }
+    }
 }

@@ -162,7 +162,7 @@ fn read_extension<'a>(r: &mut Reader<'a>) -> Result<ExtensionRef<'a>, Fault> {
     })
 }
 
-/// Iterator over the extensions of a list already validated by [`walk_extensions`].
+/// Iterator over the extensions of a list already validated (when the CRL or entry was parsed).
 #[derive(Clone, Debug)]
 pub struct Extensions<'a> {
     reader: Option<Reader<'a>>,

@@ -43,6 +43,7 @@
 //! | `parallel` | yes     | [`CrlRef::validate`] fans out over rayon for CRLs over a few MB |
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod alg;
 pub mod ber;

@@ -589,7 +589,7 @@ impl<R: BufRead> PemCrlReader<R> {
         }
         self.raw.clear();
         let at = self.offset;
-        let n = (&mut self.src).take(self.max_line as u64 + 1).read_until(b'\n', &mut self.raw)?;
+        let n = (&mut self.src).take((self.max_line as u64).saturating_add(1)).read_until(b'\n', &mut self.raw)?;
         if self.head.len() < 32 {
             let take = (32 - self.head.len()).min(self.raw.len());
             self.head.extend_from_slice(&self.raw[..take]);

@@ -25,6 +25,7 @@
 //! - Anything that needs the network: these checks run offline.
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod preflight;
 

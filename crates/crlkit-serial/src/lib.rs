@@ -8,7 +8,7 @@
 //! - [`Serial::parse`] reads any form: OpenSSL's `-serial` hex, ALB's hex (leading zeros
 //!   dropped, any case), colon hex, `0x…`, decimal (`--decimal`), and OpenSSL's `-text` line
 //!   (`4660 (0x1234)`, `(Negative)01`). [`SerialFormat`] prints `hex`, `colon`, `dec` and
-//!   `openssl` ([`format`] works on both [`Serial`] and [`crlkit_der::SerialRef`]).
+//!   `openssl` ([`format()`] works on both [`Serial`] and [`crlkit_der::SerialRef`]).
 //! - [`certs`] reads certificates from PEM (many blocks, text around them), DER, directories
 //!   and stdin; a broken certificate is reported with its file and block and does not stop the
 //!   others.
@@ -18,6 +18,7 @@
 //! them, CAs issued them anyway, and ALB cannot revoke them.
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod alb;
 pub mod certs;

@@ -28,6 +28,7 @@
 //! - Parsing CRLs (`crlkit-der`).
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod derw;
 mod synthetic;

@@ -104,7 +104,7 @@ impl rsa::rand_core::TryCryptoRng for SeedStream {}
 
 impl CaKey {
     /// A throwaway key of `kind`, derived from `seed`: the same seed always gives the same key.
-    /// For test CAs only (see [`SeedStream`]). RSA-4096 takes seconds to generate.
+    /// For test CAs only (the key comes from a SHA-256 stream of the seed: whoever knows the seed knows the key). RSA-4096 takes seconds to generate.
     pub fn generate(kind: KeyKind, seed: u64) -> Result<Self, SignError> {
         let mut rng = SeedStream::new(seed, kind.name());
         match kind {

@@ -27,6 +27,7 @@
 //! - P-521 and ECDSA with SHA-512 (ring does not verify them; they are reported unsupported).
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod bundle;
 mod names;

@@ -339,30 +339,56 @@ fn exit_codes_for_errors() {
     assert_eq!(same.status.code(), Some(2));
 }
 
+/// Every command listed by `crlkit --help` (generated from the clap definition, so a new
+/// command is covered without editing this test) has examples in its own `--help`.
 #[test]
 fn help_has_examples_and_exits_zero() {
-    let commands = [
-        "convert",
-        "inspect",
-        "list",
-        "verify",
-        "preflight",
-        "serial",
-        "check",
-        "diff",
-        "scan-logs",
-        "gen",
-        "completions",
-        "man",
-    ];
-    for cmd in std::iter::once(vec!["--help"]).chain(commands.iter().map(|c| vec![*c, "--help"])) {
-        let cmd = &cmd[..];
-        let out = crlkit(cmd);
-        assert_eq!(out.status.code(), Some(0), "{cmd:?}");
-        assert!(stdout(&out).contains("Examples:"), "{cmd:?}: {}", stdout(&out));
+    let top = crlkit(&["--help"]);
+    assert_eq!(top.status.code(), Some(0));
+    let text = stdout(&top);
+    assert!(text.contains("Examples:"), "{text}");
+    let commands: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // A command's own line; wrapped descriptions are indented further.
+        .filter(|l| !l[2..].starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    for expected in ["convert", "sign", "bench", "scan-logs", "man"] {
+        assert!(commands.iter().any(|c| c == expected), "{expected} in {commands:?}");
+    }
+    for cmd in &commands {
+        let out = crlkit(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        assert!(stdout(&out).contains("Examples:"), "{cmd}: {}", stdout(&out));
     }
     let v = crlkit(&["--version"]);
     assert!(stdout(&v).starts_with("crlkit "));
+}
+
+#[test]
+fn ca_bundle_errors_carry_a_location_and_an_excerpt() {
+    let dir = tempdir("bundle-errors");
+    // The second certificate's DER is cut short inside: re-encode it as PEM with a bad length.
+    let pem = std::fs::read(fixture("ca.bundle.pem")).unwrap();
+    let blocks = crlkit_der::pem::decode_all(&pem).unwrap();
+    let mut der = blocks[1].der.clone();
+    der[1] = 0x83; // a long-form length of three octets where the file has two: truncated
+    let mut text = crlkit_der::pem::encode(&blocks[0].der);
+    text.extend(crlkit_der::pem::encode(&der));
+    let text = String::from_utf8(text).unwrap().replace("X509 CRL", "CERTIFICATE");
+    let bundle = dir.join("bundle.pem");
+    std::fs::write(&bundle, &text).unwrap();
+    let out = crlkit(&["verify", fixture("crl.p256.1k.der").to_str().unwrap(), "--ca", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(": certificate 2: "), "{err}");
+    assert!(err.contains("--> ") && err.contains("certificate 2 (PEM block 2), DER byte 0"), "{err}");
+    assert!(err.contains("^^"), "an excerpt: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------------------------------------------------------------- progress

@@ -176,6 +176,10 @@ pub fn run(c: &Bench) -> Result<Outcome, Failure> {
         Some(source) => {
             let loaded = input::load(source, false, "bench")?;
             let first = loaded.crls.first().ok_or_else(|| Failure::new("not-a-crl", "no CRL in the input"))?;
+            // Validated here, so that an error names the input as every command does.
+            for (crl, bytes) in loaded.parse(input::profile(false))?.iter().zip(&loaded.crls) {
+                crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+            }
             let ca = match &c.ca {
                 Some(p) => Some(std::fs::read(p).map_err(|e| Failure::io(format!("reading {}", p.display()), &e))?),
                 None => None,

@@ -66,7 +66,7 @@ pub struct Args {
     /// The CA's private key: PKCS#8 PEM, plain or encrypted.
     #[arg(long, value_name = "KEY.pem")]
     ca_key: PathBuf,
-    /// Revocations: CSV serial,revocation_time,reason[,invalidity_time]; `-` for stdin.
+    /// Revocations: CSV lines serial,revocation_time,reason and optionally invalidity_time; `-` for stdin.
     #[arg(long, value_name = "LIST")]
     revoked: String,
     /// The CA's previous CRL: its entries are kept and its number incremented.
