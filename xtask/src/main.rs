@@ -240,3 +240,24 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     eprintln!("xtask test: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Flags;
+
+    fn flags(args: &[&str]) -> Flags {
+        Flags { command: "x".into(), rest: args.iter().map(|a| a.to_string()).collect() }
+    }
+
+    #[test]
+    fn unknown_flags_are_refused() {
+        let mut f = flags(&["--chek"]);
+        assert!(!f.flag("--check"));
+        assert!(f.done().unwrap_err().to_string().contains("unknown argument \"--chek\""));
+        let mut f = flags(&["--runs", "3", "--quick"]);
+        assert_eq!(f.value("--runs").unwrap().as_deref(), Some("3"));
+        assert!(f.flag("--quick"));
+        assert!(f.done().is_ok());
+        assert!(flags(&["--runs"]).value("--runs").is_err(), "a value is needed");
+    }
+}

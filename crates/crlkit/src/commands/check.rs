@@ -260,6 +260,7 @@ fn read_queries(c: &Check) -> Result<Queries, Failure> {
             Source::File(p) => {
                 let bytes = input::read_file(p)?;
                 let parsed = parse_file(&bytes, c.bare);
+                bytes.check_unchanged(&name)?;
                 q.distinct.reserve(parsed.len());
                 q.queries.reserve(parsed.len());
                 for (number, p) in parsed {

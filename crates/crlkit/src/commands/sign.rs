@@ -312,6 +312,7 @@ fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<(Vec<Entry
         let e = e.map_err(|err| loaded.failure(&loaded.crls[0], &err))?;
         entries.push(carry(&e).map_err(|why| Failure::new("previous-entry", format!("{}: {why}", loaded.name)))?);
     }
+    loaded.check_unchanged()?;
     Ok((entries, number, crl.this_update().unix()))
 }
 

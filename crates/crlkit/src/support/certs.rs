@@ -9,7 +9,6 @@ use crlkit_serial::certs::{CertError, ReadError};
 use crlkit_verify::{BundleError, CaBundle};
 
 use crate::support::failure::{Failure, Place};
-use crate::support::input;
 
 /// The stable error code of a certificate that could not be read.
 pub fn cert_error_code(e: &CertError) -> &'static str {
@@ -49,10 +48,14 @@ fn bundle_failure(name: &str, bytes: &[u8], e: &BundleError) -> Failure {
     }
 }
 
-/// Load a CA bundle file (PEM with any number of certificates, or DER).
+/// Load a CA bundle file (PEM with any number of certificates, or DER). Read, not mapped: a
+/// bundle is small, and a copy cannot change while it is parsed.
 pub fn load_bundle(path: &Path) -> Result<CaBundle, Failure> {
     let name = path.display().to_string();
-    let bytes = input::read_file(path)?;
+    if path.is_dir() {
+        return Err(Failure::new("io", format!("{name} is a directory, not a file")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("reading {name}"), &e))?;
     CaBundle::from_bytes(&bytes).map_err(|e| bundle_failure(&name, &bytes, &e))
 }
 
