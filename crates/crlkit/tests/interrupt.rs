@@ -117,37 +117,16 @@ fn a_crl_that_changes_while_it_is_read_fails_the_command() {
 fn gen_writes_the_crl_and_its_ca_together_or_neither() {
     let dir = tempdir("gen-both");
     let missing = dir.join("missing");
-    let out = crlkit(&[
-        "gen",
-        "--entries",
-        "10",
-        "--out",
-        dir.join("x.crl").to_str().unwrap(),
-        "--ca-out",
-        missing.join("ca.pem").to_str().unwrap(),
-    ]);
+    let gen_into = |crl: &Path, ca: &Path| {
+        crlkit(&["gen", "--entries", "10", "--out", crl.to_str().unwrap(), "--ca-out", ca.to_str().unwrap()])
+    };
+    let out = gen_into(&dir.join("x.crl"), &missing.join("ca.pem"));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(dir_entries(&dir).is_empty(), "no CRL without its CA: {:?}", dir_entries(&dir));
-    let out = crlkit(&[
-        "gen",
-        "--entries",
-        "10",
-        "--out",
-        missing.join("x.crl").to_str().unwrap(),
-        "--ca-out",
-        dir.join("ca.pem").to_str().unwrap(),
-    ]);
+    let out = gen_into(&missing.join("x.crl"), &dir.join("ca.pem"));
     assert_eq!(out.status.code(), Some(2));
     assert!(dir_entries(&dir).is_empty(), "no CA without its CRL: {:?}", dir_entries(&dir));
-    let out = crlkit(&[
-        "gen",
-        "--entries",
-        "10",
-        "--out",
-        dir.join("x.crl").to_str().unwrap(),
-        "--ca-out",
-        dir.join("ca.pem").to_str().unwrap(),
-    ]);
+    let out = gen_into(&dir.join("x.crl"), &dir.join("ca.pem"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(dir_entries(&dir), ["ca.pem", "x.crl"]);
     let _ = std::fs::remove_dir_all(&dir);
