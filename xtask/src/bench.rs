@@ -28,10 +28,6 @@ pub(crate) struct Sample {
     pub(crate) rss_kib: u64,
 }
 
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
-}
-
 /// Run `program args` under `/usr/bin/time` for its peak RSS; wall time measured here.
 pub(crate) fn measure(
     program: &Path,
@@ -112,11 +108,11 @@ pub enum Only {
 pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
     let runs = runs.max(1);
     crate::run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit", "-p", "crlkit-benches"]))?;
-    let bin = target_dir(root).join("release");
+    let bin = crate::target_dir(root).join("release");
     let crlkit = bin.join("crlkit");
     let openssl = PathBuf::from("openssl");
     let cp = PathBuf::from("cp");
-    let scratch = target_dir(root).join("bench-scratch");
+    let scratch = crate::target_dir(root).join("bench-scratch");
     std::fs::create_dir_all(&scratch)?;
     let sizes: &[(u64, &str)] = if quick { &fixtures::LARGE_SIZES[..1] } else { fixtures::LARGE_SIZES };
     let mut rows = Vec::new();

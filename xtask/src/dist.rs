@@ -25,7 +25,7 @@ fn capture(program: &Path, args: &[&str]) -> Result<Vec<u8>> {
 
 pub fn run_dist(root: &Path) -> Result<PathBuf> {
     run(cargo().current_dir(root).args(["build", "--release", "--locked", "-p", "crlkit"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = crate::target_dir(root);
     let bin = target.join("release/crlkit");
     let version = String::from_utf8(capture(&bin, &["--version"])?)?.trim().trim_start_matches("crlkit ").to_owned();
     let name = format!("crlkit-{version}-{}", host_triple()?);

@@ -14,6 +14,7 @@ mod bench_serials;
 mod dist;
 mod fixtures;
 mod fuzz;
+mod servers;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +125,11 @@ fn main() -> Result<()> {
     }
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR`, or `target/` in the workspace.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
 /// The workspace root (parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
@@ -162,7 +168,7 @@ pub fn corpus_dir(root: &Path) -> PathBuf {
 /// committed DER fixture to PEM in `target/demo/`, inspect the result, and list a few entries.
 fn demo(root: &Path) -> Result<()> {
     run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = target_dir(root);
     let crlkit = target.join("release/crlkit");
     let out_dir = target.join("demo");
     std::fs::create_dir_all(&out_dir)?;
@@ -229,7 +235,14 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     ]))?;
     // The core without rayon, as a no-thread embedder would build it.
     run(cargo().current_dir(root).args(["build", "--locked", "-p", "crlkit-der", "--no-default-features"]))?;
-    run(cargo().current_dir(root).args(["test", "--workspace", "--locked"]).env("CRLKIT_CORPUS", &corpus))?;
+    // The local servers the network tests talk to, stopped when this function returns.
+    let venv = servers::ensure_venv(root)?;
+    let moto = servers::Moto::start(root, &venv)?;
+    let mut tests = cargo();
+    tests.current_dir(root).args(["test", "--workspace", "--locked"]).env("CRLKIT_CORPUS", &corpus);
+    tests.envs(moto.test_env(&venv));
+    run(&mut tests)?;
+    drop(moto);
     run(cargo()
         .current_dir(root)
         .args(["doc", "--workspace", "--no-deps", "--locked"])

@@ -1,0 +1,150 @@
+//! AWS configuration exactly as the AWS CLI resolves it, through `aws-config`: credentials
+//! (environment, `AWS_PROFILE` with static keys, assume-role profiles, SSO,
+//! `credential_process`, web identity, ECS, instance metadata), region (`AWS_REGION`,
+//! `AWS_DEFAULT_REGION`, the profile) and endpoints (`AWS_ENDPOINT_URL_<SERVICE>`, then
+//! `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`). One chain, shared by every AWS
+//! client crlkit builds; object_store gets it through [`ChainCredentials`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use object_store::aws::AwsCredential;
+
+use crate::error::{StoreError, StoreErrorKind};
+
+/// What the user chose on the command line; everything left `None` comes from the AWS chain.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    /// `--profile` (else `AWS_PROFILE`, else `default`).
+    pub profile: Option<String>,
+    /// `--region` (else the chain).
+    pub region: Option<String>,
+    /// `--endpoint` (else `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the profile).
+    pub endpoint: Option<String>,
+    /// `--allow-http` (or `AWS_ALLOW_HTTP=true`): plain HTTP to a remote endpoint.
+    pub allow_http: bool,
+}
+
+/// Load the shared AWS configuration.
+pub async fn load(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    loader.load().await
+}
+
+/// The endpoint for `service` (`s3`, `elastic_load_balancing_v2`): the flag, then the
+/// service-specific variable or profile setting, then the global one.
+pub fn endpoint(sdk: &SdkConfig, opts: &AwsOptions, service_id: &str, env: &str) -> Option<String> {
+    if let Some(e) = &opts.endpoint {
+        return Some(e.clone());
+    }
+    let specific = sdk.service_config().and_then(|c| {
+        let key = aws_types::service_config::ServiceConfigKey::builder()
+            .service_id(service_id)
+            .env(env)
+            .profile("endpoint_url")
+            .build()
+            .ok()?;
+        c.load_config(key)
+    });
+    specific.or_else(|| sdk.endpoint_url().map(str::to_owned))
+}
+
+/// Whether plain HTTP may be used for `endpoint`: only to this machine, unless allowed.
+pub fn check_http(endpoint: &str, opts: &AwsOptions) -> Result<bool, StoreError> {
+    let Some(rest) = endpoint.strip_prefix("http://") else { return Ok(false) };
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let allowed = opts.allow_http || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    if loopback || allowed {
+        Ok(true)
+    } else {
+        Err(StoreError::new(
+            StoreErrorKind::InsecureEndpoint,
+            format!("{endpoint} (use https, or --allow-http / AWS_ALLOW_HTTP=true if you mean it)"),
+        ))
+    }
+}
+
+/// The AWS credential chain as an object_store credential provider, with caching: a
+/// credential is reused until five minutes before it expires.
+#[derive(Debug)]
+pub struct ChainCredentials {
+    provider: SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<(Arc<AwsCredential>, Option<SystemTime>)>>,
+}
+
+impl ChainCredentials {
+    /// The chain of `sdk`, or an error naming what to set when it has none.
+    pub fn from_sdk(sdk: &SdkConfig) -> Result<Self, StoreError> {
+        let provider = sdk.credentials_provider().ok_or_else(|| {
+            StoreError::new(StoreErrorKind::Credentials, "the AWS configuration has no credentials provider")
+        })?;
+        Ok(Self { provider, cached: tokio::sync::Mutex::new(None) })
+    }
+
+    /// Resolve credentials now (to report a missing or broken chain before any transfer).
+    pub async fn resolve(&self) -> Result<Arc<AwsCredential>, StoreError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((c, expiry)) = cached.as_ref()
+            && expiry.is_none_or(|e| e > SystemTime::now() + Duration::from_secs(300))
+        {
+            return Ok(c.clone());
+        }
+        let creds = self.provider.provide_credentials().await.map_err(|e| {
+            StoreError::new(
+                StoreErrorKind::Credentials,
+                "no usable AWS credentials (environment, AWS_PROFILE/--profile, SSO, credential_process, \
+                 web identity, ECS or instance metadata)",
+            )
+            .with_source(e)
+        })?;
+        let credential = Arc::new(AwsCredential {
+            key_id: creds.access_key_id().to_owned(),
+            secret_key: creds.secret_access_key().to_owned(),
+            token: creds.session_token().map(str::to_owned),
+        });
+        *cached = Some((credential.clone(), creds.expiry()));
+        Ok(credential)
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::CredentialProvider for ChainCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        self.resolve()
+            .await
+            .map_err(|e| object_store::Error::Unauthenticated { path: String::new(), source: Box::new(e) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_machine_unless_allowed() {
+        let no = AwsOptions::default();
+        for local in ["http://127.0.0.1:4566", "http://localhost:9000/", "http://[::1]:80"] {
+            assert!(check_http(local, &no).unwrap(), "{local}");
+        }
+        assert!(!check_http("https://s3.eu-west-1.amazonaws.com", &no).unwrap());
+        let e = check_http("http://s3.example.com", &no).unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::InsecureEndpoint);
+        let yes = AwsOptions { allow_http: true, ..AwsOptions::default() };
+        assert!(check_http("http://s3.example.com", &yes).unwrap());
+    }
+}

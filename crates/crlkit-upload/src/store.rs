@@ -1,0 +1,394 @@
+//! A store opened from a [`Target`]: object_store underneath, with what crlkit needs of it
+//! (metadata on HEAD, conditional writes, listing) and the same promises on every backend.
+//!
+//! | backend | conditional replace | metadata | how crlkit keeps its promises |
+//! |---|---|---|---|
+//! | S3 | `If-Match: <etag>` / `If-None-Match: *` | `x-amz-meta-*` | as is |
+//! | memory | atomic compare | kept | as is |
+//! | file | none in object_store | none | a directory lock around read-compare-write; facts read from the stored CRL; files written nameless and linked into place |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, UpdateVersion,
+};
+
+use crate::aws::{self, AwsOptions, ChainCredentials};
+use crate::error::{StoreError, StoreErrorKind};
+use crate::local;
+use crate::target::{Scheme, Target};
+
+/// Server-side encryption for S3 writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Sse {
+    /// The bucket's default (S3 encrypts every object with SSE-S3 unless told otherwise).
+    #[default]
+    BucketDefault,
+    /// `AES256` (SSE-S3), explicitly.
+    Aes256,
+    /// `aws:kms` (SSE-KMS), with a key (else the account's `aws/s3` key), and an S3 Bucket Key
+    /// to cut KMS calls.
+    Kms {
+        /// Key ID or ARN.
+        key_id: Option<String>,
+        /// Use an S3 Bucket Key.
+        bucket_key: bool,
+    },
+}
+
+/// How to open a store.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// AWS credentials, region, endpoint.
+    pub aws: AwsOptions,
+    /// Server-side encryption of writes (S3).
+    pub sse: Sse,
+    /// Retries with backoff on 5xx, throttling and dropped connections (object_store's
+    /// defaults when `None`: up to 10 retries within 3 minutes).
+    pub max_retries: Option<usize>,
+}
+
+/// An object, as a HEAD or GET describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Its key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified, Unix seconds.
+    pub modified: i64,
+    /// ETag, where the store has them.
+    pub e_tag: Option<String>,
+    /// Version ID (versioned S3 buckets).
+    pub version: Option<String>,
+    /// User metadata (`x-amz-meta-*`), names without the prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl ObjectInfo {
+    fn new(meta: &ObjectMeta, attributes: &Attributes) -> Self {
+        let mut metadata = BTreeMap::new();
+        for (k, v) in attributes.iter() {
+            if let Attribute::Metadata(name) = k {
+                metadata.insert(name.to_string(), v.to_string());
+            }
+        }
+        Self {
+            key: meta.location.to_string(),
+            size: meta.size,
+            modified: meta.last_modified.timestamp(),
+            e_tag: meta.e_tag.clone(),
+            version: meta.version.clone(),
+            metadata,
+        }
+    }
+}
+
+/// How a write may proceed.
+#[derive(Clone, Debug)]
+pub enum WriteMode {
+    /// Only if nothing is there.
+    Create,
+    /// Only if the object is still the one described (its ETag and version).
+    Replace(ObjectInfo),
+}
+
+/// A listing: objects, and the prefixes one level down.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// Objects directly under the prefix.
+    pub objects: Vec<ObjectInfo>,
+    /// Prefixes directly under it (like directories).
+    pub prefixes: Vec<String>,
+}
+
+/// An opened store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<dyn ObjectStore>,
+    target: Target,
+}
+
+impl Store {
+    /// Open the store `target` names. For S3, credentials are resolved now, so that a missing
+    /// or broken chain is reported before any transfer.
+    pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Self, StoreError> {
+        let inner: Arc<dyn ObjectStore> = match target.scheme() {
+            Scheme::File => Arc::new(object_store::local::LocalFileSystem::new()),
+            Scheme::Memory => memory_store(target.bucket()),
+            Scheme::S3 => Arc::new(open_s3(target, opts).await?),
+            Scheme::Gcs => open_gcs(target)?,
+            Scheme::Azure => open_azure(target)?,
+        };
+        Ok(Self { inner, target: target.clone() })
+    }
+
+    /// The store's target (its URL, with the key it was opened with).
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The URL of `key`.
+    pub fn url_of(&self, key: &str) -> String {
+        self.target.url_of(key)
+    }
+
+    /// True when the store keeps user metadata.
+    pub fn keeps_metadata(&self) -> bool {
+        self.target.scheme() != Scheme::File
+    }
+
+    fn path(&self, key: &str) -> Result<ObjectPath, StoreError> {
+        ObjectPath::parse(key).map_err(|e| StoreError::new(StoreErrorKind::BadTarget, self.url_of(key)).with_source(e))
+    }
+
+    /// Describe `key` (metadata included), or `None` if there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let path = self.path(key)?;
+        let opts = GetOptions { head: true, ..GetOptions::default() };
+        match self.inner.get_opts(&path, opts).await {
+            Ok(r) => Ok(Some(ObjectInfo::new(&r.meta, &r.attributes))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StoreError::from_store(self.url_of(key), e)),
+        }
+    }
+
+    /// Read `key` whole, or `None` if there is no such object. With `if_match`, only the
+    /// object with that ETag (a conflict otherwise).
+    pub async fn get(&self, key: &str, if_match: Option<&str>) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
+        let path = self.path(key)?;
+        let opts = GetOptions { if_match: if_match.map(str::to_owned), ..GetOptions::default() };
+        let result = match self.inner.get_opts(&path, opts).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(StoreError::from_store(self.url_of(key), e)),
+        };
+        let info = ObjectInfo::new(&result.meta, &result.attributes);
+        let bytes = result.bytes().await.map_err(|e| StoreError::from_store(self.url_of(key), e))?;
+        Ok(Some((info, bytes)))
+    }
+
+    /// Stream `key`.
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<(ObjectInfo, BoxStream<'static, Result<Bytes, StoreError>>), StoreError> {
+        let path = self.path(key)?;
+        let result = self.inner.get(&path).await.map_err(|e| StoreError::from_store(self.url_of(key), e))?;
+        let info = ObjectInfo::new(&result.meta, &result.attributes);
+        let url = self.url_of(key);
+        let stream = result.into_stream().map(move |r| r.map_err(|e| StoreError::from_store(url.clone(), e))).boxed();
+        Ok((info, stream))
+    }
+
+    /// Write `bytes` to `key` as `mode` allows, with `metadata` where the store keeps it. A
+    /// lost race is a [`StoreErrorKind::Conflict`]. On `file://`, the caller holds
+    /// [`Store::lock`] and the check against `mode` is made here under it.
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        mode: &WriteMode,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<ObjectInfo, StoreError> {
+        if self.target.scheme() == Scheme::File {
+            return self.put_file(key, bytes, mode).await;
+        }
+        let path = self.path(key)?;
+        let mut attributes = Attributes::new();
+        for (k, v) in metadata {
+            attributes.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+        }
+        let mode = match mode {
+            WriteMode::Create => PutMode::Create,
+            WriteMode::Replace(info) => {
+                PutMode::Update(UpdateVersion { e_tag: info.e_tag.clone(), version: info.version.clone() })
+            }
+        };
+        let size = bytes.len() as u64;
+        let opts = PutOptions { mode, attributes, ..PutOptions::default() };
+        let put = self
+            .inner
+            .put_opts(&path, bytes.into(), opts)
+            .await
+            .map_err(|e| StoreError::from_store(self.url_of(key), e))?;
+        Ok(ObjectInfo {
+            key: key.to_owned(),
+            size,
+            modified: 0,
+            e_tag: put.e_tag,
+            version: put.version,
+            metadata: metadata.clone(),
+        })
+    }
+
+    /// `file://`: compare with what is there (under the caller's lock), then write nameless and
+    /// link into place.
+    async fn put_file(&self, key: &str, bytes: Bytes, mode: &WriteMode) -> Result<ObjectInfo, StoreError> {
+        let url = self.url_of(key);
+        let current = self.head(key).await?;
+        let unchanged = match (mode, &current) {
+            (WriteMode::Create, None) => true,
+            (WriteMode::Replace(was), Some(now)) => was.e_tag == now.e_tag && was.size == now.size,
+            _ => false,
+        };
+        if !unchanged {
+            return Err(StoreError::new(StoreErrorKind::Conflict, url));
+        }
+        let target = self.target.local_path(key).expect("a file store");
+        let size = bytes.len() as u64;
+        let written = tokio::task::spawn_blocking(move || write_local(&target, &bytes))
+            .await
+            .map_err(|e| StoreError::new(StoreErrorKind::Store, url.clone()).with_source(e))?;
+        written.map_err(|e| StoreError::new(StoreErrorKind::Store, url.clone()).with_source(e))?;
+        let info = self.head(key).await?.ok_or_else(|| StoreError::new(StoreErrorKind::Integrity, url))?;
+        Ok(ObjectInfo { size, ..info })
+    }
+
+    /// For `file://`, an exclusive lock on the directory `key` lives in (created if missing),
+    /// held until dropped: crlkit's writers take it around read-compare-write. `None` for
+    /// stores with conditional writes.
+    pub async fn lock(&self, key: &str) -> Result<Option<local::DirLock>, StoreError> {
+        let Some(path) = self.target.local_path(key) else { return Ok(None) };
+        let dir = path.parent().unwrap_or(std::path::Path::new("/")).to_path_buf();
+        let url = self.url_of(key);
+        // Waiting for the lock blocks: off the async workers, so the holder can finish.
+        let locked = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            local::DirLock::acquire(&dir)
+        })
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Store, url.clone()).with_source(e))?;
+        locked.map(Some).map_err(|e| StoreError::new(StoreErrorKind::Store, url).with_source(e))
+    }
+
+    /// Objects and prefixes directly under `prefix` (a key ending in `/`, or empty).
+    pub async fn list(&self, prefix: &str) -> Result<Listing, StoreError> {
+        let trimmed = prefix.trim_end_matches('/');
+        let path = if trimmed.is_empty() { None } else { Some(self.path(trimmed)?) };
+        let listed = self
+            .inner
+            .list_with_delimiter(path.as_ref())
+            .await
+            .map_err(|e| StoreError::from_store(self.url_of(prefix), e))?;
+        let mut out = Listing {
+            objects: listed.objects.iter().map(|m| ObjectInfo::new(m, &Attributes::new())).collect(),
+            prefixes: listed.common_prefixes.iter().map(|p| format!("{p}/")).collect(),
+        };
+        out.objects.sort_by(|a, b| a.key.cmp(&b.key));
+        out.prefixes.sort();
+        Ok(out)
+    }
+
+    /// Delete `key` (tests, and clean-up of a failed bundle upload).
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path(key)?;
+        self.inner.delete(&path).await.map_err(|e| StoreError::from_store(self.url_of(key), e))
+    }
+}
+
+/// Write `bytes` at `target`: nameless then linked, or (without `O_TMPFILE`) through a hidden
+/// name renamed over it.
+fn write_local(target: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = target.parent().unwrap_or(std::path::Path::new("/"));
+    std::fs::create_dir_all(dir)?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let hidden = dir.join(format!(".{name}.crlkit-tmp.{}", std::process::id()));
+    match local::nameless_file(dir) {
+        Some(mut f) => {
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            local::link_into_place(&f, target, &hidden)
+        }
+        None => {
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&hidden)?;
+            let written =
+                f.write_all(bytes).and_then(|()| f.sync_all()).and_then(|()| std::fs::rename(&hidden, target));
+            if written.is_err() {
+                let _ = std::fs::remove_file(&hidden);
+            }
+            written
+        }
+    }
+}
+
+/// One in-memory store per name, for the life of the process.
+fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
+    let mut stores = STORES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    stores.entry(name.to_owned()).or_insert_with(|| Arc::new(object_store::memory::InMemory::new())).clone()
+}
+
+async fn open_s3(target: &Target, opts: &StoreOptions) -> Result<object_store::aws::AmazonS3, StoreError> {
+    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+    let sdk = aws::load(&opts.aws).await;
+    let credentials = ChainCredentials::from_sdk(&sdk)?;
+    credentials.resolve().await?;
+    let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+    let mut b = AmazonS3Builder::new()
+        .with_bucket_name(target.bucket())
+        .with_region(region)
+        .with_credentials(Arc::new(credentials));
+    if let Some(endpoint) = aws::endpoint(&sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
+        let http = aws::check_http(&endpoint, &opts.aws)?;
+        b = b.with_endpoint(endpoint).with_allow_http(http);
+    }
+    if let Some(n) = opts.max_retries {
+        b = b.with_retry(object_store::RetryConfig { max_retries: n, ..object_store::RetryConfig::default() });
+    }
+    // object_store names its encryption settings only by these configuration keys.
+    let enc = |name: &str| name.parse::<AmazonS3ConfigKey>().expect("an object_store configuration key");
+    match &opts.sse {
+        Sse::BucketDefault => {}
+        Sse::Aes256 => b = b.with_config(enc("aws_server_side_encryption"), "AES256"),
+        Sse::Kms { key_id, bucket_key } => {
+            b = b.with_config(enc("aws_server_side_encryption"), "aws:kms");
+            if let Some(k) = key_id {
+                b = b.with_config(enc("aws_sse_kms_key_id"), k.clone());
+            }
+            if *bucket_key {
+                b = b.with_bucket_key(true);
+            }
+        }
+    }
+    b.build().map_err(|e| StoreError::new(StoreErrorKind::BadTarget, target.url()).with_source(e))
+}
+
+#[cfg(feature = "gcp")]
+fn open_gcs(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    object_store::gcp::GoogleCloudStorageBuilder::from_env()
+        .with_bucket_name(target.bucket())
+        .build()
+        .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        .map_err(|e| StoreError::new(StoreErrorKind::BadTarget, target.url()).with_source(e))
+}
+
+#[cfg(not(feature = "gcp"))]
+fn open_gcs(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    Err(StoreError::new(StoreErrorKind::UnsupportedScheme, format!("{} (built without the gcp feature)", target.url())))
+}
+
+#[cfg(feature = "azure")]
+fn open_azure(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    object_store::azure::MicrosoftAzureBuilder::from_env()
+        .with_container_name(target.bucket())
+        .build()
+        .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        .map_err(|e| StoreError::new(StoreErrorKind::BadTarget, target.url()).with_source(e))
+}
+
+#[cfg(not(feature = "azure"))]
+fn open_azure(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    Err(StoreError::new(
+        StoreErrorKind::UnsupportedScheme,
+        format!("{} (built without the azure feature)", target.url()),
+    ))
+}
