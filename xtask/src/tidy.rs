@@ -103,6 +103,14 @@ mod tests {
                 codes.extend(literals_after(&body[..body.find("\n}\n").unwrap()], "=>"));
             }
         }
+        for (file, anchor) in [
+            ("crates/crlkit-upload/src/error.rs", "pub const fn code"),
+            ("crates/crlkit-upload/src/bundle.rs", "pub fn code"),
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let body = &text[text.find(anchor).expect("a code() function")..];
+            codes.extend(literals_after(&body[..body.find("\n    }\n").unwrap()], "=>"));
+        }
         codes.push("usage".into());
         for code in codes {
             assert!(doc.contains(&format!("| `{code}` |")), "docs/ERRORS.md does not document error code `{code}`");

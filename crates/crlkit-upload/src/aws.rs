@@ -102,14 +102,11 @@ impl ChainCredentials {
         {
             return Ok(c.clone());
         }
-        let creds = self.provider.provide_credentials().await.map_err(|e| {
-            StoreError::new(
-                StoreErrorKind::Credentials,
-                "no usable AWS credentials (environment, AWS_PROFILE/--profile, SSO, credential_process, \
-                 web identity, ECS or instance metadata)",
-            )
-            .with_source(e)
-        })?;
+        let creds = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| StoreError::new(StoreErrorKind::Credentials, "").with_source(e))?;
         let credential = Arc::new(AwsCredential {
             key_id: creds.access_key_id().to_owned(),
             secret_key: creds.secret_access_key().to_owned(),

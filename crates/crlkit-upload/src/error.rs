@@ -115,7 +115,11 @@ impl fmt::Display for StoreError {
             StoreErrorKind::NotACrl => "the object there is not a CRL",
             StoreErrorKind::Store => "storage operation failed",
         };
-        write!(f, "{}: {clause}", self.what)?;
+        if self.what.is_empty() {
+            f.write_str(clause)?;
+        } else {
+            write!(f, "{}: {clause}", self.what)?;
+        }
         if let Some(s) = &self.source {
             write!(f, ": {s}")?;
         }

@@ -56,6 +56,6 @@ mod upload;
 pub use aws::{AwsOptions, ChainCredentials};
 pub use error::{StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, sha256_hex};
-pub use store::{Listing, ObjectInfo, Sse, Store, StoreOptions, WriteMode};
+pub use store::{Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
 pub use target::{Scheme, Target};
 pub use upload::{Refusal, UploadResult, upload_crl};

@@ -154,6 +154,15 @@ impl Store {
         match self.inner.get_opts(&path, opts).await {
             Ok(r) => Ok(Some(ObjectInfo::new(&r.meta, &r.attributes))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e @ object_store::Error::PermissionDenied { .. }) => {
+                // A refused HEAD has no body to say why: ask again with a one-byte GET, whose
+                // error tells a wrong secret (SignatureDoesNotMatch) from a missing permission.
+                let probe = GetOptions { range: Some((0..1).into()), ..GetOptions::default() };
+                match self.inner.get_opts(&path, probe).await {
+                    Err(why) => Err(StoreError::from_store(self.url_of(key), why)),
+                    Ok(_) => Err(StoreError::from_store(self.url_of(key), e)),
+                }
+            }
             Err(e) => Err(StoreError::from_store(self.url_of(key), e)),
         }
     }
@@ -184,6 +193,14 @@ impl Store {
         let url = self.url_of(key);
         let stream = result.into_stream().map(move |r| r.map_err(|e| StoreError::from_store(url.clone(), e))).boxed();
         Ok((info, stream))
+    }
+
+    /// Stream `key` as a blocking [`std::io::Read`], for the streaming CRL parser: read it on a
+    /// blocking thread of the runtime this was called on (`spawn_blocking`), never on an async
+    /// worker. Transfer failures come out as `io::Error`s holding the [`StoreError`].
+    pub async fn reader(&self, key: &str) -> Result<(ObjectInfo, ObjectReader), StoreError> {
+        let (info, stream) = self.get_stream(key).await?;
+        Ok((info, ObjectReader { stream, handle: tokio::runtime::Handle::current(), chunk: Bytes::new() }))
     }
 
     /// Write `bytes` to `key` as `mode` allows, with `metadata` where the store keeps it. A
@@ -289,6 +306,29 @@ impl Store {
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path(key)?;
         self.inner.delete(&path).await.map_err(|e| StoreError::from_store(self.url_of(key), e))
+    }
+}
+
+/// A blocking reader of an object's bytes as they arrive (see [`Store::reader`]).
+pub struct ObjectReader {
+    stream: BoxStream<'static, Result<Bytes, StoreError>>,
+    handle: tokio::runtime::Handle,
+    chunk: Bytes,
+}
+
+impl std::io::Read for ObjectReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.handle.block_on(self.stream.next()) {
+                None => return Ok(0),
+                Some(Ok(b)) => self.chunk = b,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
     }
 }
 

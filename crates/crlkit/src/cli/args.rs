@@ -56,6 +56,65 @@ impl CrlInput {
     }
 }
 
+/// Where and how to reach an object store: the AWS CLI's flags, each defaulting to what the
+/// AWS configuration says.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// AWS profile (default: AWS_PROFILE, else `default`): static keys, assume-role, SSO,
+    /// credential_process.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Allow plain HTTP to an endpoint that is not on this machine (also AWS_ALLOW_HTTP=true).
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Server-side encryption of what is written: AES256 or aws:kms (default: the bucket's).
+    #[arg(long, value_name = "ALG", value_parser = ["AES256", "aws:kms"])]
+    pub sse: Option<String>,
+    /// The KMS key for --sse aws:kms (default: the account's aws/s3 key).
+    #[arg(long, value_name = "KEY-ID")]
+    pub sse_kms_key_id: Option<String>,
+    /// Use an S3 Bucket Key with --sse aws:kms.
+    #[arg(long)]
+    pub bucket_key: bool,
+}
+
+impl StoreArgs {
+    /// The store options these flags mean.
+    pub fn options(&self) -> Result<crlkit_upload::StoreOptions, crate::support::failure::Failure> {
+        use crlkit_upload::Sse;
+        let kms_only = self.sse_kms_key_id.is_some() || self.bucket_key;
+        let sse = match self.sse.as_deref() {
+            None if kms_only => {
+                return Err(crate::support::failure::Failure::usage(
+                    "--sse-kms-key-id and --bucket-key need --sse aws:kms",
+                ));
+            }
+            None => Sse::BucketDefault,
+            Some("AES256") if kms_only => {
+                return Err(crate::support::failure::Failure::usage("--sse AES256 takes no KMS key or bucket key"));
+            }
+            Some("AES256") => Sse::Aes256,
+            _ => Sse::Kms { key_id: self.sse_kms_key_id.clone(), bucket_key: self.bucket_key },
+        };
+        Ok(crlkit_upload::StoreOptions {
+            aws: crlkit_upload::AwsOptions {
+                profile: self.profile.clone(),
+                region: self.region.clone(),
+                endpoint: self.endpoint_url.clone(),
+                allow_http: self.allow_http,
+            },
+            sse,
+            max_retries: None,
+        })
+    }
+}
+
 /// Which output format a command writes when `--to` is not given.
 pub trait DefaultFormat: Clone + Send + Sync + 'static {
     /// Its name on the command line. (A name, not `Format` with `default_value_t`: clap keeps

@@ -3,10 +3,11 @@
 //! that runs it, and its flag tests.
 //!
 //! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
-//! The online commands (`upload`, `pull`, `stage`, `publish`, `register`, `revocations`, `sync`,
-//! `revoke`, `doctor`) go here the same way; they are the only ones that may run async code,
-//! and they do it through one function of the binary that builds the tokio runtime (see
-//! ARCHITECTURE.md, "The online half"), never inside a library crate.
+//! The online commands (`upload`, `pull`, and later `publish`, `register`, `revocations`,
+//! `sync`, `revoke`, `doctor`) go here the same way; they are the only ones that run async
+//! code, through `support::runtime::block_on`, the one place the binary builds a tokio runtime
+//! (see ARCHITECTURE.md, "The online half"). `stage` is offline: it prepares what `upload`
+//! carries out.
 
 mod bench;
 mod check;
@@ -17,9 +18,12 @@ mod generate;
 mod inspect;
 mod list;
 mod preflight;
+mod pull;
 mod scan_logs;
 mod serial;
 mod sign;
+mod stage;
+mod upload;
 mod verify;
 
 use clap::Subcommand;
@@ -58,6 +62,9 @@ pub enum Command {
     Gen(generate::Args),
     Sign(sign::Args),
     Bench(bench::Args),
+    Stage(stage::Args),
+    Upload(upload::Args),
+    Pull(pull::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
 }
@@ -78,6 +85,9 @@ impl Command {
             Command::Gen(a) => generate::run(&a.config()?),
             Command::Sign(a) => sign::run(&a.config()?),
             Command::Bench(a) => bench::run(&a.config()),
+            Command::Stage(a) => stage::run(&a.config()?),
+            Command::Upload(a) => upload::run(&a.config()?),
+            Command::Pull(a) => pull::run(&a.config()?),
             Command::Completions(a) => completions::run_completions(&a),
             Command::Man(a) => completions::run_man(&a),
         }

@@ -4,14 +4,14 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crlkit_elb::preflight::{CrlFacts, Finding, Options, Severity, check_bundle, check_crl, check_file};
+use crlkit_elb::preflight::{Finding, Severity};
 
 use super::Outcome;
 use crate::cli::args::{AtArg, CrlInput, JsonArg, LenientArg};
 use crate::support::certs::load_bundle;
-use crate::support::checked::run_checks;
+use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
-use crate::support::input::{self, Format, Source};
+use crate::support::input::{self, Source};
 use crate::support::json::Object;
 use crate::support::term::{Style, stdout_paint};
 
@@ -75,22 +75,9 @@ pub fn run(c: &Preflight) -> Result<Outcome, Failure> {
     let loaded = input::load(&c.source, c.lenient, "preflight")?;
     input::notes(&loaded);
     let at = c.at.or_now();
-    let mut opts = Options::at(at);
-    if let Some(n) = c.max_entries {
-        opts.max_entries = n;
-    }
     let bundle = c.ca.as_deref().map(load_bundle).transpose()?;
     let crls = run_checks(&loaded, c.lenient, bundle.as_ref(), at)?;
-    // (crl index, finding); None for findings about the whole file or the bundle.
-    let mut findings: Vec<(Option<usize>, Finding)> = check_file(crls.len()).into_iter().map(|f| (None, f)).collect();
-    for (i, (checked, bytes)) in crls.iter().zip(&loaded.crls).enumerate() {
-        let mut facts = CrlFacts::new(&checked.crl, checked.stats, loaded.format == Format::Der);
-        facts.ber_rewrites = bytes.rewrites;
-        findings.extend(check_crl(&facts, checked.verification.as_ref(), &opts).into_iter().map(|f| (Some(i), f)));
-    }
-    if let Some(b) = &bundle {
-        findings.extend(check_bundle(b, at).into_iter().map(|f| (None, f)));
-    }
+    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.max_entries);
     let blocking = findings.iter().filter(|(_, f)| f.severity == Severity::Blocking).count();
     let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
     let ready = blocking == 0;

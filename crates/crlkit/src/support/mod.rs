@@ -1,7 +1,8 @@
 //! What several commands share, and nothing that belongs to one command: reading inputs
 //! (`input`), writing outputs without leaving partial files (`output`, `signals`), the progress
 //! line (`progress`), diagnostics and color (`term`), failures and how they print (`failure`),
-//! the `--json` writer (`json`), times (`time`) and certificates and CA bundles (`certs`).
+//! the `--json` writer (`json`), times (`time`), certificates and CA bundles (`certs`), and for
+//! the online commands the async runtime (`runtime`) and object stores (`store`).
 
 pub mod certs;
 pub mod checked;
@@ -10,6 +11,8 @@ pub mod input;
 pub mod json;
 pub mod output;
 pub mod progress;
+pub mod runtime;
 pub mod signals;
+pub mod store;
 pub mod term;
 pub mod time;

@@ -61,24 +61,6 @@ fn hidden_name(dir: &Path, target: &Path, kind: &str) -> PathBuf {
     dir.join(format!(".{name}.crlkit-{kind}.{}.{n}", std::process::id()))
 }
 
-/// A nameless file in `dir`, where the OS and filesystem allow it.
-fn unnamed_file(dir: &Path) -> Option<File> {
-    if std::env::var_os("CRLKIT_TEMP_FILES").is_some_and(|v| v == "named") {
-        return None;
-    }
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::fs::{CWD, Mode, OFlags, openat};
-        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
-        // The mode before the umask, as for any new file.
-        openat(CWD, dir, flags, Mode::from_raw_mode(0o666)).ok().map(File::from)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
-    }
-}
-
 impl AtomicFile {
     pub fn create(target: &Path) -> Result<Self, Failure> {
         let dir = match target.parent() {
@@ -88,7 +70,7 @@ impl AtomicFile {
         if target.file_name().is_none() {
             return Err(Failure::usage(format!("{} is not a file path", target.display())));
         }
-        let (file, temp) = match unnamed_file(&dir) {
+        let (file, temp) = match crlkit_upload::local::nameless_file(&dir) {
             Some(f) => (f, Temp::Unnamed),
             None => {
                 let tmp = hidden_name(&dir, target, "tmp");
@@ -132,34 +114,14 @@ impl AtomicFile {
         Ok(())
     }
 
-    /// Give the nameless file its name: straight to the target when that does not exist yet,
-    /// else a hidden name first and a rename over the target (rename replaces atomically;
-    /// link does not).
-    #[cfg(target_os = "linux")]
+    /// Give the nameless file its name (see `crlkit_upload::local::link_into_place`); the
+    /// hidden name it may pass through is removed if the process is interrupted meanwhile.
     fn link_into_place(&self, file: &File) -> io::Result<()> {
-        use rustix::fs::{AtFlags, CWD, linkat};
-        use std::os::fd::AsRawFd;
-        let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
-        match linkat(CWD, proc.as_str(), CWD, &self.target, AtFlags::SYMLINK_FOLLOW) {
-            Ok(()) => return Ok(()),
-            Err(e) if e == rustix::io::Errno::EXIST => {}
-            Err(e) => return Err(e.into()),
-        }
-        let tmp = hidden_name(&self.dir, &self.target, "tmp");
-        signals::remember(&tmp);
-        let result = linkat(CWD, proc.as_str(), CWD, &tmp, AtFlags::SYMLINK_FOLLOW)
-            .map_err(io::Error::from)
-            .and_then(|()| std::fs::rename(&tmp, &self.target));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        signals::forget(&tmp);
+        let hidden = hidden_name(&self.dir, &self.target, "tmp");
+        signals::remember(&hidden);
+        let result = crlkit_upload::local::link_into_place(file, &self.target, &hidden);
+        signals::forget(&hidden);
         result
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn link_into_place(&self, _file: &File) -> io::Result<()> {
-        unreachable!("nameless files exist on Linux only")
     }
 }
 

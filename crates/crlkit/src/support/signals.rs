@@ -1,4 +1,4 @@
-//! Nothing left behind on Ctrl-C: named temporary files (and scratch files) are registered
+//! Nothing left behind on Ctrl-C: named temporary files and directories (and scratch files) are registered
 //! here while they exist; on SIGINT, SIGTERM or SIGHUP a watcher thread removes them and the
 //! process then dies of the same signal, as it would have without the handler (so a shell sees
 //! "interrupted", exit status 128 + signal). Nameless output files need none of this: the
@@ -34,7 +34,11 @@ fn install() {
         if let Some(signal) = signals.forever().next() {
             let paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
             for p in paths.iter() {
-                let _ = std::fs::remove_file(p);
+                if p.is_dir() {
+                    let _ = std::fs::remove_dir_all(p);
+                } else {
+                    let _ = std::fs::remove_file(p);
+                }
             }
             // Die of the signal itself; if that is impossible, exit as shells report it.
             let _ = signal_hook::low_level::emulate_default_handler(signal);

@@ -68,3 +68,42 @@ pub fn dir_entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The moto server `cargo xtask test` started; a test that needs it fails without it.
+pub fn s3_endpoint() -> String {
+    std::env::var("CRLKIT_S3_ENDPOINT")
+        .expect("CRLKIT_S3_ENDPOINT is not set: run the tests with `cargo xtask test`, which starts moto")
+}
+
+/// One raw HTTP/1.1 request to a local server: status and whole response.
+pub fn http(endpoint: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::Read;
+    let host = endpoint.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let status =
+        String::from_utf8_lossy(&out[..out.len().min(20)]).split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out)
+}
+
+/// A fresh bucket on the local S3 server (moto accepts unsigned requests when auth is off).
+pub fn create_bucket(endpoint: &str, name: &str) {
+    let (status, out) = http(endpoint, "PUT", &format!("/{name}"), b"");
+    assert_eq!(status, 200, "creating bucket {name}: {}", String::from_utf8_lossy(&out));
+}
+
+/// `crlkit ARGS...` with the environment of the S3 tests (endpoint, test credentials).
+pub fn crlkit_s3(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL_S3", endpoint)
+        .output()
+        .expect("run crlkit")
+}

@@ -1,0 +1,309 @@
+//! `crlkit pull URL`: stream a CRL down, validated as it arrives (a truncated or corrupted
+//! download is an error and leaves no file), or, for a prefix, list what is there.
+
+use std::fmt::Write as _;
+use std::io::Read;
+
+use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
+use crlkit_upload::{CrlFacts, Target};
+
+use super::Outcome;
+use crate::cli::args::{JsonArg, StoreArgs};
+use crate::support::failure::Failure;
+use crate::support::input::{self, Format};
+use crate::support::json::Object;
+use crate::support::output::{Dest, Sink};
+use crate::support::{runtime, store};
+
+const ABOUT: &str = "Download a CRL, validating it as it arrives, or list the CRLs under a prefix.";
+
+const EXAMPLES: &str = "\
+An object streams through the strict CRL parser on its way to the file (or stdout): memory stays
+constant whatever its size, and a truncated or corrupted download is an error that leaves no
+file. The bytes are kept as stored (AWS Private CA writes DER), or converted with --to.
+
+A URL ending in / lists what is there, like `aws s3 ls`: time, size, key, and with --long the
+CRL's issuer, number and nextUpdate (each CRL is downloaded and validated for that).
+Credentials, region and endpoint resolve as for the AWS CLI.
+Exit codes: 0 done, 2 error.
+
+Examples:
+  crlkit pull s3://pca-bucket/crl/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.crl -o pca.crl
+  crlkit pull s3://pca-bucket/crl/ID.crl --to pem -o ID.pem
+  crlkit pull s3://pca-bucket/crl/ --long
+  crlkit pull file:///srv/crls/ --json";
+
+/// `crlkit pull` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// An object (s3://bucket/key, file:///path) or a prefix ending in /.
+    #[arg(value_name = "URL")]
+    url: String,
+    /// Output file (default: stdout); it appears only when the CRL is complete and valid.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<String>,
+    /// Convert on the way (default: keep the stored format).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    to: Option<Format>,
+    /// For a listing: also each CRL's issuer, CRL number and nextUpdate.
+    #[arg(long, short)]
+    long: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// What `pull` was asked to do.
+pub struct Pull {
+    pub target: Target,
+    pub dest: Dest,
+    pub to: Option<Format>,
+    pub long: bool,
+    pub json: bool,
+    pub store: crlkit_upload::StoreOptions,
+}
+
+impl Args {
+    pub fn config(self) -> Result<Pull, Failure> {
+        let target = store::target(&self.url)?;
+        let dest = Dest::parse(self.output.as_deref());
+        if target.is_prefix() && (self.output.is_some() || self.to.is_some()) {
+            return Err(Failure::usage("a URL ending in / is listed: -o and --to take one object"));
+        }
+        if !target.is_prefix() && self.long {
+            return Err(Failure::usage("--long is for listings (a URL ending in /)"));
+        }
+        Ok(Pull { target, dest, to: self.to, long: self.long, json: self.json.json, store: self.store.options()? })
+    }
+}
+
+pub fn run(c: &Pull) -> Result<Outcome, Failure> {
+    if c.target.is_prefix() { list(c) } else { download(c) }
+}
+
+/// Passes validated bytes on, as they are or converted.
+struct Passer<'a> {
+    pem: Option<crlkit_der::pem::PemWriter<&'a mut Sink>>,
+    raw: Option<&'a mut Sink>,
+}
+
+impl StreamVisitor for Passer<'_> {
+    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match (&mut self.pem, &mut self.raw) {
+            (Some(w), _) => w.write_der(bytes),
+            (_, Some(w)) => std::io::Write::write_all(w, bytes),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn download(c: &Pull) -> Result<Outcome, Failure> {
+    let url = c.target.url();
+    let key = c.target.key().to_owned();
+    let (dest, to) = (c.dest.clone(), c.to);
+    let (info, format, stats) = runtime::block_on(async {
+        let store = store::open(&c.target, &c.store).await?;
+        let (info, reader) = store.reader(&key).await.map_err(|e| store::failure(&e))?;
+        let name = url.clone();
+        let (format, stats) = runtime::blocking(move || stream_into(&name, reader, &dest, to)).await??;
+        Ok::<_, Failure>((info, format, stats))
+    })?;
+    if c.json || matches!(c.dest, Dest::File(_)) {
+        let mut out = String::new();
+        if c.json {
+            let mut o = Object::new(&mut out);
+            o.str("url", &url);
+            o.str(
+                "output",
+                &match &c.dest {
+                    Dest::File(p) => p.display().to_string(),
+                    Dest::Stdout => "-".into(),
+                },
+            );
+            o.num("size", info.size);
+            o.opt_str("etag", info.e_tag.as_deref());
+            o.opt_str("version", info.version.as_deref());
+            o.str("format", format.name());
+            o.num("entries", stats.count);
+            o.end();
+            out.push('\n');
+        } else if let Dest::File(p) = &c.dest {
+            let _ = writeln!(
+                out,
+                "{url} -> {}: {} bytes {}, {} entries, valid",
+                p.display(),
+                info.size,
+                format.name(),
+                stats.count
+            );
+        }
+        if matches!(c.dest, Dest::File(_)) {
+            crate::support::output::print_stdout(&out)?;
+        } else {
+            eprint!("{out}");
+        }
+    }
+    Ok(Outcome::Positive)
+}
+
+/// Parse the object from `reader` as it streams and write what it validated; the file takes
+/// its place only when the whole CRL is valid.
+fn stream_into(
+    name: &str,
+    reader: impl Read,
+    dest: &Dest,
+    to: Option<Format>,
+) -> Result<(Format, crlkit_der::EntryStats), Failure> {
+    let mut src = std::io::BufReader::with_capacity(1 << 20, reader);
+    let head = std::io::BufRead::fill_buf(&mut src).map_err(|e| read_failure(name, &e))?.to_vec();
+    let format = input::detect(name, &head)?;
+    let out = to.unwrap_or(format);
+    let mut sink = Sink::open(dest)?;
+    let opts = StreamOptions::default();
+    let mut stats = crlkit_der::EntryStats::default();
+    input::stream_crls(name, format, src, crlkit_der::stream::MAX_PEM_LINE, |_, r| {
+        let mut v = match out {
+            Format::Pem => Passer { pem: Some(crlkit_der::pem::PemWriter::new(&mut sink)), raw: None },
+            Format::Der => Passer { pem: None, raw: Some(&mut sink) },
+        };
+        let summary = parse_stream(r, &opts, &mut v)?;
+        if let Some(w) = v.pem.take() {
+            w.finish().map_err(crlkit_der::stream::StreamError::Output)?;
+        }
+        stats = summary.stats;
+        Ok(())
+    })?;
+    sink.finish(false)?;
+    Ok((format, stats))
+}
+
+fn read_failure(name: &str, e: &std::io::Error) -> Failure {
+    match e.get_ref().and_then(|i| i.downcast_ref::<crlkit_upload::StoreError>()) {
+        Some(s) => store::failure(s),
+        None => Failure::io(format!("reading {name}"), e),
+    }
+}
+
+fn list(c: &Pull) -> Result<Outcome, Failure> {
+    let prefix = c.target.key().to_owned();
+    let long = c.long;
+    let (listing, details, store_target) = runtime::block_on(async {
+        let store = store::open(&c.target, &c.store).await?;
+        let listing = store.list(&prefix).await.map_err(|e| store::failure(&e))?;
+        let mut details = Vec::new();
+        if long {
+            for o in &listing.objects {
+                let facts = match store.get(&o.key, None).await.map_err(|e| store::failure(&e))? {
+                    Some((_, bytes)) => CrlFacts::from_stored(&bytes).map_err(|e| e.to_string()),
+                    None => Err("gone while listing".to_owned()),
+                };
+                details.push(facts);
+            }
+        }
+        Ok::<_, Failure>((listing, details, store.target().clone()))
+    })?;
+    let mut out = String::new();
+    if c.json {
+        let mut o = Object::new(&mut out);
+        o.str("url", &c.target.url());
+        let objects: Vec<String> = listing
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, obj)| {
+                let mut s = String::new();
+                let mut oo = Object::new(&mut s);
+                oo.str("key", &obj.key);
+                oo.str("url", &store_target.url_of(&obj.key));
+                oo.num("size", obj.size);
+                oo.str("modified", &crate::support::time::show(obj.modified));
+                oo.opt_str("etag", obj.e_tag.as_deref());
+                oo.opt_str("version", obj.version.as_deref());
+                match details.get(i) {
+                    None => {}
+                    Some(Ok(f)) => {
+                        let mut cs = String::new();
+                        let mut co = Object::new(&mut cs);
+                        co.str("issuer", &f.issuer);
+                        co.opt_str("crl_number", f.crl_number.as_deref());
+                        co.str("this_update", &f.this_update);
+                        co.opt_str("next_update", f.next_update.as_deref());
+                        co.num("entries", f.entries);
+                        co.opt_str("authority_key_id", f.authority_key_id.as_deref());
+                        co.end();
+                        oo.raw("crl", &cs);
+                    }
+                    Some(Err(e)) => oo.str("error", e),
+                }
+                oo.end();
+                s
+            })
+            .collect();
+        o.raw("objects", &format!("[{}]", objects.join(",")));
+        let prefixes: Vec<String> = listing
+            .prefixes
+            .iter()
+            .map(|p| {
+                let mut s = String::new();
+                crate::support::json::string(&mut s, p);
+                s
+            })
+            .collect();
+        o.raw("prefixes", &format!("[{}]", prefixes.join(",")));
+        o.end();
+        out.push('\n');
+    } else {
+        for p in &listing.prefixes {
+            let _ = writeln!(out, "{:>30} PRE {}", "", p.strip_prefix(&prefix).unwrap_or(p));
+        }
+        for (i, obj) in listing.objects.iter().enumerate() {
+            let when = crate::support::time::show(obj.modified).replace('T', " ").replace('Z', "");
+            let name = obj.key.strip_prefix(&prefix).unwrap_or(&obj.key);
+            let _ = write!(out, "{when} {:>10} {name}", obj.size);
+            match details.get(i) {
+                Some(Ok(f)) => {
+                    let _ = write!(
+                        out,
+                        "  number {}  next update {}  {} entries  {}",
+                        f.crl_number.as_deref().unwrap_or("-"),
+                        f.next_update.as_deref().unwrap_or("-"),
+                        f.entries,
+                        f.issuer
+                    );
+                }
+                Some(Err(e)) => {
+                    let _ = write!(out, "  (not a CRL: {e})");
+                }
+                None => {}
+            }
+            out.push('\n');
+        }
+    }
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::Positive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    fn config(args: &[&str]) -> Result<Pull, Failure> {
+        match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
+            Command::Pull(a) => a.config(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let p = config(&["pull", "s3://bucket/crl/x.crl", "-o", "x.crl", "--to", "pem"]).unwrap();
+        assert_eq!((p.to, p.long), (Some(Format::Pem), false));
+        assert!(config(&["pull", "s3://bucket/crl/", "--long"]).unwrap().long);
+        assert!(config(&["pull", "s3://bucket/crl/", "-o", "x"]).is_err());
+        assert!(config(&["pull", "s3://bucket/crl/x.crl", "--long"]).is_err());
+    }
+}
