@@ -10,7 +10,9 @@
 //! - `crlkit verify` (signature and full validation) vs `openssl crl -verify`, in MB/s;
 //! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin,
 //!   and time and RSS of `crlkit gen` writing a signed CRL of the same size;
-//! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`).
+//! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`);
+//! - with `--only serials`: check, diff and scan-logs (`bench_serials.rs`); with `--only
+//!   storage`: upload and pull against moto and `file://` (`bench_storage.rs`). Both run in `All`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -103,6 +105,8 @@ pub enum Only {
     Crl,
     /// check, diff, scan-logs.
     Serials,
+    /// upload and pull, against moto and file://.
+    Storage,
 }
 
 pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
@@ -122,6 +126,11 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
     if only == Only::Serials {
         let &(count, label) = sizes.last().expect("at least one size");
         return crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label);
+    }
+    if only == Only::Storage {
+        let &(count, label) = sizes.last().expect("at least one size");
+        let big = fixtures::large(root, count, label)?;
+        return crate::bench_storage::run(root, &crlkit, &scratch, runs, &big);
     }
     for &(count, label) in sizes {
         let input = fixtures::large(root, count, label)?;
@@ -263,6 +272,8 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
     if only == Only::All {
         let &(count, label) = sizes.last().expect("at least one size");
         crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label)?;
+        let big = fixtures::large(root, count, label)?;
+        crate::bench_storage::run(root, &crlkit, &scratch, runs, &big)?;
     }
     Ok(())
 }

@@ -7,10 +7,11 @@
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
 //! | `cargo xtask dist` | release binary (LTO) with completions and man pages, directory and `.tar.gz` in `target/dist/` |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
-//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
+//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials\\|storage]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
 
 mod bench;
 mod bench_serials;
+mod bench_storage;
 mod dist;
 mod fixtures;
 mod fuzz;
@@ -31,7 +32,7 @@ commands:
   gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)
   fuzz [TARGET] [--seconds N]       run cargo-fuzz targets
   dist                              release binary, completions and man pages in target/dist
-  bench [--runs N] [--quick] [--only crl|serials]
+  bench [--runs N] [--quick] [--only crl|serials|storage]
                                     peer comparisons and in-process throughput";
 
 /// The arguments of one xtask command: each flag must be one the command knows, so a typo
@@ -114,7 +115,8 @@ fn main() -> Result<()> {
                 None => bench::Only::All,
                 Some("crl") => bench::Only::Crl,
                 Some("serials") => bench::Only::Serials,
-                Some(other) => bail!("--only takes crl or serials, not {other}"),
+                Some("storage") => bench::Only::Storage,
+                Some(other) => bail!("--only takes crl, serials or storage, not {other}"),
             };
             let quick = f.flag("--quick");
             f.done()?;

@@ -120,8 +120,17 @@ impl fmt::Display for StoreError {
         } else {
             write!(f, "{}: {clause}", self.what)?;
         }
-        if let Some(s) = &self.source {
-            write!(f, ": {s}")?;
+        // The whole cause chain: the AWS SDK's errors say little at the top ("an error occurred
+        // while loading credentials") and what matters below.
+        let mut next: Option<&(dyn std::error::Error + 'static)> = self.source.as_deref().map(|e| e as _);
+        let mut last = String::new();
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !last.contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            last = text;
+            next = e.source();
         }
         Ok(())
     }

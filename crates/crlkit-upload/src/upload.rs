@@ -67,7 +67,8 @@ pub enum UploadResult {
     Refused(Refusal),
 }
 
-/// Upload `bytes` (a CRL whose facts are `facts`) to `key`. With `force`, replace whatever is
+/// Upload `bytes` (a CRL whose facts are `facts`, made from these very bytes: `facts.sha256` is
+/// what the read-back is checked against) to `key`. With `force`, replace whatever is
 /// there, but still conditionally on what was read.
 pub async fn upload_crl(
     store: &Store,
@@ -86,7 +87,7 @@ pub async fn upload_crl(
         };
         match store.put(key, bytes.clone(), &mode, &metadata).await {
             Ok(info) => {
-                verify(store, key, bytes, &info).await?;
+                verify(store, key, bytes, &facts.sha256, &info).await?;
                 return Ok(UploadResult::Uploaded { info, replaced, attempts: attempt });
             }
             Err(e) if e.is_conflict() => continue,
@@ -142,7 +143,7 @@ async fn decide(
 }
 
 /// Read back what was written and compare it with `bytes`.
-async fn verify(store: &Store, key: &str, bytes: &Bytes, written: &ObjectInfo) -> Result<(), StoreError> {
+async fn verify(store: &Store, key: &str, bytes: &Bytes, sha256: &str, written: &ObjectInfo) -> Result<(), StoreError> {
     let url = store.url_of(key);
     let back = match store.get(key, written.e_tag.as_deref()).await {
         Ok(Some((_, b))) => b,
@@ -153,7 +154,7 @@ async fn verify(store: &Store, key: &str, bytes: &Bytes, written: &ObjectInfo) -
         Err(e) if e.is_conflict() => return Ok(()),
         Err(e) => return Err(e),
     };
-    if back.len() != bytes.len() || sha256_hex(&back) != sha256_hex(bytes) {
+    if back.len() != bytes.len() || sha256_hex(&back) != sha256 {
         return Err(StoreError::new(
             StoreErrorKind::Integrity,
             format!("{url} ({} bytes read back, {} written)", back.len(), bytes.len()),

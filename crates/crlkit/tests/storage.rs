@@ -61,7 +61,16 @@ fn a_45_mb_pem_round_trips_through_s3_byte_for_byte_with_its_metadata() {
     // 880,000 entries: over the default 500,000 quota, as after AWS raised it.
     let out = crlkit_s3(
         &endpoint,
-        &["upload", der.to_str().unwrap(), &format!("s3://{bucket}/crl/"), "--json", "--max-entries", "1000000"],
+        &[
+            "upload",
+            der.to_str().unwrap(),
+            &format!("s3://{bucket}/crl/"),
+            "--json",
+            "--max-entries",
+            "1000000",
+            "--sse",
+            "AES256",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
@@ -74,13 +83,15 @@ fn a_45_mb_pem_round_trips_through_s3_byte_for_byte_with_its_metadata() {
 import boto3, hashlib, json, sys
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
 o = s3.get_object(Bucket=sys.argv[2], Key="crl/big.pem")
-print(json.dumps({"sha256": hashlib.sha256(o["Body"].read()).hexdigest(), "metadata": o["Metadata"]}))
+print(json.dumps({"sha256": hashlib.sha256(o["Body"].read()).hexdigest(), "metadata": o["Metadata"],
+                  "sse": o.get("ServerSideEncryption")}))
 "#;
     let out = Command::new(python).args(["-c", read, &endpoint, &bucket]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected_sha = sha256sum(&expected);
     assert_eq!(seen["sha256"], expected_sha.as_str(), "stored bytes differ from openssl's PEM");
+    assert_eq!(seen["sse"], "AES256", "--sse AES256 reached the server");
     let meta = &seen["metadata"];
     assert_eq!((meta["crlkit-crl-number"].as_str(), meta["crlkit-entries"].as_str()), (Some("7"), Some("880000")));
     assert_eq!(meta["crlkit-sha256"], expected_sha.as_str());
@@ -284,9 +295,39 @@ print(key["AccessKeyId"], key["SecretAccessKey"])
     };
     let good = upload(secret);
     let wrong = upload("not-the-secret");
+    // The same key through a profile whose credentials come from credential_process, as the
+    // AWS CLI resolves it: no key in the environment at all.
+    let config = dir.join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile proc]\ncredential_process = /bin/echo '{{\"Version\": 1, \"AccessKeyId\": \"{id}\", \"SecretAccessKey\": \"{secret}\"}}'\nregion = us-east-1\n"
+        ),
+    )
+    .unwrap();
+    let (two, _) = (make_crl(&dir, "two.crl", 20, 2), ());
+    let via_profile = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args([
+            "upload",
+            two.to_str().unwrap(),
+            "s3://crlkit-auth/ca.pem",
+            "--endpoint-url",
+            &endpoint,
+            "--profile",
+            "proc",
+            "--sse",
+            "AES256",
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", &config)
+        .output()
+        .unwrap();
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    assert_eq!(via_profile.status.code(), Some(0), "credential_process profile: {}", stderr(&via_profile));
+    assert!(stdout(&via_profile).contains("uploaded CRL number 2"), "{}", stdout(&via_profile));
     assert_eq!(wrong.status.code(), Some(2), "{}", stdout(&wrong));
     let err = stderr(&wrong);
     assert!(err.starts_with("crlkit: error[credentials]: "), "{err}");
