@@ -175,6 +175,17 @@ fn staged_bundles_are_reproducible_and_refused_when_changed() {
     assert_eq!(manifest["files"][0]["facts"]["crl_number"], "4");
     // Into a directory that is not empty: refused.
     assert_eq!(stage(&a).status.code(), Some(2));
+    // Blocking preflight findings (over a lowered quota): not staged, exit 1, no directory.
+    let blocked = dir.join("blocked");
+    let out = crlkit(&["stage", crl.to_str().unwrap(), "--out", blocked.to_str().unwrap(), "--max-entries", "10"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("NOT staged") && stdout(&out).contains("entry-count"), "{}", stdout(&out));
+    assert!(!blocked.exists());
+    let out =
+        crlkit(&["upload", crl.to_str().unwrap(), &format!("file://{}/", blocked.display()), "--max-entries", "10"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("REFUSED by preflight"), "{}", stdout(&out));
+    assert!(!blocked.exists(), "nothing uploaded");
 
     // The connected side: the bundle as staged goes up whole.
     let bucket = format!("crlkit-stage-{}", std::process::id());

@@ -151,17 +151,17 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
     let refused: Vec<&str> =
         prepared.iter().filter(|p| p.blocking().next().is_some()).map(|p| p.source.as_str()).collect();
     if !refused.is_empty() && !c.force {
+        let mut out = format!(
+            "NOT staged: {} of {} CRL(s) have blocking preflight findings; --force stages them anyway\n",
+            refused.len(),
+            prepared.len()
+        );
         for p in &prepared {
             for f in p.blocking() {
-                crate::support::term::error("preflight", format_args!("{}: {}: {}", p.source, f.code, f.message));
+                let _ = writeln!(out, "  {}: blocking {:<32} {}", p.source, f.code, f.message);
             }
         }
-        crate::support::output::print_stdout(&format!(
-            "NOT staged: {} of {} CRL(s) have blocking preflight findings ({}); --force stages them anyway\n",
-            refused.len(),
-            prepared.len(),
-            refused.join(", ")
-        ))?;
+        crate::support::output::print_stdout(&out)?;
         return Ok(Outcome::Negative);
     }
     // The manifest, in input order.
