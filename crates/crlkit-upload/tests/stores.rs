@@ -161,9 +161,9 @@ fn s3_versioned_bucket_reports_the_version() {
     });
 }
 
-/// A proxy in front of moto that cuts every connection after `cut_after` request bytes while
-/// `down` is set: the server "stops" part-way through an upload.
-fn flaky_proxy(target: &str, down: Arc<std::sync::atomic::AtomicBool>, cut_after: usize) -> String {
+/// A proxy in front of moto that cuts connections after `cut_after` request bytes while `cuts`
+/// (decremented at each cut) is above zero: the server "stops" part-way through an upload.
+fn flaky_proxy(target: &str, cuts: Arc<std::sync::atomic::AtomicUsize>, cut_after: usize) -> String {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::sync::atomic::Ordering;
@@ -172,7 +172,7 @@ fn flaky_proxy(target: &str, down: Arc<std::sync::atomic::AtomicBool>, cut_after
     let target = target.strip_prefix("http://").unwrap().to_owned();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            let (down, target) = (down.clone(), target.clone());
+            let (cuts, target) = (cuts.clone(), target.clone());
             std::thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(&target) else { return };
                 let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
@@ -185,7 +185,9 @@ fn flaky_proxy(target: &str, down: Arc<std::sync::atomic::AtomicBool>, cut_after
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        if down.load(Ordering::SeqCst) && sent + n > cut_after {
+                        if sent + n > cut_after
+                            && cuts.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| c.checked_sub(1)).is_ok()
+                        {
                             let _ = s_out.shutdown(Shutdown::Both);
                             let _ = c_in.shutdown(Shutdown::Both);
                             return;
@@ -211,8 +213,8 @@ fn s3_upload_interrupted_part_way_leaves_nothing_and_a_retry_succeeds() {
     let endpoint = s3_endpoint();
     let bucket = bucket("interrupted");
     create_bucket(&endpoint, &bucket, false);
-    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let proxy = flaky_proxy(&endpoint, down.clone(), 200_000);
+    let cuts = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    let proxy = flaky_proxy(&endpoint, cuts.clone(), 200_000);
     let rt = runtime();
     rt.block_on(async {
         let mut opts = s3_options(&proxy);
@@ -225,10 +227,18 @@ fn s3_upload_interrupted_part_way_leaves_nothing_and_a_retry_succeeds() {
         assert_eq!(e.kind(), StoreErrorKind::Store, "{e}");
         assert!(direct.head("crl/big.pem").await.unwrap().is_none(), "no partial object under the key");
         // The server is back: the same upload succeeds, whole.
-        down.store(false, std::sync::atomic::Ordering::SeqCst);
+        cuts.store(0, std::sync::atomic::Ordering::SeqCst);
         let r = upload_crl(&through_proxy, "crl/big.pem", &big, &facts, false).await.unwrap();
         assert!(matches!(r, UploadResult::Uploaded { .. }), "{r:?}");
         assert_eq!(direct.get("crl/big.pem", None).await.unwrap().unwrap().1, big);
+        // One dropped connection in the middle of a transfer: retried with backoff, no error.
+        cuts.store(1, std::sync::atomic::Ordering::SeqCst);
+        let retrying = open(&format!("s3://{bucket}/"), &s3_options(&proxy)).await;
+        let (bigger, bigger_facts) = crl(6, 20_000);
+        let r = upload_crl(&retrying, "crl/big.pem", &bigger, &bigger_facts, false).await.unwrap();
+        assert!(matches!(r, UploadResult::Uploaded { .. }), "{r:?}");
+        assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 0, "the connection was cut once");
+        assert_eq!(direct.get("crl/big.pem", None).await.unwrap().unwrap().1, bigger);
     });
 }
 
