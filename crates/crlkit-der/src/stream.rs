@@ -105,14 +105,6 @@ impl StreamError {
             _ => None,
         }
     }
-
-    /// The parse or PEM error, with the bytes around it, when the input was at fault.
-    pub fn input_fault(&self) -> Option<(Error, Excerpt)> {
-        match self {
-            Self::Parse(e, x) => Some((*e, *x)),
-            _ => self.pem().map(|p| (p.error, p.excerpt)),
-        }
-    }
 }
 
 impl std::fmt::Display for StreamError {
@@ -545,11 +537,6 @@ impl<R: BufRead> PemCrlReader<R> {
     /// Blocks skipped because they are not CRLs (certificates in a bundle).
     pub fn skipped_blocks(&self) -> usize {
         self.skipped
-    }
-
-    /// CRL blocks opened so far.
-    pub fn crls(&self) -> usize {
-        self.crls
     }
 
     /// Move past the current CRL block (checking the rest of it) to the next one. `Ok(false)`

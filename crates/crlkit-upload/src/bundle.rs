@@ -138,11 +138,6 @@ impl std::fmt::Display for BundleProblem {
 
 impl std::error::Error for BundleProblem {}
 
-/// True when `dir` looks like a bundle (holds a manifest).
-pub fn is_bundle(dir: &Path) -> bool {
-    dir.is_dir() && dir.join(MANIFEST).is_file()
-}
-
 /// Read and check a bundle: the manifest against its checksum, the directory's files against
 /// the manifest (nothing missing, nothing added), every file's size and SHA-256. Returns the
 /// manifest and each file's bytes, in manifest order. Nothing is trusted before all of it holds.

@@ -301,12 +301,6 @@ impl Store {
         out.prefixes.sort();
         Ok(out)
     }
-
-    /// Delete `key` (tests, and clean-up of a failed bundle upload).
-    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let path = self.path(key)?;
-        self.inner.delete(&path).await.map_err(|e| StoreError::from_store(self.url_of(key), e))
-    }
 }
 
 /// A blocking reader of an object's bytes as they arrive (see [`Store::reader`]).

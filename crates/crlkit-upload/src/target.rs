@@ -110,11 +110,6 @@ impl Target {
         }
     }
 
-    /// The same store with another key.
-    pub fn with_key(&self, key: &str) -> Target {
-        Target { key: key.to_owned(), ..self.clone() }
-    }
-
     /// The URL of `key` in this store.
     pub fn url_of(&self, key: &str) -> String {
         match self.scheme {
