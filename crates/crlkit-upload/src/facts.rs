@@ -98,7 +98,7 @@ impl CrlFacts {
             issuer: crl.issuer().rfc4514(),
             issuer_sha256: sha256_hex(crl.issuer().der()),
             authority_key_id: aki.map(hex_upper),
-            crl_number: number.map(|n| decimal(n.magnitude().unwrap_or(&[0]))),
+            crl_number: number.map(|n| crlkit_serial::format(n, crlkit_serial::SerialFormat::Dec)),
             crl_number_hex: number
                 .map(|n| n.to_hex().trim_start_matches('0').to_owned())
                 .map(|h| if h.is_empty() { "0".into() } else { h }),
@@ -181,24 +181,6 @@ impl CrlFacts {
     }
 }
 
-/// A big-endian magnitude in decimal.
-fn decimal(magnitude: &[u8]) -> String {
-    let mut digits: Vec<u8> = vec![0];
-    for &byte in magnitude {
-        let mut carry = u32::from(byte);
-        for d in digits.iter_mut() {
-            let v = u32::from(*d) * 256 + carry;
-            *d = (v % 10) as u8;
-            carry = v / 10;
-        }
-        while carry > 0 {
-            digits.push((carry % 10) as u8);
-            carry /= 10;
-        }
-    }
-    digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,8 +198,6 @@ mod tests {
         let mut higher = f.clone();
         higher.crl_number_hex = Some("10".into());
         assert_eq!(higher.number_cmp(&f), Some(Ordering::Greater));
-        assert_eq!(decimal(&[0x01, 0x00]), "256");
-        assert_eq!(decimal(&[0xff; 9]), "4722366482869645213695");
         let odd = "CN=Zoë % x";
         assert_eq!(from_ascii(&to_ascii(odd)), odd);
         assert!(to_ascii(odd).is_ascii());
