@@ -543,11 +543,7 @@ impl<R: BufRead> PemCrlReader<R> {
     /// when there is none: then the whole text has been checked.
     pub fn next_crl(&mut self) -> io::Result<bool> {
         if self.phase == Phase::Crl {
-            while self.phase == Phase::Crl {
-                self.out.clear();
-                self.step_body()?;
-            }
-            self.out.clear();
+            self.drain_block()?;
             self.out_pos = 0;
         }
         if self.phase == Phase::Done {
@@ -598,11 +594,26 @@ impl<R: BufRead> PemCrlReader<R> {
         strip_line_end(&self.raw)
     }
 
-    fn fail_here(&self, e: Error) -> io::Error {
+    /// The text around `offset`, from the bytes kept before the current line and the line.
+    fn excerpt_here(&self, offset: u64) -> Excerpt {
         let recent_start = self.offset.saturating_sub((self.recent.len() + self.raw.len()) as u64);
         let mut around = self.recent.clone();
         around.extend_from_slice(&self.raw);
-        fail(e, Excerpt::around(&around, recent_start, e.offset(), false))
+        Excerpt::around(&around, recent_start, offset, false)
+    }
+
+    fn fail_here(&self, e: Error) -> io::Error {
+        fail(e, self.excerpt_here(e.offset()))
+    }
+
+    /// Read the open block to its END line, checking every line, keeping nothing.
+    fn drain_block(&mut self) -> io::Result<()> {
+        while self.phase == Phase::Crl {
+            self.out.clear();
+            self.step_body()?;
+        }
+        self.out.clear();
+        Ok(())
     }
 
     /// Scan for the next CRL block, checking other blocks and stray lines on the way; open it.
@@ -625,12 +636,7 @@ impl<R: BufRead> PemCrlReader<R> {
                 Err(e) => return Err(self.fail_here(e)),
             };
             let is_crl = pem::is_crl_label(core::str::from_utf8(&label).unwrap_or(""));
-            self.begin_excerpt = {
-                let recent_start = self.offset.saturating_sub((self.recent.len() + self.raw.len()) as u64);
-                let mut around = self.recent.clone();
-                around.extend_from_slice(&self.raw);
-                Excerpt::around(&around, recent_start, at, false)
-            };
+            self.begin_excerpt = self.excerpt_here(at);
             self.current = Some((index, at, label, StreamDecoder::new(index)));
             if is_crl {
                 self.crls += 1;
@@ -639,11 +645,7 @@ impl<R: BufRead> PemCrlReader<R> {
             // Another kind of block: decoded and checked like any, then dropped.
             self.skipped += 1;
             self.phase = Phase::Crl;
-            while self.phase == Phase::Crl {
-                self.out.clear();
-                self.step_body()?;
-            }
-            self.out.clear();
+            self.drain_block()?;
             self.phase = Phase::Start;
         }
     }
