@@ -51,9 +51,23 @@ pub(crate) fn measure_exit(
     scratch: &Path,
     ok: &[i32],
 ) -> Result<Sample> {
+    measure_with_env(program, args, stdin, stdout_null, scratch, ok, &[])
+}
+
+/// [`measure_exit`] with extra environment variables for the command.
+pub(crate) fn measure_with_env(
+    program: &Path,
+    args: &[&str],
+    stdin: Option<&Path>,
+    stdout_null: bool,
+    scratch: &Path,
+    ok: &[i32],
+    env: &[(String, String)],
+) -> Result<Sample> {
     let rss_file = scratch.join("rss.txt");
     let mut cmd = Command::new("/usr/bin/time");
     cmd.args(["-f", "%M", "-o"]).arg(&rss_file).arg(program).args(args);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.stdin(match stdin {
         Some(p) => Stdio::from(File::open(p)?),
         None => Stdio::null(),

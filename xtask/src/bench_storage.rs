@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::bench::{measure, medians};
 
@@ -130,33 +130,13 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, big_der: &Pa
     Ok(())
 }
 
-/// [`measure`] with extra environment (test credentials, no AWS configuration files).
+/// [`measure`] with the environment of the storage tests (test credentials, no AWS
+/// configuration files, the moto endpoint).
 fn measure_env(
     program: &Path,
     args: &[&str],
     scratch: &Path,
     env: &[(String, String)],
 ) -> Result<crate::bench::Sample> {
-    let rss_file = scratch.join("rss.txt");
-    let started = std::time::Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&rss_file)
-        .arg(program)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("running {}", program.display()))?;
-    let secs = started.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!(
-            "{} {:?} failed: {}",
-            program.display(),
-            &args[..args.len().min(3)],
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let rss_kib = std::fs::read_to_string(&rss_file)?.trim().lines().last().unwrap_or("0").trim().parse().unwrap_or(0);
-    Ok(crate::bench::Sample { secs, rss_kib })
+    crate::bench::measure_with_env(program, args, None, true, scratch, &[0], env)
 }
