@@ -42,6 +42,26 @@ impl AtArg {
     }
 }
 
+/// What preflight judges against: a CA bundle, a time, a raised quota (`preflight`, `upload`).
+#[derive(Args, Debug, Clone)]
+pub struct PreflightArgs {
+    /// Also verify against this CA bundle and check the bundle against ELB's rules.
+    #[arg(long, value_name = "BUNDLE")]
+    pub ca: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
+    #[arg(long, value_name = "N")]
+    pub max_entries: Option<u64>,
+}
+
+impl PreflightArgs {
+    /// The CA bundle, loaded, if one was given.
+    pub fn bundle(&self) -> Result<Option<crlkit_verify::CaBundle>, crate::support::failure::Failure> {
+        self.ca.as_deref().map(crate::support::certs::load_bundle).transpose()
+    }
+}
+
 /// The one CRL a command reads, as a positional argument.
 #[derive(Args, Debug, Clone)]
 pub struct CrlInput {

@@ -2,13 +2,11 @@
 //! warnings; exit 0 ready, 1 blocking findings, 2 error.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use crlkit_elb::preflight::{Finding, Severity};
 
 use super::Outcome;
-use crate::cli::args::{AtArg, CrlInput, JsonArg, LenientArg};
-use crate::support::certs::load_bundle;
+use crate::cli::args::{CrlInput, JsonArg, LenientArg, PreflightArgs};
 use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
@@ -33,14 +31,8 @@ Examples:
 pub struct Args {
     #[command(flatten)]
     input: CrlInput,
-    /// Also verify against this CA bundle and check the bundle against ELB's rules.
-    #[arg(long, value_name = "BUNDLE")]
-    ca: Option<PathBuf>,
     #[command(flatten)]
-    at: AtArg,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    max_entries: Option<u64>,
+    checks: PreflightArgs,
     #[command(flatten)]
     json: JsonArg,
     #[command(flatten)]
@@ -50,9 +42,7 @@ pub struct Args {
 /// What `preflight` was asked to do.
 pub struct Preflight {
     pub source: Source,
-    pub ca: Option<PathBuf>,
-    pub at: AtArg,
-    pub max_entries: Option<u64>,
+    pub checks: PreflightArgs,
     pub json: bool,
     pub lenient: bool,
 }
@@ -61,9 +51,7 @@ impl Args {
     pub fn config(self) -> Preflight {
         Preflight {
             source: self.input.source(),
-            ca: self.ca,
-            at: self.at,
-            max_entries: self.max_entries,
+            checks: self.checks,
             json: self.json.json,
             lenient: self.lenient.lenient,
         }
@@ -74,10 +62,10 @@ impl Args {
 pub fn run(c: &Preflight) -> Result<Outcome, Failure> {
     let loaded = input::load(&c.source, c.lenient, "preflight")?;
     input::notes(&loaded);
-    let at = c.at.or_now();
-    let bundle = c.ca.as_deref().map(load_bundle).transpose()?;
+    let at = c.checks.at.or_now();
+    let bundle = c.checks.bundle()?;
     let crls = run_checks(&loaded, c.lenient, bundle.as_ref(), at)?;
-    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.max_entries);
+    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.checks.max_entries);
     let blocking = findings.iter().filter(|(_, f)| f.severity == Severity::Blocking).count();
     let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
     let ready = blocking == 0;
@@ -143,6 +131,6 @@ mod tests {
             panic!()
         };
         let p = a.config();
-        assert_eq!((p.max_entries, p.ca.is_none(), p.at.at), (Some(7), true, None));
+        assert_eq!((p.checks.max_entries, p.checks.ca.is_none(), p.checks.at.at), (Some(7), true, None));
     }
 }

@@ -11,8 +11,7 @@ use crlkit_elb::preflight::{Finding, Severity};
 use crlkit_upload::{CrlFacts, Refusal, Store, Target, UploadResult};
 
 use super::Outcome;
-use crate::cli::args::{AtArg, JsonArg, StoreArgs};
-use crate::support::certs::load_bundle;
+use crate::cli::args::{JsonArg, PreflightArgs, StoreArgs};
 use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Bytes as InputBytes, Loaded, Source};
@@ -56,14 +55,8 @@ pub struct Args {
     /// Where it goes: s3://bucket/key, s3://bucket/prefix/, file:///dir/, memory://name/.
     #[arg(value_name = "URL")]
     url: String,
-    /// Also verify against this CA bundle in preflight.
-    #[arg(long, value_name = "BUNDLE")]
-    ca: Option<PathBuf>,
     #[command(flatten)]
-    at: AtArg,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    max_entries: Option<u64>,
+    checks: PreflightArgs,
     /// Upload despite blocking preflight findings, and replace whatever the key holds (still
     /// conditionally on what was read).
     #[arg(long)]
@@ -78,9 +71,7 @@ pub struct Args {
 pub struct Upload {
     pub input: Input,
     pub target: Target,
-    pub ca: Option<PathBuf>,
-    pub at: AtArg,
-    pub max_entries: Option<u64>,
+    pub checks: PreflightArgs,
     pub force: bool,
     pub json: bool,
     pub store: crlkit_upload::StoreOptions,
@@ -109,9 +100,7 @@ impl Args {
         Ok(Upload {
             input,
             target,
-            ca: self.ca,
-            at: self.at,
-            max_entries: self.max_entries,
+            checks: self.checks,
             force: self.force,
             json: self.json.json,
             store: self.store.options()?,
@@ -161,14 +150,14 @@ pub enum Done {
 }
 
 pub fn run(c: &Upload) -> Result<Outcome, Failure> {
-    let bundle = c.ca.as_deref().map(load_bundle).transpose()?;
-    let at = c.at.or_now();
+    let bundle = c.checks.bundle()?;
+    let at = c.checks.at.or_now();
     // Everything is read and checked before the first byte is sent.
     let items: Vec<(String, Prepared)> = match &c.input {
         Input::Crl(source) => {
             let loaded = input::load(source, false, "upload")?;
             input::notes(&loaded);
-            let prepared = prepare(&loaded, bundle.as_ref(), at, c.max_entries)?;
+            let prepared = prepare(&loaded, bundle.as_ref(), at, c.checks.max_entries)?;
             let key = if c.target.is_prefix() {
                 let stem = std::path::Path::new(&loaded.name).file_stem().map(|s| s.to_string_lossy().into_owned());
                 c.target.join(&format!("{}.pem", stem.unwrap_or_else(|| "crl".into())))
@@ -184,7 +173,7 @@ pub fn run(c: &Upload) -> Result<Outcome, Failure> {
             for (f, bytes) in manifest.files.iter().zip(files) {
                 let name = dir.join(&f.file).display().to_string();
                 let loaded = input::from_bytes(name, InputBytes::Owned(bytes), false)?;
-                items.push((c.target.join(&f.key), prepare(&loaded, bundle.as_ref(), at, c.max_entries)?));
+                items.push((c.target.join(&f.key), prepare(&loaded, bundle.as_ref(), at, c.checks.max_entries)?));
             }
             items
         }
