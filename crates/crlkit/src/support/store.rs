@@ -27,7 +27,7 @@ pub fn failure(e: &StoreError) -> Failure {
 
 /// A target URL, or a usage failure.
 pub fn target(url: &str) -> Result<Target, Failure> {
-    Target::parse(url).map_err(|e| Failure::new(e.kind().code(), e.to_string()))
+    Target::parse(url).map_err(|e| failure(&e))
 }
 
 /// Open the store `target` names.
