@@ -1,4 +1,4 @@
-//! What AWS Elastic Load Balancing trust stores accept, checked before anything is uploaded.
+//! ELB trust stores for CRLs: what they accept, and getting CRLs into them safely.
 //!
 //! - [`quotas`]: ELB's documented limits (AWS-FACTS.md): 50 MB per CRL file, 500,000 revoked
 //!   entries per trust store, 30 revocation files, 25 CA certificates of at most 16 KB each,
@@ -6,7 +6,18 @@
 //! - [`preflight`]: turns a parsed CRL (and optionally a verification against the CA bundle)
 //!   into findings, each `blocking`, `warning` or `info`. Where AWS documents nothing (expired
 //!   CRLs, delta/indirect/partitioned CRLs, several CRLs in one file) the finding is a warning,
-//!   never a guess.
+//!   never a guess. Offline, synchronous.
+//! - [`api::TrustStoreApi`]: the four ELB calls crlkit makes (describe the trust store,
+//!   describe, add and remove revocation files), implemented on the official AWS SDK by
+//!   [`sdk::SdkTrustStores`] (one client per ARN region, the shared `aws-config` chain, the
+//!   SDK's retries).
+//! - [`ledger`]: which revocation ID came from which CRL object (ELB never says), a JSON
+//!   object beside the CRLs, changed only by conditional writes and reconciled with the live
+//!   trust store before it is believed.
+//! - [`register`]: add a CRL file, check ELB's count against crlkit's, and with `replace`
+//!   remove the older files of the same issuer, after the add and within the quotas.
+//! - [`sync`]: a CA's CRL object to trust stores, idempotent and cheap when nothing changed.
+//! - [`plan`]: the calls a run would make, as API requests and `aws` CLI commands.
 //!
 //! ```
 //! use crlkit_der::CrlRef;
@@ -20,14 +31,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Not in scope (yet)
-//! - The ELBv2 trust-store client and the revocation ledger (the registration issue).
-//! - Anything that needs the network: these checks run offline.
+//! Everything but `preflight` and `quotas` is async; the binary runs it on its one runtime.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod api;
+mod arn;
+mod error;
+pub mod ledger;
+pub mod plan;
 pub mod preflight;
+pub mod register;
+pub mod sdk;
+pub mod sync;
+
+pub use arn::TrustStoreArn;
+pub use error::{ElbError, ElbErrorKind};
 
 /// ELB trust-store quotas (AWS ALB user guide, "Quotas for your Application Load Balancers").
 pub mod quotas {

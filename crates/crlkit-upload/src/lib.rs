@@ -44,7 +44,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod aws;
+pub mod aws;
 pub mod bundle;
 mod error;
 mod facts;

@@ -18,6 +18,8 @@ use object_store::{
     Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, UpdateVersion,
 };
 
+use aws_config::SdkConfig;
+
 use crate::aws::{self, AwsOptions, ChainCredentials};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::local;
@@ -118,10 +120,30 @@ impl Store {
     /// Open the store `target` names. For S3, credentials are resolved now, so that a missing
     /// or broken chain is reported before any transfer.
     pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Self, StoreError> {
+        let sdk = match target.scheme() {
+            Scheme::S3 => Some(aws::load(&opts.aws).await),
+            _ => None,
+        };
+        Self::open_with(target, opts, sdk.as_ref()).await
+    }
+
+    /// [`Store::open`] with an AWS configuration loaded once ([`aws::load`]) and shared with
+    /// other clients (the ELB one): one credential chain, resolved once.
+    pub async fn open_with(target: &Target, opts: &StoreOptions, sdk: Option<&SdkConfig>) -> Result<Self, StoreError> {
         let inner: Arc<dyn ObjectStore> = match target.scheme() {
             Scheme::File => Arc::new(object_store::local::LocalFileSystem::new()),
             Scheme::Memory => memory_store(target.bucket()),
-            Scheme::S3 => Arc::new(open_s3(target, opts).await?),
+            Scheme::S3 => {
+                let loaded;
+                let sdk = match sdk {
+                    Some(s) => s,
+                    None => {
+                        loaded = aws::load(&opts.aws).await;
+                        &loaded
+                    }
+                };
+                Arc::new(open_s3(target, opts, sdk).await?)
+            }
             Scheme::Gcs => open_gcs(target)?,
             Scheme::Azure => open_azure(target)?,
         };
@@ -176,6 +198,22 @@ impl Store {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(StoreError::from_store(self.url_of(key), e)),
+        };
+        let info = ObjectInfo::new(&result.meta, &result.attributes);
+        let bytes = result.bytes().await.map_err(|e| StoreError::from_store(self.url_of(key), e))?;
+        Ok(Some((info, bytes)))
+    }
+
+    /// Read `key` whole as of `version` (a versioned bucket's version ID; the current object
+    /// when `None`), or `None` if there is no such object or version.
+    pub async fn get_version(&self, key: &str, version: Option<&str>) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
+        let Some(version) = version else { return self.get(key, None).await };
+        let path = self.path(key)?;
+        let opts = GetOptions { version: Some(version.to_owned()), ..GetOptions::default() };
+        let result = match self.inner.get_opts(&path, opts).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(StoreError::from_store(format!("{} (version {version})", self.url_of(key)), e)),
         };
         let info = ObjectInfo::new(&result.meta, &result.attributes);
         let bytes = result.bytes().await.map_err(|e| StoreError::from_store(self.url_of(key), e))?;
@@ -361,17 +399,20 @@ fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
     stores.entry(name.to_owned()).or_insert_with(|| Arc::new(object_store::memory::InMemory::new())).clone()
 }
 
-async fn open_s3(target: &Target, opts: &StoreOptions) -> Result<object_store::aws::AmazonS3, StoreError> {
+async fn open_s3(
+    target: &Target,
+    opts: &StoreOptions,
+    sdk: &SdkConfig,
+) -> Result<object_store::aws::AmazonS3, StoreError> {
     use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-    let sdk = aws::load(&opts.aws).await;
-    let credentials = ChainCredentials::from_sdk(&sdk)?;
+    let credentials = ChainCredentials::from_sdk(sdk)?;
     credentials.resolve().await?;
     let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
     let mut b = AmazonS3Builder::new()
         .with_bucket_name(target.bucket())
         .with_region(region)
         .with_credentials(Arc::new(credentials));
-    if let Some(endpoint) = aws::endpoint(&sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
+    if let Some(endpoint) = aws::endpoint(sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
         let http = aws::check_http(&endpoint, &opts.aws)?;
         b = b.with_endpoint(endpoint).with_allow_http(http);
     }

@@ -1,0 +1,438 @@
+//! Registering a CRL object with a trust store, and rotating it: the logic, over
+//! [`TrustStoreApi`] and the [`LedgerStore`], with no SDK in sight.
+//!
+//! Per trust store:
+//! 1. Describe the trust store (it must exist and be `ACTIVE`) and its revocation files, and
+//!    reconcile the ledger with them: entries whose ID is gone are reported and dropped, live
+//!    IDs the ledger does not know are listed and never touched.
+//! 2. The same CRL (same SHA-256) registered already: nothing to do, its ID is reported.
+//! 3. With `replace`, the older files of the same issuer (by the ledger) are to go; a file of
+//!    that issuer with a CRL number at least as high refuses the swap.
+//! 4. Quotas: ELB's `TotalRevokedEntries` plus the new entries, and the files plus one, must
+//!    fit, because during the swap old and new both count. If they do not, the swap is
+//!    refused, unless `remove_first`, which removes the old files before the add (a window in
+//!    which revoked clients are accepted, recorded in the report).
+//! 5. Add; record the new ID in the ledger at once; check ELB's `NumberOfRevokedEntries`
+//!    against crlkit's count (a mismatch is an error, and nothing old is removed).
+//! 6. Remove the replaced IDs, only now, and drop them from the ledger.
+
+use std::cmp::Ordering;
+
+use crlkit_upload::{CrlFacts, Store};
+
+use crate::api::{Revocation, S3Object, TrustStoreApi, TrustStoreInfo};
+use crate::arn::TrustStoreArn;
+use crate::error::{ElbError, ElbErrorKind};
+use crate::ledger::{LedgerEntry, LedgerStore, SourceObject};
+use crate::quotas;
+
+/// The trust-store quotas to plan against (raise them for an account with raised quotas).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    /// Revoked entries per trust store.
+    pub max_entries: u64,
+    /// Revocation files per trust store.
+    pub max_files: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self { max_entries: quotas::MAX_REVOKED_ENTRIES, max_files: quotas::MAX_REVOCATION_FILES }
+    }
+}
+
+/// What to register where.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The trust store.
+    pub arn: TrustStoreArn,
+    /// The PEM object ELB is to read.
+    pub object: S3Object,
+    /// The CRL in it, as crlkit read it from that very object.
+    pub crl: CrlFacts,
+    /// Remove the older files of the same issuer after the add.
+    pub replace: bool,
+    /// When old and new cannot both fit: remove first.
+    pub remove_first: bool,
+    /// Quotas to respect.
+    pub quotas: Quotas,
+    /// The source object (for `sync`).
+    pub source: Option<SourceObject>,
+    /// Now, RFC 3339 (the ledger's `registered_at`).
+    pub now: String,
+}
+
+/// Why a registration was refused before any change (exit 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The files would not fit in the quotas.
+    Quota {
+        /// `TotalRevokedEntries` now.
+        entries_now: u64,
+        /// Files now.
+        files_now: u64,
+        /// Entries of the new file.
+        adding: u64,
+        /// Entries of the files `--replace` would remove.
+        removing: u64,
+        /// Files `--replace` would remove.
+        removing_files: u64,
+        /// The quotas.
+        quotas: Quotas,
+        /// Removing first would make it fit.
+        fits_if_removed_first: bool,
+    },
+    /// With `--replace`: the ledger ties a file of the same issuer with a CRL number at least
+    /// as high (or one without a number) to this trust store.
+    NotNewer {
+        /// What is registered.
+        registered: Box<LedgerEntry>,
+    },
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The same bytes are registered already.
+    AlreadyRegistered {
+        /// Its entry.
+        entry: Box<LedgerEntry>,
+    },
+    /// Added (and older files removed).
+    Added {
+        /// The new file.
+        revocation: Revocation,
+        /// The older files removed.
+        removed: Vec<LedgerEntry>,
+        /// They were removed before the add (`--remove-first`).
+        removed_first: bool,
+    },
+    /// Nothing changed.
+    Refused(Refusal),
+}
+
+/// The whole story of one registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The trust store.
+    pub arn: TrustStoreArn,
+    /// As described before any change.
+    pub before: TrustStoreInfo,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Ledger entries whose ID the trust store no longer had: dropped from the ledger.
+    pub repaired: Vec<LedgerEntry>,
+    /// Live files the ledger knows nothing about (never removed).
+    pub unknown: Vec<Revocation>,
+}
+
+/// Register `req.object` in `req.arn` (see the module documentation for the steps).
+pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) -> Result<Report, ElbError> {
+    let arn = &req.arn;
+    let before = api.describe_trust_store(arn).await?;
+    if before.status != "ACTIVE" {
+        return Err(ElbError::new(ElbErrorKind::TrustStoreNotReady, format!("{arn} (status {})", before.status)));
+    }
+    let live = api.describe_revocations(arn).await?;
+    let state = ledger.load().await?;
+    let r = state.reconcile(arn, &live);
+    if !r.gone.is_empty() {
+        let gone: Vec<i64> = r.gone.iter().map(|e| e.revocation_id).collect();
+        ledger.update(|l| l.remove(arn.as_str(), &gone)).await?;
+    }
+    let done = |outcome: Outcome| Report {
+        arn: arn.clone(),
+        before: before.clone(),
+        outcome,
+        repaired: r.gone.clone(),
+        unknown: r.unknown.clone(),
+    };
+
+    if let Some(same) = r.known.iter().find(|e| e.crl.sha256 == req.crl.sha256) {
+        let mut entry = same.clone();
+        // Record where a synced copy came from, so the next sync need not download it.
+        if req.source.is_some() && entry.source != req.source {
+            entry.source = req.source.clone();
+            let updated = entry.clone();
+            ledger.update(|l| {
+                l.insert(updated.clone());
+                true
+            })
+            .await?;
+        }
+        return Ok(done(Outcome::AlreadyRegistered { entry: Box::new(entry) }));
+    }
+
+    let replaced: Vec<LedgerEntry> =
+        if req.replace { r.known.iter().filter(|e| e.crl.same_issuer(&req.crl)).cloned().collect() } else { Vec::new() };
+    if let Some(newer) = replaced.iter().find(|e| req.crl.number_cmp(&e.crl) != Some(Ordering::Greater)) {
+        return Ok(done(Outcome::Refused(Refusal::NotNewer { registered: Box::new(newer.clone()) })));
+    }
+    let removing: u64 = replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
+    let entries_now = before.total_revoked_entries;
+    let files_now = live.len() as u64;
+    let q = req.quotas;
+    let fits = entries_now + req.crl.entries <= q.max_entries && files_now + 1 <= q.max_files;
+    let fits_removed = entries_now.saturating_sub(removing) + req.crl.entries <= q.max_entries
+        && files_now.saturating_sub(replaced.len() as u64) + 1 <= q.max_files;
+    let remove_first = !fits && req.remove_first && !replaced.is_empty() && fits_removed;
+    if !fits && !remove_first {
+        return Ok(done(Outcome::Refused(Refusal::Quota {
+            entries_now,
+            files_now,
+            adding: req.crl.entries,
+            removing,
+            removing_files: replaced.len() as u64,
+            quotas: q,
+            fits_if_removed_first: fits_removed && !replaced.is_empty(),
+        })));
+    }
+    let ids: Vec<i64> = replaced.iter().map(|e| e.revocation_id).collect();
+    if remove_first {
+        remove(api, ledger, arn, &ids).await?;
+    }
+    let added = match api.add_revocation(arn, &req.object).await {
+        Ok(a) => a,
+        Err(e) if remove_first => {
+            return Err(ElbError::new(
+                e.kind(),
+                format!(
+                    "{arn}: revocation IDs {ids:?} were removed first (--remove-first) and the add then failed: \
+                     until a CRL of {} is added again, its revoked clients are accepted",
+                    req.crl.issuer
+                ),
+            )
+            .with_source(e));
+        }
+        Err(e) => return Err(e),
+    };
+    let entry = LedgerEntry {
+        trust_store_arn: arn.as_str().to_owned(),
+        revocation_id: added.id,
+        object: req.object.clone(),
+        crl: req.crl.clone(),
+        elb_entries: added.entries,
+        registered_at: req.now.clone(),
+        source: req.source.clone(),
+    };
+    ledger
+        .update(|l| {
+            l.insert(entry.clone());
+            true
+        })
+        .await?;
+    if added.entries != req.crl.entries {
+        return Err(ElbError::new(
+            ElbErrorKind::EntryCountMismatch,
+            format!(
+                "{arn}: revocation ID {} has {} entries by ELB's count, {} by crlkit's (in {}); it stays registered \
+                 and in the ledger, and no older file was removed",
+                added.id,
+                added.entries,
+                req.crl.entries,
+                req.object.url()
+            ),
+        ));
+    }
+    if !remove_first && !ids.is_empty() {
+        remove(api, ledger, arn, &ids).await?;
+    }
+    Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
+}
+
+async fn remove(api: &dyn TrustStoreApi, ledger: &LedgerStore, arn: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
+    match api.remove_revocations(arn, ids).await {
+        Ok(()) => {}
+        // Removed meanwhile by someone else: the goal is reached.
+        Err(e) if e.kind() == ElbErrorKind::RevocationIdNotFound => {}
+        Err(e) => return Err(e),
+    }
+    ledger.update(|l| l.remove(arn.as_str(), ids)).await?;
+    Ok(())
+}
+
+/// Read the object to register and count its entries: it must be one PEM CRL (ELB takes
+/// nothing else) of at most 50 MB. `version` pins a version of a versioned bucket.
+pub async fn read_registrable(store: &Store, key: &str, version: Option<&str>) -> Result<(S3Object, CrlFacts), ElbError> {
+    let url = store.url_of(key);
+    let source = |why: String| ElbError::new(ElbErrorKind::Source, format!("{url}: {why}"));
+    let (info, bytes) = store
+        .get_version(key, version)
+        .await?
+        .ok_or_else(|| source("no such object".into()))?;
+    if bytes.len() as u64 > quotas::MAX_CRL_FILE_BYTES {
+        return Err(source(format!("{} bytes, over ELB's 50 MB", bytes.len())));
+    }
+    if !crlkit_der::pem::looks_like_pem(&bytes) {
+        return Err(source("not PEM; ELB takes PEM CRLs only (crlkit publish converts)".into()));
+    }
+    let (blocks, _) = crlkit_der::pem::decode_crls(&bytes).map_err(|e| source(e.to_string()))?;
+    if blocks.len() != 1 {
+        return Err(source(format!("{} CRLs in one file; register one CRL per object", blocks.len())));
+    }
+    let crl = crlkit_der::CrlRef::from_der(&blocks[0].der).map_err(|e| source(e.to_string()))?;
+    let stats = crl.validate().map_err(|e| source(e.to_string()))?;
+    let facts = CrlFacts::new(&crl, stats.count, &bytes);
+    let object = S3Object {
+        bucket: store.target().bucket().to_owned(),
+        key: key.to_owned(),
+        version: version.map(str::to_owned).or(info.version),
+    };
+    Ok((object, facts))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::api::TrustStoreInfo;
+
+    /// ELB as plain data: the rotation logic's tests need no server.
+    #[derive(Default)]
+    pub(crate) struct FakeElb {
+        pub files: Mutex<Vec<(Revocation, S3Object)>>,
+        pub calls: Mutex<Vec<String>>,
+        pub next_id: Mutex<i64>,
+        /// Entries ELB "counts" per key (default: 3).
+        pub counts: Mutex<std::collections::BTreeMap<String, u64>>,
+    }
+
+    #[async_trait::async_trait]
+    impl TrustStoreApi for FakeElb {
+        async fn describe_trust_store(&self, _: &TrustStoreArn) -> Result<TrustStoreInfo, ElbError> {
+            let total = self.files.lock().unwrap().iter().map(|(r, _)| r.entries).sum();
+            Ok(TrustStoreInfo { name: "t".into(), status: "ACTIVE".into(), total_revoked_entries: total, ca_certificates: 1 })
+        }
+        async fn describe_revocations(&self, _: &TrustStoreArn) -> Result<Vec<Revocation>, ElbError> {
+            Ok(self.files.lock().unwrap().iter().map(|(r, _)| *r).collect())
+        }
+        async fn add_revocation(&self, _: &TrustStoreArn, o: &S3Object) -> Result<Revocation, ElbError> {
+            self.calls.lock().unwrap().push(format!("add {}", o.key));
+            let mut id = self.next_id.lock().unwrap();
+            *id += 1;
+            let entries = self.counts.lock().unwrap().get(&o.key).copied().unwrap_or(3);
+            let r = Revocation { id: *id, entries };
+            self.files.lock().unwrap().push((r, o.clone()));
+            Ok(r)
+        }
+        async fn remove_revocations(&self, _: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
+            self.calls.lock().unwrap().push(format!("remove {ids:?}"));
+            self.files.lock().unwrap().retain(|(r, _)| !ids.contains(&r.id));
+            Ok(())
+        }
+    }
+
+    fn arn() -> TrustStoreArn {
+        TrustStoreArn::parse("arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/t/1").unwrap()
+    }
+
+    fn facts(number: u32, entries: u64) -> CrlFacts {
+        CrlFacts {
+            issuer: "CN=CA".into(),
+            issuer_sha256: "11".into(),
+            authority_key_id: Some("AB".into()),
+            crl_number: Some(number.to_string()),
+            crl_number_hex: Some(format!("{number:X}")),
+            this_update: "2026-12-01T00:00:00Z".into(),
+            next_update: Some("2026-12-08T00:00:00Z".into()),
+            entries,
+            sha256: format!("{number:064}"),
+            size: 10,
+        }
+    }
+
+    fn request(number: u32, entries: u64, replace: bool) -> Request {
+        Request {
+            arn: arn(),
+            object: S3Object { bucket: "b".into(), key: format!("crl/{number}.pem"), version: None },
+            crl: facts(number, entries),
+            replace,
+            remove_first: false,
+            quotas: Quotas::default(),
+            source: None,
+            now: "2026-12-01T00:00:00Z".into(),
+        }
+    }
+
+    async fn ledger(name: &str) -> LedgerStore {
+        let t = crlkit_upload::Target::parse(&format!("memory://{name}/")).unwrap();
+        LedgerStore::new(Store::open(&t, &Default::default()).await.unwrap(), LedgerStore::key_for_prefix("crl/"))
+    }
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn same_crl_twice_is_one_add_and_replace_removes_after_the_add() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-basic").await;
+            let first = register(&elb, &l, &request(1, 3, false)).await.unwrap();
+            assert!(matches!(first.outcome, Outcome::Added { revocation: Revocation { id: 1, entries: 3 }, .. }));
+            let again = register(&elb, &l, &request(1, 3, true)).await.unwrap();
+            assert!(matches!(again.outcome, Outcome::AlreadyRegistered { ref entry } if entry.revocation_id == 1));
+            let newer = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            let Outcome::Added { revocation, removed, removed_first } = newer.outcome else { panic!("{newer:?}") };
+            assert_eq!((revocation.id, removed.len(), removed_first), (2, 1, false));
+            assert_eq!(*elb.calls.lock().unwrap(), ["add crl/1.pem", "add crl/2.pem", "remove [1]"]);
+            let entries = l.load().await.unwrap().entries;
+            assert_eq!(entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [2]);
+            let older = register(&elb, &l, &request(1, 3, true)).await.unwrap();
+            assert!(matches!(older.outcome, Outcome::Refused(Refusal::NotNewer { .. })), "{older:?}");
+            assert_eq!(elb.calls.lock().unwrap().len(), 3, "a refusal sends nothing");
+        });
+    }
+
+    #[test]
+    fn quotas_refuse_before_any_add_unless_remove_first() {
+        run(async {
+            let elb = FakeElb::default();
+            elb.counts.lock().unwrap().insert("crl/1.pem".into(), 300_000);
+            elb.counts.lock().unwrap().insert("crl/2.pem".into(), 250_000);
+            let l = ledger("reg-quota").await;
+            register(&elb, &l, &request(1, 300_000, false)).await.unwrap();
+            let swap = register(&elb, &l, &request(2, 250_000, true)).await.unwrap();
+            let Outcome::Refused(Refusal::Quota { entries_now, adding, removing, fits_if_removed_first, .. }) =
+                swap.outcome
+            else {
+                panic!("{swap:?}")
+            };
+            assert_eq!((entries_now, adding, removing, fits_if_removed_first), (300_000, 250_000, 300_000, true));
+            assert_eq!(elb.calls.lock().unwrap().len(), 1, "refused before any add");
+            let mut req = request(2, 250_000, true);
+            req.remove_first = true;
+            let swap = register(&elb, &l, &req).await.unwrap();
+            assert!(matches!(swap.outcome, Outcome::Added { removed_first: true, .. }), "{swap:?}");
+            assert_eq!(elb.calls.lock().unwrap()[1..], ["remove [1]", "add crl/2.pem"]);
+            let mut files = request(3, 1, false);
+            files.quotas.max_files = 1;
+            let full = register(&elb, &l, &files).await.unwrap();
+            assert!(matches!(full.outcome, Outcome::Refused(Refusal::Quota { files_now: 1, .. })));
+        });
+    }
+
+    #[test]
+    fn unknown_ids_are_kept_gone_ones_repaired_and_a_miscount_is_an_error() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-repair").await;
+            register(&elb, &l, &request(1, 3, false)).await.unwrap();
+            // Someone adds a file by hand, and removes ours.
+            let hand = S3Object { bucket: "b".into(), key: "hand.pem".into(), version: None };
+            elb.add_revocation(&arn(), &hand).await.unwrap();
+            elb.remove_revocations(&arn(), &[1]).await.unwrap();
+            let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            assert_eq!(r.repaired.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [1]);
+            assert_eq!(r.unknown, [Revocation { id: 2, entries: 3 }]);
+            assert!(elb.files.lock().unwrap().iter().any(|(f, _)| f.id == 2), "an unknown ID is never removed");
+            elb.counts.lock().unwrap().insert("crl/4.pem".into(), 2);
+            let e = register(&elb, &l, &request(4, 3, true)).await.unwrap_err();
+            assert_eq!(e.kind(), ElbErrorKind::EntryCountMismatch);
+            assert!(e.to_string().contains("2 entries by ELB's count, 3 by crlkit's"), "{e}");
+            let ids: Vec<i64> = l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect();
+            assert_eq!(ids, [3, 4], "the miscounted file is recorded; the older one is not removed");
+        });
+    }
+}
