@@ -1,0 +1,161 @@
+"""Drive the trust-store emulator with boto3 and assert what boto3 parses.
+
+Run by tests/boto3.rs with: ELB (emulator endpoint), S3 (moto endpoint), PEM (a 1,000-entry
+CRL as PEM), SMALL (an empty CRL as PEM), DER (the same CRL as DER), BUNDLE (a CA certificate).
+Every error code is asserted as boto3's modelled exception class, which boto3 builds from the
+botocore model: a code the model does not know would come back as a plain ClientError.
+"""
+import os
+import sys
+import uuid
+
+import boto3
+import botocore
+from botocore.config import Config
+
+ELB, S3 = os.environ["ELB"], os.environ["S3"]
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    if not cond:
+        print(f"FAILED: {what}", file=sys.stderr)
+        sys.exit(1)
+    checks += 1
+
+
+def client(region="us-east-1", key="crlkit-test", secret="crlkit-test-secret", attempts=1):
+    return boto3.client(
+        "elbv2",
+        endpoint_url=ELB,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+    )
+
+
+def raises(call, exception, code):
+    try:
+        call()
+    except exception as e:
+        check(e.response["Error"]["Code"] == code, f"{code}: parsed code {e.response['Error']['Code']}")
+        check(e.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403), f"{code}: HTTP status")
+        return e
+    except botocore.exceptions.ClientError as e:
+        check(False, f"expected {exception.__name__}, got ClientError {e.response['Error']}")
+    check(False, f"expected {exception.__name__}, nothing raised")
+
+
+s3 = boto3.client("s3", endpoint_url=S3, region_name="us-east-1",
+                  aws_access_key_id="crlkit-test", aws_secret_access_key="crlkit-test-secret")
+bucket = "boto3-proof-" + uuid.uuid4().hex[:8]
+s3.create_bucket(Bucket=bucket)
+for key, var in [("big.pem", "PEM"), ("small.pem", "SMALL"), ("crl.der", "DER"), ("ca.pem", "BUNDLE")]:
+    with open(os.environ[var], "rb") as f:
+        s3.put_object(Bucket=bucket, Key=key, Body=f.read())
+
+elb = client()
+E = elb.exceptions
+
+# CreateTrustStore / DescribeTrustStores: shapes and types as the model says.
+made = elb.create_trust_store(Name="proof", CaCertificatesBundleS3Bucket=bucket, CaCertificatesBundleS3Key="ca.pem",
+                              Tags=[{"Key": "crlkit-emulator:max-revocation-files", "Value": "7"},
+                                    {"Key": "crlkit-emulator:max-revoked-entries", "Value": "1500"}])
+store = made["TrustStores"][0]
+arn = store["TrustStoreArn"]
+check(arn.startswith("arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/proof/"), arn)
+check(store["Status"] == "ACTIVE" and store["NumberOfCaCertificates"] == 1 and store["TotalRevokedEntries"] == 0, store)
+raises(lambda: elb.create_trust_store(Name="proof", CaCertificatesBundleS3Bucket=bucket,
+                                      CaCertificatesBundleS3Key="ca.pem"), E.DuplicateTrustStoreNameException,
+       "DuplicateTrustStoreName")
+raises(lambda: elb.create_trust_store(Name="nobundle", CaCertificatesBundleS3Bucket=bucket,
+                                      CaCertificatesBundleS3Key="missing.pem"), E.CaCertificatesBundleNotFoundException,
+       "CaCertificatesBundleNotFound")
+raises(lambda: elb.create_trust_store(Name="crlbundle", CaCertificatesBundleS3Bucket=bucket,
+                                      CaCertificatesBundleS3Key="small.pem"), E.InvalidCaCertificatesBundleException,
+       "InvalidCaCertificatesBundle")
+described = elb.describe_trust_stores(TrustStoreArns=[arn])["TrustStores"]
+check(len(described) == 1 and described[0]["Name"] == "proof", described)
+
+# AddTrustStoreRevocations: the count is crlkit-der's count of the CRL read from S3.
+added = elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "big.pem", "RevocationType": "CRL"}])["TrustStoreRevocations"]
+check(len(added) == 1, added)
+first = added[0]
+check(isinstance(first["RevocationId"], int) and first["RevocationType"] == "CRL", first)
+check(first["NumberOfRevokedEntries"] == 1000 and first["TrustStoreArn"] == arn, first)
+check(elb.describe_trust_stores(TrustStoreArns=[arn])["TrustStores"][0]["TotalRevokedEntries"] == 1000, "total")
+
+raises(lambda: elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "crl.der"}]), E.InvalidRevocationContentException, "InvalidRevocationContent")
+raises(lambda: elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "nothing.pem"}]), E.RevocationContentNotFoundException, "RevocationContentNotFound")
+# 1,000 + 1,000 entries > the 1,500 this store allows.
+raises(lambda: elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "big.pem"}]), E.TooManyTrustStoreRevocationEntriesException,
+       "TooManyTrustStoreRevocationEntries")
+missing_arn = arn[:-4] + "ffff"
+raises(lambda: elb.describe_trust_store_revocations(TrustStoreArn=missing_arn), E.TrustStoreNotFoundException,
+       "TrustStoreNotFound")
+raises(lambda: elb.describe_trust_stores(TrustStoreArns=[missing_arn]), E.TrustStoreNotFoundException,
+       "TrustStoreNotFound")
+raises(lambda: elb.remove_trust_store_revocations(TrustStoreArn=arn, RevocationIds=[first["RevocationId"] + 99]),
+       E.RevocationIdNotFoundException, "RevocationIdNotFound")
+# A store exists only in its region.
+raises(lambda: client("eu-west-1").describe_trust_store_revocations(TrustStoreArn=arn), E.TrustStoreNotFoundException,
+       "TrustStoreNotFound")
+
+# Files: six small ones fit (7 per store here), the next does not.
+ids = [first["RevocationId"]]
+for _ in range(6):
+    r = elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+        {"S3Bucket": bucket, "S3Key": "small.pem"}])["TrustStoreRevocations"][0]
+    check(r["NumberOfRevokedEntries"] == 0, r)
+    ids.append(r["RevocationId"])
+check(ids == sorted(ids) and len(set(ids)) == len(ids), f"IDs grow: {ids}")
+raises(lambda: elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "small.pem"}]), E.TooManyTrustStoreRevocationEntriesException,
+       "TooManyTrustStoreRevocationEntries")
+
+# Paging: PageSize 2 over 7 files, through boto3's own paginator and by hand.
+pages = list(elb.get_paginator("describe_trust_store_revocations").paginate(
+    TrustStoreArn=arn, PaginationConfig={"PageSize": 2}))
+check(len(pages) == 4 and all("NextMarker" in p for p in pages[:-1]) and "NextMarker" not in pages[-1], pages)
+paged = [r["RevocationId"] for p in pages for r in p["TrustStoreRevocations"]]
+check(paged == ids, f"paged {paged} != {ids}")
+one = elb.describe_trust_store_revocations(TrustStoreArn=arn, RevocationIds=[ids[0]])["TrustStoreRevocations"]
+check([r["NumberOfRevokedEntries"] for r in one] == [1000], one)
+err = raises(lambda: elb.describe_trust_store_revocations(TrustStoreArn=arn, PageSize=401),
+             botocore.exceptions.ClientError, "ValidationError")
+
+# IDs are never reused: remove the newest, add again, get a higher one.
+elb.remove_trust_store_revocations(TrustStoreArn=arn, RevocationIds=[ids[-1]])
+again = elb.add_trust_store_revocations(TrustStoreArn=arn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "small.pem"}])["TrustStoreRevocations"][0]["RevocationId"]
+check(again > ids[-1], f"{again} reuses or goes below {ids[-1]}")
+
+location = elb.get_trust_store_revocation_content(TrustStoreArn=arn, RevocationId=ids[0])["Location"]
+check(location.startswith(ELB), location)
+
+# Throttling: the first two calls naming this store are throttled; boto3's standard retries
+# absorb them, a client without retries sees the code.
+throttled = elb.create_trust_store(Name="throttled", CaCertificatesBundleS3Bucket=bucket,
+                                   CaCertificatesBundleS3Key="ca.pem",
+                                   Tags=[{"Key": "crlkit-emulator:throttle-first", "Value": "3"}])
+tarn = throttled["TrustStores"][0]["TrustStoreArn"]
+raises(lambda: elb.describe_trust_store_revocations(TrustStoreArn=tarn), botocore.exceptions.ClientError, "Throttling")
+retrying = client(attempts=3)
+r = retrying.describe_trust_store_revocations(TrustStoreArn=tarn)
+check(r["ResponseMetadata"]["RetryAttempts"] == 2 and r["TrustStoreRevocations"] == [], r["ResponseMetadata"])
+
+# Signatures: a wrong secret, an unknown key, an expired one.
+raises(lambda: client(secret="wrong").describe_trust_stores(), botocore.exceptions.ClientError, "SignatureDoesNotMatch")
+raises(lambda: client(key="nobody").describe_trust_stores(), botocore.exceptions.ClientError, "InvalidClientTokenId")
+raises(lambda: client(key="crlkit-expired", secret="crlkit-expired-secret").describe_trust_stores(),
+       botocore.exceptions.ClientError, "ExpiredToken")
+
+elb.delete_trust_store(TrustStoreArn=tarn)
+raises(lambda: elb.delete_trust_store(TrustStoreArn=tarn), E.TrustStoreNotFoundException, "TrustStoreNotFound")
+print(f"boto3 proof: {checks} checks passed")
