@@ -252,10 +252,13 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     // The local servers the network tests talk to, stopped when this function returns.
     let venv = servers::ensure_venv(root)?;
     let moto = servers::Moto::start(root, &venv)?;
+    let env = moto.test_env(&venv);
+    let emulator = servers::Emulator::start(root, &moto.endpoint, &env)?;
     let mut tests = cargo();
     tests.current_dir(root).args(["test", "--workspace", "--locked"]).env("CRLKIT_CORPUS", &corpus);
-    tests.envs(moto.test_env(&venv));
+    tests.envs(env).env("CRLKIT_ELB_ENDPOINT", &emulator.endpoint);
     run(&mut tests)?;
+    drop(emulator);
     drop(moto);
     run(cargo()
         .current_dir(root)

@@ -100,6 +100,46 @@ impl Moto {
     }
 }
 
+/// The ELB trust-store emulator (`crates/crlkit-elb-emulator`), as a process reading CRLs from
+/// the moto server.
+pub struct Emulator {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+}
+
+impl Emulator {
+    /// Build and start it against `s3_endpoint`; wait until it says where it listens.
+    pub fn start(root: &Path, s3_endpoint: &str, env: &[(String, String)]) -> Result<Self> {
+        crate::run(crate::cargo().current_dir(root).args(["build", "--locked", "-p", "crlkit-elb-emulator"]))?;
+        let port = free_port()?;
+        let bin = crate::target_dir(root).join("debug/crlkit-elb-emulator");
+        let mut child = Command::new(&bin)
+            .args(["--s3-endpoint", s3_endpoint, "--listen", &format!("127.0.0.1:{port}")])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().context("the emulator's stdout")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let Some(endpoint) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            bail!("the trust-store emulator did not start: {line:?}");
+        };
+        eprintln!("trust-store emulator listening on {endpoint}");
+        Ok(Self { endpoint: endpoint.to_owned(), child })
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

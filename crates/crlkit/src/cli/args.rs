@@ -206,3 +206,50 @@ mod tests {
         assert!(Pem::try_parse_from(["x", "--format", "octal"]).is_err());
     }
 }
+
+/// Which trust stores, how to reach ELB, and how a registration may proceed (`register`,
+/// `publish`, `sync`).
+#[derive(Args, Debug, Clone)]
+pub struct ElbArgs {
+    /// Trust store ARN; several after one flag, or the flag repeated. Each is called in its
+    /// ARN's region.
+    #[arg(long = "trust-store-arn", value_name = "ARN", required = true, num_args = 1..)]
+    pub trust_store_arns: Vec<String>,
+    /// ELB endpoint (default: AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL, the
+    /// profile's endpoint_url).
+    #[arg(long, value_name = "URL")]
+    pub elb_endpoint_url: Option<String>,
+    /// Revocation files per trust store, if AWS raised the quota from 30.
+    #[arg(long, value_name = "N", default_value = "30")]
+    pub max_files: u64,
+    /// When a --replace swap cannot fit old and new files at once, remove the old ones first.
+    /// Until the add completes, clients the old CRL revoked are ACCEPTED; the output says so.
+    #[arg(long)]
+    pub remove_first: bool,
+    /// Do every offline check, then print the API calls (and `aws` CLI commands) a run would
+    /// make, without sending anything or needing credentials.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+impl ElbArgs {
+    /// The ARNs, parsed.
+    pub fn arns(&self) -> Result<Vec<crlkit_elb::TrustStoreArn>, crate::support::failure::Failure> {
+        let mut out: Vec<crlkit_elb::TrustStoreArn> = Vec::new();
+        for a in &self.trust_store_arns {
+            let arn = crlkit_elb::TrustStoreArn::parse(a).map_err(|e| crate::support::elb::failure(&e))?;
+            if !out.contains(&arn) {
+                out.push(arn);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The quotas to plan against.
+    pub fn quotas(&self, max_entries: Option<u64>) -> crlkit_elb::register::Quotas {
+        crlkit_elb::register::Quotas {
+            max_entries: max_entries.unwrap_or(crlkit_elb::quotas::MAX_REVOKED_ENTRIES),
+            max_files: self.max_files,
+        }
+    }
+}

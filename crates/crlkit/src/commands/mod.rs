@@ -3,8 +3,8 @@
 //! that runs it, and its flag tests.
 //!
 //! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
-//! The online commands (`upload`, `pull`, and later `publish`, `register`, `revocations`,
-//! `sync`, `revoke`, `doctor`) go here the same way; they are the only ones that run async
+//! The online commands (`upload`, `pull`, `publish`, `register`, `revocations`, `sync`, and
+//! later `revoke`, `doctor`) go here the same way; they are the only ones that run async
 //! code, through `support::runtime::block_on`, the one place the binary builds a tokio runtime
 //! (see ARCHITECTURE.md, "The online half"). `stage` is offline: it prepares what `upload`
 //! carries out.
@@ -18,11 +18,15 @@ mod generate;
 mod inspect;
 mod list;
 mod preflight;
+mod publish;
 mod pull;
+mod register;
+mod revocations;
 mod scan_logs;
 mod serial;
 mod sign;
 mod stage;
+mod sync;
 mod upload;
 mod verify;
 
@@ -65,6 +69,10 @@ pub enum Command {
     Stage(stage::Args),
     Upload(upload::Args),
     Pull(pull::Args),
+    Register(register::Args),
+    Publish(publish::Args),
+    Revocations(revocations::Args),
+    Sync(sync::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
 }
@@ -88,6 +96,10 @@ impl Command {
             Command::Stage(a) => stage::run(&a.config()?),
             Command::Upload(a) => upload::run(&a.config()?),
             Command::Pull(a) => pull::run(&a.config()?),
+            Command::Register(a) => register::run(&a.config()?),
+            Command::Publish(a) => publish::run(&a.config()?),
+            Command::Revocations(a) => revocations::run(&a.config()?),
+            Command::Sync(a) => sync::run(&a.config()?),
             Command::Completions(a) => completions::run_completions(&a),
             Command::Man(a) => completions::run_man(&a),
         }

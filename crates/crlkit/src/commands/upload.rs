@@ -83,20 +83,27 @@ pub enum Input {
     Bundle(PathBuf),
 }
 
-impl Args {
-    pub fn config(self) -> Result<Upload, Failure> {
-        let target = store::target(&self.url)?;
-        let input = if self.input != "-" && std::path::Path::new(&self.input).is_dir() {
+impl Input {
+    /// A directory is a staged bundle (it goes under a prefix); anything else one CRL.
+    pub fn parse(input: &str, target: &Target) -> Result<Self, Failure> {
+        if input != "-" && std::path::Path::new(input).is_dir() {
             if !target.is_prefix() {
                 return Err(Failure::usage("a staged bundle goes under a prefix: end the URL with /"));
             }
-            Input::Bundle(PathBuf::from(&self.input))
+            Ok(Input::Bundle(PathBuf::from(input)))
         } else {
-            if self.input == "-" && target.is_prefix() {
+            if input == "-" && target.is_prefix() {
                 return Err(Failure::usage("from stdin, name the object: a URL ending in the key, not in /"));
             }
-            Input::Crl(Source::parse(&self.input))
-        };
+            Ok(Input::Crl(Source::parse(input)))
+        }
+    }
+}
+
+impl Args {
+    pub fn config(self) -> Result<Upload, Failure> {
+        let target = store::target(&self.url)?;
+        let input = Input::parse(&self.input, &target)?;
         Ok(Upload {
             input,
             target,
@@ -149,20 +156,25 @@ pub enum Done {
     PreflightRefused,
 }
 
-pub fn run(c: &Upload) -> Result<Outcome, Failure> {
-    let bundle = c.checks.bundle()?;
-    let at = c.checks.at.or_now();
-    // Everything is read and checked before the first byte is sent.
-    let items: Vec<(String, Prepared)> = match &c.input {
+/// Read and check every CRL of `input` (one file, or a staged bundle) and the key each goes
+/// to under `target`: everything is checked before the first byte is sent.
+pub fn prepare_items(
+    input: &Input,
+    target: &Target,
+    checks: &PreflightArgs,
+    bundle: Option<&crlkit_verify::CaBundle>,
+    at: i64,
+) -> Result<Vec<(String, Prepared)>, Failure> {
+    Ok(match input {
         Input::Crl(source) => {
             let loaded = input::load(source, false, "upload")?;
             input::notes(&loaded);
-            let prepared = prepare(&loaded, bundle.as_ref(), at, c.checks.max_entries)?;
-            let key = if c.target.is_prefix() {
+            let prepared = prepare(&loaded, bundle, at, checks.max_entries)?;
+            let key = if target.is_prefix() {
                 let stem = std::path::Path::new(&loaded.name).file_stem().map(|s| s.to_string_lossy().into_owned());
-                c.target.join(&format!("{}.pem", stem.unwrap_or_else(|| "crl".into())))
+                target.join(&format!("{}.pem", stem.unwrap_or_else(|| "crl".into())))
             } else {
-                c.target.key().to_owned()
+                target.key().to_owned()
             };
             vec![(key, prepared)]
         }
@@ -173,11 +185,17 @@ pub fn run(c: &Upload) -> Result<Outcome, Failure> {
             for (f, bytes) in manifest.files.iter().zip(files) {
                 let name = dir.join(&f.file).display().to_string();
                 let loaded = input::from_bytes(name, InputBytes::Owned(bytes), false)?;
-                items.push((c.target.join(&f.key), prepare(&loaded, bundle.as_ref(), at, c.checks.max_entries)?));
+                items.push((target.join(&f.key), prepare(&loaded, bundle, at, checks.max_entries)?));
             }
             items
         }
-    };
+    })
+}
+
+pub fn run(c: &Upload) -> Result<Outcome, Failure> {
+    let bundle = c.checks.bundle()?;
+    let at = c.checks.at.or_now();
+    let items = prepare_items(&c.input, &c.target, &c.checks, bundle.as_ref(), at)?;
     let results = runtime::block_on(async {
         let store = store::open(&c.target, &c.store).await?;
         let mut results = Vec::new();

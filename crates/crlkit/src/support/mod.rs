@@ -6,6 +6,7 @@
 
 pub mod certs;
 pub mod checked;
+pub mod elb;
 pub mod failure;
 pub mod input;
 pub mod json;

@@ -34,3 +34,8 @@ pub fn target(url: &str) -> Result<Target, Failure> {
 pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Store, Failure> {
     Store::open(target, opts).await.map_err(|e| failure(&e))
 }
+
+/// Open `target` with an AWS configuration already loaded (one chain for S3 and ELB).
+pub async fn open_with(target: &Target, opts: &StoreOptions, sdk: &crlkit_upload::aws::SdkConfig) -> Result<Store, Failure> {
+    Store::open_with(target, opts, Some(sdk)).await.map_err(|e| failure(&e))
+}

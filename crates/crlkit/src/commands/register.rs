@@ -1,0 +1,239 @@
+//! `crlkit register`: add a PEM CRL object to trust stores, check ELB's count against
+//! crlkit's, and with `--replace` retire the older files of the same issuer (see
+//! `crlkit_elb::register` for the order of things).
+
+use crlkit_elb::ledger::LedgerStore;
+use crlkit_elb::register::{self, Request};
+use crlkit_elb::{TrustStoreArn, plan};
+use crlkit_upload::{StoreOptions, Target};
+
+use super::Outcome;
+use crate::cli::args::{ElbArgs, JsonArg, StoreArgs};
+use crate::support::failure::Failure;
+use crate::support::{elb, runtime, store};
+
+const ABOUT: &str = "Register a PEM CRL in S3 with ELB trust stores, optionally replacing the issuer's older CRL.";
+
+const EXAMPLES: &str = "\
+ELB reads the object once, when it is added, and never again: refreshing a CRL means adding the
+new file and removing the old one. crlkit first reads the object itself (it must be one PEM CRL
+of at most 50 MB) and counts its entries; after the add, ELB's NumberOfRevokedEntries must be
+that count (a mismatch is an error, exit 2, and nothing old is removed).
+
+The ledger (<prefix>/.crlkit/ledger.json beside the object, or --ledger) records which
+revocation ID came from which object, because ELB never says. Registering the same CRL again is
+a no-op that reports the existing ID. With --replace, the IDs the ledger ties to the same issuer
+are removed after the add succeeded and its count matched; IDs the ledger does not know are never
+removed, only listed.
+
+Before any add the live trust store is checked against the quotas: TotalRevokedEntries plus the
+new entries at most 500,000 (--max-entries), files at most 30 (--max-files); during a swap old
+and new both count. A swap that cannot fit is refused (exit 1) unless --remove-first.
+Exit codes: 0 registered or already there, 1 refused (quota, not newer), 2 error.
+
+Examples:
+  crlkit register --trust-store-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0a1b2c3d4e5f6a7b \\
+      --object s3://my-crls/crl/ca.pem --replace
+  crlkit register --trust-store-arn ARN1 ARN2 --object s3://my-crls/crl/ca.pem --object-version 3HL4kqtJlcpXroDTDmJ
+  crlkit register --trust-store-arn ARN --object s3://my-crls/crl/ca.pem --plan";
+
+/// `crlkit register` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// The PEM CRL object: s3://bucket/key.
+    #[arg(long, value_name = "URL")]
+    object: String,
+    /// The object version (versioned buckets; default: the current version, pinned).
+    #[arg(long, value_name = "VERSION")]
+    object_version: Option<String>,
+    /// Remove the older files of the same issuer (by the ledger) after the add.
+    #[arg(long)]
+    replace: bool,
+    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
+    #[arg(long, value_name = "N")]
+    max_entries: Option<u64>,
+    /// The ledger: an object URL, or a prefix ending in / (default: beside the object).
+    #[arg(long, value_name = "URL")]
+    ledger: Option<String>,
+    #[command(flatten)]
+    elb: ElbArgs,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// What `register` was asked to do.
+pub struct Register {
+    pub arns: Vec<TrustStoreArn>,
+    pub object: Target,
+    pub version: Option<String>,
+    pub ledger: Target,
+    pub replace: bool,
+    pub remove_first: bool,
+    pub quotas: register::Quotas,
+    pub elb_endpoint: Option<String>,
+    pub plan: bool,
+    pub json: bool,
+    pub store: StoreOptions,
+}
+
+/// The ledger target: `--ledger` (an object, or a prefix), else beside `object`.
+pub fn ledger_target(flag: Option<&str>, object: &Target) -> Result<Target, Failure> {
+    let url = match flag {
+        Some(u) if u.ends_with('/') => format!("{u}{}", crlkit_elb::ledger::LEDGER_NAME),
+        Some(u) => u.to_owned(),
+        None => object.url_of(&LedgerStore::key_for_object(object.key())),
+    };
+    let t = store::target(&url)?;
+    if t.is_prefix() {
+        return Err(Failure::usage(format!("{url}: the ledger is an object")));
+    }
+    Ok(t)
+}
+
+impl Args {
+    pub fn config(self) -> Result<Register, Failure> {
+        let object = store::target(&self.object)?;
+        if object.scheme() != crlkit_upload::Scheme::S3 || object.is_prefix() {
+            return Err(Failure::usage(format!("{}: ELB reads S3 objects: give s3://bucket/key", self.object)));
+        }
+        if self.elb.remove_first && !self.replace {
+            return Err(Failure::usage("--remove-first is for --replace swaps"));
+        }
+        Ok(Register {
+            arns: self.elb.arns()?,
+            ledger: ledger_target(self.ledger.as_deref(), &object)?,
+            object,
+            version: self.object_version,
+            replace: self.replace,
+            remove_first: self.elb.remove_first,
+            quotas: self.elb.quotas(self.max_entries),
+            elb_endpoint: self.elb.elb_endpoint_url.clone(),
+            plan: self.elb.plan,
+            json: self.json.json,
+            store: self.store.options()?,
+        })
+    }
+}
+
+/// The calls of one registration in each trust store.
+pub fn plan_calls(
+    arns: &[TrustStoreArn],
+    object: &crlkit_elb::api::S3Object,
+    entries: Option<u64>,
+    issuer: &str,
+    replace: bool,
+    ledger_url: &str,
+) -> Vec<plan::PlannedCall> {
+    let mut calls = vec![plan::read_object(ledger_url, "GetObject", "read: the ledger (absent: empty)")];
+    for arn in arns {
+        calls.push(plan::describe_trust_store(arn));
+        calls.push(plan::describe_revocations(arn));
+        calls.push(plan::add_revocation(arn, object, entries));
+        calls.push(plan::put_object(ledger_url, "ledger.json", &Default::default(), "change: record the new revocation ID in the ledger"));
+        if replace {
+            calls.push(plan::remove_replaced(arn, issuer));
+            calls.push(plan::put_object(ledger_url, "ledger.json", &Default::default(), "change: drop the removed IDs from the ledger"));
+        }
+    }
+    calls
+}
+
+pub fn run(c: &Register) -> Result<Outcome, Failure> {
+    let object =
+        crlkit_elb::api::S3Object { bucket: c.object.bucket().into(), key: c.object.key().into(), version: c.version.clone() };
+    if c.plan {
+        let mut calls = vec![plan::read_object(&c.object.url(), "GetObject", "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)")];
+        calls.extend(plan_calls(&c.arns, &object, None, "its issuer", c.replace, &c.ledger.url()));
+        elb::print_plan(&calls, c.json, &[format!("{} trust store ARN(s) parsed", c.arns.len())])?;
+        return Ok(Outcome::Positive);
+    }
+    let (reports, facts) = runtime::block_on(async {
+        let online = elb::connect(&c.store, c.elb_endpoint.as_deref()).await?;
+        let objects = store::open_with(&c.object, &c.store, &online.sdk).await?;
+        let (object, facts) = register::read_registrable(&objects, c.object.key(), c.version.as_deref())
+            .await
+            .map_err(|e| elb::failure(&e))?;
+        let ledger_store = store::open_with(&c.ledger, &c.store, &online.sdk).await?;
+        let ledger = LedgerStore::new(ledger_store, c.ledger.key());
+        let mut reports = Vec::new();
+        for arn in &c.arns {
+            let req = Request {
+                arn: arn.clone(),
+                object: object.clone(),
+                crl: facts.clone(),
+                replace: c.replace,
+                remove_first: c.remove_first,
+                quotas: c.quotas,
+                source: None,
+                now: elb::now_rfc3339(),
+            };
+            let report = register::register(&online.elb, &ledger, &req).await.map_err(|e| {
+                let mut f = elb::failure(&e);
+                if !reports.is_empty() {
+                    f.detail.push(format!("{} of {} trust store(s) were dealt with before this one", reports.len(), c.arns.len()));
+                }
+                f
+            })?;
+            reports.push(report);
+        }
+        Ok::<_, Failure>((reports, (object, facts)))
+    })?;
+    let (object, facts) = facts;
+    let mut out = String::new();
+    if c.json {
+        let records: Vec<String> = reports.iter().map(elb::report_json).collect();
+        let value = format!(
+            "{{\"object\":{},\"version\":{},\"crlkit_entries\":{},\"crl_number\":{},\"sha256\":\"{}\",\"registrations\":[{}]}}\n",
+            serde_json::Value::from(object.url()),
+            object.version.as_deref().map_or("null".into(), |v| serde_json::Value::from(v).to_string()),
+            facts.entries,
+            facts.crl_number.as_deref().map_or("null".into(), |v| serde_json::Value::from(v).to_string()),
+            facts.sha256,
+            records.join(",")
+        );
+        out.push_str(&value);
+    } else {
+        for r in &reports {
+            elb::report_text(r, facts.entries, &object.url(), &mut out);
+        }
+    }
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(!reports.iter().any(elb::refused)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    const ARN: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/t/0123456789abcdef";
+
+    fn config(args: &[&str]) -> Result<Register, Failure> {
+        match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
+            Command::Register(a) => a.config(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let r = config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/crl/ca.pem", "--replace"]).unwrap();
+        assert_eq!(r.ledger.url(), "s3://b/crl/.crlkit/ledger.json");
+        assert_eq!((r.quotas.max_entries, r.quotas.max_files), (500_000, 30));
+        let r = config(&[
+            "register", "--trust-store-arn", ARN, ARN, "--object", "s3://b/ca.pem", "--ledger", "s3://l/x/", "--max-entries", "1000000",
+            "--max-files", "50",
+        ])
+        .unwrap();
+        assert_eq!((r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files), (1, "s3://l/x/.crlkit/ledger.json", 1_000_000, 50));
+        assert!(config(&["register", "--trust-store-arn", "nope", "--object", "s3://b/k"]).is_err());
+        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "file:///tmp/k"]).is_err(), "ELB reads S3");
+        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/"]).is_err());
+        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/k", "--remove-first"]).is_err());
+        assert!(config(&["register", "--object", "s3://b/k"]).is_err(), "an ARN is required");
+    }
+}

@@ -1,0 +1,308 @@
+//! End to end against the local S3 server (moto) and the trust-store emulator that
+//! `cargo xtask test` starts: publish, register, revocations and sync, with the quotas,
+//! throttling, expired credentials and `--plan`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+/// Monday 2026-11-02: the synthetic CRLs below are fresh then.
+const AT: &str = "2026-11-02T00:00:00Z";
+
+fn elb_endpoint() -> String {
+    std::env::var("CRLKIT_ELB_ENDPOINT")
+        .expect("CRLKIT_ELB_ENDPOINT is not set: run the tests with `cargo xtask test`, which starts the emulator")
+}
+
+/// `crlkit ARGS` with S3 at moto and ELB at the emulator.
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
+        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
+        .output()
+        .unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), stderr(o)))
+}
+
+/// boto3 (the test venv's), for what crlkit does not do: creating trust stores, adding a file
+/// by hand, listing what the emulator holds.
+fn boto3(script: &str, args: &[&str]) -> String {
+    let python = std::env::var("CRLKIT_TEST_PYTHON").expect("CRLKIT_TEST_PYTHON: run with `cargo xtask test`");
+    let prelude = "import boto3, sys, json\n\
+        elb = boto3.client('elbv2', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+        s3 = boto3.client('s3', endpoint_url=sys.argv[3], region_name='us-east-1')\n";
+    let out = Command::new(python)
+        .args(["-c", &format!("{prelude}{script}"), &elb_endpoint(), args[0], &s3_endpoint()])
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+/// A trust store named `name` in `region` trusting the synthetic CA, with emulator tags.
+fn trust_store(bucket: &str, region: &str, name: &str, tags: &[(&str, &str)]) -> String {
+    let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{{'Key':'{k}','Value':'{v}'}}")).collect();
+    boto3(
+        &format!(
+            "print(elb.create_trust_store(Name=sys.argv[4], CaCertificatesBundleS3Bucket=sys.argv[5], \
+             CaCertificatesBundleS3Key='ca/ca.pem'{})['TrustStores'][0]['TrustStoreArn'])",
+            if tags.is_empty() { String::new() } else { format!(", Tags=[{}]", tags.join(",")) }
+        ),
+        &[region, name, bucket],
+    )
+}
+
+/// Revocation IDs and counts the emulator holds for `arn`.
+fn live(arn: &str) -> Vec<(i64, u64)> {
+    let region = arn.split(':').nth(3).unwrap();
+    let out = boto3(
+        "r = elb.describe_trust_store_revocations(TrustStoreArn=sys.argv[4])['TrustStoreRevocations']\n\
+         print(json.dumps([[x['RevocationId'], x['NumberOfRevokedEntries']] for x in r]))",
+        &[region, arn],
+    );
+    serde_json::from_str::<Vec<(i64, u64)>>(&out).unwrap()
+}
+
+struct Ca {
+    key: crlkit_sign::CaKey,
+    cert: crlkit_sign::CaCert,
+}
+
+fn ca() -> Ca {
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p256.key.pem")).unwrap()).unwrap();
+    let cert = crlkit_sign::self_signed_ca(&key, "synthetic", 1_735_689_600, 2_051_222_400);
+    Ca { key, cert }
+}
+
+/// A DER CRL of `ca` numbered `number` with `count` entries, fresh at [`AT`] for a week.
+fn crl(ca: &Ca, path: &Path, number: u64, count: u64) {
+    let this = 1_793_491_200 + number as i64 * 60;
+    let params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(1_794_096_000), number);
+    let entries = crlkit_sign::Synthetic { seed: number, count, newest: this };
+    crlkit_sign::write_crl(std::fs::File::create(path).unwrap(), &params, &ca.key, || entries.iter()).unwrap();
+}
+
+/// A bucket with the CA bundle at `ca/ca.pem`, and the bundle on disk.
+fn setup(name: &str) -> (String, std::path::PathBuf, Ca) {
+    let bucket = format!("elb-{name}-{}", std::process::id());
+    create_bucket(&s3_endpoint(), &bucket);
+    let dir = tempdir(&format!("elb-{name}"));
+    let ca = ca();
+    let bundle = dir.join("ca.pem");
+    std::fs::write(&bundle, ca.cert.pem()).unwrap();
+    boto3(
+        "s3.put_object(Bucket=sys.argv[4], Key='ca/ca.pem', Body=open(sys.argv[5], 'rb').read())",
+        &["us-east-1", &bucket, bundle.to_str().unwrap()],
+    );
+    (bucket, dir, ca)
+}
+
+#[test]
+fn publish_then_publish_again_is_a_no_op_and_revocations_joins_the_ledger() {
+    let (bucket, dir, ca) = setup("publish");
+    let arn = trust_store(&bucket, "us-east-1", &format!("pub{}", std::process::id()), &[]);
+    let one = dir.join("ca.crl");
+    crl(&ca, &one, 5, 1000);
+    let to = format!("s3://{bucket}/crl/");
+    let bundle = dir.join("ca.pem");
+    let args = ["publish", one.to_str().unwrap(), "--to", &to, "--ca", bundle.to_str().unwrap(), "--at", AT, "--trust-store-arn", &arn, "--json"];
+    let o = run(&args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let reg = &v["crls"][0]["registrations"][0];
+    assert_eq!((reg["result"].as_str(), reg["elb_entries"].as_u64()), (Some("added"), Some(1000)), "{v}");
+    let id = reg["revocation_id"].as_i64().unwrap();
+    assert_eq!(live(&arn), [(id, 1000)]);
+
+    // The same CRL again: nothing uploaded, nothing added, the existing ID reported.
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["crls"][0]["upload"], "identical");
+    assert_eq!(v["crls"][0]["registrations"][0]["result"], "already-registered");
+    assert_eq!(v["crls"][0]["registrations"][0]["revocation_id"].as_i64(), Some(id));
+    assert_eq!(live(&arn), [(id, 1000)], "no second add");
+
+    // A file added by hand is of unknown source; judged now, the CRL is stale: exit 1.
+    boto3(
+        "elb.add_trust_store_revocations(TrustStoreArn=sys.argv[4], RevocationContents=[{'S3Bucket': sys.argv[5], 'S3Key': 'crl/ca.pem'}])",
+        &["us-east-1", &arn, &bucket],
+    );
+    let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let states: Vec<&str> = v["revocations"].as_array().unwrap().iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["stale", "unknown-source"], "{v}");
+    assert_eq!(v["revocations"][0]["crl_number"], "5");
+    assert_eq!(v["revocations"][0]["source"], format!("s3://{bucket}/crl/ca.pem"));
+    let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT]);
+    assert_eq!(o.status.code(), Some(0), "fresh at {AT}: {}", stderr(&o));
+    assert!(stdout(&o).contains("not in the ledger"), "{}", stdout(&o));
+}
+
+#[test]
+fn sync_replaces_after_the_add_skips_what_it_has_and_serves_two_trust_stores() {
+    let (bucket, dir, ca) = setup("sync");
+    let pca = format!("elb-pca-{}", std::process::id());
+    create_bucket(&s3_endpoint(), &pca);
+    let east = trust_store(&bucket, "us-east-1", &format!("east{}", std::process::id()), &[]);
+    // Throttled twice at first: the SDK's standard retries absorb it.
+    let west = trust_store(&bucket, "eu-west-1", &format!("west{}", std::process::id()), &[("crlkit-emulator:throttle-first", "2")]);
+    let source = format!("s3://{pca}/crl/1a2b3c4d.crl");
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 7, 300);
+    let o = run(&["upload", v1.to_str().unwrap(), &source, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let to = format!("s3://{bucket}/crl/");
+    let bundle = dir.join("ca.pem");
+    let sync = |extra: &[&str]| {
+        let mut a = vec!["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT, "--json", "--trust-store-arn", &east, &west];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let o = sync(&[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["downloaded"], true);
+    for s in v["trust_stores"].as_array().unwrap() {
+        assert_eq!(s["registration"]["result"], "added", "{v}");
+    }
+    let (e1, w1) = (live(&east), live(&west));
+    assert_eq!((e1.len(), w1.len(), e1[0].1, w1[0].1), (1, 1, 300, 300));
+
+    // Nothing new: a HEAD, no download, no change.
+    let o = sync(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!((v["downloaded"].as_bool(), v["changed"].as_bool()), (Some(false), Some(false)), "{v}");
+    assert!(v["trust_stores"].as_array().unwrap().iter().all(|s| s["result"] == "up-to-date"), "{v}");
+    assert_eq!((live(&east), live(&west)), (e1.clone(), w1.clone()));
+
+    // A newer CRL number: added, then the old ID removed, in both trust stores.
+    let v2 = dir.join("v2.crl");
+    crl(&ca, &v2, 8, 310);
+    let o = run(&["upload", v2.to_str().unwrap(), &source, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = sync(&[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    for (s, old) in v["trust_stores"].as_array().unwrap().iter().zip([e1[0].0, w1[0].0]) {
+        let r = &s["registration"];
+        assert_eq!((r["result"].as_str(), r["removed"][0].as_i64(), r["removed_first"].as_bool()), (Some("added"), Some(old), Some(false)), "{v}");
+    }
+    let (e2, w2) = (live(&east), live(&west));
+    assert_eq!((e2.len(), e2[0].1, w2.len(), w2[0].1), (1, 310, 1, 310));
+    assert!(e2[0].0 > e1[0].0 && w2[0].0 > w1[0].0, "IDs only grow");
+    let text = run(&["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &east]);
+    assert!(stdout(&text).contains("nothing changed"), "{}", stdout(&text));
+}
+
+#[test]
+fn a_swap_over_500000_entries_is_refused_before_any_add() {
+    let (bucket, dir, ca) = setup("quota");
+    let arn = trust_store(&bucket, "us-east-1", &format!("quota{}", std::process::id()), &[]);
+    let to = format!("s3://{bucket}/crl/");
+    let (big, bigger) = (dir.join("ca.crl"), dir.join("next.crl"));
+    crl(&ca, &big, 1, 260_000);
+    crl(&ca, &bigger, 2, 250_000);
+    let publish = |file: &Path, extra: &[&str]| {
+        let mut a = vec!["publish", file.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &arn, "--replace"];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let o = publish(&big, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let before = live(&arn);
+    assert_eq!(before.len(), 1);
+    let o = publish(&bigger, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("260000 entries + 250000 new = 510000 (max 500000)") && text.contains("--remove-first"), "{text}");
+    assert_eq!(live(&arn), before, "refused before any add");
+    // --remove-first: the old file goes first, and the output says what that means.
+    let o = publish(&bigger, &["--remove-first"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("BEFORE the add"), "{}", stdout(&o));
+    let after = live(&arn);
+    assert_eq!((after.len(), after[0].1), (1, 250_000));
+}
+
+#[test]
+fn register_checks_the_object_and_reports_expired_credentials_and_missing_trust_stores() {
+    let (bucket, dir, ca) = setup("register");
+    let arn = trust_store(&bucket, "us-east-1", &format!("reg{}", std::process::id()), &[]);
+    let der = dir.join("ca.crl");
+    crl(&ca, &der, 3, 10);
+    let o = run(&["upload", der.to_str().unwrap(), &format!("s3://{bucket}/raw/ca.der"), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // upload writes PEM even under a .der name; a DER object put by someone else is refused.
+    boto3("s3.put_object(Bucket=sys.argv[4], Key='raw/real.der', Body=open(sys.argv[5],'rb').read())", &["us-east-1", &bucket, der.to_str().unwrap()]);
+    let o = run(&["register", "--trust-store-arn", &arn, "--object", &format!("s3://{bucket}/raw/real.der")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error[source]") && stderr(&o).contains("not PEM"), "{}", stderr(&o));
+    let o = run(&["register", "--trust-store-arn", &arn, "--object", &format!("s3://{bucket}/raw/ca.der"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["registrations"][0]["elb_entries"], 10);
+
+    let missing = format!("{}ffff", &arn[..arn.len() - 4]);
+    let o = run(&["register", "--trust-store-arn", &missing, "--object", &format!("s3://{bucket}/raw/ca.der")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error[trust-store-not-found]"), "{}", stderr(&o));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(["register", "--trust-store-arn", &arn, "--object", &format!("s3://{bucket}/raw/ca.der")])
+        .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
+        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
+        .env("AWS_ACCESS_KEY_ID", "crlkit-expired")
+        .env("AWS_SECRET_ACCESS_KEY", "crlkit-expired-secret")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("error[credentials]") && e.contains("ExpiredToken"), "{e}");
+}
+
+#[test]
+fn plan_needs_no_credentials_and_sends_nothing() {
+    let dir = tempdir("elb-plan");
+    let ca = ca();
+    let file = dir.join("ca.crl");
+    crl(&ca, &file, 4, 20);
+    let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0123456789abcdef";
+    let o = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(["publish", file.to_str().unwrap(), "--to", "s3://nowhere-bucket/crl/", "--at", AT, "--trust-store-arn", arn, "--replace", "--plan", "--json"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["sent"], false);
+    let actions: Vec<&str> = v["plan"].as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["HeadObject", "PutObject", "GetObject", "GetObject", "DescribeTrustStores", "DescribeTrustStoreRevocations", "AddTrustStoreRevocations", "PutObject", "RemoveTrustStoreRevocations", "PutObject"]
+    );
+    let add = v["plan"].as_array().unwrap().iter().find(|c| c["action"] == "AddTrustStoreRevocations").unwrap();
+    assert_eq!(add["region"], "eu-west-1");
+    assert!(add["aws_cli"].as_str().unwrap().starts_with("aws elbv2 add-trust-store-revocations --trust-store-arn"));
+    assert!(add["note"].as_str().unwrap().contains("must be 20"));
+    for cmd in [
+        vec!["register", "--trust-store-arn", arn, "--object", "s3://my-crls/crl/ca.pem", "--plan"],
+        vec!["sync", "--from", "s3://pca/crl/x.crl", "--ca", dir.join("ca.pem").to_str().unwrap(), "--to", "s3://my-crls/crl/", "--trust-store-arn", arn, "--plan"],
+    ] {
+        std::fs::write(dir.join("ca.pem"), ca.cert.pem()).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_crlkit")).args(&cmd).env_clear().output().unwrap();
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("nothing was sent") && stdout(&o).contains("aws elbv2"), "{}", stdout(&o));
+    }
+}
