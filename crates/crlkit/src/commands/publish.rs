@@ -277,11 +277,11 @@ mod tests {
 
     #[test]
     fn flags() {
-        let p = config(&["publish", "a.crl", "--to", "s3://b/crl/", "--trust-store-arn", ARN, "--replace", "--plan"]).unwrap();
+        let p = config(&["publish", "a.crl", "--to", "s3://bkt/crl/", "--trust-store-arn", ARN, "--replace", "--plan"]).unwrap();
         assert!(p.plan && p.replace && p.to.is_prefix());
-        assert!(config(&["publish", "a.crl", "--to", "s3://b/crl.pem", "--trust-store-arn", ARN]).is_err(), "a prefix");
+        assert!(config(&["publish", "a.crl", "--to", "s3://bkt/crl.pem", "--trust-store-arn", ARN]).is_err(), "a prefix");
         assert!(config(&["publish", "a.crl", "--to", "file:///tmp/x/", "--trust-store-arn", ARN]).is_err(), "S3");
-        assert!(config(&["publish", "-", "--to", "s3://b/p/", "--trust-store-arn", ARN]).is_err());
-        assert!(config(&["publish", "a.crl", "--to", "s3://b/p/"]).is_err(), "an ARN is required");
+        assert!(config(&["publish", "-", "--to", "s3://bkt/p/", "--trust-store-arn", ARN]).is_err());
+        assert!(config(&["publish", "a.crl", "--to", "s3://bkt/p/"]).is_err(), "an ARN is required");
     }
 }

@@ -221,19 +221,19 @@ mod tests {
 
     #[test]
     fn flags() {
-        let r = config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/crl/ca.pem", "--replace"]).unwrap();
-        assert_eq!(r.ledger.url(), "s3://b/crl/.crlkit/ledger.json");
+        let r = config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/crl/ca.pem", "--replace"]).unwrap();
+        assert_eq!(r.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
         assert_eq!((r.quotas.max_entries, r.quotas.max_files), (500_000, 30));
         let r = config(&[
-            "register", "--trust-store-arn", ARN, ARN, "--object", "s3://b/ca.pem", "--ledger", "s3://l/x/", "--max-entries", "1000000",
+            "register", "--trust-store-arn", ARN, ARN, "--object", "s3://bkt/ca.pem", "--ledger", "s3://ldg/x/", "--max-entries", "1000000",
             "--max-files", "50",
         ])
         .unwrap();
-        assert_eq!((r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files), (1, "s3://l/x/.crlkit/ledger.json", 1_000_000, 50));
-        assert!(config(&["register", "--trust-store-arn", "nope", "--object", "s3://b/k"]).is_err());
+        assert_eq!((r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files), (1, "s3://ldg/x/.crlkit/ledger.json", 1_000_000, 50));
+        assert!(config(&["register", "--trust-store-arn", "nope", "--object", "s3://bkt/k"]).is_err());
         assert!(config(&["register", "--trust-store-arn", ARN, "--object", "file:///tmp/k"]).is_err(), "ELB reads S3");
-        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/"]).is_err());
-        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://b/k", "--remove-first"]).is_err());
-        assert!(config(&["register", "--object", "s3://b/k"]).is_err(), "an ARN is required");
+        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/"]).is_err());
+        assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/k", "--remove-first"]).is_err());
+        assert!(config(&["register", "--object", "s3://bkt/k"]).is_err(), "an ARN is required");
     }
 }

@@ -187,11 +187,11 @@ mod tests {
     #[test]
     fn flags() {
         let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/t/0123456789abcdef";
-        let c = match parse_args(&["revocations", "--trust-store-arn", arn, "--ledger", "s3://b/crl/"]).unwrap().command {
+        let c = match parse_args(&["revocations", "--trust-store-arn", arn, "--ledger", "s3://bkt/crl/"]).unwrap().command {
             Command::Revocations(a) => a.config().unwrap(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(c.ledger.url(), "s3://b/crl/.crlkit/ledger.json");
+        assert_eq!(c.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
         assert_eq!(c.arn.region(), "eu-west-1");
     }
 }

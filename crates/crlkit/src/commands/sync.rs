@@ -279,10 +279,10 @@ mod tests {
             Command::Sync(a) => a.config(),
             other => panic!("{other:?}"),
         };
-        let base = ["sync", "--from", "s3://pca/crl/id.crl", "--ca", "ca.pem", "--to", "s3://b/crl/"];
+        let base = ["sync", "--from", "s3://pca/crl/id.crl", "--ca", "ca.pem", "--to", "s3://bkt/crl/"];
         let c = parse(&[&base[..], &["--trust-store-arn", arn, arn2]].concat()).unwrap();
         assert_eq!(c.arns.iter().map(|a| a.region()).collect::<Vec<_>>(), ["eu-west-1", "us-east-1"]);
-        assert!(parse(&["sync", "--from", "s3://pca/crl/", "--ca", "c", "--to", "s3://b/p/", "--trust-store-arn", arn]).is_err());
-        assert!(parse(&["sync", "--from", "s3://pca/x.crl", "--ca", "c", "--to", "s3://b/p", "--trust-store-arn", arn]).is_err());
+        assert!(parse(&["sync", "--from", "s3://pca/crl/", "--ca", "c", "--to", "s3://bkt/p/", "--trust-store-arn", arn]).is_err());
+        assert!(parse(&["sync", "--from", "s3://pca/x.crl", "--ca", "c", "--to", "s3://bkt/p", "--trust-store-arn", arn]).is_err());
     }
 }
