@@ -106,6 +106,7 @@ mod tests {
         for (file, anchor) in [
             ("crates/crlkit-upload/src/error.rs", "pub const fn code"),
             ("crates/crlkit-upload/src/bundle.rs", "pub fn code"),
+            ("crates/crlkit-elb/src/error.rs", "pub const fn code"),
         ] {
             let text = std::fs::read_to_string(root.join(file)).unwrap();
             let body = &text[text.find(anchor).expect("a code() function")..];

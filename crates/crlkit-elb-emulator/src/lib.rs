@@ -96,9 +96,16 @@ impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&config.listen)?;
         let addr = listener.local_addr()?;
-        let mut keys: Vec<sigv4::Key> =
-            config.keys.iter().map(|(id, secret)| sigv4::Key { id: id.clone(), secret: secret.clone(), expired: false }).collect();
-        keys.extend(config.expired_keys.iter().map(|(id, secret)| sigv4::Key { id: id.clone(), secret: secret.clone(), expired: true }));
+        let mut keys: Vec<sigv4::Key> = config
+            .keys
+            .iter()
+            .map(|(id, secret)| sigv4::Key { id: id.clone(), secret: secret.clone(), expired: false })
+            .collect();
+        keys.extend(config.expired_keys.iter().map(|(id, secret)| sigv4::Key {
+            id: id.clone(),
+            secret: secret.clone(),
+            expired: true,
+        }));
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let mut state = State::default();
         state.throttle_all = config.throttle_first;
@@ -164,12 +171,20 @@ fn serve(s: &Shared, conn: TcpStream) {
 }
 
 fn handle(s: &Shared, req: &Request, request_id: &str) -> Response {
-    let xml = |status: u16, body: Vec<u8>| Response { status, content_type: "text/xml", body, request_id: request_id.into() };
+    let xml =
+        |status: u16, body: Vec<u8>| Response { status, content_type: "text/xml", body, request_id: request_id.into() };
     let error = |f: Fault| xml(f.status, service::error_body(&f, request_id));
-    if req.method == "GET" && let Some(id) = req.path.strip_prefix("/_content/") {
+    if req.method == "GET"
+        && let Some(id) = req.path.strip_prefix("/_content/")
+    {
         let pem = id.parse().ok().and_then(|id| s.state.lock().unwrap_or_else(|p| p.into_inner()).content(id));
         return match pem {
-            Some(b) => Response { status: 200, content_type: "application/x-pem-file", body: b.to_vec(), request_id: request_id.into() },
+            Some(b) => Response {
+                status: 200,
+                content_type: "application/x-pem-file",
+                body: b.to_vec(),
+                request_id: request_id.into(),
+            },
             None => error(Fault { status: 404, code: "NoSuchKey", message: "no such revocation content".into() }),
         };
     }
@@ -189,7 +204,8 @@ fn handle(s: &Shared, req: &Request, request_id: &str) -> Response {
         return error(service::fault("InvalidParameterValue", "Version must be 2015-12-01"));
     }
     let read = |bucket: &str, key: &str, version: Option<&str>| read_s3(s, bucket, key, version);
-    let result = s.state.lock().unwrap_or_else(|p| p.into_inner()).call(action, &form, &signed.region, &read, &s.endpoint);
+    let result =
+        s.state.lock().unwrap_or_else(|p| p.into_inner()).call(action, &form, &signed.region, &read, &s.endpoint);
     match result {
         Ok(body) => xml(200, service::answer(action, &body, request_id)),
         Err(f) => error(f),

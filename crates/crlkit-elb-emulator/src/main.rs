@@ -10,7 +10,9 @@ fn main() {
         match a.as_str() {
             "--s3-endpoint" => config.s3_endpoint = value(),
             "--listen" => config.listen = value(),
-            "--throttle-first" => config.throttle_first = value().parse().unwrap_or_else(|_| fail("--throttle-first N")),
+            "--throttle-first" => {
+                config.throttle_first = value().parse().unwrap_or_else(|_| fail("--throttle-first N"))
+            }
             "-h" | "--help" => {
                 println!("crlkit-elb-emulator --s3-endpoint URL [--listen 127.0.0.1:0] [--throttle-first N]");
                 return;

@@ -52,11 +52,8 @@ impl Form {
     /// Structures of a list: the indices `N` for which `Name.member.N.<anything>` exists.
     pub fn members(&self, name: &str) -> Vec<usize> {
         let prefix = format!("{name}.member.");
-        let mut n: Vec<usize> = self
-            .0
-            .iter()
-            .filter_map(|(k, _)| k.strip_prefix(&prefix)?.split('.').next()?.parse().ok())
-            .collect();
+        let mut n: Vec<usize> =
+            self.0.iter().filter_map(|(k, _)| k.strip_prefix(&prefix)?.split('.').next()?.parse().ok()).collect();
         n.sort_unstable();
         n.dedup();
         n
@@ -69,7 +66,9 @@ mod tests {
 
     #[test]
     fn forms_and_lists() {
-        let f = Form::parse(b"Action=X&RevocationIds.member.1=4&RevocationIds.member.2=7&A.member.1.S3Key=a%2Fb+c&Bad=%zz%4");
+        let f = Form::parse(
+            b"Action=X&RevocationIds.member.1=4&RevocationIds.member.2=7&A.member.1.S3Key=a%2Fb+c&Bad=%zz%4",
+        );
         assert_eq!(f.get("Action"), Some("X"));
         assert_eq!(f.list("RevocationIds"), ["4", "7"]);
         assert_eq!(f.members("A"), [1]);

@@ -186,7 +186,14 @@ pub fn count_crl(bytes: &[u8]) -> Result<u64, Fault> {
 
 impl State {
     /// Answer one call of `action` signed for `region`.
-    pub fn call(&mut self, action: &str, form: &Form, region: &str, s3: S3Read<'_>, content_base: &str) -> Result<String, Fault> {
+    pub fn call(
+        &mut self,
+        action: &str,
+        form: &Form,
+        region: &str,
+        s3: S3Read<'_>,
+        content_base: &str,
+    ) -> Result<String, Fault> {
         if self.throttle_all > 0 {
             self.throttle_all -= 1;
             self.throttled += 1;
@@ -240,22 +247,31 @@ impl State {
 
     fn create(&mut self, form: &Form, region: &str, s3: S3Read<'_>) -> Result<String, Fault> {
         let name = required(form, "Name")?;
-        let valid = name.len() <= 32 && name.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let valid =
+            name.len() <= 32 && name.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !valid {
             return Err(validation(format!("Trust store name '{name}' is not valid")));
         }
         if self.stores.values().any(|t| t.name == name && t.region == region) {
-            return Err(fault("DuplicateTrustStoreName", format!("A trust store with the name '{name}' already exists")));
+            return Err(fault(
+                "DuplicateTrustStoreName",
+                format!("A trust store with the name '{name}' already exists"),
+            ));
         }
         let bucket = required(form, "CaCertificatesBundleS3Bucket")?;
         let key = required(form, "CaCertificatesBundleS3Key")?;
-        let bundle = s3(bucket, key, form.get("CaCertificatesBundleS3ObjectVersion"))
-            .ok()
-            .flatten()
-            .ok_or_else(|| fault("CaCertificatesBundleNotFound", format!("CA certificates bundle 's3://{bucket}/{key}' not found")))?;
-        let certs = crlkit_der::pem::decode_all(&bundle).map(|b| b.iter().filter(|b| b.label == "CERTIFICATE").count()).unwrap_or(0);
+        let bundle =
+            s3(bucket, key, form.get("CaCertificatesBundleS3ObjectVersion")).ok().flatten().ok_or_else(|| {
+                fault("CaCertificatesBundleNotFound", format!("CA certificates bundle 's3://{bucket}/{key}' not found"))
+            })?;
+        let certs = crlkit_der::pem::decode_all(&bundle)
+            .map(|b| b.iter().filter(|b| b.label == "CERTIFICATE").count())
+            .unwrap_or(0);
         if certs == 0 || certs > 25 {
-            return Err(fault("InvalidCaCertificatesBundle", format!("The CA bundle holds {certs} certificates (1 to 25)")));
+            return Err(fault(
+                "InvalidCaCertificatesBundle",
+                format!("The CA bundle holds {certs} certificates (1 to 25)"),
+            ));
         }
         let mut t = TrustStore {
             arn: String::new(),
@@ -279,7 +295,10 @@ impl State {
             }
         }
         self.next_store += 1;
-        t.arn = format!("arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:truststore/{name}/{:016x}", 0x7a3e_0000_0000_0000u64 + self.next_store);
+        t.arn = format!(
+            "arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:truststore/{name}/{:016x}",
+            0x7a3e_0000_0000_0000u64 + self.next_store
+        );
         let xml = format!("<TrustStores>{}</TrustStores>", trust_store_xml(&t));
         self.stores.insert(t.arn.clone(), t);
         Ok(xml)
@@ -326,25 +345,36 @@ impl State {
             if let Some(kind) = field("RevocationType")
                 && kind != "CRL"
             {
-                return Err(validation(format!("Value '{kind}' at 'revocationType' failed to satisfy constraint: Member must satisfy enum value set: [CRL]")));
+                return Err(validation(format!(
+                    "Value '{kind}' at 'revocationType' failed to satisfy constraint: Member must satisfy enum value set: [CRL]"
+                )));
             }
             let (Some(bucket), Some(key)) = (field("S3Bucket"), field("S3Key")) else {
                 return Err(fault("InvalidRevocationContent", "S3Bucket and S3Key are required"));
             };
             let version = field("S3ObjectVersion");
-            let not_found = || fault("RevocationContentNotFound", format!("The revocation file 's3://{bucket}/{key}' was not found"));
+            let not_found = || {
+                fault("RevocationContentNotFound", format!("The revocation file 's3://{bucket}/{key}' was not found"))
+            };
             let bytes = s3(bucket, key, version).map_err(|_| not_found())?.ok_or_else(not_found)?;
             counted.push((count_crl(&bytes)?, bytes));
         }
         let t = self.stores.get_mut(&arn).expect("looked up above");
         let adding: u64 = counted.iter().map(|(n, _)| n).sum();
         if t.files.len() as u64 + counted.len() as u64 > t.max_files {
-            return Err(fault("TooManyTrustStoreRevocationEntries", format!("The trust store would hold more than {} revocation files", t.max_files)));
+            return Err(fault(
+                "TooManyTrustStoreRevocationEntries",
+                format!("The trust store would hold more than {} revocation files", t.max_files),
+            ));
         }
         if t.total() + adding > t.max_entries {
             return Err(fault(
                 "TooManyTrustStoreRevocationEntries",
-                format!("The trust store would hold {} revoked entries, more than {}", t.total() + adding, t.max_entries),
+                format!(
+                    "The trust store would hold {} revoked entries, more than {}",
+                    t.total() + adding,
+                    t.max_entries
+                ),
             ));
         }
         let mut xml = String::from("<TrustStoreRevocations>");
@@ -361,7 +391,9 @@ impl State {
     fn remove(&mut self, form: &Form, region: &str) -> Result<String, Fault> {
         let ids = form.list("RevocationIds").into_iter().map(revocation_id).collect::<Result<Vec<_>, _>>()?;
         if ids.is_empty() {
-            return Err(validation("1 validation error detected: Value null at 'revocationIds' failed to satisfy constraint: Member must not be null"));
+            return Err(validation(
+                "1 validation error detected: Value null at 'revocationIds' failed to satisfy constraint: Member must not be null",
+            ));
         }
         let t = self.store(form, region)?;
         if let Some(missing) = ids.iter().find(|id| !t.files.iter().any(|f| f.id == **id)) {

@@ -225,14 +225,20 @@ mod tests {
             ],
             body: Vec::new(),
         };
-        let keys = [Key { id: "AKIDEXAMPLE".into(), secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(), expired: false }];
+        let keys = [Key {
+            id: "AKIDEXAMPLE".into(),
+            secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            expired: false,
+        }];
         let at = 1_440_938_160; // 2015-08-30T12:36:00Z
         assert_eq!(check(&req, "iam", &keys, at).map(|s| s.region), Ok("us-east-1".into()));
-        let wrong = [Key { secret: "other".into(), ..Key { id: "AKIDEXAMPLE".into(), secret: String::new(), expired: false } }];
+        let wrong =
+            [Key { secret: "other".into(), ..Key { id: "AKIDEXAMPLE".into(), secret: String::new(), expired: false } }];
         assert_eq!(check(&req, "iam", &wrong, at).unwrap_err().code, "SignatureDoesNotMatch");
         assert_eq!(check(&req, "iam", &keys, at + 3600).unwrap_err().code, "RequestExpired");
         assert_eq!(check(&req, "elasticloadbalancing", &keys, at).unwrap_err().code, "SignatureDoesNotMatch");
-        let expired = [Key { expired: true, ..Key { id: "AKIDEXAMPLE".into(), secret: keys[0].secret.clone(), expired: false } }];
+        let expired =
+            [Key { expired: true, ..Key { id: "AKIDEXAMPLE".into(), secret: keys[0].secret.clone(), expired: false } }];
         assert_eq!(check(&req, "iam", &expired, at).unwrap_err().code, "ExpiredToken");
     }
 }

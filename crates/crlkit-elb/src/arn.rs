@@ -27,7 +27,8 @@ impl TrustStoreArn {
         if service != "elasticloadbalancing" {
             return Err(bad(&format!("the service is {service:?}, not elasticloadbalancing")));
         }
-        let region_ok = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let region_ok =
+            !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !region_ok {
             return Err(bad("no region"));
         }
@@ -72,10 +73,13 @@ mod tests {
 
     #[test]
     fn parses_and_explains() {
-        let a = TrustStoreArn::parse("arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0123456789abcdef")
-            .unwrap();
+        let a = TrustStoreArn::parse(
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0123456789abcdef",
+        )
+        .unwrap();
         assert_eq!((a.region(), a.name()), ("eu-west-1", "mtls"));
-        let cn = TrustStoreArn::parse("arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:truststore/a/b").unwrap();
+        let cn =
+            TrustStoreArn::parse("arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:truststore/a/b").unwrap();
         assert_eq!(cn.region(), "cn-north-1");
         for (bad, why) in [
             ("truststore/a/b", "expected arn:"),

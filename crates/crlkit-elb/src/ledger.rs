@@ -103,7 +103,9 @@ impl Ledger {
     /// As stored: pretty JSON, entries sorted.
     pub fn to_json(&self) -> Vec<u8> {
         let mut sorted = self.clone();
-        sorted.entries.sort_by(|a, b| (&a.trust_store_arn, a.revocation_id).cmp(&(&b.trust_store_arn, b.revocation_id)));
+        sorted
+            .entries
+            .sort_by(|a, b| (&a.trust_store_arn, a.revocation_id).cmp(&(&b.trust_store_arn, b.revocation_id)));
         let mut out = serde_json::to_vec_pretty(&sorted).expect("a ledger serializes");
         out.push(b'\n');
         out

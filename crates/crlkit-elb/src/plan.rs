@@ -41,7 +41,15 @@ pub fn describe_trust_store(arn: &TrustStoreArn) -> PlannedCall {
         action: "DescribeTrustStores",
         region: Some(arn.region().into()),
         params: serde_json::json!({ "TrustStoreArns": [arn.as_str()] }),
-        aws_cli: cli(&["aws", "elbv2", "describe-trust-stores", "--trust-store-arns", arn.as_str(), "--region", arn.region()]),
+        aws_cli: cli(&[
+            "aws",
+            "elbv2",
+            "describe-trust-stores",
+            "--trust-store-arns",
+            arn.as_str(),
+            "--region",
+            arn.region(),
+        ]),
         note: "read: the trust store exists and is ACTIVE; TotalRevokedEntries for the quota check".into(),
     }
 }
@@ -140,7 +148,12 @@ pub fn read_object(url: &str, action: &'static str, note: &str) -> PlannedCall {
 }
 
 /// A conditional `PutObject` of `file` to `url` with `metadata`.
-pub fn put_object(url: &str, file: &str, metadata: &std::collections::BTreeMap<String, String>, note: &str) -> PlannedCall {
+pub fn put_object(
+    url: &str,
+    file: &str,
+    metadata: &std::collections::BTreeMap<String, String>,
+    note: &str,
+) -> PlannedCall {
     let (bucket, key) = split_s3(url);
     let meta = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
     let mut words = vec!["aws", "s3api", "put-object", "--bucket", bucket, "--key", key, "--body", file];

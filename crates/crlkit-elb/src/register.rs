@@ -154,21 +154,26 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         if req.source.is_some() && entry.source != req.source {
             entry.source = req.source.clone();
             let updated = entry.clone();
-            ledger.update(|l| {
-                l.insert(updated.clone());
-                true
-            })
-            .await?;
+            ledger
+                .update(|l| {
+                    l.insert(updated.clone());
+                    true
+                })
+                .await?;
         }
         return Ok(done(Outcome::AlreadyRegistered { entry: Box::new(entry) }));
     }
 
-    let replaced: Vec<LedgerEntry> =
-        if req.replace { r.known.iter().filter(|e| e.crl.same_issuer(&req.crl)).cloned().collect() } else { Vec::new() };
+    let replaced: Vec<LedgerEntry> = if req.replace {
+        r.known.iter().filter(|e| e.crl.same_issuer(&req.crl)).cloned().collect()
+    } else {
+        Vec::new()
+    };
     if let Some(newer) = replaced.iter().find(|e| req.crl.number_cmp(&e.crl) != Some(Ordering::Greater)) {
         return Ok(done(Outcome::Refused(Refusal::NotNewer { registered: Box::new(newer.clone()) })));
     }
-    let removing: u64 = replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
+    let removing: u64 =
+        replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
     let entries_now = before.total_revoked_entries;
     let files_now = live.len() as u64;
     let q = req.quotas;
@@ -240,7 +245,12 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
     Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
 }
 
-async fn remove(api: &dyn TrustStoreApi, ledger: &LedgerStore, arn: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
+async fn remove(
+    api: &dyn TrustStoreApi,
+    ledger: &LedgerStore,
+    arn: &TrustStoreArn,
+    ids: &[i64],
+) -> Result<(), ElbError> {
     match api.remove_revocations(arn, ids).await {
         Ok(()) => {}
         // Removed meanwhile by someone else: the goal is reached.
@@ -253,13 +263,14 @@ async fn remove(api: &dyn TrustStoreApi, ledger: &LedgerStore, arn: &TrustStoreA
 
 /// Read the object to register and count its entries: it must be one PEM CRL (ELB takes
 /// nothing else) of at most 50 MB. `version` pins a version of a versioned bucket.
-pub async fn read_registrable(store: &Store, key: &str, version: Option<&str>) -> Result<(S3Object, CrlFacts), ElbError> {
+pub async fn read_registrable(
+    store: &Store,
+    key: &str,
+    version: Option<&str>,
+) -> Result<(S3Object, CrlFacts), ElbError> {
     let url = store.url_of(key);
     let source = |why: String| ElbError::new(ElbErrorKind::Source, format!("{url}: {why}"));
-    let (info, bytes) = store
-        .get_version(key, version)
-        .await?
-        .ok_or_else(|| source("no such object".into()))?;
+    let (info, bytes) = store.get_version(key, version).await?.ok_or_else(|| source("no such object".into()))?;
     if bytes.len() as u64 > quotas::MAX_CRL_FILE_BYTES {
         return Err(source(format!("{} bytes, over ELB's 50 MB", bytes.len())));
     }
@@ -302,7 +313,12 @@ pub(crate) mod tests {
     impl TrustStoreApi for FakeElb {
         async fn describe_trust_store(&self, _: &TrustStoreArn) -> Result<TrustStoreInfo, ElbError> {
             let total = self.files.lock().unwrap().iter().map(|(r, _)| r.entries).sum();
-            Ok(TrustStoreInfo { name: "t".into(), status: "ACTIVE".into(), total_revoked_entries: total, ca_certificates: 1 })
+            Ok(TrustStoreInfo {
+                name: "t".into(),
+                status: "ACTIVE".into(),
+                total_revoked_entries: total,
+                ca_certificates: 1,
+            })
         }
         async fn describe_revocations(&self, _: &TrustStoreArn) -> Result<Vec<Revocation>, ElbError> {
             Ok(self.files.lock().unwrap().iter().map(|(r, _)| *r).collect())

@@ -71,14 +71,19 @@ where
         (
             _,
             Some(
-                "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "SignatureDoesNotMatch"
-                | "UnrecognizedClientException" | "MissingAuthenticationToken" | "IncompleteSignature"
-                | "AuthFailure" | "RequestExpired" | "InvalidAccessKeyId",
+                "ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "UnrecognizedClientException"
+                | "MissingAuthenticationToken"
+                | "IncompleteSignature"
+                | "AuthFailure"
+                | "RequestExpired"
+                | "InvalidAccessKeyId",
             ),
         ) => ElbErrorKind::Credentials,
-        (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => {
-            ElbErrorKind::PermissionDenied
-        }
+        (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")) => ElbErrorKind::PermissionDenied,
         (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => {
             // Credentials are resolved while the request is dispatched.
             if chain_text(&e).contains("credentials") { ElbErrorKind::Credentials } else { ElbErrorKind::Network }
@@ -130,11 +135,10 @@ impl TrustStoreApi for SdkTrustStores {
             .send()
             .await
             .map_err(|e| failure("DescribeTrustStores", arn, e))?;
-        let t = out
-            .trust_stores()
-            .iter()
-            .find(|t| t.trust_store_arn() == Some(arn.as_str()))
-            .ok_or_else(|| ElbError::new(ElbErrorKind::TrustStoreNotFound, format!("DescribeTrustStores on {arn}")))?;
+        let t =
+            out.trust_stores().iter().find(|t| t.trust_store_arn() == Some(arn.as_str())).ok_or_else(|| {
+                ElbError::new(ElbErrorKind::TrustStoreNotFound, format!("DescribeTrustStores on {arn}"))
+            })?;
         Ok(TrustStoreInfo {
             name: t.name().unwrap_or_default().to_owned(),
             status: t.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),

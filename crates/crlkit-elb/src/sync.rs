@@ -44,7 +44,12 @@ impl PreparedCrl {
 }
 
 /// Validate `bytes` (one CRL, DER or PEM), verify it against `bundle`, preflight it, convert it.
-pub fn prepare(bytes: &[u8], what: &str, bundle: Option<&CaBundle>, opts: &preflight::Options) -> Result<PreparedCrl, ElbError> {
+pub fn prepare(
+    bytes: &[u8],
+    what: &str,
+    bundle: Option<&CaBundle>,
+    opts: &preflight::Options,
+) -> Result<PreparedCrl, ElbError> {
     let source = |why: String| ElbError::new(ElbErrorKind::Source, format!("{what}: {why}"));
     let is_pem = crlkit_der::pem::looks_like_pem(bytes);
     let der_owned;
@@ -157,9 +162,9 @@ impl SyncReport {
     /// True when nothing was added, removed or uploaded.
     pub fn changed_nothing(&self) -> bool {
         let uploaded = matches!(self.upload, Some((_, UploadResult::Uploaded { .. })));
-        let registered = self.stores.iter().any(|(_, s)| {
-            matches!(s, StoreSync::Registered(r) if matches!(r.outcome, register::Outcome::Added { .. }))
-        });
+        let registered = self.stores.iter().any(
+            |(_, s)| matches!(s, StoreSync::Registered(r) if matches!(r.outcome, register::Outcome::Added { .. })),
+        );
         !uploaded && !registered
     }
 }

@@ -206,7 +206,11 @@ impl Store {
 
     /// Read `key` whole as of `version` (a versioned bucket's version ID; the current object
     /// when `None`), or `None` if there is no such object or version.
-    pub async fn get_version(&self, key: &str, version: Option<&str>) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
+    pub async fn get_version(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
         let Some(version) = version else { return self.get(key, None).await };
         let path = self.path(key)?;
         let opts = GetOptions { version: Some(version.to_owned()), ..GetOptions::default() };

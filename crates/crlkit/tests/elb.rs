@@ -114,7 +114,19 @@ fn publish_then_publish_again_is_a_no_op_and_revocations_joins_the_ledger() {
     crl(&ca, &one, 5, 1000);
     let to = format!("s3://{bucket}/crl/");
     let bundle = dir.join("ca.pem");
-    let args = ["publish", one.to_str().unwrap(), "--to", &to, "--ca", bundle.to_str().unwrap(), "--at", AT, "--trust-store-arn", &arn, "--json"];
+    let args = [
+        "publish",
+        one.to_str().unwrap(),
+        "--to",
+        &to,
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--at",
+        AT,
+        "--trust-store-arn",
+        &arn,
+        "--json",
+    ];
     let o = run(&args);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let v = json(&o);
@@ -156,7 +168,12 @@ fn sync_replaces_after_the_add_skips_what_it_has_and_serves_two_trust_stores() {
     create_bucket(&s3_endpoint(), &pca);
     let east = trust_store(&bucket, "us-east-1", &format!("east{}", std::process::id()), &[]);
     // Throttled twice at first: the SDK's standard retries absorb it.
-    let west = trust_store(&bucket, "eu-west-1", &format!("west{}", std::process::id()), &[("crlkit-emulator:throttle-first", "2")]);
+    let west = trust_store(
+        &bucket,
+        "eu-west-1",
+        &format!("west{}", std::process::id()),
+        &[("crlkit-emulator:throttle-first", "2")],
+    );
     let source = format!("s3://{pca}/crl/1a2b3c4d.crl");
     let v1 = dir.join("v1.crl");
     crl(&ca, &v1, 7, 300);
@@ -165,7 +182,21 @@ fn sync_replaces_after_the_add_skips_what_it_has_and_serves_two_trust_stores() {
     let to = format!("s3://{bucket}/crl/");
     let bundle = dir.join("ca.pem");
     let sync = |extra: &[&str]| {
-        let mut a = vec!["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT, "--json", "--trust-store-arn", &east, &west];
+        let mut a = vec![
+            "sync",
+            "--from",
+            &source,
+            "--ca",
+            bundle.to_str().unwrap(),
+            "--to",
+            &to,
+            "--at",
+            AT,
+            "--json",
+            "--trust-store-arn",
+            &east,
+            &west,
+        ];
         a.extend_from_slice(extra);
         run(&a)
     };
@@ -197,12 +228,28 @@ fn sync_replaces_after_the_add_skips_what_it_has_and_serves_two_trust_stores() {
     let v = json(&o);
     for (s, old) in v["trust_stores"].as_array().unwrap().iter().zip([e1[0].0, w1[0].0]) {
         let r = &s["registration"];
-        assert_eq!((r["result"].as_str(), r["removed"][0].as_i64(), r["removed_first"].as_bool()), (Some("added"), Some(old), Some(false)), "{v}");
+        assert_eq!(
+            (r["result"].as_str(), r["removed"][0].as_i64(), r["removed_first"].as_bool()),
+            (Some("added"), Some(old), Some(false)),
+            "{v}"
+        );
     }
     let (e2, w2) = (live(&east), live(&west));
     assert_eq!((e2.len(), e2[0].1, w2.len(), w2[0].1), (1, 310, 1, 310));
     assert!(e2[0].0 > e1[0].0 && w2[0].0 > w1[0].0, "IDs only grow");
-    let text = run(&["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &east]);
+    let text = run(&[
+        "sync",
+        "--from",
+        &source,
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--to",
+        &to,
+        "--at",
+        AT,
+        "--trust-store-arn",
+        &east,
+    ]);
     assert!(stdout(&text).contains("nothing changed"), "{}", stdout(&text));
 }
 
@@ -215,7 +262,8 @@ fn a_swap_over_500000_entries_is_refused_before_any_add() {
     crl(&ca, &big, 1, 260_000);
     crl(&ca, &bigger, 2, 250_000);
     let publish = |file: &Path, extra: &[&str]| {
-        let mut a = vec!["publish", file.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &arn, "--replace"];
+        let mut a =
+            vec!["publish", file.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &arn, "--replace"];
         a.extend_from_slice(extra);
         run(&a)
     };
@@ -226,7 +274,10 @@ fn a_swap_over_500000_entries_is_refused_before_any_add() {
     let o = publish(&bigger, &[]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("260000 entries + 250000 new = 510000 (max 500000)") && text.contains("--remove-first"), "{text}");
+    assert!(
+        text.contains("260000 entries + 250000 new = 510000 (max 500000)") && text.contains("--remove-first"),
+        "{text}"
+    );
     assert_eq!(live(&arn), before, "refused before any add");
     // --remove-first: the old file goes first, and the output says what that means.
     let o = publish(&bigger, &["--remove-first"]);
@@ -245,7 +296,10 @@ fn register_checks_the_object_and_reports_expired_credentials_and_missing_trust_
     let o = run(&["upload", der.to_str().unwrap(), &format!("s3://{bucket}/raw/ca.der"), "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // upload writes PEM even under a .der name; a DER object put by someone else is refused.
-    boto3("s3.put_object(Bucket=sys.argv[4], Key='raw/real.der', Body=open(sys.argv[5],'rb').read())", &["us-east-1", &bucket, der.to_str().unwrap()]);
+    boto3(
+        "s3.put_object(Bucket=sys.argv[4], Key='raw/real.der', Body=open(sys.argv[5],'rb').read())",
+        &["us-east-1", &bucket, der.to_str().unwrap()],
+    );
     let o = run(&["register", "--trust-store-arn", &arn, "--object", &format!("s3://{bucket}/raw/real.der")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("error[source]") && stderr(&o).contains("not PEM"), "{}", stderr(&o));
@@ -279,7 +333,19 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     crl(&ca, &file, 4, 20);
     let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0123456789abcdef";
     let o = Command::new(env!("CARGO_BIN_EXE_crlkit"))
-        .args(["publish", file.to_str().unwrap(), "--to", "s3://nowhere-bucket/crl/", "--at", AT, "--trust-store-arn", arn, "--replace", "--plan", "--json"])
+        .args([
+            "publish",
+            file.to_str().unwrap(),
+            "--to",
+            "s3://nowhere-bucket/crl/",
+            "--at",
+            AT,
+            "--trust-store-arn",
+            arn,
+            "--replace",
+            "--plan",
+            "--json",
+        ])
         .env_clear()
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .output()
@@ -290,7 +356,18 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     let actions: Vec<&str> = v["plan"].as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["HeadObject", "PutObject", "GetObject", "GetObject", "DescribeTrustStores", "DescribeTrustStoreRevocations", "AddTrustStoreRevocations", "PutObject", "RemoveTrustStoreRevocations", "PutObject"]
+        [
+            "HeadObject",
+            "PutObject",
+            "GetObject",
+            "GetObject",
+            "DescribeTrustStores",
+            "DescribeTrustStoreRevocations",
+            "AddTrustStoreRevocations",
+            "PutObject",
+            "RemoveTrustStoreRevocations",
+            "PutObject"
+        ]
     );
     let add = v["plan"].as_array().unwrap().iter().find(|c| c["action"] == "AddTrustStoreRevocations").unwrap();
     assert_eq!(add["region"], "eu-west-1");
@@ -298,7 +375,18 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     assert!(add["note"].as_str().unwrap().contains("must be 20"));
     for cmd in [
         vec!["register", "--trust-store-arn", arn, "--object", "s3://my-crls/crl/ca.pem", "--plan"],
-        vec!["sync", "--from", "s3://pca/crl/x.crl", "--ca", dir.join("ca.pem").to_str().unwrap(), "--to", "s3://my-crls/crl/", "--trust-store-arn", arn, "--plan"],
+        vec![
+            "sync",
+            "--from",
+            "s3://pca/crl/x.crl",
+            "--ca",
+            dir.join("ca.pem").to_str().unwrap(),
+            "--to",
+            "s3://my-crls/crl/",
+            "--trust-store-arn",
+            arn,
+            "--plan",
+        ],
     ] {
         std::fs::write(dir.join("ca.pem"), ca.cert.pem()).unwrap();
         let o = Command::new(env!("CARGO_BIN_EXE_crlkit")).args(&cmd).env_clear().output().unwrap();

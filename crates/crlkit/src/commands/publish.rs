@@ -128,7 +128,8 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
                 done.push(Done::PreflightRefused);
                 continue;
             }
-            let upload = crlkit_upload::upload_crl(&dest, key, &p.pem, &p.facts, false).await.map_err(|e| store::failure(&e))?;
+            let upload =
+                crlkit_upload::upload_crl(&dest, key, &p.pem, &p.facts, false).await.map_err(|e| store::failure(&e))?;
             let info = match &upload {
                 UploadResult::Uploaded { info, .. } | UploadResult::Identical { info } => info.clone(),
                 UploadResult::Refused(_) => {
@@ -179,12 +180,28 @@ fn plan(c: &Publish, items: &[(String, Prepared)], ledger_key: &str) -> Result<O
             p.facts.sha256,
             if blocking.is_empty() { "ready".to_owned() } else { format!("BLOCKED ({})", blocking.join(", ")) }
         ));
-        calls.push(plan::read_object(&url, "HeadObject", "read: what the key holds (a newer CRL there refuses the upload)"));
+        calls.push(plan::read_object(
+            &url,
+            "HeadObject",
+            "read: what the key holds (a newer CRL there refuses the upload)",
+        ));
         let file = std::path::Path::new(key).file_name().map_or("crl.pem".into(), |n| n.to_string_lossy().into_owned());
-        calls.push(plan::put_object(&url, &file, &p.facts.to_metadata(), "change: the PEM, with its facts as metadata"));
+        calls.push(plan::put_object(
+            &url,
+            &file,
+            &p.facts.to_metadata(),
+            "change: the PEM, with its facts as metadata",
+        ));
         calls.push(plan::read_object(&url, "GetObject", "read: back, compared with what was sent"));
         let object = S3Object { bucket: c.to.bucket().into(), key: key.clone(), version: None };
-        calls.extend(super::register::plan_calls(&c.arns, &object, Some(p.facts.entries), &p.facts.issuer, c.replace, &ledger_url));
+        calls.extend(super::register::plan_calls(
+            &c.arns,
+            &object,
+            Some(p.facts.entries),
+            &p.facts.issuer,
+            c.replace,
+            &ledger_url,
+        ));
     }
     elb::print_plan(&calls, c.json, &checks)?;
     let blocked = items.iter().any(|(_, p)| p.blocking().next().is_some());
@@ -277,9 +294,13 @@ mod tests {
 
     #[test]
     fn flags() {
-        let p = config(&["publish", "a.crl", "--to", "s3://bkt/crl/", "--trust-store-arn", ARN, "--replace", "--plan"]).unwrap();
+        let p = config(&["publish", "a.crl", "--to", "s3://bkt/crl/", "--trust-store-arn", ARN, "--replace", "--plan"])
+            .unwrap();
         assert!(p.plan && p.replace && p.to.is_prefix());
-        assert!(config(&["publish", "a.crl", "--to", "s3://bkt/crl.pem", "--trust-store-arn", ARN]).is_err(), "a prefix");
+        assert!(
+            config(&["publish", "a.crl", "--to", "s3://bkt/crl.pem", "--trust-store-arn", ARN]).is_err(),
+            "a prefix"
+        );
         assert!(config(&["publish", "a.crl", "--to", "file:///tmp/x/", "--trust-store-arn", ARN]).is_err(), "S3");
         assert!(config(&["publish", "-", "--to", "s3://bkt/p/", "--trust-store-arn", ARN]).is_err());
         assert!(config(&["publish", "a.crl", "--to", "s3://bkt/p/"]).is_err(), "an ARN is required");

@@ -132,20 +132,37 @@ pub fn plan_calls(
         calls.push(plan::describe_trust_store(arn));
         calls.push(plan::describe_revocations(arn));
         calls.push(plan::add_revocation(arn, object, entries));
-        calls.push(plan::put_object(ledger_url, "ledger.json", &Default::default(), "change: record the new revocation ID in the ledger"));
+        calls.push(plan::put_object(
+            ledger_url,
+            "ledger.json",
+            &Default::default(),
+            "change: record the new revocation ID in the ledger",
+        ));
         if replace {
             calls.push(plan::remove_replaced(arn, issuer));
-            calls.push(plan::put_object(ledger_url, "ledger.json", &Default::default(), "change: drop the removed IDs from the ledger"));
+            calls.push(plan::put_object(
+                ledger_url,
+                "ledger.json",
+                &Default::default(),
+                "change: drop the removed IDs from the ledger",
+            ));
         }
     }
     calls
 }
 
 pub fn run(c: &Register) -> Result<Outcome, Failure> {
-    let object =
-        crlkit_elb::api::S3Object { bucket: c.object.bucket().into(), key: c.object.key().into(), version: c.version.clone() };
+    let object = crlkit_elb::api::S3Object {
+        bucket: c.object.bucket().into(),
+        key: c.object.key().into(),
+        version: c.version.clone(),
+    };
     if c.plan {
-        let mut calls = vec![plan::read_object(&c.object.url(), "GetObject", "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)")];
+        let mut calls = vec![plan::read_object(
+            &c.object.url(),
+            "GetObject",
+            "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)",
+        )];
         calls.extend(plan_calls(&c.arns, &object, None, "its issuer", c.replace, &c.ledger.url()));
         elb::print_plan(&calls, c.json, &[format!("{} trust store ARN(s) parsed", c.arns.len())])?;
         return Ok(Outcome::Positive);
@@ -173,7 +190,11 @@ pub fn run(c: &Register) -> Result<Outcome, Failure> {
             let report = register::register(&online.elb, &ledger, &req).await.map_err(|e| {
                 let mut f = elb::failure(&e);
                 if !reports.is_empty() {
-                    f.detail.push(format!("{} of {} trust store(s) were dealt with before this one", reports.len(), c.arns.len()));
+                    f.detail.push(format!(
+                        "{} of {} trust store(s) were dealt with before this one",
+                        reports.len(),
+                        c.arns.len()
+                    ));
                 }
                 f
             })?;
@@ -221,15 +242,29 @@ mod tests {
 
     #[test]
     fn flags() {
-        let r = config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/crl/ca.pem", "--replace"]).unwrap();
+        let r =
+            config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/crl/ca.pem", "--replace"]).unwrap();
         assert_eq!(r.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
         assert_eq!((r.quotas.max_entries, r.quotas.max_files), (500_000, 30));
         let r = config(&[
-            "register", "--trust-store-arn", ARN, ARN, "--object", "s3://bkt/ca.pem", "--ledger", "s3://ldg/x/", "--max-entries", "1000000",
-            "--max-files", "50",
+            "register",
+            "--trust-store-arn",
+            ARN,
+            ARN,
+            "--object",
+            "s3://bkt/ca.pem",
+            "--ledger",
+            "s3://ldg/x/",
+            "--max-entries",
+            "1000000",
+            "--max-files",
+            "50",
         ])
         .unwrap();
-        assert_eq!((r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files), (1, "s3://ldg/x/.crlkit/ledger.json", 1_000_000, 50));
+        assert_eq!(
+            (r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files),
+            (1, "s3://ldg/x/.crlkit/ledger.json", 1_000_000, 50)
+        );
         assert!(config(&["register", "--trust-store-arn", "nope", "--object", "s3://bkt/k"]).is_err());
         assert!(config(&["register", "--trust-store-arn", ARN, "--object", "file:///tmp/k"]).is_err(), "ELB reads S3");
         assert!(config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/"]).is_err());

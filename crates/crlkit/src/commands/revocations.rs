@@ -90,9 +90,7 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
         Ok::<_, Failure>((info, live, ledger))
     })?;
     let r = ledger.reconcile(&c.arn, &live);
-    let stale_at = |next: Option<&str>| {
-        next.and_then(crlkit_der::Time::from_rfc3339).is_some_and(|t| t.unix() < c.at)
-    };
+    let stale_at = |next: Option<&str>| next.and_then(crlkit_der::Time::from_rfc3339).is_some_and(|t| t.unix() < c.at);
     let mut out = String::new();
     let mut records = Vec::new();
     let mut stale = 0;
@@ -105,7 +103,11 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
             live.len(),
             info.total_revoked_entries
         );
-        let _ = writeln!(out, "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {:<}", "ID", "ENTRIES", "STATE", "CRL#", "NEXTUPDATE", "SOURCE / ISSUER");
+        let _ = writeln!(
+            out,
+            "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {:<}",
+            "ID", "ENTRIES", "STATE", "CRL#", "NEXTUPDATE", "SOURCE / ISSUER"
+        );
     }
     for rev in &live {
         let entry = r.known.iter().find(|e| e.revocation_id == rev.id);
@@ -187,7 +189,10 @@ mod tests {
     #[test]
     fn flags() {
         let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/t/0123456789abcdef";
-        let c = match parse_args(&["revocations", "--trust-store-arn", arn, "--ledger", "s3://bkt/crl/"]).unwrap().command {
+        let c = match parse_args(&["revocations", "--trust-store-arn", arn, "--ledger", "s3://bkt/crl/"])
+            .unwrap()
+            .command
+        {
             Command::Revocations(a) => a.config().unwrap(),
             other => panic!("{other:?}"),
         };

@@ -127,7 +127,12 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         let stem = c.from.key().rsplit('/').next().unwrap_or("crl");
         let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
         let key = c.to.join(&format!("{stem}.pem"));
-        calls.push(plan::put_object(&c.to.url_of(&key), &format!("{stem}.pem"), &Default::default(), "change, only if the CRL number is newer than the registered one: the PEM"));
+        calls.push(plan::put_object(
+            &c.to.url_of(&key),
+            &format!("{stem}.pem"),
+            &Default::default(),
+            "change, only if the CRL number is newer than the registered one: the PEM",
+        ));
         let object = crlkit_elb::api::S3Object { bucket: c.to.bucket().into(), key, version: None };
         calls.extend(super::register::plan_calls(&c.arns, &object, None, "the CA", true, &ledger_url));
         let checks = vec![format!("CA bundle {}: {} certificate(s)", c.ca.display(), bundle.certs().len())];
@@ -166,7 +171,8 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     }
     match &report.refused {
         Some(SyncRefusal::Preflight) => {
-            let _ = writeln!(out, "REFUSED by preflight (verification against {} included), nothing sent:", c.ca.display());
+            let _ =
+                writeln!(out, "REFUSED by preflight (verification against {} included), nothing sent:", c.ca.display());
             for f in report.crl.iter().flat_map(|p| p.blocking()) {
                 let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
             }
@@ -282,7 +288,13 @@ mod tests {
         let base = ["sync", "--from", "s3://pca/crl/id.crl", "--ca", "ca.pem", "--to", "s3://bkt/crl/"];
         let c = parse(&[&base[..], &["--trust-store-arn", arn, arn2]].concat()).unwrap();
         assert_eq!(c.arns.iter().map(|a| a.region()).collect::<Vec<_>>(), ["eu-west-1", "us-east-1"]);
-        assert!(parse(&["sync", "--from", "s3://pca/crl/", "--ca", "c", "--to", "s3://bkt/p/", "--trust-store-arn", arn]).is_err());
-        assert!(parse(&["sync", "--from", "s3://pca/x.crl", "--ca", "c", "--to", "s3://bkt/p", "--trust-store-arn", arn]).is_err());
+        assert!(
+            parse(&["sync", "--from", "s3://pca/crl/", "--ca", "c", "--to", "s3://bkt/p/", "--trust-store-arn", arn])
+                .is_err()
+        );
+        assert!(
+            parse(&["sync", "--from", "s3://pca/x.crl", "--ca", "c", "--to", "s3://bkt/p", "--trust-store-arn", arn])
+                .is_err()
+        );
     }
 }

@@ -4,11 +4,11 @@
 
 use std::fmt::Write as _;
 
-use crlkit_upload::aws::SdkConfig;
 use crlkit_elb::plan::PlannedCall;
 use crlkit_elb::register::{Outcome, Refusal, Report};
 use crlkit_elb::sdk::{ENDPOINT_ENV, SERVICE_ID, SdkTrustStores};
 use crlkit_elb::{ElbError, ElbErrorKind};
+use crlkit_upload::aws::SdkConfig;
 use crlkit_upload::{AwsOptions, ChainCredentials, StoreOptions};
 
 use crate::support::failure::Failure;

@@ -36,6 +36,10 @@ pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Store, Failure
 }
 
 /// Open `target` with an AWS configuration already loaded (one chain for S3 and ELB).
-pub async fn open_with(target: &Target, opts: &StoreOptions, sdk: &crlkit_upload::aws::SdkConfig) -> Result<Store, Failure> {
+pub async fn open_with(
+    target: &Target,
+    opts: &StoreOptions,
+    sdk: &crlkit_upload::aws::SdkConfig,
+) -> Result<Store, Failure> {
     Store::open_with(target, opts, Some(sdk)).await.map_err(|e| failure(&e))
 }
