@@ -177,9 +177,9 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
     let entries_now = before.total_revoked_entries;
     let files_now = live.len() as u64;
     let q = req.quotas;
-    let fits = entries_now + req.crl.entries <= q.max_entries && files_now + 1 <= q.max_files;
+    let fits = entries_now + req.crl.entries <= q.max_entries && files_now < q.max_files;
     let fits_removed = entries_now.saturating_sub(removing) + req.crl.entries <= q.max_entries
-        && files_now.saturating_sub(replaced.len() as u64) + 1 <= q.max_files;
+        && files_now.saturating_sub(replaced.len() as u64) < q.max_files;
     let remove_first = !fits && req.remove_first && !replaced.is_empty() && fits_removed;
     if !fits && !remove_first {
         return Ok(done(Outcome::Refused(Refusal::Quota {

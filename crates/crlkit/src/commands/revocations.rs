@@ -182,7 +182,6 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::cli::tests::parse_args;
     use crate::commands::Command;
 
