@@ -149,7 +149,7 @@ mod tests {
             let text = std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
             let manifest: String =
                 text.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
-            for banned in ["tokio", "object_store", "aws-", "hyper", "reqwest"] {
+            for banned in ["tokio", "object_store", "aws-config", "aws-sdk", "aws-smithy", "hyper", "reqwest"] {
                 assert!(!manifest.contains(banned), "{krate} must not depend on {banned}");
             }
         }

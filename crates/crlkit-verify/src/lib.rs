@@ -24,7 +24,6 @@
 //! - Path validation of the CA certificate itself, and revocation of the CA.
 //! - Policy such as a maximum CRL age (BoringSSL rejects CRLs older than a week; we report
 //!   the age and leave the decision to the caller).
-//! - P-521 and ECDSA with SHA-512 (ring does not verify them; they are reported unsupported).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

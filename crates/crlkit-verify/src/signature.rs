@@ -1,15 +1,16 @@
-//! Map a CRL's signature AlgorithmIdentifier and the issuer's key to a ring algorithm, and
-//! verify over the exact tbsCertList bytes.
+//! Map a CRL's signature AlgorithmIdentifier and the issuer's key to an aws-lc-rs algorithm,
+//! and verify over the exact tbsCertList bytes.
 //!
 //! Supported: RSA PKCS#1 v1.5 with SHA-256/384/512 (SHA-1 and 1024-bit keys as legacy, with a
 //! warning), RSA-PSS with SHA-256/384/512 (MGF1 with the same digest, salt = digest length),
-//! ECDSA P-256 and P-384 with SHA-256/384, Ed25519. Not supported by ring: P-521, ECDSA with
-//! SHA-512, RSA-PSS with other parameters; those are reported as unsupported, never as invalid.
+//! ECDSA P-256, P-384 and P-521 with SHA-256/384/512, Ed25519. Not supported: ECDSA with SHA-1
+//! or SHA-224, RSA-PSS with other parameters; those are reported as unsupported, never as
+//! invalid.
 
 use std::fmt;
 
+use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
 use crlkit_der::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
-use ring::signature::{self as sig, VerificationAlgorithm};
 
 mod oid {
     pub const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -21,8 +22,10 @@ mod oid {
     pub const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     pub const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
     pub const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    pub const P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
     pub const ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
     pub const ECDSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
+    pub const ECDSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
     pub const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
     pub const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
     pub const SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
@@ -65,7 +68,7 @@ pub struct SignatureInfo {
     pub weakness: Option<String>,
 }
 
-/// Pick the ring algorithm for `alg` and `key`.
+/// Pick the aws-lc-rs algorithm for `alg` and `key`.
 fn choose(
     alg: &AlgorithmIdentifierRef<'_>,
     key: &SubjectPublicKeyInfoRef<'_>,
@@ -134,7 +137,7 @@ fn choose(
                 }
                 Ok((chosen, info(desc(name), None)))
             }
-            oid::ECDSA_SHA256 | oid::ECDSA_SHA384 => Err(mismatch("RSA")),
+            oid::ECDSA_SHA256 | oid::ECDSA_SHA384 | oid::ECDSA_SHA512 => Err(mismatch("RSA")),
             _ => Err(SignatureError::Unsupported(alg.name())),
         };
     }
@@ -145,11 +148,16 @@ fn choose(
             (oid::P256, oid::ECDSA_SHA384) => (&sig::ECDSA_P256_SHA384_ASN1, "ecdsa-with-SHA384 with a P-256 key"),
             (oid::P384, oid::ECDSA_SHA256) => (&sig::ECDSA_P384_SHA256_ASN1, "ecdsa-with-SHA256 with a P-384 key"),
             (oid::P384, oid::ECDSA_SHA384) => (&sig::ECDSA_P384_SHA384_ASN1, "ecdsa-with-SHA384 with a P-384 key"),
-            // Other ECDSA digests (SHA-1, SHA-224, SHA-512): ring does not verify them.
-            (oid::P256 | oid::P384, _) if a.starts_with(&oid::ECDSA_SHA256[..6]) => {
+            (oid::P256, oid::ECDSA_SHA512) => (&sig::ECDSA_P256_SHA512_ASN1, "ecdsa-with-SHA512 with a P-256 key"),
+            (oid::P384, oid::ECDSA_SHA512) => (&sig::ECDSA_P384_SHA512_ASN1, "ecdsa-with-SHA512 with a P-384 key"),
+            (oid::P521, oid::ECDSA_SHA256) => (&sig::ECDSA_P521_SHA256_ASN1, "ecdsa-with-SHA256 with a P-521 key"),
+            (oid::P521, oid::ECDSA_SHA384) => (&sig::ECDSA_P521_SHA384_ASN1, "ecdsa-with-SHA384 with a P-521 key"),
+            (oid::P521, oid::ECDSA_SHA512) => (&sig::ECDSA_P521_SHA512_ASN1, "ecdsa-with-SHA512 with a P-521 key"),
+            // Other ECDSA digests (SHA-1, SHA-224): not verified.
+            (oid::P256 | oid::P384 | oid::P521, _) if a.starts_with(&oid::ECDSA_SHA256[..6]) => {
                 return Err(SignatureError::Unsupported(alg.name()));
             }
-            (oid::P256 | oid::P384, _) => return Err(mismatch("ECDSA")),
+            (oid::P256 | oid::P384 | oid::P521, _) => return Err(mismatch("ECDSA")),
             _ => {
                 let c = k.named_curve().map(|c| c.name().map(str::to_owned).unwrap_or_else(|| c.to_string()));
                 return Err(SignatureError::Unsupported(format!(

@@ -105,3 +105,77 @@ fn freshness_and_missing_issuer() {
     assert_eq!(report.first_failure().map(|c| c.id.name()), Some("issuer"));
     assert!(report.checks.iter().any(|c| c.status == Status::Skip));
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// P-521 with SHA-512 and SHA-384 (ALB accepts P-521 CAs), on a CA and CRLs made by OpenSSL:
+/// verified, and a flipped signature bit refused, as OpenSSL says.
+#[test]
+fn p521_crls_made_by_openssl_verify() {
+    let dir = std::env::temp_dir().join(format!("crlkit-verify-p521-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    openssl(&dir, &["ecparam", "-name", "secp521r1", "-genkey", "-noout", "-out", "key.pem"]);
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "key.pem",
+            "-sha512",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=crlkit P-521 test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    std::fs::write(
+        dir.join("ca.cnf"),
+        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_crl_days = 7\n\
+         crl_extensions = x\n[x]\nauthorityKeyIdentifier = keyid:always\n",
+    )
+    .unwrap();
+    let bundle = CaBundle::from_bytes(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    for md in ["sha512", "sha384"] {
+        openssl(
+            &dir,
+            &[
+                "ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "key.pem", "-cert", "ca.pem", "-md", md, "-out",
+                "crl.pem",
+            ],
+        );
+        openssl(&dir, &["crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der"]);
+        let der = std::fs::read(dir.join("crl.der")).unwrap();
+        let crl = CrlRef::from_der(&der).unwrap();
+        let report = verify(&crl, Some(&crl.validate().unwrap()), &bundle, now);
+        let sig = report.checks.iter().find(|c| c.id.name() == "signature").unwrap();
+        assert_eq!(sig.status, Status::Pass, "{md}: {sig:?}");
+        let digest = md.trim_start_matches("sha");
+        assert!(sig.detail.contains(&format!("ecdsa-with-SHA{digest} with a P-521 key")), "{}", sig.detail);
+        let mut flipped = der.clone();
+        let at = der.len() - crl.signature().len() + 8;
+        flipped[at] ^= 0x10;
+        let crl = CrlRef::from_der(&flipped).unwrap();
+        let report = verify(&crl, None, &bundle, now);
+        assert_ne!(
+            report.checks.iter().find(|c| c.id.name() == "signature").unwrap().status,
+            Status::Pass,
+            "{md} flipped"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
