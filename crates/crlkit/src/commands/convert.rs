@@ -15,11 +15,13 @@ use crlkit_der::stream::{StreamError, StreamOptions, StreamVisitor, parse_stream
 use rayon::prelude::*;
 
 use super::Outcome;
-use crate::cli::args::{CrlInput, LenientArg, PemByDefault, ToArg};
+use crate::cli::args::{JsonArg, LenientArg, PemByDefault, ToArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Loaded, Source};
 use crate::support::output::{AtomicFile, Dest, Sink, write_failure};
 use crate::support::progress::Progress;
+
+mod bulk;
 
 const ABOUT: &str = "Convert a CRL between DER and PEM (PEM by default, as ALB requires), validating it.";
 
@@ -27,24 +29,48 @@ const EXAMPLES: &str = "\
 The output is byte-identical to `openssl crl -inform DER -outform PEM` for valid input. A file
 output appears only when complete (written nameless, then linked into place): a failed or
 interrupted conversion leaves nothing behind, and an existing file is replaced atomically.
-From stdin the CRL streams through in constant memory. Exit codes: 0 converted, 2 bad input or
-I/O error.
+From stdin the CRL streams through in constant memory.
+
+Many inputs (files and directories, walked for .crl, .der and .pem; other files are counted as
+skipped) go with --out-dir: relative names are kept (.crl/.der become .pem, or .der with --to
+der), files convert in parallel, a broken file is reported with its path and error and nothing
+is written for it while the others go on (--fail-fast stops at the first), an output never
+replaces an input, and symlinks leading out of a directory given are skipped unless
+--follow-symlinks. One line per file in sorted input order (--json: one record per file and a
+summary), then a summary on stderr: files ok / failed / skipped, entries, bytes, MB/s.
+Exit codes: 0 converted, 2 bad input (for many: any file) or I/O error.
 
 Examples:
   crlkit convert ca.crl -o ca.pem                  DER to PEM
   crlkit convert ca.pem --to der -o ca.crl         PEM to DER
   aws s3 cp s3://bucket/crl/ID.crl - | crlkit convert - -o ID.pem
-  crlkit convert --lenient ber.crl -o fixed.pem    re-encode BER length forms to DER first";
+  crlkit convert --lenient ber.crl -o fixed.pem    re-encode BER length forms to DER first
+  crlkit convert mirror/ --out-dir pem/            every CRL under mirror/, as PEM under pem/
+  crlkit convert a.crl b.crl --out-dir out/ --json";
 
 /// `crlkit convert` as typed.
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
-    #[command(flatten)]
-    input: CrlInput,
-    /// Output file (default: stdout).
-    #[arg(short, long, value_name = "OUT")]
+    /// Input CRL files (DER or PEM) or directories (walked for .crl, .der, .pem), or `-` for
+    /// stdin.
+    #[arg(value_name = "IN", required = true, num_args = 1..)]
+    inputs: Vec<String>,
+    /// Output file (default: stdout), for one input.
+    #[arg(short, long, value_name = "OUT", conflicts_with = "out_dir")]
     output: Option<String>,
+    /// Convert many inputs into this directory, keeping their relative names (.crl and .der
+    /// become .pem, or .der with --to der).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<std::path::PathBuf>,
+    /// With --out-dir: stop at the first broken file (files already converted stay).
+    #[arg(long, requires = "out_dir")]
+    fail_fast: bool,
+    /// With --out-dir: follow symlinks that lead out of a directory given.
+    #[arg(long, requires = "out_dir")]
+    follow_symlinks: bool,
+    #[command(flatten)]
+    json: JsonArg,
     #[command(flatten)]
     to: ToArg<PemByDefault>,
     #[command(flatten)]
@@ -66,9 +92,41 @@ pub struct Convert {
     pub sync: bool,
 }
 
+/// One conversion, or many.
+pub enum Job {
+    One(Convert),
+    Many(bulk::Bulk),
+}
+
 impl Args {
+    pub fn job(self) -> Result<Job, Failure> {
+        let many = self.out_dir.is_some() || self.inputs.len() > 1 || std::path::Path::new(&self.inputs[0]).is_dir();
+        if !many {
+            if self.json.json {
+                return Err(Failure::usage("--json reports a run over many files: use --out-dir"));
+            }
+            return self.config().map(Job::One);
+        }
+        let Some(out_dir) = self.out_dir else {
+            return Err(Failure::usage("several inputs or a directory: give --out-dir DIR for the outputs"));
+        };
+        if self.inputs.iter().any(|i| i == "-") {
+            return Err(Failure::usage("stdin (-) is one input: convert it without --out-dir"));
+        }
+        Ok(Job::Many(bulk::Bulk {
+            inputs: self.inputs.iter().map(std::path::PathBuf::from).collect(),
+            out_dir,
+            to: self.to.to,
+            lenient: self.lenient.lenient,
+            sync: self.sync,
+            fail_fast: self.fail_fast,
+            follow_symlinks: self.follow_symlinks,
+            json: self.json.json,
+        }))
+    }
+
     pub fn config(self) -> Result<Convert, Failure> {
-        let source = self.input.source();
+        let source = Source::parse(&self.inputs[0]);
         let dest = Dest::parse(self.output.as_deref());
         if let (Source::File(i), Dest::File(o)) = (&source, &dest)
             && i == o
@@ -82,19 +140,25 @@ impl Args {
     }
 }
 
-pub fn run(c: &Convert) -> Result<Outcome, Failure> {
+pub fn run(job: &Job) -> Result<Outcome, Failure> {
+    let c = match job {
+        Job::One(c) => c,
+        Job::Many(b) => return bulk::run(b),
+    };
     match c.source {
         Source::Stdin if !c.lenient => convert_stream(c)?,
         _ => {
             let loaded = input::load(&c.source, c.lenient, "convert --lenient")?;
             input::notes(&loaded);
-            convert_loaded(c, &loaded)?;
+            convert_loaded(c, &loaded, true)?;
         }
     }
     Ok(Outcome::Positive)
 }
 
-fn convert_loaded(c: &Convert, loaded: &Loaded) -> Result<(), Failure> {
+/// Convert `loaded` as `c` says; the entries validated, counted. `show_progress`: a progress
+/// line of its own (not inside a run over many files).
+pub fn convert_loaded(c: &Convert, loaded: &Loaded, show_progress: bool) -> Result<u64, Failure> {
     let crls = loaded.parse(input::profile(c.lenient))?;
     if c.to == Format::Der && crls.len() != 1 {
         return Err(Failure::usage(format!(
@@ -104,23 +168,26 @@ fn convert_loaded(c: &Convert, loaded: &Loaded) -> Result<(), Failure> {
         )));
     }
     let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
-    let progress = Progress::start("converting", total, Progress::wanted(total, false, matches!(c.dest, Dest::Stdout)));
+    let wanted = show_progress && Progress::wanted(total, false, matches!(c.dest, Dest::Stdout));
+    let progress = Progress::start("converting", total, wanted);
 
     // The fast path: one CRL, PEM into a file: validate and encode at the same time.
     if let (Format::Pem, Dest::File(path), [crl]) = (c.to, &c.dest, crls.as_slice()) {
         let out = AtomicFile::create(path)?;
         let (validated, written) =
             rayon::join(|| crl.validate(), || write_pem_positional(crl.der(), out.file(), &progress));
-        validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+        let stats = validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
         written.map_err(|e| write_failure(&c.dest, &e))?;
         progress.finish();
         loaded.check_unchanged()?;
-        return out.commit(c.sync);
+        out.commit(c.sync)?;
+        return Ok(stats.count);
     }
 
     // Everything else: validate all first, then write (stdout cannot be taken back).
+    let mut entries = 0;
     for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-        crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+        entries += crl.validate().map_err(|e| loaded.failure(bytes, &e))?.count;
     }
     loaded.check_unchanged()?;
     let mut sink = Sink::open(&c.dest)?;
@@ -133,7 +200,8 @@ fn convert_loaded(c: &Convert, loaded: &Loaded) -> Result<(), Failure> {
     }
     progress.finish();
     loaded.check_unchanged()?;
-    sink.finish(c.sync)
+    sink.finish(c.sync)?;
+    Ok(entries)
 }
 
 /// Encode in parallel pieces straight to their final offsets in `file`.
@@ -227,10 +295,31 @@ mod tests {
     use crate::commands::Command;
 
     fn config(args: &[&str]) -> Result<Convert, Failure> {
+        match job(args)? {
+            Job::One(c) => Ok(c),
+            Job::Many(_) => panic!("one input"),
+        }
+    }
+
+    fn job(args: &[&str]) -> Result<Job, Failure> {
         match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
-            Command::Convert(a) => a.config(),
+            Command::Convert(a) => a.job(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn many_inputs_need_an_out_dir() {
+        assert_eq!(job(&["convert", "a.crl", "b.crl"]).err().unwrap().code, "usage");
+        assert_eq!(job(&["convert", "a.crl", "--json"]).err().unwrap().code, "usage");
+        assert_eq!(job(&["convert", "a.crl", "-", "--out-dir", "o"]).err().unwrap().code, "usage");
+        assert!(job(&["convert", "a.crl", "-o", "x", "--out-dir", "o"]).is_err());
+        assert!(job(&["convert", "a.crl", "--fail-fast"]).is_err(), "--fail-fast needs --out-dir");
+        let Job::Many(b) = job(&["convert", "a.crl", "b.der", "--out-dir", "o", "--to", "der", "--fail-fast"]).unwrap()
+        else {
+            panic!("many")
+        };
+        assert!(b.fail_fast && b.to == Format::Der && b.inputs.len() == 2);
     }
 
     #[test]

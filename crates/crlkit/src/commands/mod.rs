@@ -81,7 +81,7 @@ impl Command {
     /// Validate what was typed, then run it.
     pub fn exec(self) -> Result<Outcome, Failure> {
         match self {
-            Command::Convert(a) => convert::run(&a.config()?),
+            Command::Convert(a) => convert::run(&a.job()?),
             Command::Inspect(a) => inspect::run(&a.config()),
             Command::List(a) => list::run(&a.config()),
             Command::Verify(a) => verify::run(&a.config()),

@@ -17,3 +17,4 @@ pub mod signals;
 pub mod store;
 pub mod term;
 pub mod time;
+pub mod walk;

@@ -1,0 +1,239 @@
+//! `crlkit convert IN... --out-dir DIR`: many CRLs at once. Files convert in parallel (rayon),
+//! each with the large-file parallelism inside; at most one file per worker is open and mapped
+//! at a time, so memory follows the files in flight, not the set. A broken file is reported with
+//! its path and error, nothing is written for it, and the others go on (unless --fail-fast).
+//! Reports come in the sorted input order, never in completion order.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::{Convert, convert_loaded};
+use crate::commands::Outcome;
+use crate::support::failure::Failure;
+use crate::support::input::{self, Format, Source};
+use crate::support::json::Object;
+use crate::support::output::Dest;
+use crate::support::progress::Progress;
+use crate::support::walk::{self, Found};
+
+/// A run over many inputs.
+pub struct Bulk {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    pub to: Format,
+    pub lenient: bool,
+    pub sync: bool,
+    pub fail_fast: bool,
+    pub follow_symlinks: bool,
+    pub json: bool,
+}
+
+/// What became of one file.
+enum Done {
+    Converted { crls: usize, entries: u64, bytes: u64 },
+    Failed(Failure),
+    NotAttempted,
+}
+
+/// The output name of `relative`: `.crl`/`.der` → `.pem` (or `.der` with `--to der`).
+fn output_name(relative: &Path, to: Format) -> PathBuf {
+    let ext = match to {
+        Format::Pem => "pem",
+        Format::Der => "der",
+    };
+    relative.with_extension(ext)
+}
+
+pub fn run(b: &Bulk) -> Result<Outcome, Failure> {
+    let started = Instant::now();
+    let found = walk::walk(&b.inputs, b.follow_symlinks)?;
+    let outputs: Vec<PathBuf> = found.files.iter().map(|f| b.out_dir.join(output_name(&f.relative, b.to))).collect();
+    check_outputs(&found.files, &outputs, &b.out_dir)?;
+
+    let sizes: Vec<u64> = found.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
+    let total: u64 = sizes.iter().sum();
+    let progress = Progress::start("converting", total, Progress::wanted(total, b.json, false));
+    let stop = AtomicBool::new(false);
+    let mut created: Vec<PathBuf> = Vec::new();
+    for o in &outputs {
+        let mut dir = o.parent();
+        while let Some(d) = dir {
+            if d.as_os_str().is_empty() || d.exists() || created.iter().any(|c| c == d) {
+                break;
+            }
+            created.push(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+    created.sort();
+    for d in &created {
+        std::fs::create_dir_all(d).map_err(|e| Failure::io(d.display(), &e))?;
+    }
+    let done: Vec<Done> = found
+        .files
+        .par_iter()
+        .zip(outputs.par_iter())
+        .zip(sizes.par_iter())
+        .map(|((f, out), &size)| {
+            if b.fail_fast && stop.load(Ordering::Relaxed) {
+                return Done::NotAttempted;
+            }
+            let d = convert_one(b, &f.path, out, size);
+            if matches!(d, Done::Failed(_)) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            progress.add(size);
+            d
+        })
+        .collect();
+    progress.finish();
+    // Directories made for files that all failed go again (deepest first).
+    for d in created.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+    report(b, &found, &outputs, &done, started)
+}
+
+fn convert_one(b: &Bulk, path: &Path, out: &Path, size: u64) -> Done {
+    let source = Source::File(path.to_path_buf());
+    let loaded = match input::load(&source, b.lenient, "convert --lenient") {
+        Ok(l) => l,
+        Err(f) => return Done::Failed(f),
+    };
+    let c = Convert { source, dest: Dest::File(out.to_path_buf()), to: b.to, lenient: b.lenient, sync: b.sync };
+    match convert_loaded(&c, &loaded, false) {
+        Ok(entries) => Done::Converted { crls: loaded.crls.len(), entries, bytes: size },
+        Err(f) => Done::Failed(f),
+    }
+}
+
+/// Outputs must not collide, and must never land on an input.
+fn check_outputs(files: &[Found], outputs: &[PathBuf], out_dir: &Path) -> Result<(), Failure> {
+    let mut seen: BTreeMap<&Path, &Path> = BTreeMap::new();
+    for (f, o) in files.iter().zip(outputs) {
+        if let Some(other) = seen.insert(o, &f.path) {
+            return Err(Failure::usage(format!(
+                "{} and {} would both be written to {}; convert them in separate runs",
+                other.display(),
+                f.path.display(),
+                o.display()
+            )));
+        }
+    }
+    let inputs: Vec<PathBuf> = files.iter().filter_map(|f| std::fs::canonicalize(&f.path).ok()).collect();
+    let out_root = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    for o in outputs {
+        let rel = o.strip_prefix(out_dir).unwrap_or(o);
+        if inputs.contains(&out_root.join(rel)) {
+            return Err(Failure::usage(format!(
+                "{} is an input and would be overwritten; choose another --out-dir",
+                out_root.join(rel).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn report(
+    b: &Bulk,
+    found: &walk::Walk,
+    outputs: &[PathBuf],
+    done: &[Done],
+    started: Instant,
+) -> Result<Outcome, Failure> {
+    let (mut ok, mut failed, mut not_attempted, mut entries, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut out = String::new();
+    let mut records = Vec::new();
+    for ((f, o), d) in found.files.iter().zip(outputs).zip(done) {
+        let mut rec = String::new();
+        let mut j = Object::new(&mut rec);
+        j.str("input", &f.path.display().to_string());
+        match d {
+            Done::Converted { crls, entries: n, bytes: size } => {
+                ok += 1;
+                entries += n;
+                bytes += size;
+                j.str("output", &o.display().to_string());
+                j.str("result", "converted");
+                j.num("crls", *crls as u64);
+                j.num("entries", *n);
+                j.num("bytes", *size);
+                let _ = writeln!(out, "converted {} -> {} ({n} entries)", f.path.display(), o.display());
+            }
+            Done::Failed(e) => {
+                failed += 1;
+                j.str("result", "failed");
+                j.str("code", e.code);
+                j.str("message", &e.message);
+                let _ = writeln!(out, "FAILED    {}: error[{}] {}", f.path.display(), e.code, e.message);
+            }
+            Done::NotAttempted => {
+                not_attempted += 1;
+                j.str("result", "not-attempted");
+                let _ = writeln!(out, "skipped   {} (--fail-fast)", f.path.display());
+            }
+        }
+        j.end();
+        records.push(rec);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mb_s = if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 };
+    let skipped = found.skipped.len() as u64;
+    if b.json {
+        out.clear();
+        let skipped_json: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|(p, why)| {
+                let mut s = String::new();
+                let mut o = Object::new(&mut s);
+                o.str("path", &p.display().to_string());
+                o.str("why", why);
+                o.end();
+                s
+            })
+            .collect();
+        let mut o = Object::new(&mut out);
+        o.raw("files", &format!("[{}]", records.join(",")));
+        o.raw("skipped", &format!("[{}]", skipped_json.join(",")));
+        let mut summary = String::new();
+        let mut s = Object::new(&mut summary);
+        s.num("ok", ok);
+        s.num("failed", failed);
+        s.num("not_attempted", not_attempted);
+        s.num("skipped", skipped);
+        s.num("entries", entries);
+        s.num("bytes", bytes);
+        s.raw("seconds", &format!("{secs:.3}"));
+        s.raw("mb_per_s", &format!("{mb_s:.1}"));
+        s.end();
+        o.raw("summary", &summary);
+        o.end();
+        out.push('\n');
+    }
+    crate::support::output::print_stdout(&out)?;
+    // Each failure in full (location, excerpt), in input order.
+    for d in done {
+        if let Done::Failed(e) = d {
+            e.print();
+        }
+    }
+    if !crate::support::term::quiet() {
+        eprintln!(
+            "crlkit: {ok} file(s) converted, {failed} failed, {not_attempted} not attempted, {skipped} skipped (not CRL \
+             files); {entries} entries, {bytes} bytes in {secs:.2} s ({mb_s:.0} MB/s)"
+        );
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            "bad-input",
+            format!("{failed} of {} file(s) could not be converted; nothing was written for them", found.files.len()),
+        ));
+    }
+    Ok(Outcome::Positive)
+}
