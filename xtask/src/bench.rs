@@ -12,7 +12,9 @@
 //!   and time and RSS of `crlkit gen` writing a signed CRL of the same size;
 //! - in-process parse + validation + iteration next to rustls-webpki (`benches/src/bin/inproc.rs`);
 //! - with `--only serials`: check, diff and scan-logs (`bench_serials.rs`); with `--only
-//!   storage`: upload and pull against moto and `file://` (`bench_storage.rs`). Both run in `All`.
+//!   storage`: upload and pull against moto and `file://` (`bench_storage.rs`); with `--only
+//!   bulk`: convert of 1,000 CRLs into a directory next to an openssl loop (`bench_bulk.rs`).
+//!   All three run in `All`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,8 @@ pub enum Only {
     Serials,
     /// upload and pull, against moto and file://.
     Storage,
+    /// convert of 1,000 CRLs into a directory, next to an openssl loop.
+    Bulk,
 }
 
 pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
@@ -145,6 +149,11 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
         let &(count, label) = sizes.last().expect("at least one size");
         let big = fixtures::large(root, count, label)?;
         return crate::bench_storage::run(root, &crlkit, &scratch, runs, &big);
+    }
+    if only == Only::Bulk {
+        let &(count, label) = sizes.last().expect("at least one size");
+        let big = fixtures::large(root, count, label)?;
+        return crate::bench_bulk::run(root, &crlkit, &scratch, runs, quick, &big);
     }
     for &(count, label) in sizes {
         let input = fixtures::large(root, count, label)?;
@@ -288,6 +297,7 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
         crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label)?;
         let big = fixtures::large(root, count, label)?;
         crate::bench_storage::run(root, &crlkit, &scratch, runs, &big)?;
+        crate::bench_bulk::run(root, &crlkit, &scratch, runs, quick, &big)?;
     }
     Ok(())
 }

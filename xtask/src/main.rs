@@ -7,9 +7,10 @@
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
 //! | `cargo xtask dist` | release binary (LTO) with completions and man pages, directory and `.tar.gz` in `target/dist/` |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
-//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials\\|storage]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
+//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials\\|storage\\|bulk]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
 
 mod bench;
+mod bench_bulk;
 mod bench_serials;
 mod bench_storage;
 mod dist;
@@ -32,7 +33,7 @@ commands:
   gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)
   fuzz [TARGET] [--seconds N]       run cargo-fuzz targets
   dist                              release binary, completions and man pages in target/dist
-  bench [--runs N] [--quick] [--only crl|serials|storage]
+  bench [--runs N] [--quick] [--only crl|serials|storage|bulk]
                                     peer comparisons and in-process throughput";
 
 /// The arguments of one xtask command: each flag must be one the command knows, so a typo
@@ -116,7 +117,8 @@ fn main() -> Result<()> {
                 Some("crl") => bench::Only::Crl,
                 Some("serials") => bench::Only::Serials,
                 Some("storage") => bench::Only::Storage,
-                Some(other) => bail!("--only takes crl, serials or storage, not {other}"),
+                Some("bulk") => bench::Only::Bulk,
+                Some(other) => bail!("--only takes crl, serials, storage or bulk, not {other}"),
             };
             let quick = f.flag("--quick");
             f.done()?;
