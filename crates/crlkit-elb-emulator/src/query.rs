@@ -3,13 +3,15 @@
 /// A decoded form.
 pub struct Form(Vec<(String, String)>);
 
-fn decode(s: &str) -> String {
+/// Undo percent-encoding; in forms (`plus_is_space`) `+` is a space too. A `%` not followed by
+/// two hex digits stays as it is.
+pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < b.len() => {
                 match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
@@ -34,7 +36,7 @@ impl Form {
                 .filter(|p| !p.is_empty())
                 .map(|p| {
                     let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                    (decode(k), decode(v))
+                    (percent_decode(k, true), percent_decode(v, true))
                 })
                 .collect(),
         )

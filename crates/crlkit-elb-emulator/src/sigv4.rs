@@ -5,6 +5,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::http::Request;
+use crate::query::percent_decode;
 
 /// Why a signature was refused: an AWS error code and message.
 #[derive(Debug, PartialEq, Eq)]
@@ -61,29 +62,11 @@ fn canonical_query(q: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (uri_encode(&percent_decode(k), true), uri_encode(&percent_decode(v), true))
+            (uri_encode(&percent_decode(k, false), true), uri_encode(&percent_decode(v, false), true))
         })
         .collect();
     pairs.sort();
     pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Check `req`'s `Authorization` header for `service` against `keys`, at `now` (Unix seconds).

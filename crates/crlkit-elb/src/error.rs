@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crlkit_upload::StoreError;
+use crlkit_upload::{Causes, StoreError};
 
 /// What went wrong, in groups a user can act on.
 #[non_exhaustive]
@@ -153,17 +153,10 @@ impl fmt::Display for ElbError {
         } else {
             write!(f, "{}: {clause}", self.what)?;
         }
-        let mut next: Option<&(dyn std::error::Error + 'static)> = self.source.as_deref().map(|e| e as _);
-        let mut last = String::new();
-        while let Some(e) = next {
-            let text = e.to_string();
-            if !last.contains(&text) {
-                write!(f, ": {text}")?;
-            }
-            last = text;
-            next = e.source();
+        match self.source.as_deref() {
+            Some(e) => write!(f, "{}", Causes(e)),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

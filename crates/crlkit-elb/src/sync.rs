@@ -226,8 +226,8 @@ pub async fn sync(ctx: &SyncContext<'_>, req: &SyncRequest) -> Result<SyncReport
         report.stores = stores.into_iter().filter_map(|(a, s)| s.map(|s| (a, s))).collect();
         return Ok(report);
     }
-    // Trust stores that hold this issuer's CRL with a number at least as high are skipped.
-    let state = ledger.load().await?;
+    // Trust stores that hold this issuer's CRL with a number at least as high are skipped
+    // (`register` reads the ledger again, conditionally, before it changes anything).
     for (arn, s) in &mut stores {
         if s.is_some() {
             continue;

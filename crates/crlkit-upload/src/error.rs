@@ -122,7 +122,20 @@ impl fmt::Display for StoreError {
         }
         // The whole cause chain: the AWS SDK's errors say little at the top ("an error occurred
         // while loading credentials") and what matters below.
-        let mut next: Option<&(dyn std::error::Error + 'static)> = self.source.as_deref().map(|e| e as _);
+        match self.source.as_deref() {
+            Some(e) => write!(f, "{}", Causes(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An error and its causes, each as `: <text>`, skipping a cause whose text the one before
+/// already holds (wrappers often repeat their source's message).
+pub struct Causes<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut next = Some(self.0);
         let mut last = String::new();
         while let Some(e) = next {
             let text = e.to_string();

@@ -54,7 +54,7 @@ mod target;
 mod upload;
 
 pub use aws::{AwsOptions, ChainCredentials};
-pub use error::{StoreError, StoreErrorKind};
+pub use error::{Causes, StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, sha256_hex};
 pub use store::{Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
 pub use target::{Scheme, Target};

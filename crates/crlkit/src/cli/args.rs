@@ -42,6 +42,15 @@ impl AtArg {
     }
 }
 
+/// `--max-entries`: a raised revoked-entry quota, one help text for every command that takes it
+/// (`preflight`, `stage`, `upload`, `publish`, `register`, `sync`).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct MaxEntriesArg {
+    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
+    #[arg(long, value_name = "N")]
+    pub max_entries: Option<u64>,
+}
+
 /// What preflight judges against: a CA bundle, a time, a raised quota (`preflight`, `upload`).
 #[derive(Args, Debug, Clone)]
 pub struct PreflightArgs {
@@ -50,9 +59,8 @@ pub struct PreflightArgs {
     pub ca: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub at: AtArg,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    pub max_entries: Option<u64>,
+    #[command(flatten)]
+    pub quota: MaxEntriesArg,
 }
 
 impl PreflightArgs {
@@ -246,9 +254,9 @@ impl ElbArgs {
     }
 
     /// The quotas to plan against.
-    pub fn quotas(&self, max_entries: Option<u64>) -> crlkit_elb::register::Quotas {
+    pub fn quotas(&self, quota: MaxEntriesArg) -> crlkit_elb::register::Quotas {
         crlkit_elb::register::Quotas {
-            max_entries: max_entries.unwrap_or(crlkit_elb::quotas::MAX_REVOKED_ENTRIES),
+            max_entries: quota.max_entries.unwrap_or(crlkit_elb::quotas::MAX_REVOKED_ENTRIES),
             max_files: self.max_files,
         }
     }

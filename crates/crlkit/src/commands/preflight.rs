@@ -65,7 +65,7 @@ pub fn run(c: &Preflight) -> Result<Outcome, Failure> {
     let at = c.checks.at.or_now();
     let bundle = c.checks.bundle()?;
     let crls = run_checks(&loaded, c.lenient, bundle.as_ref(), at)?;
-    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.checks.max_entries);
+    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.checks.quota.max_entries);
     let blocking = findings.iter().filter(|(_, f)| f.severity == Severity::Blocking).count();
     let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
     let ready = blocking == 0;
@@ -131,6 +131,6 @@ mod tests {
             panic!()
         };
         let p = a.config();
-        assert_eq!((p.checks.max_entries, p.checks.ca.is_none(), p.checks.at.at), (Some(7), true, None));
+        assert_eq!((p.checks.quota.max_entries, p.checks.ca.is_none(), p.checks.at.at), (Some(7), true, None));
     }
 }

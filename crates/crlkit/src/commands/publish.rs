@@ -90,7 +90,7 @@ impl Args {
         Ok(Publish {
             input: Input::parse(&self.input, &to)?,
             arns: self.elb.arns()?,
-            quotas: self.elb.quotas(self.checks.max_entries),
+            quotas: self.elb.quotas(self.checks.quota),
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
             remove_first: self.elb.remove_first,
@@ -254,7 +254,7 @@ fn report(c: &Publish, items: &[(String, Prepared)], done: &[Done]) -> Result<()
                     p.facts.entries
                 );
                 for r in reports {
-                    elb::report_text(r, p.facts.entries, &url, &mut out);
+                    elb::report_text(r, &url, &mut out);
                 }
                 let regs: Vec<String> = reports.iter().map(elb::report_json).collect();
                 o.raw("registrations", &format!("[{}]", regs.join(",")));

@@ -8,7 +8,7 @@ use crlkit_elb::{TrustStoreArn, plan};
 use crlkit_upload::{StoreOptions, Target};
 
 use super::Outcome;
-use crate::cli::args::{ElbArgs, JsonArg, StoreArgs};
+use crate::cli::args::{ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::{elb, runtime, store};
 
@@ -50,9 +50,8 @@ pub struct Args {
     /// Remove the older files of the same issuer (by the ledger) after the add.
     #[arg(long)]
     replace: bool,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    max_entries: Option<u64>,
+    #[command(flatten)]
+    quota: MaxEntriesArg,
     /// The ledger: an object URL, or a prefix ending in / (default: beside the object).
     #[arg(long, value_name = "URL")]
     ledger: Option<String>,
@@ -109,7 +108,7 @@ impl Args {
             version: self.object_version,
             replace: self.replace,
             remove_first: self.elb.remove_first,
-            quotas: self.elb.quotas(self.max_entries),
+            quotas: self.elb.quotas(self.quota),
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
             json: self.json.json,
@@ -218,7 +217,7 @@ pub fn run(c: &Register) -> Result<Outcome, Failure> {
         out.push_str(&value);
     } else {
         for r in &reports {
-            elb::report_text(r, facts.entries, &object.url(), &mut out);
+            elb::report_text(r, &object.url(), &mut out);
         }
     }
     crate::support::output::print_stdout(&out)?;

@@ -13,7 +13,7 @@ use crlkit_upload::bundle::{
 
 use super::Outcome;
 use super::upload::prepare;
-use crate::cli::args::{JsonArg, parse_time};
+use crate::cli::args::{JsonArg, MaxEntriesArg, parse_time};
 use crate::support::certs::load_bundle;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
@@ -61,9 +61,8 @@ pub struct Args {
     /// Judge freshness at this time (default: the latest thisUpdate of the inputs).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<i64>,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    max_entries: Option<u64>,
+    #[command(flatten)]
+    quota: MaxEntriesArg,
     /// Stage despite blocking preflight findings.
     #[arg(long)]
     force: bool,
@@ -106,7 +105,7 @@ impl Args {
             key_prefix,
             trust_store_arns: self.trust_store_arn,
             at: self.at,
-            max_entries: self.max_entries,
+            max_entries: self.quota.max_entries,
             force: self.force,
             json: self.json.json,
         })

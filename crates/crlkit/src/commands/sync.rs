@@ -11,7 +11,7 @@ use crlkit_upload::{StoreOptions, Target, UploadResult};
 
 use super::Outcome;
 use super::upload::refusal_text;
-use crate::cli::args::{AtArg, ElbArgs, JsonArg, StoreArgs};
+use crate::cli::args::{AtArg, ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::json::Object;
 use crate::support::{elb, runtime, store};
@@ -48,9 +48,8 @@ pub struct Args {
     /// The S3 prefix the PEM and the ledger go under (ending in /).
     #[arg(long, value_name = "URL")]
     to: String,
-    /// The trust store's revoked-entry quota, if AWS raised it from 500,000.
-    #[arg(long, value_name = "N")]
-    max_entries: Option<u64>,
+    #[command(flatten)]
+    quota: MaxEntriesArg,
     #[command(flatten)]
     at: AtArg,
     #[command(flatten)]
@@ -67,7 +66,6 @@ pub struct Sync {
     pub ca: std::path::PathBuf,
     pub to: Target,
     pub arns: Vec<TrustStoreArn>,
-    pub max_entries: Option<u64>,
     pub quotas: crlkit_elb::register::Quotas,
     pub remove_first: bool,
     pub at: i64,
@@ -92,8 +90,7 @@ impl Args {
             ca: self.ca,
             to,
             arns: self.elb.arns()?,
-            max_entries: self.max_entries,
-            quotas: self.elb.quotas(self.max_entries),
+            quotas: self.elb.quotas(self.quota),
             remove_first: self.elb.remove_first,
             at: self.at.or_now(),
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
@@ -107,9 +104,7 @@ impl Args {
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     let bundle = crate::support::certs::load_bundle(&c.ca)?;
     let mut preflight = crlkit_elb::preflight::Options::at(c.at);
-    if let Some(n) = c.max_entries {
-        preflight.max_entries = n;
-    }
+    preflight.max_entries = c.quotas.max_entries;
     let ledger_key = LedgerStore::key_for_prefix(c.to.key());
     if c.plan {
         let ledger_url = c.to.url_of(&ledger_key);
@@ -227,7 +222,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
                 o.str("result", "registered");
                 o.raw("registration", &elb::report_json(r));
                 let url = report.upload.as_ref().map(|(k, _)| c.to.url_of(k)).unwrap_or_default();
-                elb::report_text(r, report.crl.as_ref().map_or(0, |p| p.facts.entries), &url, &mut out);
+                elb::report_text(r, &url, &mut out);
             }
         }
         o.end();

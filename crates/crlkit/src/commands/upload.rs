@@ -169,7 +169,7 @@ pub fn prepare_items(
         Input::Crl(source) => {
             let loaded = input::load(source, false, "upload")?;
             input::notes(&loaded);
-            let prepared = prepare(&loaded, bundle, at, checks.max_entries)?;
+            let prepared = prepare(&loaded, bundle, at, checks.quota.max_entries)?;
             let key = if target.is_prefix() {
                 let stem = std::path::Path::new(&loaded.name).file_stem().map(|s| s.to_string_lossy().into_owned());
                 target.join(&format!("{}.pem", stem.unwrap_or_else(|| "crl".into())))
@@ -185,7 +185,7 @@ pub fn prepare_items(
             for (f, bytes) in manifest.files.iter().zip(files) {
                 let name = dir.join(&f.file).display().to_string();
                 let loaded = input::from_bytes(name, InputBytes::Owned(bytes), false)?;
-                items.push((target.join(&f.key), prepare(&loaded, bundle, at, checks.max_entries)?));
+                items.push((target.join(&f.key), prepare(&loaded, bundle, at, checks.quota.max_entries)?));
             }
             items
         }
