@@ -34,6 +34,7 @@ fn inputs(root: &Path, scratch: &Path, files: u64) -> Result<PathBuf> {
             next_update: Some(NEXT_UPDATE),
             crl_number: 1 + i,
             reasons: true,
+            issuing_distribution_point: None,
         };
         let file = std::fs::File::create(dir.join(format!("ca{:04}.crl", i)))?;
         crlkit_sign::generate(file, &params, &cas.p256, &cas.p256_key)?;

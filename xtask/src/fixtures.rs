@@ -297,6 +297,7 @@ pub fn large(root: &Path, count: u64, label: &str) -> Result<PathBuf> {
         next_update: Some(NEXT_UPDATE),
         crl_number: 100 + count,
         reasons: true,
+        issuing_distribution_point: None,
     };
     let tmp = path.with_extension("der.tmp");
     let file = std::fs::File::create(&tmp)?;

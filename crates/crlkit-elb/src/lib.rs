@@ -7,6 +7,9 @@
 //!   into findings, each `blocking`, `warning` or `info`. Where AWS documents nothing (expired
 //!   CRLs, delta/indirect/partitioned CRLs, several CRLs in one file) the finding is a warning,
 //!   never a guess. Offline, synchronous.
+//! - [`partition`]: the partitions of one CA (same issuer and AKI, an IDP each) recognised
+//!   among many CRLs and checked as one unit: files and entries against the quotas, every
+//!   partition fresh, one CRL-number generation, no IDP or serial twice. Offline, synchronous.
 //! - [`api::TrustStoreApi`]: the four ELB calls crlkit makes (describe the trust store,
 //!   describe, add and remove revocation files), implemented on the official AWS SDK by
 //!   [`sdk::SdkTrustStores`] (one client per ARN region, the shared `aws-config` chain, the
@@ -31,7 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Everything but `preflight` and `quotas` is async; the binary runs it on its one runtime.
+//! Everything but `preflight`, `partition` and `quotas` is async; the binary runs it on its one runtime.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -40,6 +43,7 @@ pub mod api;
 mod arn;
 mod error;
 pub mod ledger;
+pub mod partition;
 pub mod plan;
 pub mod preflight;
 pub mod register;

@@ -62,6 +62,7 @@ mod oids {
     pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
     pub const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
     pub const SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+    pub const ISSUING_DISTRIBUTION_POINT: &[u8] = &[0x55, 0x1d, 0x1c];
     pub const AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
     pub const CRL_NUMBER: &[u8] = &[0x55, 0x1d, 0x14];
     pub const REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
@@ -485,13 +486,28 @@ pub struct CrlParams {
     pub crl_number: u64,
     /// authorityKeyIdentifier keyIdentifier.
     pub authority_key_id: Option<[u8; 20]>,
+    /// A critical issuingDistributionPoint naming this URI (distributionPoint fullName), as
+    /// AWS Private CA writes into each partition of a partitioned CRL.
+    pub issuing_distribution_point: Option<String>,
 }
 
 impl CrlParams {
     /// Parameters for a CRL issued by `ca`, with its key identifier as AKI.
     pub fn for_ca(ca: &CaCert, this_update: i64, next_update: Option<i64>, crl_number: u64) -> Self {
-        Self { issuer: ca.subject.clone(), this_update, next_update, crl_number, authority_key_id: Some(ca.key_id) }
+        Self {
+            issuer: ca.subject.clone(),
+            this_update,
+            next_update,
+            crl_number,
+            authority_key_id: Some(ca.key_id),
+            issuing_distribution_point: None,
+        }
     }
+}
+
+/// The issuingDistributionPoint value for one URI: `SEQUENCE { [0] { [0] { [6] uri } } }`.
+fn idp_value(uri: &str) -> Vec<u8> {
+    derw::seq(&[&derw::tlv(0xa0, &derw::tlv(0xa0, &derw::tlv(0x86, uri.as_bytes())))])
 }
 
 /// Encoded size of one entry.
@@ -553,6 +569,14 @@ where
         })
     };
     encodable("thisUpdate", params.this_update)?;
+    if let Some(uri) = &params.issuing_distribution_point
+        && (uri.is_empty() || !uri.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "an issuing distribution point URI is printable ASCII without spaces (IA5String)",
+        ));
+    }
     if let Some(n) = params.next_update {
         encodable("nextUpdate", n)?;
     }
@@ -583,6 +607,9 @@ where
         exts.extend(derw::extension(oids::AUTHORITY_KEY_ID, false, &derw::seq(&[&derw::tlv(0x80, &id)])));
     }
     exts.extend(derw::extension(oids::CRL_NUMBER, false, &derw::uint(&params.crl_number.to_be_bytes())));
+    if let Some(uri) = &params.issuing_distribution_point {
+        exts.extend(derw::extension(oids::ISSUING_DISTRIBUTION_POINT, true, &idp_value(uri)));
+    }
     let exts = derw::tlv(0xa0, &derw::tlv(0x30, &exts));
     let tbs_content = head.len() + revoked_len + exts.len();
     let mut tbs_head = Vec::new();

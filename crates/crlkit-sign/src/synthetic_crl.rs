@@ -142,7 +142,7 @@ impl CaKey {
 }
 
 /// What a synthetic CRL holds.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GenParams {
     /// Number of revoked entries.
     pub entries: u64,
@@ -157,12 +157,15 @@ pub struct GenParams {
     /// Give about half the entries a reasonCode and a tenth an invalidityDate; without it,
     /// entries carry no extensions.
     pub reasons: bool,
+    /// A critical issuingDistributionPoint with this URI (one partition of a partitioned CRL).
+    pub issuing_distribution_point: Option<String>,
 }
 
 /// Write a synthetic CRL issued by `ca` (signed with `key`, which must be the CA's) and
 /// return its size. Memory stays flat whatever `params.entries`.
 pub fn generate<W: Write>(out: W, params: &GenParams, ca: &CaCert, key: &CaKey) -> io::Result<u64> {
-    let crl = CrlParams::for_ca(ca, params.this_update, params.next_update, params.crl_number);
+    let mut crl = CrlParams::for_ca(ca, params.this_update, params.next_update, params.crl_number);
+    crl.issuing_distribution_point.clone_from(&params.issuing_distribution_point);
     let synthetic = Synthetic { seed: params.seed, count: params.entries, newest: params.this_update };
     let reasons = params.reasons;
     write_crl(out, &crl, key, || {
@@ -241,6 +244,7 @@ mod tests {
                 next_update: Some(1_800_604_800),
                 crl_number: 9,
                 reasons: kind != KeyKind::Ed25519,
+                issuing_distribution_point: (kind == KeyKind::EcP256).then(|| "http://crl.example/p/7.crl".into()),
             };
             let mut one = Vec::new();
             generate(&mut one, &params, &ca, &a).unwrap();
@@ -251,6 +255,19 @@ mod tests {
             let stats = crl.validate().unwrap();
             assert_eq!(stats.count, 50);
             assert_eq!(stats.with_reason > 0, params.reasons, "{kind:?}");
+            let exts = crl.extensions().unwrap();
+            let idp = exts.issuing_distribution_point.map(|i| match i.distribution_point {
+                Some(crlkit_der::DistributionPointName::FullName(names)) => {
+                    names.iter().map(|n| n.to_string()).collect::<Vec<_>>()
+                }
+                _ => Vec::new(),
+            });
+            assert_eq!(idp.is_some(), params.issuing_distribution_point.is_some(), "{kind:?}");
+            if let Some(names) = idp {
+                assert!(exts.issuing_distribution_point_critical);
+                assert_eq!(names.len(), 1);
+                assert!(names[0].contains("http://crl.example/p/7.crl"), "{names:?}");
+            }
             assert!(ca_from_certificate(&ca.der, &a).is_ok());
             assert!(matches!(ca_from_certificate(&ca.der, &c), Err(CaMismatch::KeyDoesNotMatch)));
         }

@@ -33,6 +33,48 @@ pub struct Manifest {
     pub preflight_at: String,
     /// The files, in order.
     pub files: Vec<StagedFile>,
+    /// Partitioned CRL sets among the files, each to be carried as one unit (absent when
+    /// there are none, so bundles without sets keep their bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<StagedSet>,
+}
+
+/// A partitioned CRL set: the partitions of one CA, staged as one unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedSet {
+    /// The set's identity: SHA-256 (hex) over the issuer Name's SHA-256, the AKI and the
+    /// CRL number, so the same CA's same generation always has the same id.
+    pub id: String,
+    /// Issuer, RFC 4514.
+    pub issuer: String,
+    /// SHA-256 of the issuer Name's DER, hex.
+    pub issuer_sha256: String,
+    /// Authority key identifier, uppercase hex.
+    pub authority_key_id: Option<String>,
+    /// The generation's CRL number (decimal), when every partition has the same.
+    pub crl_number: Option<String>,
+    /// The bundle files of its partitions, in manifest order.
+    pub partitions: Vec<String>,
+    /// Revoked entries over every partition.
+    pub entries: u64,
+    /// Bytes over every partition (as staged, PEM).
+    pub size: u64,
+    /// The set's preflight verdict when staged.
+    pub preflight: StagedPreflight,
+}
+
+impl StagedSet {
+    /// The id of a set of `issuer_sha256`, `authority_key_id` and `crl_number`.
+    pub fn id_of(issuer_sha256: &str, authority_key_id: Option<&str>, crl_number: Option<&str>) -> String {
+        sha256_hex(
+            format!(
+                "crlkit-set/1\n{issuer_sha256}\n{}\n{}\n",
+                authority_key_id.unwrap_or(""),
+                crl_number.unwrap_or("")
+            )
+            .as_bytes(),
+        )
+    }
 }
 
 /// One staged CRL.
@@ -180,6 +222,18 @@ pub fn read_bundle(dir: &Path) -> Result<(Manifest, Vec<Vec<u8>>), BundleProblem
             return Err(BundleProblem::Changed(f.file.clone()));
         }
         contents.push(bytes);
+    }
+    for set in &manifest.sets {
+        let mut seen: Vec<&str> = Vec::new();
+        for p in &set.partitions {
+            if !manifest.files.iter().any(|f| &f.file == p) || seen.contains(&p.as_str()) {
+                return Err(BundleProblem::BadManifest(format!(
+                    "set {} names {p}, which is not one of its files (or twice)",
+                    set.id
+                )));
+            }
+            seen.push(p);
+        }
     }
     Ok((manifest, contents))
 }

@@ -58,4 +58,4 @@ pub use error::{Causes, StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, sha256_hex};
 pub use store::{Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
 pub use target::{Scheme, Target};
-pub use upload::{Refusal, UploadResult, upload_crl};
+pub use upload::{Refusal, UploadResult, upload_crl, would_refuse};

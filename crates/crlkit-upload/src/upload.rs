@@ -97,6 +97,21 @@ pub async fn upload_crl(
     Err(StoreError::new(StoreErrorKind::Conflict, format!("{url} (changed {ATTEMPTS} times while deciding)")))
 }
 
+/// Whether [`upload_crl`] would refuse these bytes at `key` as the store stands now (nothing
+/// is written). For a set that goes whole or not at all: every member is asked first.
+pub async fn would_refuse(
+    store: &Store,
+    key: &str,
+    bytes: &Bytes,
+    facts: &CrlFacts,
+    force: bool,
+) -> Result<Option<Refusal>, StoreError> {
+    Ok(match decide(store, key, bytes, facts, force).await? {
+        Decision::Done(UploadResult::Refused(r)) => Some(r),
+        _ => None,
+    })
+}
+
 enum Decision {
     Write(WriteMode, Option<Box<CrlFacts>>),
     Done(UploadResult),

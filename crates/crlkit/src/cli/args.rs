@@ -70,17 +70,52 @@ impl PreflightArgs {
     }
 }
 
-/// The one CRL a command reads, as a positional argument.
+/// The CRLs a command reads: one file or stdin, or many files and directories (walked
+/// recursively for .crl, .der and .pem).
 #[derive(Args, Debug, Clone)]
-pub struct CrlInput {
-    /// Input CRL file (DER or PEM), or `-` for stdin.
-    #[arg(value_name = "CRL")]
-    pub input: String,
+pub struct CrlInputs {
+    /// Input CRL files (DER or PEM) or directories (walked for .crl, .der, .pem), or `-` for
+    /// stdin.
+    #[arg(value_name = "CRL", required = true, num_args = 1..)]
+    pub inputs: Vec<String>,
+    /// With many inputs: stop at the first broken file.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// With directories: follow symlinks that lead out of a directory given.
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
-impl CrlInput {
-    pub fn source(&self) -> Source {
-        Source::parse(&self.input)
+/// One input or many, as typed.
+pub enum CrlSources {
+    One(Source),
+    Many(ManyPaths),
+}
+
+/// Many inputs: paths and how to take them.
+pub struct ManyPaths {
+    pub paths: Vec<std::path::PathBuf>,
+    pub fail_fast: bool,
+    pub follow_symlinks: bool,
+}
+
+impl CrlInputs {
+    /// One file or stdin, or many (several, or a directory).
+    pub fn resolve(&self) -> Result<CrlSources, crate::support::failure::Failure> {
+        let many = self.inputs.len() > 1 || std::path::Path::new(&self.inputs[0]).is_dir();
+        if !many {
+            return Ok(CrlSources::One(Source::parse(&self.inputs[0])));
+        }
+        if self.inputs.iter().any(|i| i == "-") {
+            return Err(crate::support::failure::Failure::usage(
+                "stdin (-) is one input: read it alone, not beside other files",
+            ));
+        }
+        Ok(CrlSources::Many(ManyPaths {
+            paths: self.inputs.iter().map(std::path::PathBuf::from).collect(),
+            fail_fast: self.fail_fast,
+            follow_symlinks: self.follow_symlinks,
+        }))
     }
 }
 

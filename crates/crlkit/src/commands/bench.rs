@@ -202,6 +202,7 @@ pub fn run(c: &Bench) -> Result<Outcome, Failure> {
                 next_update: Some(now + 7 * 86_400),
                 crl_number: 1,
                 reasons: true,
+                issuing_distribution_point: None,
             };
             let mut der = Vec::new();
             crlkit_sign::generate(&mut der, &params, &ca, &key).map_err(|e| Failure::new("internal", e.to_string()))?;

@@ -30,7 +30,10 @@ Examples:
   crlkit gen --entries 500000 --out big.crl --ca-out ca.pem --reasons
   crlkit verify big.crl --ca ca.pem
   crlkit gen --entries 5000000 --key rsa-2048 --seed 7 --out 5m.crl --to pem
-  crlkit gen --entries 1000 --ca-cert ca.pem --ca-key ca.key --next-update 30d --out test.crl";
+  crlkit gen --entries 1000 --ca-cert ca.pem --ca-key ca.key --next-update 30d --out test.crl
+  for i in $(seq 12); do                                     a partitioned CRL set of one CA
+    crlkit gen --entries 1000 --seed $i --ca-cert ca.pem --ca-key ca.key \\
+      --idp http://crl.example/p$i.crl --out set/p$i.crl; done";
 
 /// `crlkit gen` as typed.
 #[derive(clap::Args, Debug)]
@@ -71,6 +74,10 @@ pub struct Args {
     /// cRLNumber.
     #[arg(long, value_name = "N", default_value_t = 1)]
     crl_number: u64,
+    /// Write a critical issuingDistributionPoint naming this URI: one partition of a
+    /// partitioned CRL, as AWS Private CA makes them.
+    #[arg(long, value_name = "URI")]
+    idp: Option<String>,
 }
 
 /// What `gen` was asked to do.
@@ -88,6 +95,7 @@ pub struct Gen {
     /// Seconds after thisUpdate.
     pub next_update: i64,
     pub crl_number: u64,
+    pub idp: Option<String>,
 }
 
 impl Args {
@@ -111,6 +119,7 @@ impl Args {
             this_update: self.this_update,
             next_update: self.next_update,
             crl_number: self.crl_number,
+            idp: self.idp,
         })
     }
 }
@@ -173,6 +182,7 @@ pub fn run(c: &Gen) -> Result<Outcome, Failure> {
         next_update: Some(next_update),
         crl_number: c.crl_number,
         reasons: c.reasons,
+        issuing_distribution_point: c.idp.clone(),
     };
     let started = std::time::Instant::now();
     let atomic = AtomicFile::create(&c.out)?;
@@ -234,5 +244,7 @@ mod tests {
         assert!(config(&["gen", "--entries", "5", "--out", "x", "--next-update", "0d"]).is_err());
         assert!(config(&["gen", "--entries", "5", "--out", "x", "--this-update", "@999999999999999"]).is_err());
         assert!(config(&["gen", "--entries", "5", "--out", "x", "--ca-out", "x"]).is_err());
+        let g = config(&["gen", "--entries", "5", "--out", "x", "--idp", "http://c/p1.crl"]).unwrap();
+        assert_eq!(g.idp.as_deref(), Some("http://c/p1.crl"));
     }
 }

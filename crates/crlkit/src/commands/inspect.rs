@@ -8,12 +8,14 @@ use crlkit_der::{
     AlgorithmIdentifierRef, CrlExtensions, DistributionPointName, EntryStats, IssuingDistributionPoint, SerialRef,
     TbsHeader,
 };
+use crlkit_elb::partition::{Partition, PartitionSet, find_sets};
 
 use super::Outcome;
-use crate::cli::args::{CrlInput, JsonArg, LenientArg};
+use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
 use crate::support::json::{self, Object};
+use crate::support::many::{self, FileResult};
 use crate::support::progress::Progress;
 
 const ABOUT: &str = "Show what a CRL says: issuer, version, dates, CRL number, AKI, IDP, delta, entries, size.";
@@ -22,17 +24,25 @@ const EXAMPLES: &str = "\
 Every entry is validated; the command fails (exit 2) on any malformed byte. A PEM file may hold
 several CRLs; each is shown. From stdin the CRL streams through in constant memory.
 
+Many inputs (files and directories, walked for .crl, .der and .pem) are inspected in parallel
+and shown in sorted order; a broken file is reported with its path and error and the others go
+on (exit 2 at the end; --fail-fast stops at the first). The partitions of one CA (same issuer
+and AKI, an issuing distribution point each, as AWS Private CA writes partitioned CRLs) are
+then shown as one table: file, IDP, CRL number, entries, thisUpdate, nextUpdate.
+
 Examples:
   crlkit inspect ca.crl
   crlkit inspect ca.pem --json | jq '.crls[0].entries'
-  aws s3 cp s3://bucket/crl/ID.crl - | crlkit inspect -";
+  aws s3 cp s3://bucket/crl/ID.crl - | crlkit inspect -
+  crlkit inspect partitions/                       every CRL, then the set table
+  crlkit inspect partitions/ --json | jq '.sets[0].partitions'";
 
 /// `crlkit inspect` as typed.
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
-    input: CrlInput,
+    input: CrlInputs,
     #[command(flatten)]
     json: JsonArg,
     #[command(flatten)]
@@ -41,14 +51,14 @@ pub struct Args {
 
 /// What `inspect` was asked to do.
 pub struct Inspect {
-    pub source: Source,
+    pub sources: CrlSources,
     pub json: bool,
     pub lenient: bool,
 }
 
 impl Args {
-    pub fn config(self) -> Inspect {
-        Inspect { source: self.input.source(), json: self.json.json, lenient: self.lenient.lenient }
+    pub fn config(self) -> Result<Inspect, Failure> {
+        Ok(Inspect { sources: self.input.resolve()?, json: self.json.json, lenient: self.lenient.lenient })
     }
 }
 
@@ -328,38 +338,59 @@ fn quoted(s: &str) -> String {
     q
 }
 
+/// What inspecting one input found.
+struct Inspected {
+    name: String,
+    format: Format,
+    size: u64,
+    reports: Vec<Report>,
+    partitions: Vec<Partition>,
+}
+
 pub fn run(c: &Inspect) -> Result<Outcome, Failure> {
-    let (name, format, size, reports) = match c.source {
+    let source = match &c.sources {
+        CrlSources::One(s) => s,
+        CrlSources::Many(m) => return run_many(c, m),
+    };
+    let i = match source {
         Source::Stdin if !c.lenient => inspect_stream(c)?,
-        _ => {
-            let loaded = input::load(&c.source, c.lenient, "inspect --lenient")?;
-            input::notes(&loaded);
-            let crls = loaded.parse(input::profile(c.lenient))?;
-            let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
-            let progress = Progress::start("validating", total, Progress::wanted(total, c.json, false));
-            let mut reports = Vec::new();
-            for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-                let stats = crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
-                progress.add(crl.der().len() as u64);
-                let mut r = Report::new(
-                    crl.header(),
-                    crl.extensions(),
-                    &crl.signature_algorithm(),
-                    stats,
-                    crl.der().len() as u64,
-                );
-                r.rewrites = bytes.rewrites;
-                reports.push(r);
-            }
-            progress.finish();
-            loaded.check_unchanged()?;
-            (loaded.name.clone(), loaded.format, loaded.size, reports)
-        }
+        _ => inspect_loaded(source, c.lenient, Progress::wanted(u64::MAX, c.json, false))?,
     };
     let mut out = String::new();
-    if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("file", &name);
+    file_report(&i, c.json, &mut out);
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::Positive)
+}
+
+/// Inspect a file (or stdin read whole, with --lenient): every CRL validated.
+fn inspect_loaded(source: &Source, lenient: bool, progress: bool) -> Result<Inspected, Failure> {
+    let loaded = input::load(source, lenient, "inspect --lenient")?;
+    input::notes(&loaded);
+    let crls = loaded.parse(input::profile(lenient))?;
+    let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
+    let progress = Progress::start("validating", total, progress && total >= crate::support::progress::THRESHOLD);
+    let mut reports = Vec::new();
+    let mut partitions = Vec::new();
+    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
+        let stats = crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+        progress.add(crl.der().len() as u64);
+        let mut r =
+            Report::new(crl.header(), crl.extensions(), &crl.signature_algorithm(), stats, crl.der().len() as u64);
+        r.rewrites = bytes.rewrites;
+        reports.push(r);
+        partitions.push(Partition::new(loaded.name.clone(), crl, stats.count, false));
+    }
+    progress.finish();
+    loaded.check_unchanged()?;
+    Ok(Inspected { name: loaded.name.clone(), format: loaded.format, size: loaded.size, reports, partitions })
+}
+
+/// One input's report, as text or one JSON object.
+fn file_report(i: &Inspected, json: bool, out: &mut String) {
+    let (name, format, size, reports) = (&i.name, i.format, i.size, &i.reports);
+    if json {
+        let mut o = Object::new(out);
+        o.str("file", name);
         o.str("format", format.name());
         o.num("size", size);
         let crls: Vec<String> = reports
@@ -372,7 +403,6 @@ pub fn run(c: &Inspect) -> Result<Outcome, Failure> {
             .collect();
         o.raw("crls", &format!("[{}]", crls.join(",")));
         o.end();
-        out.push('\n');
     } else {
         let _ = writeln!(
             out,
@@ -385,14 +415,172 @@ pub fn run(c: &Inspect) -> Result<Outcome, Failure> {
             if reports.len() > 1 {
                 let _ = writeln!(out, "CRL {} of {}", i + 1, reports.len());
             }
-            r.text(&mut out);
+            r.text(out);
+        }
+    }
+}
+
+/// Many inputs: each file's report in sorted order, then one table per partitioned set.
+fn run_many(c: &Inspect, m: &ManyPaths) -> Result<Outcome, Failure> {
+    let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
+    let mut summary = many::Summary::new(&inputs);
+    let mut partitions: Vec<Partition> = Vec::new();
+    let mut failures = Vec::new();
+    if c.json {
+        crate::support::output::print_stdout("{\"files\":[")?;
+    }
+    let mut first = true;
+    many::run_in_order(
+        &inputs,
+        m.fail_fast,
+        "inspecting",
+        !c.json,
+        |f, _| inspect_loaded(&Source::File(f.path.clone()), c.lenient, false),
+        |i, r| {
+            let name = inputs.files()[i].path.display().to_string();
+            let mut out = String::new();
+            if c.json && !first {
+                out.push(',');
+            }
+            first = false;
+            match r {
+                FileResult::Done(ins) => {
+                    summary.ok += 1;
+                    summary.entries += ins.reports.iter().map(|r| r.stats.count).sum::<u64>();
+                    summary.bytes += ins.size;
+                    file_report(&ins, c.json, &mut out);
+                    partitions.extend(ins.partitions);
+                }
+                FileResult::Failed(f) => {
+                    summary.failed += 1;
+                    if c.json {
+                        out.push_str(&many::failed_json(&name, &f));
+                    } else {
+                        many::failed_line(&mut out, &name, &f);
+                    }
+                    failures.push(f);
+                }
+                FileResult::NotAttempted => {
+                    summary.not_attempted += 1;
+                    if c.json {
+                        let mut o = Object::new(&mut out);
+                        o.str("file", &name);
+                        o.bool("not_attempted", true);
+                        o.end();
+                    } else {
+                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
+                    }
+                }
+            }
+            crate::support::output::print_stdout(&out)
+        },
+    )?;
+    let sets = find_sets(&partitions);
+    let mut out = String::new();
+    if c.json {
+        let sets: Vec<String> = sets.iter().map(|s| set_json(s, &partitions)).collect();
+        let _ = writeln!(
+            out,
+            "],\"sets\":[{}],\"skipped\":{},\"summary\":{}}}",
+            sets.join(","),
+            many::skipped_json(&inputs.walk),
+            summary.json()
+        );
+    } else {
+        for s in &sets {
+            set_table(s, &partitions, &mut out);
         }
     }
     crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::Positive)
+    for f in &failures {
+        f.print();
+    }
+    summary.print("inspected");
+    match summary.failure("inspected", inputs.files().len()) {
+        Some(f) => Err(f),
+        None => Ok(Outcome::Positive),
+    }
 }
 
-fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Failure> {
+/// A set as a table: file, IDP, CRL number, entries, thisUpdate, nextUpdate.
+pub fn set_table(set: &PartitionSet, parts: &[Partition], out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\npartitioned set: {}, AKI {}: {} CRL(s), {} entries",
+        set.issuer,
+        set.authority_key_id.as_deref().unwrap_or("absent"),
+        set.members.len(),
+        set.entries(parts)
+    );
+    let header = ["FILE", "IDP", "CRL NUMBER", "ENTRIES", "THIS UPDATE", "NEXT UPDATE"];
+    let rows: Vec<[String; 6]> = set
+        .members
+        .iter()
+        .map(|&i| {
+            let p = &parts[i];
+            [
+                p.file.clone(),
+                p.idp.clone().map_or("(none)".into(), |s| if s.is_empty() { "(no name)".into() } else { s }),
+                p.crl_number.clone().unwrap_or_else(|| "absent".into()),
+                p.entries.to_string(),
+                p.this_update_text.clone(),
+                p.next_update_text.clone().unwrap_or_else(|| "absent".into()),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: [&str; 6]| {
+        let mut l = String::from(" ");
+        for (k, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if k == 3 {
+                let _ = write!(l, " {cell:>w$}");
+            } else {
+                let _ = write!(l, " {cell:<w$}");
+            }
+        }
+        let _ = writeln!(out, "{}", l.trim_end());
+    };
+    line(out, header);
+    for r in &rows {
+        line(out, [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+}
+
+/// A set as JSON: issuer, AKI, the partitions, the total.
+pub fn set_json(set: &PartitionSet, parts: &[Partition]) -> String {
+    let mut s = String::new();
+    let mut o = Object::new(&mut s);
+    o.str("issuer", &set.issuer);
+    o.opt_str("authority_key_id", set.authority_key_id.as_deref());
+    o.num("entries", set.entries(parts));
+    let members: Vec<String> = set
+        .members
+        .iter()
+        .map(|&i| {
+            let p = &parts[i];
+            let mut m = String::new();
+            let mut mo = Object::new(&mut m);
+            mo.str("file", &p.file);
+            mo.opt_str("idp", p.idp.as_deref());
+            mo.opt_str("crl_number", p.crl_number.as_deref());
+            mo.num("entries", p.entries);
+            mo.str("this_update", &p.this_update_text);
+            mo.opt_str("next_update", p.next_update_text.as_deref());
+            mo.end();
+            m
+        })
+        .collect();
+    o.raw("partitions", &format!("[{}]", members.join(",")));
+    o.end();
+    s
+}
+
+fn inspect_stream(c: &Inspect) -> Result<Inspected, Failure> {
     let (format, reader) = input::stdin_stream()?;
     let (reader, read) = input::Counted::new(reader);
     let opts = StreamOptions { profile: input::profile(c.lenient), ..StreamOptions::default() };
@@ -414,7 +602,7 @@ fn inspect_stream(c: &Inspect) -> Result<(String, Format, u64, Vec<Report>), Fai
             streamed.skipped_blocks
         ));
     }
-    Ok(("<stdin>".into(), format, size, reports))
+    Ok(Inspected { name: "<stdin>".into(), format, size, reports, partitions: Vec::new() })
 }
 
 /// Builds the report: the header's owned parts first, completed at the trailer.

@@ -12,9 +12,10 @@ use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use rayon::prelude::*;
 
 use super::Outcome;
-use crate::cli::args::{CrlInput, LenientArg};
+use crate::cli::args::{CrlInputs, CrlSources, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
-use crate::support::input::{self, Source};
+use crate::support::input::{self, Loaded, Source};
+use crate::support::many::{self, FileResult};
 use crate::support::output::{Dest, Sink, write_failure};
 use crate::support::progress::Progress;
 
@@ -26,10 +27,16 @@ DER sign byte dropped (a negative serial gets a leading '-'). A file is validate
 anything is printed; from stdin, entries stream out as they are validated, and an error
 part-way ends the output early with exit code 2.
 
+Many inputs (files and directories, walked for .crl, .der and .pem) are listed in sorted order,
+each entry with its file: `FILE: ` before each text line, a first `file` column in CSV, a
+`file` key in JSON. A broken file is reported with its path and error and nothing of it is
+printed; the others go on (exit 2 at the end; --fail-fast stops at the first).
+
 Examples:
   crlkit list ca.crl
   crlkit list ca.crl --format csv > revoked.csv
-  crlkit list ca.crl --format json | jq -r '.[].serial'";
+  crlkit list ca.crl --format json | jq -r '.[].serial'
+  crlkit list partitions/ | grep 4F3A9C             which partition revokes it";
 
 /// How `list` prints entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -44,7 +51,7 @@ pub enum ListFormat {
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
-    input: CrlInput,
+    input: CrlInputs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     format: ListFormat,
@@ -54,14 +61,54 @@ pub struct Args {
 
 /// What `list` was asked to do.
 pub struct List {
-    pub source: Source,
+    pub sources: CrlSources,
     pub format: ListFormat,
     pub lenient: bool,
 }
 
 impl Args {
-    pub fn config(self) -> List {
-        List { source: self.input.source(), format: self.format, lenient: self.lenient.lenient }
+    pub fn config(self) -> Result<List, Failure> {
+        Ok(List { sources: self.input.resolve()?, format: self.format, lenient: self.lenient.lenient })
+    }
+}
+
+const CSV_HEADER_MANY: &[u8] = b"file,serial,revocation_time,reason,invalidity_date\n";
+
+/// What goes before each entry of a file when many are listed: `FILE: ` in text, a quoted
+/// `file` column in CSV, a `"file":"…",` member in JSON.
+fn file_prefix(format: ListFormat, file: &str) -> Vec<u8> {
+    match format {
+        ListFormat::Text => format!("{file}: ").into_bytes(),
+        ListFormat::Csv if file.contains([',', '"', '\n', '\r']) => {
+            format!("\"{}\",", file.replace('"', "\"\"")).into_bytes()
+        }
+        ListFormat::Csv => format!("{file},").into_bytes(),
+        ListFormat::Json => {
+            let mut s = String::from("\"file\":");
+            crate::support::json::string(&mut s, file);
+            s.push(',');
+            s.into_bytes()
+        }
+    }
+}
+
+/// One entry with its file's prefix (see [`file_prefix`]).
+#[inline]
+fn format_entry_of(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, prefix: &[u8], out: &mut Vec<u8>) {
+    if prefix.is_empty() {
+        return format_entry(e, format, first, out);
+    }
+    match format {
+        ListFormat::Json => {
+            let start = out.len();
+            format_entry(e, format, first, out);
+            let brace = start + usize::from(!first) * 2 + 1;
+            out.splice(brace..brace, prefix.iter().copied());
+        }
+        _ => {
+            out.extend_from_slice(prefix);
+            format_entry(e, format, first, out);
+        }
     }
 }
 
@@ -138,28 +185,69 @@ fn epilogue(format: ListFormat, empty: bool) -> &'static [u8] {
 
 pub fn run(c: &List) -> Result<Outcome, Failure> {
     let dest = Dest::Stdout;
-    if let (Source::Stdin, false) = (&c.source, c.lenient) {
+    let source = match &c.sources {
+        CrlSources::One(s) => s,
+        CrlSources::Many(m) => return run_many(c, m),
+    };
+    if let (Source::Stdin, false) = (source, c.lenient) {
         list_stream(c, &dest)?;
         return Ok(Outcome::Positive);
     }
-    let loaded = input::load(&c.source, c.lenient, "list --lenient")?;
+    let loaded = input::load(source, c.lenient, "list --lenient")?;
     input::notes(&loaded);
-    let crls = loaded.parse(input::profile(c.lenient))?;
-    let total: u64 = crls.iter().map(|c| c.der().len() as u64).sum();
+    let total: u64 = loaded.crls.iter().map(|b| loaded.der(b).len() as u64).sum();
     let progress = Progress::start("listing", total, Progress::wanted(total, c.format == ListFormat::Json, true));
-    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-        crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
-    }
-    loaded.check_unchanged()?;
     let mut sink = Sink::open(&dest)?;
     let werr = |e: std::io::Error| write_failure(&dest, &e);
     sink.write_all(prologue(c.format)).map_err(werr)?;
+    let written = list_loaded(&loaded, c, b"", true, Some(&progress), &mut |b| sink.write_all(b).map_err(werr))?;
+    sink.write_all(epilogue(c.format, written == 0)).map_err(werr)?;
+    progress.finish();
+    sink.finish(false)?;
+    Ok(Outcome::Positive)
+}
+
+/// Validate every CRL of `loaded` (so bad input prints nothing), then format its entries in
+/// parallel chunks, each entry after `prefix`, and hand the pieces to `write` in order.
+/// `first` says whether these are the first entries of the output (JSON commas). Returns the
+/// number of entries.
+fn list_loaded(
+    loaded: &Loaded,
+    c: &List,
+    prefix: &[u8],
+    first: bool,
+    progress: Option<&Progress>,
+    write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<u64, Failure> {
+    validate(loaded, c)?;
+    format_validated(loaded, c, prefix, first, progress, write)
+}
+
+/// Every CRL of `loaded` validated (nothing is printed of a broken file).
+fn validate(loaded: &Loaded, c: &List) -> Result<(), Failure> {
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
+        crl.validate().map_err(|e| loaded.failure(bytes, &e))?;
+    }
+    loaded.check_unchanged()
+}
+
+/// The entries of validated CRLs, formatted in parallel chunks and written in order.
+fn format_validated(
+    loaded: &Loaded,
+    c: &List,
+    prefix: &[u8],
+    first: bool,
+    progress: Option<&Progress>,
+    write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<u64, Failure> {
+    let crls = loaded.parse(input::profile(c.lenient))?;
     let mut written = 0u64;
     let window = rayon::current_num_threads().max(1) * 4;
     for (crl, bytes) in crls.iter().zip(&loaded.crls) {
         let chunks = crl.entry_chunks(1 << 18);
         let mut bufs: Vec<Vec<u8>> = Vec::new();
-        let first_crl = written == 0;
+        let first_crl = first && written == 0;
         for group in chunks.chunks(window) {
             bufs.resize_with(group.len(), Vec::new);
             bufs.par_iter_mut()
@@ -168,23 +256,102 @@ pub fn run(c: &List) -> Result<Outcome, Failure> {
                     buf.clear();
                     for e in chunk.entries() {
                         let e = e?;
-                        format_entry(&e, c.format, first_crl && e.index() == 0, buf);
+                        format_entry_of(&e, c.format, first_crl && e.index() == 0, prefix, buf);
                     }
                     Ok::<(), crlkit_der::Error>(())
                 })
                 .map_err(|e| loaded.failure(bytes, &e))?;
             for b in &bufs[..group.len()] {
-                sink.write_all(b).map_err(werr)?;
+                write(b)?;
             }
-            progress.add(group.iter().map(|g| g.der().len() as u64).sum());
+            if let Some(p) = progress {
+                p.add(group.iter().map(|g| g.der().len() as u64).sum());
+            }
         }
         written += chunks.iter().map(|g| g.len()).sum::<u64>();
     }
-    sink.write_all(epilogue(c.format, written == 0)).map_err(werr)?;
-    progress.finish();
-    sink.finish(false)?;
     loaded.check_unchanged()?;
-    Ok(Outcome::Positive)
+    Ok(written)
+}
+
+/// What a worker hands on for one file: its entries formatted, or (a file alone in its
+/// window, a large one) the validated file, formatted straight to stdout in order.
+enum Listed {
+    Formatted { entries: u64, size: u64, text: Vec<u8> },
+    Validated(Loaded),
+}
+
+/// Many inputs: files formatted in parallel windows, written in sorted input order; a file
+/// alone in its window (a large one) writes straight to stdout.
+fn run_many(c: &List, m: &ManyPaths) -> Result<Outcome, Failure> {
+    let dest = Dest::Stdout;
+    let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
+    let mut summary = many::Summary::new(&inputs);
+    let mut sink = Sink::open(&dest)?;
+    let werr = |e: std::io::Error| write_failure(&dest, &e);
+    let header = if c.format == ListFormat::Csv { CSV_HEADER_MANY } else { prologue(c.format) };
+    sink.write_all(header).map_err(werr)?;
+    // Whether an entry was written yet (the first JSON entry has no comma before it).
+    let mut any = false;
+    many::run_in_order(
+        &inputs,
+        m.fail_fast,
+        "listing",
+        c.format != ListFormat::Json,
+        |f, alone| {
+            let loaded = input::load(&Source::File(f.path.clone()), c.lenient, "list --lenient")?;
+            input::notes(&loaded);
+            if alone {
+                validate(&loaded, c)?;
+                return Ok(Listed::Validated(loaded));
+            }
+            let prefix = file_prefix(c.format, &f.path.display().to_string());
+            let mut text = Vec::new();
+            let entries = list_loaded(&loaded, c, &prefix, false, None, &mut |b| {
+                text.extend_from_slice(b);
+                Ok(())
+            })?;
+            Ok(Listed::Formatted { entries, size: loaded.size, text })
+        },
+        |i, r| {
+            match r {
+                FileResult::Done(Listed::Validated(loaded)) => {
+                    let prefix = file_prefix(c.format, &inputs.files()[i].path.display().to_string());
+                    let n =
+                        format_validated(&loaded, c, &prefix, !any, None, &mut |b| sink.write_all(b).map_err(werr))?;
+                    summary.ok += 1;
+                    summary.entries += n;
+                    summary.bytes += loaded.size;
+                    any |= n > 0;
+                }
+                FileResult::Done(Listed::Formatted { entries: n, size, text }) => {
+                    summary.ok += 1;
+                    summary.entries += n;
+                    summary.bytes += size;
+                    let mut bytes = &text[..];
+                    if c.format == ListFormat::Json && !any && n > 0 {
+                        bytes = bytes.strip_prefix(b",\n").unwrap_or(bytes);
+                    }
+                    sink.write_all(bytes).map_err(werr)?;
+                    any |= n > 0;
+                }
+                FileResult::Failed(f) => {
+                    summary.failed += 1;
+                    // Its full report at once (stdout carries only entries), in input order.
+                    f.print();
+                }
+                FileResult::NotAttempted => summary.not_attempted += 1,
+            }
+            Ok(())
+        },
+    )?;
+    sink.write_all(epilogue(c.format, !any)).map_err(werr)?;
+    sink.finish(false)?;
+    summary.print("listed");
+    match summary.failure("listed", inputs.files().len()) {
+        Some(f) => Err(f),
+        None => Ok(Outcome::Positive),
+    }
 }
 
 struct StreamList<'a> {
@@ -233,7 +400,7 @@ mod tests {
     #[test]
     fn flags() {
         let Command::List(a) = parse_args(&["list", "x", "--format", "csv"]).unwrap().command else { panic!() };
-        assert_eq!(a.config().format, ListFormat::Csv);
+        assert_eq!(a.config().unwrap().format, ListFormat::Csv);
         assert!(parse_args(&["list", "x", "--format", "xml"]).is_err());
     }
 }

@@ -82,10 +82,10 @@ impl Command {
     pub fn exec(self) -> Result<Outcome, Failure> {
         match self {
             Command::Convert(a) => convert::run(&a.job()?),
-            Command::Inspect(a) => inspect::run(&a.config()),
-            Command::List(a) => list::run(&a.config()),
-            Command::Verify(a) => verify::run(&a.config()),
-            Command::Preflight(a) => preflight::run(&a.config()),
+            Command::Inspect(a) => inspect::run(&a.config()?),
+            Command::List(a) => list::run(&a.config()?),
+            Command::Verify(a) => verify::run(&a.config()?),
+            Command::Preflight(a) => preflight::run(&a.config()?),
             Command::Serial(a) => serial::run(&a.config()),
             Command::Check(a) => check::run(&a.config()?),
             Command::Diff(a) => diff::run(&a.config()?),

@@ -3,14 +3,16 @@
 
 use std::fmt::Write as _;
 
+use crlkit_elb::partition::{Partition, SetOptions, check_set, find_sets};
 use crlkit_elb::preflight::{Finding, Severity};
 
 use super::Outcome;
-use crate::cli::args::{CrlInput, JsonArg, LenientArg, PreflightArgs};
+use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths, PreflightArgs};
 use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
+use crate::support::many::{self, FileResult};
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.";
@@ -20,8 +22,17 @@ Findings are blocking (do not upload), warning (read first; includes everything 
 document, such as expired or delta CRLs) or info. Exit codes: 0 ready, 1 blocking findings,
 2 error. From stdin the CRL is read whole (up to 1 GiB).
 
+Many inputs (files and directories, walked for .crl, .der and .pem) are checked in parallel and
+reported in sorted order; the partitions of one CA (same issuer and AKI, an issuing
+distribution point each) are then checked as one set, each problem blocking with its own code:
+set-too-many-files (over --max-files, 30), set-entry-count (all partitions together over
+--max-entries, 500,000), set-stale-partition (a nextUpdate not after --at), set-mixed-crl-numbers
+(not one generation), set-duplicate-idp, set-duplicate-serial (a serial in two partitions).
+Exit 1 if any file or set has a blocking finding, 2 if any file could not be read.
+
 Examples:
   crlkit preflight pca.crl
+  crlkit preflight partitions/ --ca ca.pem           every partition, then the set
   crlkit preflight pca.crl --ca trust-store-bundle.pem
   crlkit preflight big.crl --max-entries 2000000     after AWS raised your quota";
 
@@ -30,9 +41,12 @@ Examples:
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
-    input: CrlInput,
+    input: CrlInputs,
     #[command(flatten)]
     checks: PreflightArgs,
+    /// The trust store's revocation-file quota for a partitioned set, if AWS raised it from 30.
+    #[arg(long, value_name = "N", default_value_t = crlkit_elb::quotas::MAX_REVOCATION_FILES)]
+    max_files: u64,
     #[command(flatten)]
     json: JsonArg,
     #[command(flatten)]
@@ -41,83 +55,283 @@ pub struct Args {
 
 /// What `preflight` was asked to do.
 pub struct Preflight {
-    pub source: Source,
+    pub sources: CrlSources,
     pub checks: PreflightArgs,
+    pub max_files: u64,
     pub json: bool,
     pub lenient: bool,
 }
 
 impl Args {
-    pub fn config(self) -> Preflight {
-        Preflight {
-            source: self.input.source(),
+    pub fn config(self) -> Result<Preflight, Failure> {
+        Ok(Preflight {
+            sources: self.input.resolve()?,
             checks: self.checks,
+            max_files: self.max_files,
             json: self.json.json,
             lenient: self.lenient.lenient,
-        }
+        })
     }
+}
+
+/// One input checked: its name, how many CRLs, the findings (with the CRL each is about), and
+/// each CRL's facts for the set checks.
+struct Checked {
+    name: String,
+    crls: usize,
+    entries: u64,
+    findings: Vec<(Option<usize>, Finding)>,
+    partitions: Vec<Partition>,
+}
+
+fn check_source(
+    source: &Source,
+    c: &Preflight,
+    bundle: Option<&crlkit_verify::CaBundle>,
+    at: i64,
+) -> Result<Checked, Failure> {
+    let loaded = input::load(source, c.lenient, "preflight")?;
+    input::notes(&loaded);
+    let crls = run_checks(&loaded, c.lenient, bundle, at)?;
+    let findings = preflight_findings(&loaded, &crls, bundle, at, c.checks.quota.max_entries);
+    // Serials are kept for the duplicate check across partitions only where a set can form.
+    let partitions = crls
+        .iter()
+        .map(|ch| {
+            let has_idp = ch.crl.extensions().is_some_and(|e| e.issuing_distribution_point.is_some());
+            Partition::new(loaded.name.clone(), &ch.crl, ch.stats.count, has_idp)
+        })
+        .collect();
+    Ok(Checked {
+        name: loaded.name.clone(),
+        crls: crls.len(),
+        entries: crls.iter().map(|ch| ch.stats.count).sum(),
+        findings,
+        partitions,
+    })
 }
 
 /// Positive when the CRL is ready (no blocking finding).
 pub fn run(c: &Preflight) -> Result<Outcome, Failure> {
-    let loaded = input::load(&c.source, c.lenient, "preflight")?;
-    input::notes(&loaded);
     let at = c.checks.at.or_now();
     let bundle = c.checks.bundle()?;
-    let crls = run_checks(&loaded, c.lenient, bundle.as_ref(), at)?;
-    let findings = preflight_findings(&loaded, &crls, bundle.as_ref(), at, c.checks.quota.max_entries);
+    let source = match &c.sources {
+        CrlSources::One(s) => s,
+        CrlSources::Many(m) => return run_many(c, m, bundle.as_ref(), at),
+    };
+    let checked = check_source(source, c, bundle.as_ref(), at)?;
+    let mut out = String::new();
+    let ready = render(c, &checked, &mut out);
+    if c.json {
+        out.push('\n');
+    }
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(ready))
+}
+
+/// Serial keys kept for the set checks, at most (24 bytes each): beyond, a set is far over any
+/// entry quota, which `set-entry-count` reports anyway.
+const MAX_SERIALS_KEPT: usize = 20_000_000;
+
+fn run_many(
+    c: &Preflight,
+    m: &ManyPaths,
+    bundle: Option<&crlkit_verify::CaBundle>,
+    at: i64,
+) -> Result<Outcome, Failure> {
+    let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
+    let mut summary = many::Summary::new(&inputs);
+    let (mut all_ready, mut first, mut kept, mut dropped) = (true, true, 0usize, false);
+    let mut partitions: Vec<Partition> = Vec::new();
+    let mut failures = Vec::new();
+    if c.json {
+        crate::support::output::print_stdout("{\"files\":[")?;
+    }
+    many::run_in_order(
+        &inputs,
+        m.fail_fast,
+        "preflight",
+        !c.json,
+        |f, _| check_source(&Source::File(f.path.clone()), c, bundle, at),
+        |i, r| {
+            let name = inputs.files()[i].path.display().to_string();
+            let mut out = String::new();
+            if c.json && !first {
+                out.push(',');
+            }
+            first = false;
+            match r {
+                FileResult::Done(mut checked) => {
+                    summary.ok += 1;
+                    summary.bytes += inputs.sizes[i];
+                    summary.entries += checked.entries;
+                    all_ready &= render(c, &checked, &mut out);
+                    for p in &mut checked.partitions {
+                        kept += p.serials.len();
+                        if kept > MAX_SERIALS_KEPT {
+                            dropped = true;
+                            p.serials = Vec::new();
+                        }
+                    }
+                    partitions.append(&mut checked.partitions);
+                }
+                FileResult::Failed(f) => {
+                    summary.failed += 1;
+                    if c.json {
+                        out.push_str(&many::failed_json(&name, &f));
+                    } else {
+                        many::failed_line(&mut out, &name, &f);
+                    }
+                    failures.push(f);
+                }
+                FileResult::NotAttempted => {
+                    summary.not_attempted += 1;
+                    if c.json {
+                        let mut o = Object::new(&mut out);
+                        o.str("file", &name);
+                        o.bool("not_attempted", true);
+                        o.end();
+                    } else {
+                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
+                    }
+                }
+            }
+            crate::support::output::print_stdout(&out)
+        },
+    )?;
+    if dropped {
+        crate::support::term::note(format_args!(
+            "over {MAX_SERIALS_KEPT} serials in partitions: serials of the later ones were not compared across partitions"
+        ));
+    }
+    let mut opts = SetOptions::at(at);
+    opts.max_files = c.max_files;
+    if let Some(n) = c.checks.quota.max_entries {
+        opts.max_entries = n;
+    }
+    let mut out = String::new();
+    let mut sets_json = Vec::new();
+    for set in find_sets(&partitions) {
+        let findings = check_set(&set, &partitions, &opts);
+        let blocking = findings.iter().filter(|f| f.severity == Severity::Blocking).count();
+        all_ready &= blocking == 0;
+        let files: Vec<&str> = set.members.iter().map(|&i| partitions[i].file.as_str()).collect();
+        if c.json {
+            let mut s = String::new();
+            let mut o = Object::new(&mut s);
+            o.str("issuer", &set.issuer);
+            o.opt_str("authority_key_id", set.authority_key_id.as_deref());
+            let quoted: Vec<String> = files
+                .iter()
+                .map(|f| {
+                    let mut q = String::new();
+                    crate::support::json::string(&mut q, f);
+                    q
+                })
+                .collect();
+            o.raw("files", &format!("[{}]", quoted.join(",")));
+            o.num("entries", set.entries(&partitions));
+            o.bool("ready", blocking == 0);
+            o.num("blocking", blocking as u64);
+            o.raw("findings", &findings_json(findings.iter().map(|f| (None, f))));
+            o.end();
+            sets_json.push(s);
+        } else {
+            let verdict = if blocking == 0 { "ready for ELB as one unit" } else { "NOT ready for ELB" };
+            let _ = writeln!(
+                out,
+                "partitioned set of {} CRL(s) of {} (AKI {}): {verdict} ({blocking} blocking)",
+                files.len(),
+                set.issuer,
+                set.authority_key_id.as_deref().unwrap_or("absent")
+            );
+            let mut sorted: Vec<&Finding> = findings.iter().collect();
+            sorted.sort_by_key(|f| f.severity);
+            for f in sorted {
+                finding_line(&mut out, f, "");
+            }
+        }
+    }
+    if c.json {
+        let _ = writeln!(
+            out,
+            "],\"sets\":[{}],\"ready\":{},\"skipped\":{},\"summary\":{}}}",
+            sets_json.join(","),
+            all_ready && summary.failed == 0,
+            many::skipped_json(&inputs.walk),
+            summary.json()
+        );
+    }
+    crate::support::output::print_stdout(&out)?;
+    for f in &failures {
+        f.print();
+    }
+    summary.print("checked");
+    match summary.failure("read", inputs.files().len()) {
+        Some(f) => Err(f),
+        None => Ok(Outcome::from_ok(all_ready)),
+    }
+}
+
+fn findings_json<'a>(findings: impl Iterator<Item = (Option<usize>, &'a Finding)>) -> String {
+    let items: Vec<String> = findings
+        .map(|(crl, f)| {
+            let mut s = String::new();
+            let mut fo = Object::new(&mut s);
+            fo.str("code", f.code);
+            fo.str("severity", f.severity.name());
+            fo.str("message", &f.message);
+            fo.raw("crl", &crl.map_or("null".into(), |i| i.to_string()));
+            fo.end();
+            s
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+fn finding_line(out: &mut String, f: &Finding, which: &str) {
+    let style = match f.severity {
+        Severity::Blocking => Style::Red,
+        Severity::Warning => Style::Yellow,
+        _ => Style::Dim,
+    };
+    let severity = stdout_paint(&format!("{:<8}", f.severity.name()), style);
+    let _ = writeln!(out, "  {severity} {:<32} {which}{}", f.code, f.message);
+}
+
+/// One input's verdict, as text or one JSON object (no newline after it); true when ready.
+fn render(c: &Preflight, checked: &Checked, out: &mut String) -> bool {
+    let findings = &checked.findings;
     let blocking = findings.iter().filter(|(_, f)| f.severity == Severity::Blocking).count();
     let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
     let ready = blocking == 0;
-    let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("file", &loaded.name);
+        let mut o = Object::new(out);
+        o.str("file", &checked.name);
         o.bool("ready", ready);
         o.num("blocking", blocking as u64);
         o.num("warnings", warnings as u64);
-        let items: Vec<String> = findings
-            .iter()
-            .map(|(crl, f)| {
-                let mut s = String::new();
-                let mut fo = Object::new(&mut s);
-                fo.str("code", f.code);
-                fo.str("severity", f.severity.name());
-                fo.str("message", &f.message);
-                fo.raw("crl", &crl.map_or("null".into(), |i| i.to_string()));
-                fo.end();
-                s
-            })
-            .collect();
-        o.raw("findings", &format!("[{}]", items.join(",")));
+        o.raw("findings", &findings_json(findings.iter().map(|(crl, f)| (*crl, f))));
         o.end();
-        out.push('\n');
     } else {
         let verdict = if ready { "ready for ELB" } else { "NOT ready for ELB" };
         let _ = writeln!(
             out,
             "{}: {verdict} ({blocking} blocking, {warnings} warning{})",
-            loaded.name,
+            checked.name,
             if warnings == 1 { "" } else { "s" }
         );
         let mut sorted: Vec<&(Option<usize>, Finding)> = findings.iter().collect();
         sorted.sort_by_key(|(_, f)| f.severity);
         for (crl, f) in sorted {
             let which = match crl {
-                Some(i) if crls.len() > 1 => format!("[CRL {}] ", i + 1),
+                Some(i) if checked.crls > 1 => format!("[CRL {}] ", i + 1),
                 _ => String::new(),
             };
-            let style = match f.severity {
-                Severity::Blocking => Style::Red,
-                Severity::Warning => Style::Yellow,
-                _ => Style::Dim,
-            };
-            let severity = stdout_paint(&format!("{:<8}", f.severity.name()), style);
-            let _ = writeln!(out, "  {severity} {:<32} {which}{}", f.code, f.message);
+            finding_line(out, f, &which);
         }
     }
-    crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(ready))
+    ready
 }
 
 #[cfg(test)]
@@ -130,7 +344,7 @@ mod tests {
         let Command::Preflight(a) = parse_args(&["preflight", "c.crl", "--max-entries", "7"]).unwrap().command else {
             panic!()
         };
-        let p = a.config();
+        let p = a.config().unwrap();
         assert_eq!((p.checks.quota.max_entries, p.checks.ca.is_none(), p.checks.at.at), (Some(7), true, None));
     }
 }

@@ -27,7 +27,14 @@ CRL's issuer, number and nextUpdate (each CRL is downloaded and validated for th
 Credentials, region and endpoint resolve as for the AWS CLI.
 Exit codes: 0 done, 2 error.
 
+With --out-dir, every CRL under the prefix (keys ending in .crl, .der or .pem, at any depth) is
+downloaded into DIR under its name below the prefix (with --to, .pem or .der), each validated as
+it arrives; a broken one is reported with its URL and error, no file is written for it, and the
+others go on (exit 2 at the end; --fail-fast stops at the first). A key that would leave DIR
+(`..`) is refused.
+
 Examples:
+  crlkit pull s3://pca-bucket/crl/ --out-dir partitions/ --to pem
   crlkit pull s3://pca-bucket/crl/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.crl -o pca.crl
   crlkit pull s3://pca-bucket/crl/ID.crl --to pem -o ID.pem
   crlkit pull s3://pca-bucket/crl/ --long
@@ -49,6 +56,13 @@ pub struct Args {
     /// For a listing: also each CRL's issuer, CRL number and nextUpdate.
     #[arg(long, short)]
     long: bool,
+    /// For a prefix: download every CRL under it (.crl, .der, .pem keys, at any depth) into
+    /// this directory, keeping the names below the prefix, each validated as it arrives.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "long"])]
+    out_dir: Option<std::path::PathBuf>,
+    /// With --out-dir: stop at the first CRL that fails.
+    #[arg(long, requires = "out_dir")]
+    fail_fast: bool,
     #[command(flatten)]
     json: JsonArg,
     #[command(flatten)]
@@ -59,6 +73,8 @@ pub struct Args {
 pub struct Pull {
     pub target: Target,
     pub dest: Dest,
+    pub out_dir: Option<std::path::PathBuf>,
+    pub fail_fast: bool,
     pub to: Option<Format>,
     pub long: bool,
     pub json: bool,
@@ -69,18 +85,185 @@ impl Args {
     pub fn config(self) -> Result<Pull, Failure> {
         let target = store::target(&self.url)?;
         let dest = Dest::parse(self.output.as_deref());
-        if target.is_prefix() && (self.output.is_some() || self.to.is_some()) {
-            return Err(Failure::usage("a URL ending in / is listed: -o and --to take one object"));
+        if target.is_prefix() && self.out_dir.is_none() && (self.output.is_some() || self.to.is_some()) {
+            return Err(Failure::usage(
+                "a URL ending in / is listed: -o and --to take one object (or --out-dir for every CRL under it)",
+            ));
+        }
+        if !target.is_prefix() && self.out_dir.is_some() {
+            return Err(Failure::usage("--out-dir takes a prefix (a URL ending in /); -o names one object's file"));
         }
         if !target.is_prefix() && self.long {
             return Err(Failure::usage("--long is for listings (a URL ending in /)"));
         }
-        Ok(Pull { target, dest, to: self.to, long: self.long, json: self.json.json, store: self.store.options()? })
+        Ok(Pull {
+            target,
+            dest,
+            out_dir: self.out_dir,
+            fail_fast: self.fail_fast,
+            to: self.to,
+            long: self.long,
+            json: self.json.json,
+            store: self.store.options()?,
+        })
     }
 }
 
 pub fn run(c: &Pull) -> Result<Outcome, Failure> {
-    if c.target.is_prefix() { list(c) } else { download(c) }
+    match (&c.out_dir, c.target.is_prefix()) {
+        (Some(dir), _) => download_all(c, dir),
+        (None, true) => list(c),
+        (None, false) => download(c),
+    }
+}
+
+/// Every CRL key under `prefix`, at any depth, sorted.
+async fn crl_keys(store: &crlkit_upload::Store, prefix: &str) -> Result<Vec<crlkit_upload::ObjectInfo>, Failure> {
+    let mut pending = vec![prefix.to_owned()];
+    let mut found = Vec::new();
+    while let Some(p) = pending.pop() {
+        let listing = store.list(&p).await.map_err(|e| store::failure(&e))?;
+        found.extend(
+            listing.objects.into_iter().filter(|o| crate::support::walk::is_crl_name(std::path::Path::new(&o.key))),
+        );
+        pending.extend(listing.prefixes);
+    }
+    found.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(found)
+}
+
+/// The file for `key` under `dir`: the name below the prefix, with .pem/.der when converting.
+/// A key that would leave `dir` (`..`, an absolute part) is refused.
+fn local_name(
+    dir: &std::path::Path,
+    prefix: &str,
+    key: &str,
+    to: Option<Format>,
+) -> Result<std::path::PathBuf, Failure> {
+    let rel = key.strip_prefix(prefix).unwrap_or(key);
+    let safe = !rel.is_empty() && rel.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+    if !safe {
+        return Err(Failure::new(
+            "unsafe-key",
+            format!("{key}: not a plain relative name below the prefix; not written"),
+        ));
+    }
+    let path = dir.join(rel);
+    Ok(match to {
+        Some(Format::Pem) => path.with_extension("pem"),
+        Some(Format::Der) => path.with_extension("der"),
+        None => path,
+    })
+}
+
+/// `pull PREFIX/ --out-dir DIR`: every CRL under the prefix, each validated as it streams to
+/// its file (which appears only when valid); a broken one is reported and the others go on.
+fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
+    use crate::support::many::failed_line;
+    let prefix = c.target.key().to_owned();
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(dir).map_err(|e| Failure::io(format!("creating {}", dir.display()), &e))?;
+    let to = c.to;
+    let results = runtime::block_on(async {
+        let store = store::open(&c.target, &c.store).await?;
+        let keys = crl_keys(&store, &prefix).await?;
+        let mut results = Vec::new();
+        let mut failed = false;
+        for o in keys {
+            let url = store.url_of(&o.key);
+            if failed && c.fail_fast {
+                results.push((url, None));
+                continue;
+            }
+            let r = async {
+                let path = local_name(dir, &prefix, &o.key, to)?;
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Failure::io(format!("creating {}", parent.display()), &e))?;
+                }
+                let (info, reader) = store.reader(&o.key).await.map_err(|e| store::failure(&e))?;
+                let (name, dest) = (url.clone(), Dest::File(path.clone()));
+                let (format, stats) = runtime::blocking(move || stream_into(&name, reader, &dest, to)).await??;
+                Ok::<_, Failure>((path, info.size, format, stats.count))
+            }
+            .await;
+            failed |= r.is_err();
+            results.push((url, Some(r)));
+        }
+        Ok::<_, Failure>(results)
+    })?;
+    let (mut ok, mut failed, mut not_attempted, mut entries, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut out = String::new();
+    let mut records = Vec::new();
+    let mut failures = Vec::new();
+    for (url, r) in results {
+        let mut rec = String::new();
+        let mut o = Object::new(&mut rec);
+        o.str("url", &url);
+        match r {
+            Some(Ok((path, size, format, n))) => {
+                ok += 1;
+                entries += n;
+                bytes += size;
+                o.str("output", &path.display().to_string());
+                o.str("result", "pulled");
+                o.str("format", format.name());
+                o.num("size", size);
+                o.num("entries", n);
+                let _ = writeln!(out, "pulled    {url} -> {} ({n} entries)", path.display());
+            }
+            Some(Err(f)) => {
+                failed += 1;
+                o.str("result", "failed");
+                o.str("code", f.code);
+                o.str("message", &f.message);
+                failed_line(&mut out, &url, &f);
+                failures.push(f);
+            }
+            None => {
+                not_attempted += 1;
+                o.str("result", "not-attempted");
+                let _ = writeln!(out, "skipped   {url} (--fail-fast)");
+            }
+        }
+        o.end();
+        records.push(rec);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if c.json {
+        out.clear();
+        let mut o = Object::new(&mut out);
+        o.str("url", &c.target.url());
+        o.raw("files", &format!("[{}]", records.join(",")));
+        let mut summary = String::new();
+        let mut so = Object::new(&mut summary);
+        so.num("ok", ok);
+        so.num("failed", failed);
+        so.num("not_attempted", not_attempted);
+        so.num("entries", entries);
+        so.num("bytes", bytes);
+        so.raw("seconds", &format!("{secs:.3}"));
+        so.end();
+        o.raw("summary", &summary);
+        o.end();
+        out.push('\n');
+    }
+    crate::support::output::print_stdout(&out)?;
+    for f in &failures {
+        f.print();
+    }
+    if !crate::support::term::quiet() {
+        eprintln!(
+            "crlkit: {ok} CRL(s) pulled, {failed} failed, {not_attempted} not attempted; {entries} entries, {bytes} bytes in {secs:.2} s"
+        );
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            "bad-input",
+            format!("{failed} CRL(s) under {} could not be pulled; no file was written for them", c.target.url()),
+        ));
+    }
+    Ok(Outcome::Positive)
 }
 
 /// Passes validated bytes on, as they are or converted.
@@ -305,5 +488,18 @@ mod tests {
         assert!(config(&["pull", "s3://bucket/crl/", "--long"]).unwrap().long);
         assert!(config(&["pull", "s3://bucket/crl/", "-o", "x"]).is_err());
         assert!(config(&["pull", "s3://bucket/crl/x.crl", "--long"]).is_err());
+        assert!(config(&["pull", "s3://bucket/crl/", "--out-dir", "d", "--to", "pem"]).is_ok());
+        assert!(config(&["pull", "s3://bucket/crl/x.crl", "--out-dir", "d"]).is_err());
+        assert!(config(&["pull", "s3://bucket/crl/", "--out-dir", "d", "-o", "x"]).is_err());
+    }
+
+    #[test]
+    fn local_names_stay_in_the_directory() {
+        let d = std::path::Path::new("out");
+        assert_eq!(local_name(d, "crl/", "crl/a/b.crl", Some(Format::Pem)).unwrap(), d.join("a/b.pem"));
+        assert_eq!(local_name(d, "crl/", "crl/x.crl", None).unwrap(), d.join("x.crl"));
+        for bad in ["crl/../x.crl", "crl//x.crl", "crl/./x.crl", "crl/"] {
+            assert_eq!(local_name(d, "crl/", bad, None).unwrap_err().code, "unsafe-key", "{bad}");
+        }
     }
 }

@@ -43,6 +43,7 @@ Exit codes: 0 written, 2 refused or error.
 Examples:
   crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked revoked.csv --out ca.crl
   crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked today.csv --previous ca.crl --out ca.new.crl
+  crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked p7.csv --idp http://crl.example/p7.crl --out p7.crl
   crlkit sign --ca-cert ca.pem --ca-key enc.key --passphrase-env CA_PASS --revoked r.csv --to pem
   echo '0e:53:2a,2026-11-28T10:00:00Z,keyCompromise' | crlkit sign --ca-cert ca.pem --ca-key ca.key --revoked - --out x.crl";
 
@@ -98,6 +99,10 @@ pub struct Args {
     /// Read digits-only serials as decimal instead of hex.
     #[arg(long)]
     decimal: bool,
+    /// Write a critical issuingDistributionPoint naming this URI (one partition of a
+    /// partitioned CRL). Default: the previous CRL's, if it has one.
+    #[arg(long, value_name = "URI")]
+    idp: Option<String>,
 }
 
 impl Args {
@@ -124,6 +129,7 @@ impl Args {
             passphrase_fd: self.passphrase_fd,
             passphrase_env: self.passphrase_env,
             bare: if self.decimal { BareDigits::Dec } else { BareDigits::Hex },
+            idp: self.idp,
         })
     }
 }
@@ -152,6 +158,7 @@ pub struct Sign {
     pub passphrase_fd: Option<u32>,
     pub passphrase_env: Option<String>,
     pub bare: BareDigits,
+    pub idp: Option<String>,
 }
 
 /// The key, decrypting it when needed. The passphrase comes from an environment variable or
@@ -272,7 +279,16 @@ fn describe(spec: &EntrySpec) -> String {
 }
 
 /// The previous CRL: parsed, validated, checked to come from this CA, its entries.
-fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<(Vec<EntrySpec>, Option<u64>, i64), Failure> {
+/// What the previous CRL hands on: its entries, number, thisUpdate, and its IDP (`Some(None)`
+/// for one this writer cannot carry: anything but one URI and no flags).
+struct PreviousCrl {
+    entries: Vec<EntrySpec>,
+    number: Option<u64>,
+    this_update: i64,
+    idp: Option<Option<String>>,
+}
+
+fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<PreviousCrl, Failure> {
     let loaded = input::load(source, false, "sign --previous")?;
     if loaded.crls.len() != 1 {
         return Err(Failure::new("several-crls", format!("{}: --previous takes one CRL", loaded.name)));
@@ -312,8 +328,22 @@ fn previous_entries(source: &Source, ca: &CaCert, c: &Sign) -> Result<(Vec<Entry
         let e = e.map_err(|err| loaded.failure(&loaded.crls[0], &err))?;
         entries.push(carry(&e).map_err(|why| Failure::new("previous-entry", format!("{}: {why}", loaded.name)))?);
     }
+    let idp = crl.extensions().and_then(|e| e.issuing_distribution_point).map(|i| {
+        let plain = !(i.only_contains_user_certs
+            || i.only_contains_ca_certs
+            || i.only_contains_attribute_certs
+            || i.indirect_crl
+            || i.only_some_reasons.is_some());
+        match i.distribution_point {
+            Some(crlkit_der::DistributionPointName::FullName(names)) if plain => {
+                let uris: Vec<&str> = names.iter().filter_map(|n| n.uri()).collect();
+                (uris.len() == 1 && names.iter().count() == 1).then(|| uris[0].to_owned())
+            }
+            _ => None,
+        }
+    });
     loaded.check_unchanged()?;
-    Ok((entries, number, crl.this_update().unix()))
+    Ok(PreviousCrl { entries, number, this_update: crl.this_update().unix(), idp })
 }
 
 pub fn run(c: &Sign) -> Result<Outcome, Failure> {
@@ -340,8 +370,22 @@ pub fn run(c: &Sign) -> Result<Outcome, Failure> {
     let mut problems: Vec<String> = Vec::new();
     let (mut kept, mut dropped, mut same_again) = (0u64, 0u64, 0u64);
     let mut number = c.crl_number;
+    let mut idp = c.idp.clone();
     if let Some(prev) = &c.previous {
-        let (entries, prev_number, prev_this_update) = previous_entries(prev, &ca, c)?;
+        let PreviousCrl { entries, number: prev_number, this_update: prev_this_update, idp: prev_idp } =
+            previous_entries(prev, &ca, c)?;
+        idp = match (idp, prev_idp) {
+            (Some(given), _) => Some(given),
+            (None, Some(Some(kept))) => Some(kept),
+            (None, Some(None)) => {
+                return Err(Failure::new(
+                    "previous-idp",
+                    "the previous CRL's issuing distribution point is not one plain URI, which sign cannot carry \
+                     over: give --idp URI for the new CRL's partition",
+                ));
+            }
+            (None, None) => None,
+        };
         if this_update < prev_this_update {
             crate::support::term::warning("thisUpdate is earlier than the previous CRL's");
         }
@@ -442,7 +486,8 @@ pub fn run(c: &Sign) -> Result<Outcome, Failure> {
         crate::support::term::note(format_args!("{same_again} revocation(s) were already listed with the same data"));
     }
 
-    let params = CrlParams::for_ca(&ca, this_update, Some(next_update), number);
+    let mut params = CrlParams::for_ca(&ca, this_update, Some(next_update), number);
+    params.issuing_distribution_point = idp;
     let entries: Vec<EntrySpec> = index.entries().iter().map(|(_, r)| r.spec).collect();
     let mut der = Vec::new();
     let size = write_crl(&mut der, &params, &key, || entries.iter().copied())

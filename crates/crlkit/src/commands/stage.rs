@@ -6,9 +6,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crlkit_elb::partition::{Partition, SetOptions, check_set, find_sets};
+use crlkit_elb::preflight::Finding;
 use crlkit_elb::preflight::Severity;
 use crlkit_upload::bundle::{
-    FORMAT, MANIFEST, MANIFEST_SHA256, Manifest, README, StagedFile, StagedFinding, StagedPreflight,
+    FORMAT, MANIFEST, MANIFEST_SHA256, Manifest, README, StagedFile, StagedFinding, StagedPreflight, StagedSet,
 };
 
 use super::Outcome;
@@ -43,7 +45,8 @@ Examples:
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
-    /// CRL files (DER or PEM); `-` reads one from stdin (staged as stdin.pem).
+    /// CRL files (DER or PEM) or directories (walked for .crl, .der, .pem); `-` reads one
+    /// from stdin (staged as stdin.pem).
     #[arg(required = true, value_name = "CRL")]
     inputs: Vec<String>,
     /// The bundle directory to create.
@@ -63,6 +66,9 @@ pub struct Args {
     at: Option<i64>,
     #[command(flatten)]
     quota: MaxEntriesArg,
+    /// The trust store's revocation-file quota for a partitioned set, if AWS raised it from 30.
+    #[arg(long, value_name = "N", default_value_t = crlkit_elb::quotas::MAX_REVOCATION_FILES)]
+    max_files: u64,
     /// Stage despite blocking preflight findings.
     #[arg(long)]
     force: bool,
@@ -79,6 +85,7 @@ pub struct Stage {
     pub trust_store_arns: Vec<String>,
     pub at: Option<i64>,
     pub max_entries: Option<u64>,
+    pub max_files: u64,
     pub force: bool,
     pub json: bool,
 }
@@ -98,14 +105,30 @@ impl Args {
                 )));
             }
         }
+        let mut inputs = Vec::new();
+        for i in &self.inputs {
+            if i != "-" && Path::new(i).is_dir() {
+                let found = crate::support::walk::walk(&[PathBuf::from(i)], false)?;
+                for (path, why) in &found.skipped {
+                    crate::support::term::note(format_args!("{}: skipped ({why})", path.display()));
+                }
+                inputs.extend(found.files.into_iter().map(|f| Source::File(f.path)));
+            } else {
+                inputs.push(Source::parse(i));
+            }
+        }
+        if inputs.is_empty() {
+            return Err(Failure::usage("no CRL files (.crl, .der, .pem) in the directories given"));
+        }
         Ok(Stage {
-            inputs: self.inputs.iter().map(|i| Source::parse(i)).collect(),
+            inputs,
             out: self.out,
             ca: self.ca,
             key_prefix,
             trust_store_arns: self.trust_store_arn,
             at: self.at,
             max_entries: self.quota.max_entries,
+            max_files: self.max_files,
             force: self.force,
             json: self.json.json,
         })
@@ -147,17 +170,40 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
         input::notes(l);
         prepared.push(prepare(l, bundle.as_ref(), at, c.max_entries)?);
     }
+    // Partitioned sets: each checked as one unit.
+    let partitions: Vec<Partition> = prepared.iter().map(|p| p.partition.clone()).collect();
+    let mut opts = SetOptions::at(at);
+    opts.max_files = c.max_files;
+    if let Some(n) = c.max_entries {
+        opts.max_entries = n;
+    }
+    let sets: Vec<(crlkit_elb::partition::PartitionSet, Vec<Finding>)> = find_sets(&partitions)
+        .into_iter()
+        .map(|s| {
+            let f = check_set(&s, &partitions, &opts);
+            (s, f)
+        })
+        .collect();
+    let set_blocking = |f: &[Finding]| f.iter().filter(|f| f.severity == Severity::Blocking).count();
     let refused: Vec<&str> =
         prepared.iter().filter(|p| p.blocking().next().is_some()).map(|p| p.source.as_str()).collect();
-    if !refused.is_empty() && !c.force {
+    let refused_sets = sets.iter().filter(|(_, f)| set_blocking(f) > 0).count();
+    if (!refused.is_empty() || refused_sets > 0) && !c.force {
         let mut out = format!(
-            "NOT staged: {} of {} CRL(s) have blocking preflight findings; --force stages them anyway\n",
+            "NOT staged: {} of {} CRL(s) and {refused_sets} of {} partitioned set(s) have blocking preflight \
+             findings; --force stages them anyway\n",
             refused.len(),
-            prepared.len()
+            prepared.len(),
+            sets.len()
         );
         for p in &prepared {
             for f in p.blocking() {
                 let _ = writeln!(out, "  {}: blocking {:<32} {}", p.source, f.code, f.message);
+            }
+        }
+        for (s, findings) in &sets {
+            for f in findings.iter().filter(|f| f.severity == Severity::Blocking) {
+                let _ = writeln!(out, "  set of {}: blocking {:<32} {}", s.issuer, f.code, f.message);
             }
         }
         crate::support::output::print_stdout(&out)?;
@@ -197,6 +243,36 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
         key_prefix: c.key_prefix.clone(),
         trust_store_arns: c.trust_store_arns.clone(),
         preflight_at: crate::support::time::show(at),
+        sets: sets
+            .iter()
+            .map(|(s, findings)| {
+                let first = &prepared[s.members[0]].facts;
+                let numbers: Vec<Option<&str>> =
+                    s.members.iter().map(|&i| prepared[i].facts.crl_number.as_deref()).collect();
+                let crl_number = numbers.iter().all(|n| *n == numbers[0]).then(|| numbers[0]).flatten();
+                StagedSet {
+                    id: StagedSet::id_of(&first.issuer_sha256, first.authority_key_id.as_deref(), crl_number),
+                    issuer: first.issuer.clone(),
+                    issuer_sha256: first.issuer_sha256.clone(),
+                    authority_key_id: first.authority_key_id.clone(),
+                    crl_number: crl_number.map(str::to_owned),
+                    partitions: s.members.iter().map(|&i| names[i].clone()).collect(),
+                    entries: s.entries(&partitions),
+                    size: s.members.iter().map(|&i| prepared[i].pem.len() as u64).sum(),
+                    preflight: StagedPreflight {
+                        ready: set_blocking(findings) == 0,
+                        findings: findings
+                            .iter()
+                            .map(|f| StagedFinding {
+                                code: f.code.to_owned(),
+                                severity: f.severity.name().to_owned(),
+                                message: f.message.clone(),
+                            })
+                            .collect(),
+                    },
+                }
+            })
+            .collect(),
         files,
     };
     let manifest_bytes = manifest.to_bytes();
@@ -229,6 +305,24 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
             })
             .collect();
         o.raw("files", &format!("[{}]", files.join(",")));
+        let sets: Vec<String> = manifest
+            .sets
+            .iter()
+            .map(|s| {
+                let mut j = String::new();
+                let mut so = Object::new(&mut j);
+                so.str("id", &s.id);
+                so.str("issuer", &s.issuer);
+                so.opt_str("crl_number", s.crl_number.as_deref());
+                so.num("partitions", s.partitions.len() as u64);
+                so.num("entries", s.entries);
+                so.num("size", s.size);
+                so.bool("ready", s.preflight.ready);
+                so.end();
+                j
+            })
+            .collect();
+        o.raw("sets", &format!("[{}]", sets.join(",")));
         o.end();
         out.push('\n');
     } else {
@@ -248,6 +342,18 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
                 f.facts.crl_number.as_deref().unwrap_or("-"),
                 f.facts.entries,
                 f.key
+            );
+        }
+        for s in &manifest.sets {
+            let _ = writeln!(
+                out,
+                "  partitioned set {} of {}: {} partitions, CRL number {}, {} entries, {} bytes, staged as one unit",
+                &s.id[..16],
+                s.issuer,
+                s.partitions.len(),
+                s.crl_number.as_deref().unwrap_or("mixed"),
+                s.entries,
+                s.size
             );
         }
         let _ = writeln!(out, "next, on the connected side: crlkit upload {} s3://BUCKET/", c.out.display());

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use bytes::Bytes;
+use crlkit_elb::partition::{Partition, PartitionSet, SetOptions, check_set, find_sets};
 use crlkit_elb::preflight::{Finding, Severity};
 use crlkit_upload::{CrlFacts, Refusal, Store, Target, UploadResult};
 
@@ -34,7 +35,12 @@ place. The same bytes again: nothing is sent (exit 0).
 
 URL: s3://bucket/key, or a prefix ending in / (the key is then the file's name with .pem);
 file:///dir/ for a local directory (no cloud at all); memory:// (this process only). A staged
-bundle (crlkit stage) goes under a prefix, each file at the key the manifest names.
+bundle (crlkit stage) goes under a prefix, each file at the key the manifest names; so do many
+CRLs (several files, or a directory without a manifest), each at its relative name with .pem.
+The partitions of one CA (same issuer and AKI, an IDP each) go as one set: preflight checks the
+set (quotas, freshness, one CRL-number generation, no IDP or serial twice), and every partition
+is checked against what its key holds before the first is sent; if any would be refused, none
+is. Should a write fail part-way, the error lists exactly which objects are stored and which not.
 Credentials, region and endpoint resolve as for the AWS CLI (AWS_PROFILE/--profile, SSO,
 credential_process, AWS_ENDPOINT_URL_S3/--endpoint-url, ...).
 Exit codes: 0 uploaded or already there, 1 refused (preflight, or not newer), 2 error.
@@ -43,15 +49,17 @@ Examples:
   crlkit upload pca.crl s3://my-crls/crl/ --ca ca.pem
   crlkit upload ca.pem s3://my-crls/crl/ca.pem --profile prod --sse aws:kms
   crlkit upload staged/ s3://my-crls/
+  crlkit upload partitions/ s3://my-crls/crl/      every CRL under partitions/, as PEM
   crlkit upload ca.crl file:///srv/crls/ --json";
 
 /// `crlkit upload` as typed.
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
-    /// The CRL (DER or PEM file, `-` for stdin), or a bundle directory made by `crlkit stage`.
-    #[arg(value_name = "CRL|DIR")]
-    input: String,
+    /// The CRL (DER or PEM file, `-` for stdin), a bundle directory made by `crlkit stage`, or
+    /// several CRL files and directories (walked for .crl, .der, .pem) to go under a prefix.
+    #[arg(value_name = "CRL|DIR", required = true, num_args = 1..)]
+    inputs: Vec<String>,
     /// Where it goes: s3://bucket/key, s3://bucket/prefix/, file:///dir/, memory://name/.
     #[arg(value_name = "URL")]
     url: String,
@@ -77,14 +85,51 @@ pub struct Upload {
     pub store: crlkit_upload::StoreOptions,
 }
 
-/// One CRL, or a staged bundle.
+/// One CRL, a staged bundle, or many CRL files.
 pub enum Input {
     Crl(Source),
     Bundle(PathBuf),
+    /// Files found under the paths given, each to the prefix plus its relative name (.pem).
+    Many(Vec<crate::support::walk::Found>),
 }
 
 impl Input {
-    /// A directory is a staged bundle (it goes under a prefix); anything else one CRL.
+    /// A directory holding a manifest is a staged bundle (it goes under a prefix); several
+    /// inputs, or a directory without one, are many CRLs (under a prefix too); anything else
+    /// one CRL.
+    pub fn parse_all(inputs: &[String], target: &Target) -> Result<Self, Failure> {
+        let bundle = |i: &str| {
+            std::path::Path::new(i).join(crlkit_upload::bundle::MANIFEST).exists()
+                || std::path::Path::new(i).join(crlkit_upload::bundle::MANIFEST_SHA256).exists()
+        };
+        let many =
+            inputs.len() > 1 || (inputs[0] != "-" && std::path::Path::new(&inputs[0]).is_dir() && !bundle(&inputs[0]));
+        if !many {
+            return Self::parse(&inputs[0], target);
+        }
+        if inputs.iter().any(|i| i == "-" || bundle(i)) {
+            return Err(Failure::usage("stdin (-) and a staged bundle each go alone, not beside other inputs"));
+        }
+        if !target.is_prefix() {
+            return Err(Failure::usage("many CRLs go under a prefix: end the URL with /"));
+        }
+        let paths: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
+        let found = crate::support::walk::walk(&paths, false)?;
+        for (path, why) in &found.skipped {
+            crate::support::term::note(format_args!("{}: skipped ({why})", path.display()));
+        }
+        let mut keys: Vec<PathBuf> = found.files.iter().map(|f| f.relative.with_extension("pem")).collect();
+        keys.sort();
+        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Failure::usage(format!(
+                "two inputs would both be uploaded as {}: upload them apart",
+                w[0].display()
+            )));
+        }
+        Ok(Input::Many(found.files))
+    }
+
+    /// One input: a directory is a staged bundle (it goes under a prefix); anything else one CRL.
     pub fn parse(input: &str, target: &Target) -> Result<Self, Failure> {
         if input != "-" && std::path::Path::new(input).is_dir() {
             if !target.is_prefix() {
@@ -103,7 +148,7 @@ impl Input {
 impl Args {
     pub fn config(self) -> Result<Upload, Failure> {
         let target = store::target(&self.url)?;
-        let input = Input::parse(&self.input, &target)?;
+        let input = Input::parse_all(&self.inputs, &target)?;
         Ok(Upload {
             input,
             target,
@@ -121,6 +166,8 @@ pub struct Prepared {
     pub pem: Bytes,
     pub facts: CrlFacts,
     pub findings: Vec<Finding>,
+    /// What the set checks need (serials only for a CRL with an IDP, which can be a partition).
+    pub partition: Partition,
 }
 
 impl Prepared {
@@ -147,13 +194,17 @@ pub fn prepare(
     let checked = &crls[0];
     let pem = Bytes::from(crlkit_der::pem::encode(checked.crl.der()));
     let facts = CrlFacts::new(&checked.crl, checked.stats.count, &pem);
-    Ok(Prepared { source: loaded.name.clone(), pem, facts, findings })
+    let has_idp = checked.crl.extensions().is_some_and(|e| e.issuing_distribution_point.is_some());
+    let partition = Partition::new(loaded.name.clone(), &checked.crl, checked.stats.count, has_idp);
+    Ok(Prepared { source: loaded.name.clone(), pem, facts, findings, partition })
 }
 
 /// What happened to one CRL.
 pub enum Done {
     Uploaded(UploadResult),
     PreflightRefused,
+    /// A partition not uploaded because its set cannot go whole: why.
+    SetRefused(String),
 }
 
 /// Read and check every CRL of `input` (one file, or a staged bundle) and the key each goes
@@ -178,6 +229,16 @@ pub fn prepare_items(
             };
             vec![(key, prepared)]
         }
+        Input::Many(found) => {
+            let mut items = Vec::new();
+            for f in found {
+                let loaded = input::load(&Source::File(f.path.clone()), false, "upload")?;
+                input::notes(&loaded);
+                let key = target.join(&f.relative.with_extension("pem").to_string_lossy().replace('\\', "/"));
+                items.push((key, prepare(&loaded, bundle, at, checks.quota.max_entries)?));
+            }
+            items
+        }
         Input::Bundle(dir) => {
             let (manifest, files) = crlkit_upload::bundle::read_bundle(dir)
                 .map_err(|p| Failure::new(p.code(), format!("{}: {p}; nothing was uploaded", dir.display())))?;
@@ -192,40 +253,131 @@ pub fn prepare_items(
     })
 }
 
+/// A partitioned set with its set findings.
+type CheckedSet = (PartitionSet, Vec<Finding>);
+
+/// The partitioned sets among `items`, each with its set findings, and each item's set.
+fn sets_of(items: &[(String, Prepared)], checks: &PreflightArgs, at: i64) -> (Vec<CheckedSet>, Vec<Option<usize>>) {
+    let partitions: Vec<Partition> = items.iter().map(|(_, p)| p.partition.clone()).collect();
+    let mut opts = SetOptions::at(at);
+    if let Some(n) = checks.quota.max_entries {
+        opts.max_entries = n;
+    }
+    let sets: Vec<CheckedSet> = find_sets(&partitions)
+        .into_iter()
+        .filter(|s| items.len() > 1 && !s.members.is_empty())
+        .map(|s| {
+            let f = check_set(&s, &partitions, &opts);
+            (s, f)
+        })
+        .collect();
+    let mut member_of = vec![None; items.len()];
+    for (k, (s, _)) in sets.iter().enumerate() {
+        for &i in &s.members {
+            member_of[i] = Some(k);
+        }
+    }
+    (sets, member_of)
+}
+
 pub fn run(c: &Upload) -> Result<Outcome, Failure> {
     let bundle = c.checks.bundle()?;
     let at = c.checks.at.or_now();
     let items = prepare_items(&c.input, &c.target, &c.checks, bundle.as_ref(), at)?;
+    let (sets, member_of) = sets_of(&items, &c.checks, at);
     let results = runtime::block_on(async {
         let store = store::open(&c.target, &c.store).await?;
-        let mut results = Vec::new();
+        let mut results: Vec<Option<Done>> = (0..items.len()).map(|_| None).collect();
+        // A set goes whole or not at all: refused by preflight (its own or a partition's), or
+        // if any partition would be refused at its key, none of it is sent.
+        for (s, findings) in &sets {
+            let set_blocking = findings.iter().find(|f| f.severity == Severity::Blocking);
+            let member_blocking = s.members.iter().find(|&&i| items[i].1.blocking().next().is_some());
+            let mut why = match (c.force, set_blocking, member_blocking) {
+                (false, Some(f), _) => Some(format!("its set is refused by preflight ({}: {})", f.code, f.message)),
+                (false, None, Some(&i)) => {
+                    Some(format!("its set is refused: {} has blocking findings", items[i].1.source))
+                }
+                _ => None,
+            };
+            if why.is_none() {
+                for &i in &s.members {
+                    let (key, p) = &items[i];
+                    if let Some(r) = crlkit_upload::would_refuse(&store, key, &p.pem, &p.facts, c.force)
+                        .await
+                        .map_err(|e| store::failure(&e))?
+                    {
+                        let (code, _) = refusal_text(&r, &p.facts);
+                        why = Some(format!("its set is refused: {} would be ({code})", store.url_of(key)));
+                        results[i] = Some(Done::Uploaded(UploadResult::Refused(r)));
+                        break;
+                    }
+                }
+            }
+            if let Some(why) = why {
+                for &i in &s.members {
+                    if results[i].is_none() {
+                        results[i] = Some(if items[i].1.blocking().next().is_some() && !c.force {
+                            Done::PreflightRefused
+                        } else {
+                            Done::SetRefused(why.clone())
+                        });
+                    }
+                }
+            }
+        }
+        let mut stored: Vec<String> = Vec::new();
         for (i, (key, p)) in items.iter().enumerate() {
+            if results[i].is_some() {
+                continue;
+            }
             if !c.force && p.blocking().next().is_some() {
-                results.push(Done::PreflightRefused);
+                results[i] = Some(Done::PreflightRefused);
                 continue;
             }
             match crlkit_upload::upload_crl(&store, key, &p.pem, &p.facts, c.force).await {
-                Ok(r) => results.push(Done::Uploaded(r)),
+                Ok(r) => {
+                    if matches!(r, UploadResult::Uploaded { .. } | UploadResult::Identical { .. }) {
+                        stored.push(store.url_of(key));
+                    }
+                    results[i] = Some(Done::Uploaded(r));
+                }
                 Err(e) => {
                     let mut f = store::failure(&e);
                     if items.len() > 1 {
                         f.detail.push(format!(
-                            "{} of {} file(s) were dealt with before this one; {} and the rest were not uploaded",
-                            i,
+                            "stored before this failure ({} of {}): {}",
+                            stored.len(),
                             items.len(),
-                            p.source
+                            if stored.is_empty() { "none".to_owned() } else { stored.join(", ") }
                         ));
+                        let not: Vec<String> = items[i..]
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| results[i + k].is_none())
+                            .map(|(_, (key, _))| store.url_of(key))
+                            .collect();
+                        f.detail.push(format!("not stored: {}", not.join(", ")));
+                        if let Some(k) = member_of[i] {
+                            f.detail.push(format!(
+                                "{} belongs to a partitioned set of {} CRLs: the set is incomplete at the target \
+                                 until this upload is run again",
+                                p.source,
+                                sets[k].0.members.len()
+                            ));
+                        }
                     }
                     return Err(f);
                 }
             }
         }
-        Ok::<_, Failure>((results, store))
+        Ok::<_, Failure>((results.into_iter().map(|r| r.expect("every item decided")).collect::<Vec<_>>(), store))
     })?;
     let (results, store) = results;
-    report(c, &store, &items, &results)?;
-    let refused =
-        results.iter().any(|r| matches!(r, Done::PreflightRefused | Done::Uploaded(UploadResult::Refused(_))));
+    report(c, &store, &items, &results, &sets)?;
+    let refused = results
+        .iter()
+        .any(|r| matches!(r, Done::PreflightRefused | Done::SetRefused(_) | Done::Uploaded(UploadResult::Refused(_))));
     Ok(Outcome::from_ok(!refused))
 }
 
@@ -259,7 +411,13 @@ pub fn refusal_text(r: &Refusal, ours: &CrlFacts) -> (&'static str, String) {
     }
 }
 
-fn report(c: &Upload, store: &Store, items: &[(String, Prepared)], results: &[Done]) -> Result<(), Failure> {
+fn report(
+    c: &Upload,
+    store: &Store,
+    items: &[(String, Prepared)],
+    results: &[Done],
+    sets: &[CheckedSet],
+) -> Result<(), Failure> {
     let mut out = String::new();
     let mut records = Vec::new();
     for ((key, p), done) in items.iter().zip(results) {
@@ -282,6 +440,12 @@ fn report(c: &Upload, store: &Store, items: &[(String, Prepared)], results: &[Do
                 for f in p.blocking() {
                     let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
                 }
+            }
+            Done::SetRefused(why) => {
+                o.str("result", "refused");
+                o.str("refusal", "set");
+                o.str("message", why);
+                let _ = writeln!(out, "{url}: NOT uploaded: {why}");
             }
             Done::Uploaded(UploadResult::Identical { info }) => {
                 o.str("result", "identical");
@@ -335,11 +499,53 @@ fn report(c: &Upload, store: &Store, items: &[(String, Prepared)], results: &[Do
             crate::support::term::warning(format_args!("{}: {}: {}", p.source, f.code, f.message));
         }
     }
+    let mut set_records = Vec::new();
+    for (s, findings) in sets {
+        let whole = s.members.iter().all(|&i| {
+            matches!(results[i], Done::Uploaded(UploadResult::Uploaded { .. } | UploadResult::Identical { .. }))
+        });
+        let verdict = if whole { "stored whole" } else { "NOT stored (none of it was sent)" };
+        let _ = writeln!(out, "partitioned set of {} CRL(s) of {}: {verdict}", s.members.len(), s.issuer);
+        for f in findings.iter().filter(|f| f.severity == Severity::Blocking) {
+            let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
+        }
+        let mut rec = String::new();
+        let mut o = Object::new(&mut rec);
+        o.str("issuer", &s.issuer);
+        o.opt_str("authority_key_id", s.authority_key_id.as_deref());
+        let keys: Vec<String> = s
+            .members
+            .iter()
+            .map(|&i| {
+                let mut q = String::new();
+                crate::support::json::string(&mut q, &store.url_of(&items[i].0));
+                q
+            })
+            .collect();
+        o.raw("urls", &format!("[{}]", keys.join(",")));
+        o.bool("stored", whole);
+        let fj: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                let mut j = String::new();
+                let mut fo = Object::new(&mut j);
+                fo.str("code", f.code);
+                fo.str("severity", f.severity.name());
+                fo.str("message", &f.message);
+                fo.end();
+                j
+            })
+            .collect();
+        o.raw("preflight", &format!("[{}]", fj.join(",")));
+        o.end();
+        set_records.push(rec);
+    }
     if c.json {
         out.clear();
         let mut o = Object::new(&mut out);
         o.str("target", &c.target.url());
         o.raw("uploads", &format!("[{}]", records.join(",")));
+        o.raw("sets", &format!("[{}]", set_records.join(",")));
         o.end();
         out.push('\n');
     }

@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use crlkit_verify::{Status, Verification};
 
 use super::Outcome;
-use crate::cli::args::{AtArg, CrlInput, JsonArg, LenientArg};
+use crate::cli::args::{AtArg, CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::certs::load_bundle;
 use crate::support::checked::run_checks;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
+use crate::support::many::{self, FileResult};
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Check a CRL against a CA bundle: issuer, cRLSign, signature, critical extensions, freshness.";
@@ -24,8 +25,13 @@ One line per check (pass, fail, warn, skip). Exit codes: 0 valid, 1 invalid, 2 e
 CRL or bundle). When several certificates share the issuer's name (key rollover), each is tried.
 From stdin the CRL is read whole (up to 1 GiB): the signature covers all of it.
 
+Many inputs (files and directories, walked for .crl, .der and .pem) are verified in parallel
+and reported in sorted order; exit 1 if any is invalid, 2 if any could not be read (the others
+are still checked; --fail-fast stops at the first).
+
 Examples:
   crlkit verify pca.crl --ca ca-bundle.pem
+  crlkit verify partitions/ --ca ca-bundle.pem
   crlkit verify pca.crl --ca ca.der --at 2026-12-01T00:00:00Z
   crlkit verify pca.crl --ca ca-bundle.pem --json | jq '.crls[0].checks'";
 
@@ -34,7 +40,7 @@ Examples:
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
-    input: CrlInput,
+    input: CrlInputs,
     /// CA bundle: PEM (one or more certificates, text around them allowed) or DER.
     #[arg(long, value_name = "BUNDLE")]
     ca: PathBuf,
@@ -48,7 +54,7 @@ pub struct Args {
 
 /// What `verify` was asked to do.
 pub struct Verify {
-    pub source: Source,
+    pub sources: CrlSources,
     pub ca: PathBuf,
     pub at: AtArg,
     pub json: bool,
@@ -56,33 +62,141 @@ pub struct Verify {
 }
 
 impl Args {
-    pub fn config(self) -> Verify {
-        Verify {
-            source: self.input.source(),
+    pub fn config(self) -> Result<Verify, Failure> {
+        Ok(Verify {
+            sources: self.input.resolve()?,
             ca: self.ca,
             at: self.at,
             json: self.json.json,
             lenient: self.lenient.lenient,
-        }
+        })
     }
+}
+
+/// Every CRL of one input: its issuer and verification.
+type Verified = (String, Vec<(String, Verification)>, u64);
+
+fn verify_source(source: &Source, c: &Verify, bundle: &crlkit_verify::CaBundle, at: i64) -> Result<Verified, Failure> {
+    let loaded = input::load(source, c.lenient, "verify")?;
+    input::notes(&loaded);
+    verify_loaded(&loaded, c, bundle, at)
+}
+
+fn verify_loaded(
+    loaded: &input::Loaded,
+    c: &Verify,
+    bundle: &crlkit_verify::CaBundle,
+    at: i64,
+) -> Result<Verified, Failure> {
+    let checked = run_checks(loaded, c.lenient, Some(bundle), at)?;
+    let entries = checked.iter().map(|ch| ch.stats.count).sum();
+    let reports = checked
+        .into_iter()
+        .map(|ch| (ch.crl.issuer().rfc4514(), ch.verification.expect("verified against the bundle")))
+        .collect();
+    Ok((loaded.name.clone(), reports, entries))
 }
 
 /// Positive when every CRL is valid.
 pub fn run(c: &Verify) -> Result<Outcome, Failure> {
-    let loaded = input::load(&c.source, c.lenient, "verify")?;
+    let at = c.at.or_now();
+    let source = match &c.sources {
+        CrlSources::One(s) => s,
+        CrlSources::Many(m) => return run_many(c, m, &load_bundle(&c.ca)?, at),
+    };
+    // The input's own errors come first, as for every command.
+    let loaded = input::load(source, c.lenient, "verify")?;
     input::notes(&loaded);
     let bundle = load_bundle(&c.ca)?;
-    let at = c.at.or_now();
-    let reports: Vec<(String, Verification)> = run_checks(&loaded, c.lenient, Some(&bundle), at)?
-        .into_iter()
-        .map(|ch| (ch.crl.issuer().rfc4514(), ch.verification.expect("verified against the bundle")))
-        .collect();
+    let (name, reports, _) = verify_loaded(&loaded, c, &bundle, at)?;
+    let valid = reports.iter().all(|(_, r)| r.is_valid());
+    let mut out = String::new();
+    render(c, &name, &reports, at, &mut out);
+    if c.json {
+        out.push('\n');
+    }
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(valid))
+}
+
+fn run_many(c: &Verify, m: &ManyPaths, bundle: &crlkit_verify::CaBundle, at: i64) -> Result<Outcome, Failure> {
+    let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
+    let mut summary = many::Summary::new(&inputs);
+    let (mut all_valid, mut first) = (true, true);
+    let mut failures = Vec::new();
+    if c.json {
+        crate::support::output::print_stdout("{\"files\":[")?;
+    }
+    many::run_in_order(
+        &inputs,
+        m.fail_fast,
+        "verifying",
+        !c.json,
+        |f, _| verify_source(&Source::File(f.path.clone()), c, bundle, at),
+        |i, r| {
+            let name = inputs.files()[i].path.display().to_string();
+            let mut out = String::new();
+            if c.json && !first {
+                out.push(',');
+            }
+            first = false;
+            match r {
+                FileResult::Done((name, reports, entries)) => {
+                    summary.ok += 1;
+                    summary.bytes += inputs.sizes[i];
+                    summary.entries += entries;
+                    all_valid &= reports.iter().all(|(_, r)| r.is_valid());
+                    render(c, &name, &reports, at, &mut out);
+                }
+                FileResult::Failed(f) => {
+                    summary.failed += 1;
+                    if c.json {
+                        out.push_str(&many::failed_json(&name, &f));
+                    } else {
+                        many::failed_line(&mut out, &name, &f);
+                    }
+                    failures.push(f);
+                }
+                FileResult::NotAttempted => {
+                    summary.not_attempted += 1;
+                    if c.json {
+                        let mut o = Object::new(&mut out);
+                        o.str("file", &name);
+                        o.bool("not_attempted", true);
+                        o.end();
+                    } else {
+                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
+                    }
+                }
+            }
+            crate::support::output::print_stdout(&out)
+        },
+    )?;
+    if c.json {
+        crate::support::output::print_stdout(&format!(
+            "],\"valid\":{},\"skipped\":{},\"summary\":{}}}\n",
+            all_valid && summary.failed == 0,
+            many::skipped_json(&inputs.walk),
+            summary.json()
+        ))?;
+    }
+    for f in &failures {
+        f.print();
+    }
+    summary.print("verified");
+    match summary.failure("read", inputs.files().len()) {
+        Some(f) => Err(f),
+        None => Ok(Outcome::from_ok(all_valid)),
+    }
+}
+
+/// One input's verification, as text or one JSON object (no newline after it).
+fn render(c: &Verify, name: &str, reports: &[(String, Verification)], at: i64, out: &mut String) {
     let valid = reports.iter().all(|(_, r)| r.is_valid());
     let at_text = crate::support::time::show(at);
-    let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("file", &loaded.name);
+        let mut o = Object::new(out);
+        o.str("file", name);
         o.str("ca", &c.ca.display().to_string());
         o.str("at", &at_text);
         o.bool("valid", valid);
@@ -115,12 +229,11 @@ pub fn run(c: &Verify) -> Result<Outcome, Failure> {
             .collect();
         o.raw("crls", &format!("[{}]", crls.join(",")));
         o.end();
-        out.push('\n');
     } else {
         for (i, (issuer, r)) in reports.iter().enumerate() {
             let which =
                 if reports.len() > 1 { format!(" (CRL {} of {})", i + 1, reports.len()) } else { String::new() };
-            let _ = writeln!(out, "{}{which}: issuer {issuer}, checked at {at_text}", loaded.name);
+            let _ = writeln!(out, "{name}{which}: issuer {issuer}, checked at {at_text}");
             for ch in &r.checks {
                 let style = match ch.status {
                     Status::Pass => Style::Green,
@@ -144,8 +257,6 @@ pub fn run(c: &Verify) -> Result<Outcome, Failure> {
             let _ = writeln!(out, "result: {verdict}");
         }
     }
-    crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(valid))
 }
 
 #[cfg(test)]
@@ -160,7 +271,7 @@ mod tests {
         else {
             panic!()
         };
-        let v = a.config();
+        let v = a.config().unwrap();
         assert_eq!((v.at.at, v.json, v.ca.to_str()), (Some(1_489_017_600), true, Some("b.pem")));
         assert!(parse_args(&["verify", "c.crl"]).is_err(), "--ca is required");
         assert!(parse_args(&["verify", "c.crl", "--ca", "b", "--at", "soon"]).is_err());
@@ -168,6 +279,6 @@ mod tests {
         let Command::Verify(a) = parse_args(&["verify", "c", "--ca", "b", "--at", "@100"]).unwrap().command else {
             panic!()
         };
-        assert_eq!(a.config().at.at, Some(100));
+        assert_eq!(a.config().unwrap().at.at, Some(100));
     }
 }

@@ -1,7 +1,7 @@
 //! What several commands share, and nothing that belongs to one command: reading inputs
 //! (`input`), writing outputs without leaving partial files (`output`, `signals`), the progress
 //! line (`progress`), diagnostics and color (`term`), failures and how they print (`failure`),
-//! the `--json` writer (`json`), times (`time`), certificates and CA bundles (`certs`), and for
+//! the `--json` writer (`json`), many inputs (`walk` finds them, `many` runs them in order), times (`time`), certificates and CA bundles (`certs`), and for
 //! the online commands the async runtime (`runtime`) and object stores (`store`).
 
 pub mod certs;
@@ -10,6 +10,7 @@ pub mod elb;
 pub mod failure;
 pub mod input;
 pub mod json;
+pub mod many;
 pub mod output;
 pub mod progress;
 pub mod runtime;

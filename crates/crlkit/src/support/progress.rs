@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 /// Inputs at least this large get a progress line.
 pub const THRESHOLD: u64 = 50 * 1000 * 1000;
 
-/// Shared byte counter and the thread that draws it.
+/// Shared byte (and file) counters and the thread that draws them.
 pub struct Progress {
     done: Arc<AtomicU64>,
+    files: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -30,18 +31,34 @@ impl Progress {
 
     /// Start drawing `label` for `total` bytes, if `enabled`.
     pub fn start(label: &'static str, total: u64, enabled: bool) -> Self {
+        Self::start_counting(label, total, None, enabled)
+    }
+
+    /// Start drawing `label` for `files` files of `total` bytes in all, if `enabled`.
+    pub fn start_files(label: &'static str, total: u64, files: u64, enabled: bool) -> Self {
+        Self::start_counting(label, total, Some(files), enabled)
+    }
+
+    fn start_counting(label: &'static str, total: u64, files_total: Option<u64>, enabled: bool) -> Self {
         let done = Arc::new(AtomicU64::new(0));
+        let files = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = enabled.then(|| {
-            let (done, stop) = (done.clone(), stop.clone());
-            std::thread::spawn(move || draw(label, total, &done, &stop))
+            let (done, files, stop) = (done.clone(), files.clone(), stop.clone());
+            std::thread::spawn(move || draw(label, total, files_total.map(|t| (&*files, t)), &done, &stop))
         });
-        Self { done, stop, thread }
+        Self { done, files, stop, thread }
     }
 
     /// Count `n` more bytes as done.
     pub fn add(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Count one more file, of `bytes`, as done.
+    pub fn add_file(&self, bytes: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.add(bytes);
     }
 
     /// Stop drawing and clear the line.
@@ -63,7 +80,7 @@ impl Drop for Progress {
     }
 }
 
-fn draw(label: &str, total: u64, done: &AtomicU64, stop: &AtomicBool) {
+fn draw(label: &str, total: u64, files: Option<(&AtomicU64, u64)>, done: &AtomicU64, stop: &AtomicBool) {
     let started = Instant::now();
     let mut drawn = false;
     let mut first = true;
@@ -79,8 +96,9 @@ fn draw(label: &str, total: u64, done: &AtomicU64, stop: &AtomicBool) {
         let width = 30usize;
         let filled = ((pct / 100.0) * width as f64) as usize;
         let bar: String = "#".repeat(filled.min(width)) + &"-".repeat(width - filled.min(width));
+        let files = files.map_or(String::new(), |(n, t)| format!("{}/{t} files  ", n.load(Ordering::Relaxed)));
         let line = format!(
-            "\r{label} [{bar}] {pct:5.1}%  {:.1}/{:.1} MB  {:.0} MB/s ",
+            "\r{label} [{bar}] {pct:5.1}%  {files}{:.1}/{:.1} MB  {:.0} MB/s ",
             d as f64 / 1e6,
             total as f64 / 1e6,
             d as f64 / 1e6 / secs
@@ -92,7 +110,7 @@ fn draw(label: &str, total: u64, done: &AtomicU64, stop: &AtomicBool) {
     }
     if drawn {
         let mut err = std::io::stderr().lock();
-        let _ = err.write_all(format!("\r{}\r", " ".repeat(90)).as_bytes());
+        let _ = err.write_all(format!("\r{}\r", " ".repeat(110)).as_bytes());
         let _ = err.flush();
     }
 }

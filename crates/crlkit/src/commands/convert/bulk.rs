@@ -57,7 +57,13 @@ pub fn run(b: &Bulk) -> Result<Outcome, Failure> {
 
     let sizes: Vec<u64> = found.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
     let total: u64 = sizes.iter().sum();
-    let progress = Progress::start("converting", total, Progress::wanted(total, b.json, false));
+    let many_files = found.files.len() >= 200 && Progress::wanted(u64::MAX, b.json, false);
+    let progress = Progress::start_files(
+        "converting",
+        total,
+        found.files.len() as u64,
+        many_files || Progress::wanted(total, b.json, false),
+    );
     let stop = AtomicBool::new(false);
     let mut created: Vec<PathBuf> = Vec::new();
     for o in &outputs {
@@ -87,7 +93,7 @@ pub fn run(b: &Bulk) -> Result<Outcome, Failure> {
             if matches!(d, Done::Failed(_)) {
                 stop.store(true, Ordering::Relaxed);
             }
-            progress.add(size);
+            progress.add_file(size);
             d
         })
         .collect();

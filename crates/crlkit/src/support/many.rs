@@ -1,0 +1,267 @@
+//! Many inputs for the commands that read CRLs (`inspect`, `list`, `verify`, `preflight`):
+//! the files a walk found (`support::walk`) run in parallel on rayon, in windows of a few
+//! files (and a bounded number of bytes), so memory follows the files in flight, never the
+//! set; each window's results are handed on in the sorted input order before the next window
+//! starts, so output never depends on which file finished first. A broken file is reported
+//! with its path and error and the others go on (unless `--fail-fast`).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::support::failure::Failure;
+use crate::support::json::Object;
+use crate::support::progress::Progress;
+use crate::support::walk::{self, Found, Walk};
+
+/// Files per window (per worker thread).
+const FILES_PER_THREAD: usize = 4;
+/// Input bytes per window: a larger file runs alone, with its own parallelism inside.
+const WINDOW_BYTES: u64 = 64 << 20;
+
+/// What became of one file.
+pub enum FileResult<T> {
+    Done(T),
+    Failed(Failure),
+    NotAttempted,
+}
+
+/// The files found, with their sizes.
+pub struct Inputs {
+    pub walk: Walk,
+    pub sizes: Vec<u64>,
+}
+
+impl Inputs {
+    /// Walk `inputs` (files and directories).
+    pub fn find(inputs: &[PathBuf], follow_symlinks: bool) -> Result<Self, Failure> {
+        let walk = walk::walk(inputs, follow_symlinks)?;
+        let sizes = walk.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
+        Ok(Self { walk, sizes })
+    }
+
+    /// Every file found, in order.
+    pub fn files(&self) -> &[Found] {
+        &self.walk.files
+    }
+}
+
+/// Counts for the closing summary.
+pub struct Summary {
+    pub ok: u64,
+    pub failed: u64,
+    pub not_attempted: u64,
+    pub skipped: u64,
+    pub entries: u64,
+    pub bytes: u64,
+    pub started: Instant,
+}
+
+impl Summary {
+    pub fn new(inputs: &Inputs) -> Self {
+        Self {
+            ok: 0,
+            failed: 0,
+            not_attempted: 0,
+            skipped: inputs.walk.skipped.len() as u64,
+            entries: 0,
+            bytes: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn rate(&self) -> (f64, f64) {
+        let secs = self.started.elapsed().as_secs_f64();
+        (secs, if secs > 0.0 { self.bytes as f64 / 1e6 / secs } else { 0.0 })
+    }
+
+    /// The summary as a JSON object.
+    pub fn json(&self) -> String {
+        let (secs, mb_s) = self.rate();
+        let mut s = String::new();
+        let mut o = Object::new(&mut s);
+        o.num("ok", self.ok);
+        o.num("failed", self.failed);
+        o.num("not_attempted", self.not_attempted);
+        o.num("skipped", self.skipped);
+        o.num("entries", self.entries);
+        o.num("bytes", self.bytes);
+        o.raw("seconds", &format!("{secs:.3}"));
+        o.raw("mb_per_s", &format!("{mb_s:.1}"));
+        o.end();
+        s
+    }
+
+    /// The closing line on stderr (`verb` as in "3 file(s) inspected").
+    pub fn print(&self, verb: &str) {
+        if crate::support::term::quiet() {
+            return;
+        }
+        let (secs, mb_s) = self.rate();
+        eprintln!(
+            "crlkit: {} file(s) {verb}, {} failed, {} not attempted, {} skipped (not CRL files); {} entries, {} bytes \
+             in {secs:.2} s ({mb_s:.0} MB/s)",
+            self.ok, self.failed, self.not_attempted, self.skipped, self.entries, self.bytes
+        );
+    }
+
+    /// Exit 2 when any file failed (after everything else was reported).
+    pub fn failure(&self, verb: &str, total: usize) -> Option<Failure> {
+        (self.failed > 0)
+            .then(|| Failure::new("bad-input", format!("{} of {total} file(s) could not be {verb}", self.failed)))
+    }
+}
+
+/// The skipped files as a JSON array.
+pub fn skipped_json(walk: &Walk) -> String {
+    let items: Vec<String> = walk
+        .skipped
+        .iter()
+        .map(|(p, why)| {
+            let mut s = String::new();
+            let mut o = Object::new(&mut s);
+            o.str("path", &p.display().to_string());
+            o.str("why", why);
+            o.end();
+            s
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+/// A failed file as a JSON record: `{"file", "error": {"code", "message"}}`.
+pub fn failed_json(file: &str, f: &Failure) -> String {
+    let mut s = String::new();
+    let mut o = Object::new(&mut s);
+    o.str("file", file);
+    let mut e = String::new();
+    let mut eo = Object::new(&mut e);
+    eo.str("code", f.code);
+    eo.str("message", &f.message);
+    eo.end();
+    o.raw("error", &e);
+    o.end();
+    s
+}
+
+/// A failed file as a text line (its full report, with location and excerpt, comes at the end).
+pub fn failed_line(out: &mut String, file: &str, f: &Failure) {
+    let _ = writeln!(out, "{file}: FAILED: error[{}] {}", f.code, f.message);
+}
+
+/// Run `work` on every file, in parallel windows, and hand each result to `emit` in input
+/// order. `work` is told whether its file runs alone in its window (so it may write its
+/// output itself, in order, instead of returning it). With `fail_fast`, files not started
+/// after the first failure are `NotAttempted`.
+pub fn run_in_order<T: Send>(
+    inputs: &Inputs,
+    fail_fast: bool,
+    progress_label: &'static str,
+    progress_enabled: bool,
+    work: impl Fn(&Found, bool) -> Result<T, Failure> + Sync,
+    mut emit: impl FnMut(usize, FileResult<T>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let files = inputs.files();
+    let total: u64 = inputs.sizes.iter().sum();
+    let progress =
+        Progress::start_files(progress_label, total, files.len() as u64, progress_enabled && wanted(inputs, total));
+    let stop = AtomicBool::new(false);
+    let per_window = rayon::current_num_threads().max(1) * FILES_PER_THREAD;
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < files.len()
+            && end - start < per_window
+            && (end == start || bytes + inputs.sizes[end] <= WINDOW_BYTES)
+        {
+            bytes += inputs.sizes[end];
+            end += 1;
+        }
+        let alone = end - start == 1;
+        let results: Vec<FileResult<T>> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                if fail_fast && stop.load(Ordering::Relaxed) {
+                    return FileResult::NotAttempted;
+                }
+                let r = match work(&files[i], alone) {
+                    Ok(t) => FileResult::Done(t),
+                    Err(f) => {
+                        stop.store(true, Ordering::Relaxed);
+                        FileResult::Failed(f)
+                    }
+                };
+                progress.add_file(inputs.sizes[i]);
+                r
+            })
+            .collect();
+        for (i, r) in (start..end).zip(results) {
+            emit(i, r)?;
+        }
+        start = end;
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// A progress line for many files: for a large total, or for many files, on a terminal.
+fn wanted(inputs: &Inputs, total: u64) -> bool {
+    let big = total >= crate::support::progress::THRESHOLD || inputs.files().len() >= 200;
+    big && Progress::wanted(u64::MAX, false, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_input_order_and_fail_fast_stops_new_work() {
+        let base = std::env::temp_dir().join(format!("crlkit-many-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        for i in 0..50 {
+            std::fs::write(base.join(format!("{i:02}.crl")), vec![0u8; i]).unwrap();
+        }
+        let inputs = Inputs::find(std::slice::from_ref(&base), false).unwrap();
+        let mut seen = Vec::new();
+        run_in_order(
+            &inputs,
+            false,
+            "test",
+            false,
+            |f, _| {
+                // Later files finish first.
+                let n: u64 = f.relative.to_string_lossy()[..2].parse().unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(50 * (50 - n)));
+                if n == 7 { Err(Failure::new("bad-input", "seven")) } else { Ok(n) }
+            },
+            |i, r| {
+                seen.push((i, matches!(r, FileResult::Failed(_))));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), (0..50).collect::<Vec<_>>());
+        assert_eq!(seen.iter().filter(|s| s.1).map(|s| s.0).collect::<Vec<_>>(), [7]);
+
+        let mut not_attempted = 0;
+        run_in_order(
+            &inputs,
+            true,
+            "test",
+            false,
+            |_, _| Err::<(), _>(Failure::new("bad-input", "no")),
+            |_, r| {
+                not_attempted += usize::from(matches!(r, FileResult::NotAttempted));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(not_attempted > 0, "later windows are not started after a failure");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
