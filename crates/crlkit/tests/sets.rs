@@ -245,6 +245,21 @@ fn sets_that_break_a_rule_are_refused_by_preflight_each_with_its_code() {
     assert_eq!(blocking_set_codes(&o), ["set-duplicate-serial"]);
     assert!(json(&o)["sets"][0]["findings"].to_string().contains("300 serial(s)"));
 
+    // A write failing part-way (a directory where a partition's file should go): the error
+    // names exactly what is stored and what is not.
+    let target = dir.join("target");
+    std::fs::create_dir_all(target.join("part-03.pem")).unwrap();
+    let url = format!("file://{}/", target.display());
+    let good = dir.join("good");
+    make_set(&ca, &good, 4);
+    let o = crlkit(&["upload", good.to_str().unwrap(), &url, "--at", AT]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("stored before this failure (2 of 4): {url}part-01.pem, {url}part-02.pem")), "{err}");
+    assert!(err.contains(&format!("not stored: {url}part-03.pem, {url}part-04.pem")), "{err}");
+    assert!(err.contains("belongs to a partitioned set of 4 CRLs"), "{err}");
+    assert!(target.join("part-02.pem").exists() && !target.join("part-04.pem").exists());
+
     // stage refuses a broken set (exit 1, nothing written) unless --force.
     let out = dir.join("staged");
     let o = crlkit(&["stage", mixed.to_str().unwrap(), "--out", out.to_str().unwrap(), "--at", AT]);

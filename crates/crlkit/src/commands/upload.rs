@@ -303,10 +303,16 @@ pub fn run(c: &Upload) -> Result<Outcome, Failure> {
             if why.is_none() {
                 for &i in &s.members {
                     let (key, p) = &items[i];
-                    if let Some(r) = crlkit_upload::would_refuse(&store, key, &p.pem, &p.facts, c.force)
-                        .await
-                        .map_err(|e| store::failure(&e))?
-                    {
+                    let refusal =
+                        crlkit_upload::would_refuse(&store, key, &p.pem, &p.facts, c.force).await.map_err(|e| {
+                            let mut f = store::failure(&e);
+                            f.detail.push(format!(
+                                "checking the partitioned set of {} CRLs before sending any: nothing was uploaded",
+                                s.members.len()
+                            ));
+                            f
+                        })?;
+                    if let Some(r) = refusal {
                         let (code, _) = refusal_text(&r, &p.facts);
                         why = Some(format!("its set is refused: {} would be ({code})", store.url_of(key)));
                         results[i] = Some(Done::Uploaded(UploadResult::Refused(r)));
