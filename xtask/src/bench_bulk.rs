@@ -69,7 +69,7 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, quick: bool,
     }
     eprintln!("bench: bulk convert, {files} CRLs of {ENTRIES} entries ({total} bytes), {runs} runs each");
     let loop_script = "for f in \"$1\"/*.crl; do b=${f##*/}; openssl crl -inform DER -outform PEM -in \"$f\" -out \"$2/${b%.crl}.pem\" || exit 1; done";
-    let (mut ours, mut peer, mut single) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut peer, mut single, mut floor) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         let out = fresh_dir(scratch, "bulk-out-crlkit")?;
         let out_str = out.to_str().context("non-UTF-8 path")?;
@@ -84,6 +84,10 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, quick: bool,
                 }
             }
         }
+        // The floor: the same output files written by `cp -r` (no reading of CRLs, no encoding).
+        let copy = scratch.join("bulk-out-cp");
+        let _ = std::fs::remove_dir_all(&copy);
+        floor.push(measure(Path::new("cp"), &["-r", out_str, copy.to_str().context("path")?], None, true, scratch)?);
         let one = scratch.join("bulk-single.pem");
         let _ = std::fs::remove_file(&one);
         single.push(measure(crlkit, &["convert", &big_str, "-o", one.to_str().context("path")?], None, true, scratch)?);
@@ -92,6 +96,7 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, quick: bool,
     let (o, o_rss) = medians(&ours);
     let (p, _) = medians(&peer);
     let (s, _) = medians(&single);
+    let (f, _) = medians(&floor);
     let mb = |bytes: u64, secs: f64| bytes as f64 / 1e6 / secs;
     println!();
     println!(
@@ -102,6 +107,11 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, quick: bool,
         "ratio"
     );
     println!("{:<44} {:>10.3} {:>12.3} {:>7.1}x", "directory, --out-dir", o, p, p / o);
+    println!(
+        "floor: cp -r of the {files} outputs {f:.3} s; crlkit at {:.2}x the floor; the most any converter could reach here: {:.0}x",
+        o / f,
+        p / f
+    );
     println!(
         "throughput: bulk {:.0} MB/s, one {} MB file {:.0} MB/s (bulk at {:.0}% of it); peak RSS of the bulk run {:.1} MiB",
         mb(total, o),

@@ -127,3 +127,33 @@ fn two_hundred_crls_in_one_run() {
     assert!(r["summary"]["not_attempted"].as_u64().unwrap() > 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_output_never_replaces_an_input() {
+    let dir = tempdir("bulk-self");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    write_synthetic_crl(&dir.join("x.der"), 3, 5);
+    let pem = crlkit_der::pem::encode(&std::fs::read(dir.join("x.der")).unwrap());
+    std::fs::write(tree.join("sub/a.pem"), &pem).unwrap();
+    std::fs::copy(dir.join("x.der"), tree.join("b.crl")).unwrap();
+    // Into its own tree: sub/a.pem would be written over itself.
+    let o = crlkit(&["convert", tree.to_str().unwrap(), "--out-dir", tree.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is an input and would be overwritten"), "{}", stderr(&o));
+    assert!(!tree.join("b.pem").exists(), "refused before anything is written");
+    assert_eq!(std::fs::read(tree.join("sub/a.pem")).unwrap(), pem);
+    // The same, named through another path to the same directory.
+    let o = crlkit(&[
+        "convert",
+        tree.join("sub").to_str().unwrap(),
+        "--out-dir",
+        tree.join("sub/../sub").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // Beside the tree: fine.
+    let o = crlkit(&["convert", tree.to_str().unwrap(), "--out-dir", dir.join("out").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dir.join("out/sub/a.pem")).unwrap(), pem);
+    let _ = std::fs::remove_dir_all(&dir);
+}

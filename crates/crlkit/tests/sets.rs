@@ -137,6 +137,26 @@ fn a_partitioned_set_is_inspected_preflighted_staged_and_uploaded_as_one_unit() 
     let size: u64 = m["files"].as_array().unwrap().iter().map(|f| f["size"].as_u64().unwrap()).sum();
     assert_eq!(sets[0]["size"].as_u64(), Some(size));
 
+    // A manifest whose set names a file it does not hold is refused whole, even with a
+    // matching checksum.
+    let tampered = dir.join("tampered");
+    std::fs::create_dir_all(&tampered).unwrap();
+    for e in std::fs::read_dir(&staged).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tampered.join(e.file_name())).unwrap();
+    }
+    let mut bad = m.clone();
+    bad["sets"][0]["partitions"][0] = "nope.pem".into();
+    let mut bytes = serde_json::to_vec_pretty(&bad).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(tampered.join("manifest.json"), &bytes).unwrap();
+    std::fs::write(tampered.join("manifest.sha256"), format!("{}  manifest.json\n", crlkit_upload::sha256_hex(&bytes)))
+        .unwrap();
+    let url = format!("file://{}/", dir.join("nowhere").display());
+    let o = crlkit(&["upload", tampered.to_str().unwrap(), &url, "--at", AT]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error[bundle-manifest]") && stderr(&o).contains("nope.pem"), "{}", stderr(&o));
+
     // upload to moto: every partition, read back.
     let endpoint = s3_endpoint();
     let bucket = format!("crlkit-sets-{}", std::process::id());

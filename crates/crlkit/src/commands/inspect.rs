@@ -535,12 +535,12 @@ pub fn set_table(set: &PartitionSet, parts: &[Partition], out: &mut String) {
         }
     }
     let line = |out: &mut String, cells: [&str; 6]| {
-        let mut l = String::from(" ");
+        let mut l = String::new();
         for (k, (cell, w)) in cells.iter().zip(widths).enumerate() {
             if k == 3 {
-                let _ = write!(l, " {cell:>w$}");
+                let _ = write!(l, "  {cell:>w$}");
             } else {
-                let _ = write!(l, " {cell:<w$}");
+                let _ = write!(l, "  {cell:<w$}");
             }
         }
         let _ = writeln!(out, "{}", l.trim_end());

@@ -53,7 +53,7 @@ pub fn run(b: &Bulk) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let found = walk::walk(&b.inputs, b.follow_symlinks)?;
     let outputs: Vec<PathBuf> = found.files.iter().map(|f| b.out_dir.join(output_name(&f.relative, b.to))).collect();
-    check_outputs(&found.files, &outputs, &b.out_dir)?;
+    check_outputs(&found.files, &outputs, &b.out_dir, b)?;
 
     let sizes: Vec<u64> = found.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
     let total: u64 = sizes.iter().sum();
@@ -119,7 +119,7 @@ fn convert_one(b: &Bulk, path: &Path, out: &Path, size: u64) -> Done {
 }
 
 /// Outputs must not collide, and must never land on an input.
-fn check_outputs(files: &[Found], outputs: &[PathBuf], out_dir: &Path) -> Result<(), Failure> {
+fn check_outputs(files: &[Found], outputs: &[PathBuf], out_dir: &Path, b: &Bulk) -> Result<(), Failure> {
     let mut seen: BTreeMap<&Path, &Path> = BTreeMap::new();
     for (f, o) in files.iter().zip(outputs) {
         if let Some(other) = seen.insert(o, &f.path) {
@@ -131,11 +131,24 @@ fn check_outputs(files: &[Found], outputs: &[PathBuf], out_dir: &Path) -> Result
             )));
         }
     }
-    let inputs: Vec<PathBuf> = files.iter().filter_map(|f| std::fs::canonicalize(&f.path).ok()).collect();
     let out_root = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    // Only where the output directory and an input overlap (or a followed symlink may lead
+    // anywhere) can an output land on an input: otherwise no per-file check is needed (a
+    // directory of 10,000 CRLs costs no 10,000 path resolutions).
+    let overlaps = b.follow_symlinks
+        || b.inputs.iter().any(|i| {
+            let i = std::fs::canonicalize(i).unwrap_or_else(|_| i.clone());
+            let dir = if i.is_dir() { i.clone() } else { i.parent().map_or_else(|| i.clone(), Path::to_path_buf) };
+            out_root.starts_with(&dir) || dir.starts_with(&out_root)
+        });
+    if !overlaps {
+        return Ok(());
+    }
+    let canonical: std::collections::HashSet<PathBuf> =
+        files.iter().filter_map(|f| std::fs::canonicalize(&f.path).ok()).collect();
     for o in outputs {
         let rel = o.strip_prefix(out_dir).unwrap_or(o);
-        if inputs.contains(&out_root.join(rel)) {
+        if canonical.contains(&out_root.join(rel)) {
             return Err(Failure::usage(format!(
                 "{} is an input and would be overwritten; choose another --out-dir",
                 out_root.join(rel).display()
