@@ -262,10 +262,8 @@ fn report(c: &Publish, items: &[(String, Prepared)], done: &[Done]) -> Result<()
         }
         o.end();
         records.push(rec);
-        for f in p.findings.iter().filter(|f| f.severity == crlkit_elb::preflight::Severity::Warning) {
-            crate::support::term::warning(format_args!("{}: {}: {}", p.source, f.code, f.message));
-        }
     }
+    super::upload::print_warnings(items.iter().map(|(_, p)| p));
     if c.json {
         out.clear();
         let mut o = Object::new(&mut out);

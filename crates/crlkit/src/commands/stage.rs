@@ -358,11 +358,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
         }
         let _ = writeln!(out, "next, on the connected side: crlkit upload {} s3://BUCKET/", c.out.display());
     }
-    for p in &prepared {
-        for f in p.findings.iter().filter(|f| f.severity == Severity::Warning) {
-            crate::support::term::warning(format_args!("{}: {}: {}", p.source, f.code, f.message));
-        }
-    }
+    super::upload::print_warnings(prepared.iter());
     crate::support::output::print_stdout(&out)?;
     Ok(Outcome::Positive)
 }

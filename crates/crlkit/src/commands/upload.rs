@@ -199,6 +199,32 @@ pub fn prepare(
     Ok(Prepared { source: loaded.name.clone(), pem, facts, findings, partition })
 }
 
+/// Preflight's warnings on stderr, each once: a warning several CRLs share (every partition
+/// of a set has the same IDP warning) is printed once with the files it is about.
+pub fn print_warnings<'a>(prepared: impl Iterator<Item = &'a Prepared>) {
+    let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for p in prepared {
+        for f in p.findings.iter().filter(|f| f.severity == Severity::Warning) {
+            match groups.iter_mut().find(|(code, message, _)| *code == f.code && *message == f.message) {
+                Some(g) => g.2.push(&p.source),
+                None => groups.push((f.code, &f.message, vec![&p.source])),
+            }
+        }
+    }
+    for (code, message, files) in groups {
+        match files.as_slice() {
+            [one] => crate::support::term::warning(format_args!("{one}: {code}: {message}")),
+            many => {
+                let mut names = many.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                if many.len() > 3 {
+                    names.push_str(&format!(" and {} more", many.len() - 3));
+                }
+                crate::support::term::warning(format_args!("{code}: {message} ({} files: {names})", many.len()));
+            }
+        }
+    }
+}
+
 /// What happened to one CRL.
 pub enum Done {
     Uploaded(UploadResult),
@@ -501,10 +527,8 @@ fn report(
         o.raw("preflight", &format!("[{}]", findings.join(",")));
         o.end();
         records.push(rec);
-        for f in p.findings.iter().filter(|f| f.severity == Severity::Warning) {
-            crate::support::term::warning(format_args!("{}: {}: {}", p.source, f.code, f.message));
-        }
     }
+    print_warnings(items.iter().map(|(_, p)| p));
     let mut set_records = Vec::new();
     for (s, findings) in sets {
         let whole = s.members.iter().all(|&i| {
