@@ -15,6 +15,7 @@
 //! Serials are kept as fixed-size keys (no allocation per entry): the DER content of a serial
 //! of up to 22 octets exactly (RFC 5280 allows 20, plus a sign byte), a 128-bit hash beyond.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
@@ -77,8 +78,9 @@ pub struct Partition {
 }
 
 impl Partition {
-    /// The facts of a validated CRL; with `serials`, its serial keys too (for
-    /// `set-duplicate-serial`).
+    /// The facts of a validated CRL; with `serials`, and if the CRL has an IDP (only such a
+    /// CRL can be a partition whose serials another partition may repeat), its serial keys
+    /// too (for `set-duplicate-serial`).
     pub fn new(file: impl Into<String>, crl: &CrlRef<'_>, entries: u64, serials: bool) -> Self {
         let ext = crl.extensions();
         let idp = ext.and_then(|e| e.issuing_distribution_point).map(|i| match i.distribution_point {
@@ -89,7 +91,7 @@ impl Partition {
             None => String::new(),
         });
         let mut keys = Vec::new();
-        if serials {
+        if serials && idp.is_some() {
             keys.reserve(entries as usize);
             keys.extend(crl.entries().filter_map(Result::ok).map(|e| SerialKey::new(e.serial().der_content())));
             keys.sort_unstable();
@@ -127,23 +129,24 @@ pub struct PartitionSet {
 
 impl PartitionSet {
     /// Entries over every partition.
-    pub fn entries(&self, parts: &[Partition]) -> u64 {
-        self.members.iter().map(|&i| parts[i].entries).sum()
+    pub fn entries<P: Borrow<Partition>>(&self, parts: &[P]) -> u64 {
+        self.members.iter().map(|&i| parts[i].borrow().entries).sum()
     }
 }
 
-/// The sets among `parts`, in the order of their first member.
-pub fn find_sets(parts: &[Partition]) -> Vec<PartitionSet> {
+/// The sets among `parts` (owned, or borrowed from where the CRLs are kept), in the order of
+/// their first member.
+pub fn find_sets<P: Borrow<Partition>>(parts: &[P]) -> Vec<PartitionSet> {
     let mut groups: BTreeMap<(&[u8], Option<&str>), Vec<usize>> = BTreeMap::new();
-    for (i, p) in parts.iter().enumerate() {
+    for (i, p) in parts.iter().map(Borrow::borrow).enumerate() {
         groups.entry((&p.issuer_der, p.authority_key_id.as_deref())).or_default().push(i);
     }
     let mut sets: Vec<PartitionSet> = groups
         .into_values()
-        .filter(|m| m.iter().any(|&i| parts[i].idp.is_some()))
+        .filter(|m| m.iter().any(|&i| parts[i].borrow().idp.is_some()))
         .map(|members| PartitionSet {
-            issuer: parts[members[0]].issuer.clone(),
-            authority_key_id: parts[members[0]].authority_key_id.clone(),
+            issuer: parts[members[0]].borrow().issuer.clone(),
+            authority_key_id: parts[members[0]].borrow().authority_key_id.clone(),
             members,
         })
         .collect();
@@ -175,8 +178,8 @@ fn blocking(code: &'static str, message: String) -> Finding {
 
 /// Check one set; every problem is blocking (the set would not go to a trust store as one
 /// consistent unit). An `info` finding `set` says what the set is.
-pub fn check_set(set: &PartitionSet, parts: &[Partition], opts: &SetOptions) -> Vec<Finding> {
-    let members: Vec<&Partition> = set.members.iter().map(|&i| &parts[i]).collect();
+pub fn check_set<P: Borrow<Partition>>(set: &PartitionSet, parts: &[P], opts: &SetOptions) -> Vec<Finding> {
+    let members: Vec<&Partition> = set.members.iter().map(|&i| parts[i].borrow()).collect();
     let n = members.len() as u64;
     let entries = set.entries(parts);
     let mut out = vec![Finding {

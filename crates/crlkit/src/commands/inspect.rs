@@ -15,7 +15,7 @@ use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
 use crate::support::json::{self, Object};
-use crate::support::many::{self, FileResult};
+use crate::support::many;
 use crate::support::progress::Progress;
 
 const ABOUT: &str = "Show what a CRL says: issuer, version, dates, CRL number, AKI, IDP, delta, entries, size.";
@@ -423,56 +423,20 @@ fn file_report(i: &Inspected, json: bool, out: &mut String) {
 /// Many inputs: each file's report in sorted order, then one table per partitioned set.
 fn run_many(c: &Inspect, m: &ManyPaths) -> Result<Outcome, Failure> {
     let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
-    let mut summary = many::Summary::new(&inputs);
+    let mut summary = many::Summary::new(&inputs.walk);
     let mut partitions: Vec<Partition> = Vec::new();
-    let mut failures = Vec::new();
-    if c.json {
-        crate::support::output::print_stdout("{\"files\":[")?;
-    }
-    let mut first = true;
-    many::run_in_order(
+    let failures = many::report_each(
         &inputs,
         m.fail_fast,
         "inspecting",
-        !c.json,
-        |f, _| inspect_loaded(&Source::File(f.path.clone()), c.lenient, false),
-        |i, r| {
-            let name = inputs.files()[i].path.display().to_string();
-            let mut out = String::new();
-            if c.json && !first {
-                out.push(',');
-            }
-            first = false;
-            match r {
-                FileResult::Done(ins) => {
-                    summary.ok += 1;
-                    summary.entries += ins.reports.iter().map(|r| r.stats.count).sum::<u64>();
-                    summary.bytes += ins.size;
-                    file_report(&ins, c.json, &mut out);
-                    partitions.extend(ins.partitions);
-                }
-                FileResult::Failed(f) => {
-                    summary.failed += 1;
-                    if c.json {
-                        out.push_str(&many::failed_json(&name, &f));
-                    } else {
-                        many::failed_line(&mut out, &name, &f);
-                    }
-                    failures.push(f);
-                }
-                FileResult::NotAttempted => {
-                    summary.not_attempted += 1;
-                    if c.json {
-                        let mut o = Object::new(&mut out);
-                        o.str("file", &name);
-                        o.bool("not_attempted", true);
-                        o.end();
-                    } else {
-                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
-                    }
-                }
-            }
-            crate::support::output::print_stdout(&out)
+        c.json,
+        &mut summary,
+        |f| inspect_loaded(&Source::File(f.path.clone()), c.lenient, false),
+        |_, ins, summary, out| {
+            summary.entries += ins.reports.iter().map(|r| r.stats.count).sum::<u64>();
+            summary.bytes += ins.size;
+            file_report(&ins, c.json, out);
+            partitions.extend(ins.partitions);
         },
     )?;
     let sets = find_sets(&partitions);
@@ -492,14 +456,8 @@ fn run_many(c: &Inspect, m: &ManyPaths) -> Result<Outcome, Failure> {
         }
     }
     crate::support::output::print_stdout(&out)?;
-    for f in &failures {
-        f.print();
-    }
-    summary.print("inspected");
-    match summary.failure("inspected", inputs.files().len()) {
-        Some(f) => Err(f),
-        None => Ok(Outcome::Positive),
-    }
+    many::finish(&summary, &failures, "inspected", "inspected", inputs.files().len())?;
+    Ok(Outcome::Positive)
 }
 
 /// A set as a table: file, IDP, CRL number, entries, thisUpdate, nextUpdate.

@@ -286,7 +286,7 @@ enum Listed {
 fn run_many(c: &List, m: &ManyPaths) -> Result<Outcome, Failure> {
     let dest = Dest::Stdout;
     let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
-    let mut summary = many::Summary::new(&inputs);
+    let mut summary = many::Summary::new(&inputs.walk);
     let mut sink = Sink::open(&dest)?;
     let werr = |e: std::io::Error| write_failure(&dest, &e);
     let header = if c.format == ListFormat::Csv { CSV_HEADER_MANY } else { prologue(c.format) };
@@ -315,24 +315,27 @@ fn run_many(c: &List, m: &ManyPaths) -> Result<Outcome, Failure> {
         },
         |i, r| {
             match r {
-                FileResult::Done(Listed::Validated(loaded)) => {
-                    let prefix = file_prefix(c.format, &inputs.files()[i].path.display().to_string());
-                    let n =
-                        format_validated(&loaded, c, &prefix, !any, None, &mut |b| sink.write_all(b).map_err(werr))?;
-                    summary.ok += 1;
-                    summary.entries += n;
-                    summary.bytes += loaded.size;
-                    any |= n > 0;
-                }
-                FileResult::Done(Listed::Formatted { entries: n, size, text }) => {
+                FileResult::Done(listed) => {
+                    let (n, size) = match listed {
+                        Listed::Validated(loaded) => {
+                            let prefix = file_prefix(c.format, &inputs.files()[i].path.display().to_string());
+                            let n = format_validated(&loaded, c, &prefix, !any, None, &mut |b| {
+                                sink.write_all(b).map_err(werr)
+                            })?;
+                            (n, loaded.size)
+                        }
+                        Listed::Formatted { entries: n, size, text } => {
+                            let mut bytes = &text[..];
+                            if c.format == ListFormat::Json && !any && n > 0 {
+                                bytes = bytes.strip_prefix(b",\n").unwrap_or(bytes);
+                            }
+                            sink.write_all(bytes).map_err(werr)?;
+                            (n, size)
+                        }
+                    };
                     summary.ok += 1;
                     summary.entries += n;
                     summary.bytes += size;
-                    let mut bytes = &text[..];
-                    if c.format == ListFormat::Json && !any && n > 0 {
-                        bytes = bytes.strip_prefix(b",\n").unwrap_or(bytes);
-                    }
-                    sink.write_all(bytes).map_err(werr)?;
                     any |= n > 0;
                 }
                 FileResult::Failed(f) => {
@@ -347,11 +350,8 @@ fn run_many(c: &List, m: &ManyPaths) -> Result<Outcome, Failure> {
     )?;
     sink.write_all(epilogue(c.format, !any)).map_err(werr)?;
     sink.finish(false)?;
-    summary.print("listed");
-    match summary.failure("listed", inputs.files().len()) {
-        Some(f) => Err(f),
-        None => Ok(Outcome::Positive),
-    }
+    many::finish(&summary, &[], "listed", "listed", inputs.files().len())?;
+    Ok(Outcome::Positive)
 }
 
 struct StreamList<'a> {

@@ -12,7 +12,7 @@ use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
-use crate::support::many::{self, FileResult};
+use crate::support::many;
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.";
@@ -94,14 +94,8 @@ fn check_source(
     input::notes(&loaded);
     let crls = run_checks(&loaded, c.lenient, bundle, at)?;
     let findings = preflight_findings(&loaded, &crls, bundle, at, c.checks.quota.max_entries);
-    // Serials are kept for the duplicate check across partitions only where a set can form.
-    let partitions = crls
-        .iter()
-        .map(|ch| {
-            let has_idp = ch.crl.extensions().is_some_and(|e| e.issuing_distribution_point.is_some());
-            Partition::new(loaded.name.clone(), &ch.crl, ch.stats.count, has_idp)
-        })
-        .collect();
+    // Serial keys for the duplicate check across partitions (kept for CRLs with an IDP only).
+    let partitions = crls.iter().map(|ch| Partition::new(loaded.name.clone(), &ch.crl, ch.stats.count, true)).collect();
     Ok(Checked {
         name: loaded.name.clone(),
         crls: crls.len(),
@@ -140,63 +134,28 @@ fn run_many(
     at: i64,
 ) -> Result<Outcome, Failure> {
     let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
-    let mut summary = many::Summary::new(&inputs);
-    let (mut all_ready, mut first, mut kept, mut dropped) = (true, true, 0usize, false);
+    let mut summary = many::Summary::new(&inputs.walk);
+    let (mut all_ready, mut kept, mut dropped) = (true, 0usize, false);
     let mut partitions: Vec<Partition> = Vec::new();
-    let mut failures = Vec::new();
-    if c.json {
-        crate::support::output::print_stdout("{\"files\":[")?;
-    }
-    many::run_in_order(
+    let failures = many::report_each(
         &inputs,
         m.fail_fast,
         "preflight",
-        !c.json,
-        |f, _| check_source(&Source::File(f.path.clone()), c, bundle, at),
-        |i, r| {
-            let name = inputs.files()[i].path.display().to_string();
-            let mut out = String::new();
-            if c.json && !first {
-                out.push(',');
-            }
-            first = false;
-            match r {
-                FileResult::Done(mut checked) => {
-                    summary.ok += 1;
-                    summary.bytes += inputs.sizes[i];
-                    summary.entries += checked.entries;
-                    all_ready &= render(c, &checked, &mut out);
-                    for p in &mut checked.partitions {
-                        kept += p.serials.len();
-                        if kept > MAX_SERIALS_KEPT {
-                            dropped = true;
-                            p.serials = Vec::new();
-                        }
-                    }
-                    partitions.append(&mut checked.partitions);
-                }
-                FileResult::Failed(f) => {
-                    summary.failed += 1;
-                    if c.json {
-                        out.push_str(&many::failed_json(&name, &f));
-                    } else {
-                        many::failed_line(&mut out, &name, &f);
-                    }
-                    failures.push(f);
-                }
-                FileResult::NotAttempted => {
-                    summary.not_attempted += 1;
-                    if c.json {
-                        let mut o = Object::new(&mut out);
-                        o.str("file", &name);
-                        o.bool("not_attempted", true);
-                        o.end();
-                    } else {
-                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
-                    }
+        c.json,
+        &mut summary,
+        |f| check_source(&Source::File(f.path.clone()), c, bundle, at),
+        |i, mut checked, summary, out| {
+            summary.bytes += inputs.sizes[i];
+            summary.entries += checked.entries;
+            all_ready &= render(c, &checked, out);
+            for p in &mut checked.partitions {
+                kept += p.serials.len();
+                if kept > MAX_SERIALS_KEPT {
+                    dropped = true;
+                    p.serials = Vec::new();
                 }
             }
-            crate::support::output::print_stdout(&out)
+            partitions.append(&mut checked.partitions);
         },
     )?;
     if dropped {
@@ -263,14 +222,8 @@ fn run_many(
         );
     }
     crate::support::output::print_stdout(&out)?;
-    for f in &failures {
-        f.print();
-    }
-    summary.print("checked");
-    match summary.failure("read", inputs.files().len()) {
-        Some(f) => Err(f),
-        None => Ok(Outcome::from_ok(all_ready)),
-    }
+    many::finish(&summary, &failures, "checked", "read", inputs.files().len())?;
+    Ok(Outcome::from_ok(all_ready))
 }
 
 fn findings_json<'a>(findings: impl Iterator<Item = (Option<usize>, &'a Finding)>) -> String {

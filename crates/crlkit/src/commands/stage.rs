@@ -171,7 +171,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
         prepared.push(prepare(l, bundle.as_ref(), at, c.max_entries)?);
     }
     // Partitioned sets: each checked as one unit.
-    let partitions: Vec<Partition> = prepared.iter().map(|p| p.partition.clone()).collect();
+    let partitions: Vec<&Partition> = prepared.iter().map(|p| &p.partition).collect();
     let mut opts = SetOptions::at(at);
     opts.max_files = c.max_files;
     if let Some(n) = c.max_entries {
@@ -224,18 +224,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
             size: p.pem.len() as u64,
             sha256: p.facts.sha256.clone(),
             facts: p.facts.clone(),
-            preflight: StagedPreflight {
-                ready: p.blocking().next().is_none(),
-                findings: p
-                    .findings
-                    .iter()
-                    .map(|f| StagedFinding {
-                        code: f.code.to_owned(),
-                        severity: f.severity.name().to_owned(),
-                        message: f.message.clone(),
-                    })
-                    .collect(),
-            },
+            preflight: staged_preflight(&p.findings),
         })
         .collect();
     let manifest = Manifest {
@@ -259,17 +248,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
                     partitions: s.members.iter().map(|&i| names[i].clone()).collect(),
                     entries: s.entries(&partitions),
                     size: s.members.iter().map(|&i| prepared[i].pem.len() as u64).sum(),
-                    preflight: StagedPreflight {
-                        ready: set_blocking(findings) == 0,
-                        findings: findings
-                            .iter()
-                            .map(|f| StagedFinding {
-                                code: f.code.to_owned(),
-                                severity: f.severity.name().to_owned(),
-                                message: f.message.clone(),
-                            })
-                            .collect(),
-                    },
+                    preflight: staged_preflight(findings),
                 }
             })
             .collect(),
@@ -361,6 +340,21 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
     super::upload::print_warnings(prepared.iter());
     crate::support::output::print_stdout(&out)?;
     Ok(Outcome::Positive)
+}
+
+/// Preflight's verdict as the manifest records it: ready when nothing is blocking.
+fn staged_preflight(findings: &[Finding]) -> StagedPreflight {
+    StagedPreflight {
+        ready: findings.iter().all(|f| f.severity != Severity::Blocking),
+        findings: findings
+            .iter()
+            .map(|f| StagedFinding {
+                code: f.code.to_owned(),
+                severity: f.severity.name().to_owned(),
+                message: f.message.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// The README: what was checked, and the commands the connected side runs.

@@ -194,8 +194,7 @@ pub fn prepare(
     let checked = &crls[0];
     let pem = Bytes::from(crlkit_der::pem::encode(checked.crl.der()));
     let facts = CrlFacts::new(&checked.crl, checked.stats.count, &pem);
-    let has_idp = checked.crl.extensions().is_some_and(|e| e.issuing_distribution_point.is_some());
-    let partition = Partition::new(loaded.name.clone(), &checked.crl, checked.stats.count, has_idp);
+    let partition = Partition::new(loaded.name.clone(), &checked.crl, checked.stats.count, true);
     Ok(Prepared { source: loaded.name.clone(), pem, facts, findings, partition })
 }
 
@@ -223,6 +222,23 @@ pub fn print_warnings<'a>(prepared: impl Iterator<Item = &'a Prepared>) {
             }
         }
     }
+}
+
+/// Findings as a JSON array of `{"code", "severity", "message"}`.
+fn findings_json(findings: &[Finding]) -> String {
+    let items: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let mut s = String::new();
+            let mut fo = Object::new(&mut s);
+            fo.str("code", f.code);
+            fo.str("severity", f.severity.name());
+            fo.str("message", &f.message);
+            fo.end();
+            s
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 /// What happened to one CRL.
@@ -284,14 +300,15 @@ type CheckedSet = (PartitionSet, Vec<Finding>);
 
 /// The partitioned sets among `items`, each with its set findings, and each item's set.
 fn sets_of(items: &[(String, Prepared)], checks: &PreflightArgs, at: i64) -> (Vec<CheckedSet>, Vec<Option<usize>>) {
-    let partitions: Vec<Partition> = items.iter().map(|(_, p)| p.partition.clone()).collect();
+    let partitions: Vec<&Partition> = items.iter().map(|(_, p)| &p.partition).collect();
     let mut opts = SetOptions::at(at);
     if let Some(n) = checks.quota.max_entries {
         opts.max_entries = n;
     }
-    let sets: Vec<CheckedSet> = find_sets(&partitions)
+    // One CRL alone is uploaded as it is; sets form among several.
+    let candidates = if items.len() > 1 { find_sets(&partitions) } else { Vec::new() };
+    let sets: Vec<CheckedSet> = candidates
         .into_iter()
-        .filter(|s| items.len() > 1 && !s.members.is_empty())
         .map(|s| {
             let f = check_set(&s, &partitions, &opts);
             (s, f)
@@ -511,20 +528,7 @@ fn report(
                 );
             }
         }
-        let findings: Vec<String> = p
-            .findings
-            .iter()
-            .map(|f| {
-                let mut s = String::new();
-                let mut fo = Object::new(&mut s);
-                fo.str("code", f.code);
-                fo.str("severity", f.severity.name());
-                fo.str("message", &f.message);
-                fo.end();
-                s
-            })
-            .collect();
-        o.raw("preflight", &format!("[{}]", findings.join(",")));
+        o.raw("preflight", &findings_json(&p.findings));
         o.end();
         records.push(rec);
     }
@@ -554,19 +558,7 @@ fn report(
             .collect();
         o.raw("urls", &format!("[{}]", keys.join(",")));
         o.bool("stored", whole);
-        let fj: Vec<String> = findings
-            .iter()
-            .map(|f| {
-                let mut j = String::new();
-                let mut fo = Object::new(&mut j);
-                fo.str("code", f.code);
-                fo.str("severity", f.severity.name());
-                fo.str("message", &f.message);
-                fo.end();
-                j
-            })
-            .collect();
-        o.raw("preflight", &format!("[{}]", fj.join(",")));
+        o.raw("preflight", &findings_json(findings));
         o.end();
         set_records.push(rec);
     }

@@ -15,7 +15,7 @@ use crate::support::checked::run_checks;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
-use crate::support::many::{self, FileResult};
+use crate::support::many;
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Check a CRL against a CA bundle: issuer, cRLSign, signature, critical extensions, freshness.";
@@ -121,55 +121,20 @@ pub fn run(c: &Verify) -> Result<Outcome, Failure> {
 
 fn run_many(c: &Verify, m: &ManyPaths, bundle: &crlkit_verify::CaBundle, at: i64) -> Result<Outcome, Failure> {
     let inputs = many::Inputs::find(&m.paths, m.follow_symlinks)?;
-    let mut summary = many::Summary::new(&inputs);
-    let (mut all_valid, mut first) = (true, true);
-    let mut failures = Vec::new();
-    if c.json {
-        crate::support::output::print_stdout("{\"files\":[")?;
-    }
-    many::run_in_order(
+    let mut summary = many::Summary::new(&inputs.walk);
+    let mut all_valid = true;
+    let failures = many::report_each(
         &inputs,
         m.fail_fast,
         "verifying",
-        !c.json,
-        |f, _| verify_source(&Source::File(f.path.clone()), c, bundle, at),
-        |i, r| {
-            let name = inputs.files()[i].path.display().to_string();
-            let mut out = String::new();
-            if c.json && !first {
-                out.push(',');
-            }
-            first = false;
-            match r {
-                FileResult::Done((name, reports, entries)) => {
-                    summary.ok += 1;
-                    summary.bytes += inputs.sizes[i];
-                    summary.entries += entries;
-                    all_valid &= reports.iter().all(|(_, r)| r.is_valid());
-                    render(c, &name, &reports, at, &mut out);
-                }
-                FileResult::Failed(f) => {
-                    summary.failed += 1;
-                    if c.json {
-                        out.push_str(&many::failed_json(&name, &f));
-                    } else {
-                        many::failed_line(&mut out, &name, &f);
-                    }
-                    failures.push(f);
-                }
-                FileResult::NotAttempted => {
-                    summary.not_attempted += 1;
-                    if c.json {
-                        let mut o = Object::new(&mut out);
-                        o.str("file", &name);
-                        o.bool("not_attempted", true);
-                        o.end();
-                    } else {
-                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
-                    }
-                }
-            }
-            crate::support::output::print_stdout(&out)
+        c.json,
+        &mut summary,
+        |f| verify_source(&Source::File(f.path.clone()), c, bundle, at),
+        |i, (name, reports, entries), summary, out| {
+            summary.bytes += inputs.sizes[i];
+            summary.entries += entries;
+            all_valid &= reports.iter().all(|(_, r)| r.is_valid());
+            render(c, &name, &reports, at, out);
         },
     )?;
     if c.json {
@@ -180,14 +145,8 @@ fn run_many(c: &Verify, m: &ManyPaths, bundle: &crlkit_verify::CaBundle, at: i64
             summary.json()
         ))?;
     }
-    for f in &failures {
-        f.print();
-    }
-    summary.print("verified");
-    match summary.failure("read", inputs.files().len()) {
-        Some(f) => Err(f),
-        None => Ok(Outcome::from_ok(all_valid)),
-    }
+    many::finish(&summary, &failures, "verified", "read", inputs.files().len())?;
+    Ok(Outcome::from_ok(all_valid))
 }
 
 /// One input's verification, as text or one JSON object (no newline after it).

@@ -61,12 +61,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(inputs: &Inputs) -> Self {
+    /// Counting from now, for the files `walk` found.
+    pub fn new(walk: &Walk) -> Self {
         Self {
             ok: 0,
             failed: 0,
             not_attempted: 0,
-            skipped: inputs.walk.skipped.len() as u64,
+            skipped: walk.skipped.len() as u64,
             entries: 0,
             bytes: 0,
             started: Instant::now(),
@@ -109,7 +110,7 @@ impl Summary {
     }
 
     /// Exit 2 when any file failed (after everything else was reported).
-    pub fn failure(&self, verb: &str, total: usize) -> Option<Failure> {
+    fn failure(&self, verb: &str, total: usize) -> Option<Failure> {
         (self.failed > 0)
             .then(|| Failure::new("bad-input", format!("{} of {total} file(s) could not be {verb}", self.failed)))
     }
@@ -132,8 +133,13 @@ pub fn skipped_json(walk: &Walk) -> String {
     format!("[{}]", items.join(","))
 }
 
+/// A failed file as a text line (its full report, with location and excerpt, comes at the end).
+pub fn failed_line(out: &mut String, file: &str, f: &Failure) {
+    let _ = writeln!(out, "{file}: FAILED: error[{}] {}", f.code, f.message);
+}
+
 /// A failed file as a JSON record: `{"file", "error": {"code", "message"}}`.
-pub fn failed_json(file: &str, f: &Failure) -> String {
+fn failed_json(file: &str, f: &Failure) -> String {
     let mut s = String::new();
     let mut o = Object::new(&mut s);
     o.str("file", file);
@@ -147,9 +153,84 @@ pub fn failed_json(file: &str, f: &Failure) -> String {
     s
 }
 
-/// A failed file as a text line (its full report, with location and excerpt, comes at the end).
-pub fn failed_line(out: &mut String, file: &str, f: &Failure) {
-    let _ = writeln!(out, "{file}: FAILED: error[{}] {}", f.code, f.message);
+/// For commands whose report is one text block or one JSON object per file (`inspect`,
+/// `verify`, `preflight`): run `work` on every file as [`run_in_order`] does and print each
+/// file's report in input order, `done` writing a file that worked (and counting its entries
+/// and bytes), this function a failed or not-attempted one. In JSON the reports are the
+/// `"files"` array of one object: this prints its opening, the caller the rest (`],...}`).
+/// Returns the failures, to be printed in full at the end ([`finish`]).
+pub fn report_each<T: Send>(
+    inputs: &Inputs,
+    fail_fast: bool,
+    progress_label: &'static str,
+    json: bool,
+    summary: &mut Summary,
+    work: impl Fn(&Found) -> Result<T, Failure> + Sync,
+    mut done: impl FnMut(usize, T, &mut Summary, &mut String),
+) -> Result<Vec<Failure>, Failure> {
+    let mut failures = Vec::new();
+    if json {
+        crate::support::output::print_stdout("{\"files\":[")?;
+    }
+    run_in_order(
+        inputs,
+        fail_fast,
+        progress_label,
+        !json,
+        |f, _| work(f),
+        |i, r| {
+            let name = inputs.files()[i].path.display().to_string();
+            let mut out = String::new();
+            if json && i > 0 {
+                out.push(',');
+            }
+            match r {
+                FileResult::Done(t) => {
+                    summary.ok += 1;
+                    done(i, t, summary, &mut out);
+                }
+                FileResult::Failed(f) => {
+                    summary.failed += 1;
+                    if json {
+                        out.push_str(&failed_json(&name, &f));
+                    } else {
+                        failed_line(&mut out, &name, &f);
+                    }
+                    failures.push(f);
+                }
+                FileResult::NotAttempted => {
+                    summary.not_attempted += 1;
+                    if json {
+                        let mut o = Object::new(&mut out);
+                        o.str("file", &name);
+                        o.bool("not_attempted", true);
+                        o.end();
+                    } else {
+                        let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
+                    }
+                }
+            }
+            crate::support::output::print_stdout(&out)
+        },
+    )?;
+    Ok(failures)
+}
+
+/// The end of a run over many files: every failure in full (location, excerpt) in input
+/// order, the summary line (`verb`: "3 file(s) inspected"), and exit 2 when any file failed
+/// ("1 of 4 file(s) could not be `failed_verb`").
+pub fn finish(
+    summary: &Summary,
+    failures: &[Failure],
+    verb: &str,
+    failed_verb: &str,
+    total: usize,
+) -> Result<(), Failure> {
+    for f in failures {
+        f.print();
+    }
+    summary.print(verb);
+    summary.failure(failed_verb, total).map_or(Ok(()), Err)
 }
 
 /// Run `work` on every file, in parallel windows, and hand each result to `emit` in input

@@ -17,6 +17,7 @@ use crate::commands::Outcome;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
 use crate::support::json::Object;
+use crate::support::many::{Summary, skipped_json};
 use crate::support::output::Dest;
 use crate::support::progress::Progress;
 use crate::support::walk::{self, Found};
@@ -165,7 +166,7 @@ fn report(
     done: &[Done],
     started: Instant,
 ) -> Result<Outcome, Failure> {
-    let (mut ok, mut failed, mut not_attempted, mut entries, mut bytes) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut summary = Summary { started, ..Summary::new(found) };
     let mut out = String::new();
     let mut records = Vec::new();
     for ((f, o), d) in found.files.iter().zip(outputs).zip(done) {
@@ -174,9 +175,9 @@ fn report(
         j.str("input", &f.path.display().to_string());
         match d {
             Done::Converted { crls, entries: n, bytes: size } => {
-                ok += 1;
-                entries += n;
-                bytes += size;
+                summary.ok += 1;
+                summary.entries += n;
+                summary.bytes += size;
                 j.str("output", &o.display().to_string());
                 j.str("result", "converted");
                 j.num("crls", *crls as u64);
@@ -185,14 +186,14 @@ fn report(
                 let _ = writeln!(out, "converted {} -> {} ({n} entries)", f.path.display(), o.display());
             }
             Done::Failed(e) => {
-                failed += 1;
+                summary.failed += 1;
                 j.str("result", "failed");
                 j.str("code", e.code);
                 j.str("message", &e.message);
                 let _ = writeln!(out, "FAILED    {}: error[{}] {}", f.path.display(), e.code, e.message);
             }
             Done::NotAttempted => {
-                not_attempted += 1;
+                summary.not_attempted += 1;
                 j.str("result", "not-attempted");
                 let _ = writeln!(out, "skipped   {} (--fail-fast)", f.path.display());
             }
@@ -200,38 +201,12 @@ fn report(
         j.end();
         records.push(rec);
     }
-    let secs = started.elapsed().as_secs_f64();
-    let mb_s = if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 };
-    let skipped = found.skipped.len() as u64;
     if b.json {
         out.clear();
-        let skipped_json: Vec<String> = found
-            .skipped
-            .iter()
-            .map(|(p, why)| {
-                let mut s = String::new();
-                let mut o = Object::new(&mut s);
-                o.str("path", &p.display().to_string());
-                o.str("why", why);
-                o.end();
-                s
-            })
-            .collect();
         let mut o = Object::new(&mut out);
         o.raw("files", &format!("[{}]", records.join(",")));
-        o.raw("skipped", &format!("[{}]", skipped_json.join(",")));
-        let mut summary = String::new();
-        let mut s = Object::new(&mut summary);
-        s.num("ok", ok);
-        s.num("failed", failed);
-        s.num("not_attempted", not_attempted);
-        s.num("skipped", skipped);
-        s.num("entries", entries);
-        s.num("bytes", bytes);
-        s.raw("seconds", &format!("{secs:.3}"));
-        s.raw("mb_per_s", &format!("{mb_s:.1}"));
-        s.end();
-        o.raw("summary", &summary);
+        o.raw("skipped", &skipped_json(found));
+        o.raw("summary", &summary.json());
         o.end();
         out.push('\n');
     }
@@ -242,16 +217,15 @@ fn report(
             e.print();
         }
     }
-    if !crate::support::term::quiet() {
-        eprintln!(
-            "crlkit: {ok} file(s) converted, {failed} failed, {not_attempted} not attempted, {skipped} skipped (not CRL \
-             files); {entries} entries, {bytes} bytes in {secs:.2} s ({mb_s:.0} MB/s)"
-        );
-    }
-    if failed > 0 {
+    summary.print("converted");
+    if summary.failed > 0 {
         return Err(Failure::new(
             "bad-input",
-            format!("{failed} of {} file(s) could not be converted; nothing was written for them", found.files.len()),
+            format!(
+                "{} of {} file(s) could not be converted; nothing was written for them",
+                summary.failed,
+                found.files.len()
+            ),
         ));
     }
     Ok(Outcome::Positive)
