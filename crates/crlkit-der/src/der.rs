@@ -189,6 +189,32 @@ impl<'a> Reader<'a> {
         self.read_any_slow()
     }
 
+    /// The next element if it has the `expected` tag, a short-form length and is fully
+    /// present: the common case of [`Reader::read`], with no error to carry (`None` means "call
+    /// `read`", which then decides). Returns exactly what `read` would.
+    #[inline(always)]
+    pub fn read_short(&mut self, expected: u8) -> Option<Tlv<'a>> {
+        let rest = &self.data[self.pos..];
+        if let [tag, len, ..] = *rest
+            && tag == expected
+            && len < 0x80
+        {
+            let end = 2 + usize::from(len);
+            if end <= rest.len() {
+                let start = self.offset();
+                self.pos += end;
+                return Some(Tlv {
+                    tag,
+                    value: &rest[2..end],
+                    raw: &rest[..end],
+                    offset: start,
+                    value_offset: start + 2,
+                });
+            }
+        }
+        None
+    }
+
     #[inline(never)]
     fn read_any_slow(&mut self) -> Result<Tlv<'a>, Fault> {
         let rest = &self.data[self.pos..];

@@ -209,6 +209,50 @@ impl Time {
         Ok(Self { unix, encoding: TimeEncoding::UtcTime })
     }
 
+    /// UTCTime content for the entry parser's fast path: the same instant [`Time::parse_utc`]
+    /// gives, or `None` wherever it fails (the caller then takes the general path, which
+    /// reports the error). Branch-light: two words of digits and table lookups for the year
+    /// and month, since a two-digit year can only be 1950..=2049.
+    #[inline(always)]
+    pub(crate) fn utc_fast(v: &[u8]) -> Option<Self> {
+        let v: &[u8; 13] = v.try_into().ok()?;
+        if v[12] != b'Z' {
+            return None;
+        }
+        let a = digit_pairs(u64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]))?;
+        let b = digit_pairs(u64::from_le_bytes([v[8], v[9], v[10], v[11], b'0', b'0', b'0', b'0']))?;
+        let (yy, month, day, hour, minute, second) = (a[0], a[1], a[2], a[3], b[0], b[1]);
+        let leap = usize::from(yy % 4 == 0);
+        let m = usize::from(month);
+        if m.wrapping_sub(1) >= 12
+            || day == 0
+            || day > DAYS_IN_MONTH[leap][m]
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let days = i64::from(UTC_YEAR_DAYS[usize::from(yy)]) + i64::from(MONTH_START[leap][m]) + i64::from(day) - 1;
+        let unix = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        Some(Self { unix, encoding: TimeEncoding::UtcTime })
+    }
+
+    /// GeneralizedTime content for the fast path: what [`Time::parse_generalized`] gives, or
+    /// `None` wherever it fails.
+    #[inline(always)]
+    pub(crate) fn generalized_fast(v: &[u8]) -> Option<Self> {
+        let v: &[u8; 15] = v.try_into().ok()?;
+        if v[14] != b'Z' {
+            return None;
+        }
+        let a = digit_pairs(u64::from_le_bytes([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]]))?;
+        let b = digit_pairs(u64::from_le_bytes([v[8], v[9], v[10], v[11], v[12], v[13], b'0', b'0']))?;
+        let year = i64::from(a[0]) * 100 + i64::from(a[1]);
+        let unix = civil_to_unix_fields(year, a[2], a[3], b[0], b[1], b[2], 0).ok()?;
+        Some(Self { unix, encoding: TimeEncoding::GeneralizedTime })
+    }
+
     /// GeneralizedTime content `YYYYMMDDHHMMSSZ` (RFC 5280 4.1.2.5.2: no fractional seconds).
     #[inline]
     pub(crate) fn parse_generalized(v: &[u8], offset: u64) -> Result<Self, Fault> {
@@ -267,6 +311,24 @@ fn civil_to_unix(year: i64, rest: &[u8], offset: u64) -> Result<i64, Fault> {
     let second = digits2(rest[8], rest[9]).ok_or(bad)?;
     civil_to_unix_fields(year, month, day, hour, minute, second, offset)
 }
+
+/// Days from 1970-01-01 to January 1st of the year a UTCTime `YY` means (19YY for 50..=99,
+/// 20YY below). In 1950..=2049 a year is leap exactly when divisible by 4 (2000 is).
+const UTC_YEAR_DAYS: [i32; 100] = {
+    let mut t = [0i32; 100];
+    let mut yy = 0;
+    while yy < 100 {
+        let year = if yy >= 50 { 1900 + yy as i64 } else { 2000 + yy as i64 };
+        let y = year - 1;
+        t[yy] = (365 * (year - 1970) + (y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)) - 477) as i32;
+        yy += 1;
+    }
+    t
+};
+
+/// Days in each month (index 1..=12), in a common and in a leap year.
+const DAYS_IN_MONTH: [[u8; 13]; 2] =
+    [[0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]];
 
 /// Days before each month, in a common and in a leap year.
 const MONTH_START: [[u16; 13]; 2] = [
@@ -407,6 +469,49 @@ mod tests {
                     assert_eq!(t, days_from_civil(year, month, day) * 86_400 + 86_398, "{year}-{month}-{day}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_fast_utc_parser_agrees_with_the_general_one() {
+        // Every two-digit year, every month and day value a digit pair can hold (valid or
+        // not), and the edges of the clock fields.
+        let mut checked = 0;
+        for yy in 0..100u32 {
+            for mm in 0..=99u32 {
+                for dd in [0u32, 1, 2, 27, 28, 29, 30, 31, 32, 99] {
+                    for (h, mi, se) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60), (12, 34, 56)] {
+                        let s = format!("{yy:02}{mm:02}{dd:02}{h:02}{mi:02}{se:02}Z");
+                        let general = Time::parse_utc(s.as_bytes(), 0).ok().map(|t| (t.unix, t.encoding));
+                        let fast = Time::utc_fast(s.as_bytes()).map(|t| (t.unix, t.encoding));
+                        assert_eq!(fast, general, "{s}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 100 * 100 * 10 * 6);
+        for bad in ["2611281849Z", "261128184949+0000", "26112818494aZ", "2611281849 9Z", "261128184949Z0"] {
+            assert_eq!(Time::utc_fast(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_fast_generalized_parser_agrees_with_the_general_one() {
+        for year in [0u32, 1, 99, 100, 1900, 1950, 1999, 2000, 2024, 2025, 2100, 2400, 9999] {
+            for mm in [0u32, 1, 2, 12, 13, 99] {
+                for dd in [0u32, 1, 28, 29, 30, 31, 32] {
+                    for (h, mi, se) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)] {
+                        let s = format!("{year:04}{mm:02}{dd:02}{h:02}{mi:02}{se:02}Z");
+                        let general = Time::parse_generalized(s.as_bytes(), 0).ok().map(|t| (t.unix, t.encoding));
+                        let fast = Time::generalized_fast(s.as_bytes()).map(|t| (t.unix, t.encoding));
+                        assert_eq!(fast, general, "{s}");
+                    }
+                }
+            }
+        }
+        for bad in ["20240101000000.5Z", "20240101000000", "2024010100000Z", "2024010100000aZ", "202401010000000Z"] {
+            assert_eq!(Time::generalized_fast(bad.as_bytes()), None, "{bad}");
         }
     }
 
