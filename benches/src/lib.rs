@@ -63,6 +63,11 @@ pub fn webpki_iterate(der: &[u8]) -> Sink {
     sum
 }
 
+/// Decode a PEM text (every block), as `crlkit` does before parsing a PEM input.
+pub fn pem_decode(pem: &[u8]) -> Sink {
+    crlkit_der::pem::decode_all(pem).expect("valid PEM").iter().map(|b| b.der.len() as u64).sum()
+}
+
 /// A synthetic CRL of `count` entries signed by the committed P-256 fixture key, in memory.
 pub fn synthetic_crl(workspace_root: &Path, count: u64) -> Vec<u8> {
     let key_pem = std::fs::read_to_string(workspace_root.join("fixtures/keys/ca.p256.key.pem")).expect("fixture key");

@@ -6,7 +6,11 @@
 //! Measured:
 //! - `crlkit convert` DER→PEM file to file vs `openssl crl -inform DER -outform PEM`, and `cp`
 //!   of a file the size of the PEM output (the physical floor for writing it);
-//! - `crlkit list > /dev/null` vs `openssl crl -noout -text > /dev/null`;
+//! - `crlkit convert` PEM→DER vs `openssl crl -inform PEM -outform DER` and vs crlkit's own
+//!   DER→DER, and `crlkit inspect` of the PEM vs of the DER (the PEM text is OpenSSL's);
+//! - `crlkit list > /dev/null` in text, CSV and JSON vs `openssl crl -noout -text > /dev/null`;
+//! - with `--before BIN` (an earlier build of crlkit), the same crlkit commands by that binary,
+//!   alternating with this one in the same run: before/after figures on the same machine state;
 //! - `crlkit verify` (signature and full validation) vs `openssl crl -verify`, in MB/s;
 //! - peak RSS (from `/usr/bin/time`) of convert from a file and of streaming convert from stdin,
 //!   and time and RSS of `crlkit gen` writing a signed CRL of the same size;
@@ -111,6 +115,31 @@ struct Row {
     peer: f64,
     peer_name: &'static str,
     note: String,
+    /// The same command with `--before BIN`, measured in the same run.
+    before: Option<f64>,
+}
+
+/// Median seconds (and peak RSS) of `crlkit` and of the `--before` binary running the same
+/// command, alternating; `args` gets a fresh output path for each run.
+fn ours_and_before(
+    crlkit: &Path,
+    before: Option<&Path>,
+    runs: usize,
+    scratch: &Path,
+    args: impl Fn(&str) -> Vec<String>,
+) -> Result<((f64, u64), Option<f64>)> {
+    let (mut ours, mut old) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        for (bin, into) in [(Some(crlkit), &mut ours), (before, &mut old)] {
+            let Some(bin) = bin else { continue };
+            let out = fresh(scratch, "out", i);
+            let a = args(out.to_str().context("non-UTF-8 path")?);
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            into.push(measure(bin, &a, None, true, scratch)?);
+            let _ = std::fs::remove_file(&out);
+        }
+    }
+    Ok((medians(&ours), (!old.is_empty()).then(|| medians(&old).0)))
 }
 
 /// Which measurements to run.
@@ -127,7 +156,7 @@ pub enum Only {
     Bulk,
 }
 
-pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
+pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Path>) -> Result<()> {
     let runs = runs.max(1);
     crate::run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit", "-p", "crlkit-benches"]))?;
     let bin = crate::target_dir(root).join("release");
@@ -165,9 +194,14 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
         eprintln!("bench: {label} ({count} entries, {input_len} bytes), {runs} runs each");
 
         // convert DER→PEM, file to file; the floor is `cp` of a file the size of the output.
-        let (mut ours, mut peer, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ours, mut peer, mut floor, mut old) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let reference = scratch.join(format!("reference.{label}.pem"));
         for i in 0..runs {
+            if let Some(before) = before {
+                let out = fresh(&scratch, "before.pem", i);
+                old.push(measure(before, &["convert", &input_str, "-o", out.to_str().unwrap()], None, true, &scratch)?);
+                std::fs::remove_file(&out)?;
+            }
             let out = fresh(&scratch, "crlkit.pem", i);
             ours.push(measure(&crlkit, &["convert", &input_str, "-o", out.to_str().unwrap()], None, true, &scratch)?);
             if i == 0 {
@@ -195,13 +229,65 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
             peer: p,
             peer_name: "openssl crl",
             note: format!("cp floor {f:.3} s; crlkit = {:.1}x the floor", o / f),
+            before: (!old.is_empty()).then(|| medians(&old).0),
         });
         rss_rows.push((format!("convert {label} from file"), o_rss, input_len, p_rss));
 
-        // list > /dev/null vs openssl crl -noout -text > /dev/null.
-        let (mut ours, mut peer) = (Vec::new(), Vec::new());
+        // The PEM paths, on the PEM text OpenSSL writes: PEM→DER next to openssl and to
+        // crlkit's own DER→DER, inspect of the PEM next to inspect of the DER.
+        let pem_input = scratch.join(format!("input.{label}.pem"));
+        std::fs::copy(&reference, &pem_input)?;
+        let pem_str = pem_input.to_str().context("non-UTF-8 path")?.to_owned();
+        let pem_len = std::fs::metadata(&pem_input)?.len();
+        let ((der_der, _), der_der_before) = ours_and_before(&crlkit, before, runs, &scratch, |o| {
+            ["convert", &input_str, "--to", "der", "-o", o].map(String::from).to_vec()
+        })?;
+        let ((pem_der, pem_rss), pem_der_before) = ours_and_before(&crlkit, before, runs, &scratch, |o| {
+            ["convert", &pem_str, "--to", "der", "-o", o].map(String::from).to_vec()
+        })?;
+        let mut peer = Vec::new();
+        for i in 0..runs {
+            let out = fresh(&scratch, "openssl.der", i);
+            let args = ["crl", "-inform", "PEM", "-outform", "DER", "-in", &pem_str, "-out", out.to_str().unwrap()];
+            peer.push(measure(&openssl, &args, None, true, &scratch)?);
+            std::fs::remove_file(&out)?;
+        }
+        let (p, p_rss) = medians(&peer);
+        rows.push(Row {
+            what: format!("convert PEM→DER {label}"),
+            ours: pem_der,
+            peer: p,
+            peer_name: "openssl crl",
+            note: format!("= {:.2}x crlkit DER→DER ({der_der:.3} s, before {der_der_before:.3?})", pem_der / der_der),
+            before: pem_der_before,
+        });
+        rss_rows.push((format!("convert {label} PEM→DER from file"), pem_rss, pem_len, p_rss));
+        let ((inspect_der, _), inspect_der_before) =
+            ours_and_before(&crlkit, before, runs, &scratch, |_| ["inspect", &input_str].map(String::from).to_vec())?;
+        let ((inspect_pem, inspect_rss), inspect_pem_before) =
+            ours_and_before(&crlkit, before, runs, &scratch, |_| ["inspect", &pem_str].map(String::from).to_vec())?;
+        let mut peer = Vec::new();
         for _ in 0..runs {
-            ours.push(measure(&crlkit, &["list", &input_str], None, true, &scratch)?);
+            peer.push(measure(&openssl, &["crl", "-inform", "PEM", "-noout", "-in", &pem_str], None, true, &scratch)?);
+        }
+        let (p, _) = medians(&peer);
+        rows.push(Row {
+            what: format!("inspect PEM {label}"),
+            ours: inspect_pem,
+            peer: p,
+            peer_name: "openssl crl -noout",
+            note: format!(
+                "= {:.2}x inspect of the DER ({inspect_der:.3} s, before {inspect_der_before:.3?})",
+                inspect_pem / inspect_der
+            ),
+            before: inspect_pem_before,
+        });
+        rss_rows.push((format!("inspect {label} PEM"), inspect_rss, pem_len, 0));
+        let _ = std::fs::remove_file(&pem_input);
+
+        // list > /dev/null vs openssl crl -noout -text > /dev/null, in each output format.
+        let mut peer = Vec::new();
+        for _ in 0..runs {
             peer.push(measure(
                 &openssl,
                 &["crl", "-inform", "DER", "-noout", "-text", "-in", &input_str],
@@ -210,15 +296,20 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
                 &scratch,
             )?);
         }
-        let (o, _) = medians(&ours);
         let (p, _) = medians(&peer);
-        rows.push(Row {
-            what: format!("list {label}"),
-            ours: o,
-            peer: p,
-            peer_name: "openssl -text",
-            note: String::new(),
-        });
+        for format in ["text", "csv", "json"] {
+            let ((o, _), old) = ours_and_before(&crlkit, before, runs, &scratch, |_| {
+                ["list", &input_str, "--format", format].map(String::from).to_vec()
+            })?;
+            rows.push(Row {
+                what: format!("list {label} --format {format}"),
+                ours: o,
+                peer: p,
+                peer_name: "openssl -text",
+                note: String::new(),
+                before: old,
+            });
+        }
 
         // verify: signature over the whole tbsCertList plus full validation, vs openssl -verify.
         let bundle = root.join("fixtures/ca.bundle.pem");
@@ -239,6 +330,7 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
             peer: p,
             peer_name: "openssl crl -verify",
             note: format!("{:.0} MB/s vs {:.0} MB/s", mb / o, mb / p),
+            before: None,
         });
 
         // Streaming: stdin to stdout, constant memory.
@@ -266,10 +358,14 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only) -> Result<()> {
 
     println!();
     println!("crlkit vs peers, medians of {runs} runs (same machine, same run; ratios matter, seconds do not)");
-    println!("{:<26} {:>10} {:>10} {:>8}  peer / notes", "measurement", "crlkit s", "peer s", "speedup");
+    println!(
+        "{:<30} {:>10} {:>10} {:>8} {:>16}  peer / notes",
+        "measurement", "crlkit s", "peer s", "speedup", "before s (x)"
+    );
     for r in &rows {
+        let before = r.before.map_or("-".to_owned(), |b| format!("{b:.3} ({:.2}x)", b / r.ours));
         println!(
-            "{:<26} {:>10.3} {:>10.3} {:>7.1}x  {}  {}",
+            "{:<30} {:>10.3} {:>10.3} {:>7.1}x {before:>16}  {}  {}",
             r.what,
             r.ours,
             r.peer,

@@ -7,7 +7,7 @@
 //! | `cargo xtask gen-fixtures [--check] [--large]` | write (or verify) `fixtures/`; `--large` adds the 1M/5M CRLs |
 //! | `cargo xtask dist` | release binary (LTO) with completions and man pages, directory and `.tar.gz` in `target/dist/` |
 //! | `cargo xtask fuzz [TARGET] [--seconds N]` | run the cargo-fuzz targets (installs cargo-fuzz if missing) |
-//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials\\|storage\\|bulk]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
+//! | `cargo xtask bench [--runs N] [--quick] [--only crl\\|serials\\|storage\\|bulk] [--before BIN]` | peer comparisons on the 1M and 5M CRLs: time, ratios, peak RSS; check, diff and scan-logs |
 
 mod bench;
 mod bench_bulk;
@@ -33,7 +33,7 @@ commands:
   gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)
   fuzz [TARGET] [--seconds N]       run cargo-fuzz targets
   dist                              release binary, completions and man pages in target/dist
-  bench [--runs N] [--quick] [--only crl|serials|storage|bulk]
+  bench [--runs N] [--quick] [--only crl|serials|storage|bulk] [--before BIN]
                                     peer comparisons and in-process throughput";
 
 /// The arguments of one xtask command: each flag must be one the command knows, so a typo
@@ -121,8 +121,9 @@ fn main() -> Result<()> {
                 Some(other) => bail!("--only takes crl, serials, storage or bulk, not {other}"),
             };
             let quick = f.flag("--quick");
+            let before = f.value("--before")?.map(PathBuf::from);
             f.done()?;
-            bench::run(&root, runs, quick, only)
+            bench::run(&root, runs, quick, only, before.as_deref())
         }
         "" => bail!("a command is needed\n\n{USAGE}"),
         other => bail!("unknown command {other:?}\n\n{USAGE}"),

@@ -52,10 +52,23 @@ fn main() {
             ("crlkit iterate (parallel)", time(runs, || crlkit_iterate_parallel(der))),
             ("crlkit validate+iterate", time(runs, || crlkit_parse_validate_iterate(der))),
         ];
+        // PEM decode of the same CRL as OpenSSL writes it, in MB/s of PEM text.
+        let pem = crlkit_der::pem::encode(der);
+        let pem_mb = pem.len() as f64 / 1e6;
+        let decode = time(runs, || crlkit_benches::pem_decode(&pem));
+        let decode_one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool of one thread")
+            .install(|| time(runs, || crlkit_benches::pem_decode(&pem)));
+        drop(pem);
         let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         println!("{name} ({mb:.1} MB)");
         for (label, secs) in rows {
             println!("  {label:<26} {entries:>12} {secs:>10.4} {:>10.0} {:>11.2}x", mb / secs, webpki / secs);
+        }
+        for (label, secs) in [("PEM decode (1 thread)", decode_one), ("PEM decode (parallel)", decode)] {
+            println!("  {label:<26} {:>12} {secs:>10.4} {:>10.0}  MB/s of PEM ({pem_mb:.1} MB)", "-", pem_mb / secs);
         }
     }
 }

@@ -50,6 +50,98 @@ static DECODE: [u8; 256] = {
     t
 };
 
+/// base64 character to its 6-bit value already shifted to its place in a group of four
+/// (index 0 is the first character); anything outside the alphabet (`=` included) sets bits
+/// 24 and up, so one OR over a line tells whether all of it was valid.
+static DECODE_AT: [[u32; 256]; 4] = {
+    let mut t = [[0xff00_0000u32; 256]; 4];
+    let mut i = 0;
+    while i < 64 {
+        let c = ALPHABET[i] as usize;
+        t[0][c] = (i as u32) << 18;
+        t[1][c] = (i as u32) << 12;
+        t[2][c] = (i as u32) << 6;
+        t[3][c] = i as u32;
+        i += 1;
+    }
+    t
+};
+
+/// Full body lines below which a block is decoded line by line: the fast path's set-up is not
+/// worth it for a certificate.
+const FAST_MIN_LINES: usize = 64;
+
+/// Full lines per parallel piece (about 1 MiB of text).
+#[cfg(feature = "parallel")]
+const FAST_PIECE_LINES: usize = 16 * 1024;
+
+/// Decode full lines in OpenSSL's layout, 64 base64 characters and a newline each with no
+/// padding, into `out`, 48 bytes per line: `lines.len()` must be a multiple of 65 and `out`
+/// exactly 48 bytes per line. Returns false when any line is not exactly that (a character
+/// outside the alphabet, `=`, or no newline as its 65th byte); `out` then holds garbage and
+/// the caller decodes line by line, which says what is wrong and where.
+pub fn decode_full_lines(lines: &[u8], out: &mut [u8]) -> bool {
+    if lines.len() % LINE_OUTPUT != 0 || out.len() != lines.len() / LINE_OUTPUT * LINE_INPUT {
+        return false;
+    }
+    let mut bad = 0u32;
+    let mut newlines = true;
+    for (line, o) in lines.chunks_exact(LINE_OUTPUT).zip(out.chunks_exact_mut(LINE_INPUT)) {
+        let (Ok(line), Ok(o)) = (<&[u8; LINE_OUTPUT]>::try_from(line), <&mut [u8; LINE_INPUT]>::try_from(o)) else {
+            return false;
+        };
+        newlines &= line[64] == b'\n';
+        // Four groups (16 characters, 12 bytes) at a time, stored as one 8- and one 4-byte word.
+        for q in 0..4 {
+            let c = &line[q * 16..q * 16 + 16];
+            let group = |i: usize| {
+                DECODE_AT[0][usize::from(c[i])]
+                    | DECODE_AT[1][usize::from(c[i + 1])]
+                    | DECODE_AT[2][usize::from(c[i + 2])]
+                    | DECODE_AT[3][usize::from(c[i + 3])]
+            };
+            let (n0, n1, n2, n3) = (group(0), group(4), group(8), group(12));
+            bad |= n0 | n1 | n2 | n3;
+            let hi = (u64::from(n0) << 40) | (u64::from(n1) << 16) | (u64::from(n2) >> 8);
+            let lo = (n2 << 24) | (n3 & 0x00ff_ffff);
+            o[q * 12..q * 12 + 8].copy_from_slice(&hi.to_be_bytes());
+            o[q * 12 + 8..q * 12 + 12].copy_from_slice(&lo.to_be_bytes());
+        }
+    }
+    newlines && bad & 0xff00_0000 == 0
+}
+
+/// The run of full 64-character lines starting at `body` in `text`, except its last line
+/// (which may hold padding, and is left to the line decoder with whatever follows), decoded
+/// in parallel pieces. `None` when the run is short or any of its lines is not a plain full
+/// line: the caller then decodes the whole block line by line, so errors are the line
+/// decoder's. The returned buffer has room for the lines still to come without moving.
+fn decode_full_run(text: &[u8], body: usize) -> Option<(Vec<u8>, usize)> {
+    // Strided scan: a newline every 65th byte and no boundary line start.
+    let mut at = body;
+    while at + LINE_OUTPUT <= text.len() && text[at + 64] == b'\n' && text[at] != b'-' {
+        at += LINE_OUTPUT;
+    }
+    let lines = ((at - body) / LINE_OUTPUT).checked_sub(1)?;
+    if lines < FAST_MIN_LINES {
+        return None;
+    }
+    let src = &text[body..body + lines * LINE_OUTPUT];
+    // Zeroed (fresh pages from the allocator, not written twice) with room for two more lines.
+    let mut der = vec![0u8; lines * LINE_INPUT + 2 * LINE_INPUT];
+    der.truncate(lines * LINE_INPUT);
+    #[cfg(feature = "parallel")]
+    let ok = {
+        use rayon::prelude::*;
+        src.par_chunks(FAST_PIECE_LINES * LINE_OUTPUT)
+            .zip(der.par_chunks_mut(FAST_PIECE_LINES * LINE_INPUT))
+            .all(|(s, o)| decode_full_lines(s, o))
+    };
+    #[cfg(not(feature = "parallel"))]
+    let ok = decode_full_lines(src, &mut der);
+    ok.then_some((der, body + lines * LINE_OUTPUT))
+}
+
 /// Length of the body (base64 lines with newlines) for `n` input bytes.
 pub const fn body_len(n: usize) -> usize {
     let full = n / LINE_INPUT;
@@ -262,13 +354,21 @@ pub fn decode_all(text: &[u8]) -> Result<Vec<PemBlock<'_>>, Error> {
 /// hide the others. Errors name their block (`PEM block 2`), counting every BEGIN line and
 /// stray END line from 1.
 pub fn blocks(text: &[u8]) -> Blocks<'_> {
-    Blocks { lines: Lines { text, pos: 0 }, index: 0 }
+    Blocks { lines: Lines { text, pos: 0 }, index: 0, fast: true }
+}
+
+/// [`blocks`] decoding every line one at a time: the oracle the fast path is tested against.
+#[cfg(test)]
+fn blocks_line_by_line(text: &[u8]) -> Blocks<'_> {
+    Blocks { lines: Lines { text, pos: 0 }, index: 0, fast: false }
 }
 
 /// The iterator of [`blocks`].
 pub struct Blocks<'t> {
     lines: Lines<'t>,
     index: usize,
+    /// Decode long runs of full lines in parallel first (see [`decode_full_lines`]).
+    fast: bool,
 }
 
 impl<'t> Blocks<'t> {
@@ -292,6 +392,15 @@ impl<'t> Blocks<'t> {
         let label = begin_label(line, line_offset, index)?;
         let mut decoder = StreamDecoder::new(index);
         let mut der = Vec::new();
+        // OpenSSL's layout: every full line but the last at once; the last line and the END
+        // line go through the line decoder, as does every line of any other layout.
+        if self.fast
+            && let Some((decoded, next)) = decode_full_run(self.lines.text, self.lines.pos)
+        {
+            decoder.decoded = decoded.len() as u64;
+            der = decoded;
+            self.lines.pos = next;
+        }
         loop {
             let save = self.lines.pos;
             let Some((body_line, body_offset)) = self.lines.next_line() else {
@@ -664,6 +773,56 @@ mod tests {
         assert_eq!(got[3], Ok(vec![5]), "the block after an unterminated one is still read");
         assert_eq!(got[4].as_ref().unwrap_err().0, ErrorKind::PemBadBoundary, "stray END line");
         assert_eq!(got[1].as_ref().unwrap_err().1, "PEM block 2", "errors name their block, counted from 1");
+    }
+
+    /// Every block of `text` as the fast path and the line decoder see it.
+    fn both_ways(text: &[u8]) -> (Vec<Result<PemBlock<'_>, Error>>, Vec<Result<PemBlock<'_>, Error>>) {
+        (blocks(text).collect(), blocks_line_by_line(text).collect())
+    }
+
+    #[test]
+    fn the_fast_path_decodes_long_blocks_as_the_line_decoder_does() {
+        // Lengths around the fast path's threshold and every padding of the last line, with
+        // text before, between and after blocks.
+        for n in [64 * 48 - 1, 64 * 48, 65 * 48, 65 * 48 + 1, 65 * 48 + 2, 66 * 48 + 47, 40_000] {
+            let der: Vec<u8> = (0..n).map(|i| (i * 131 + n) as u8).collect();
+            let pem = encode(&der);
+            let mut text = b"note\n".to_vec();
+            text.extend_from_slice(&pem);
+            text.extend_from_slice(b"between\n");
+            text.extend_from_slice(&pem);
+            let (fast, slow) = both_ways(&text);
+            assert_eq!(fast, slow, "length {n}");
+            assert_eq!(fast.len(), 2);
+            // The run of full lines, less its last line.
+            let run = n / 48 - 1;
+            assert_eq!(decode_full_run(&pem, BEGIN_X509_CRL.len()).is_some(), run >= FAST_MIN_LINES, "{n}");
+            assert_eq!(fast[1].as_ref().unwrap().der, der, "length {n}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reports_what_the_line_decoder_reports() {
+        let der: Vec<u8> = (0..100 * 48 + 7).map(|i| (i * 7) as u8).collect();
+        let pem = encode(&der);
+        let body = BEGIN_X509_CRL.len();
+        let end = pem.len() - END_X509_CRL.len();
+        // One edit at a time anywhere in the body, and around the END line.
+        let mut edits = 0;
+        for at in (body..pem.len()).step_by(13).chain([body, body + 64, end - 1, end, end - 66]) {
+            for byte in [b'*', b'=', b'-', b':', b'\n', b'\r', b' ', b'A', 0x80] {
+                let mut text = pem.clone();
+                text[at] = byte;
+                let (fast, slow) = both_ways(&text);
+                assert_eq!(fast, slow, "byte {byte:#x} at {at}");
+                edits += 1;
+            }
+            let mut cut = pem.clone();
+            cut.remove(at);
+            let (fast, slow) = both_ways(&cut);
+            assert_eq!(fast, slow, "byte {at} removed");
+        }
+        assert!(edits > 3000);
     }
 
     #[test]

@@ -145,16 +145,22 @@ impl Time {
 
     /// RFC 3339 form, `2026-11-28T18:49:49Z`, into a fixed buffer. Every `Time` lies in
     /// years 0..=9999 (see [`Time::from_unix`]), so four digits always hold the year.
+    #[inline]
     pub fn rfc3339_bytes(&self) -> [u8; 20] {
-        let dt = self.date_time();
-        let y = dt.year as u32;
+        // `list` prints millions of these: the date without divisions by anything but
+        // constants ([`civil_from_days_fast`]) and two digits per table lookup.
+        let days = self.unix.div_euclid(86_400);
+        let secs = self.unix.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days_fast(days);
+        let (hh, rest) = (secs / 3600, secs % 3600);
         let mut out = *b"0000-00-00T00:00:00Z";
-        put4(&mut out[0..4], y);
-        put2(&mut out[5..7], dt.month);
-        put2(&mut out[8..10], dt.day);
-        put2(&mut out[11..13], dt.hour);
-        put2(&mut out[14..16], dt.minute);
-        put2(&mut out[17..19], dt.second);
+        out[0..2].copy_from_slice(&DIGIT_PAIRS[(y / 100) as usize]);
+        out[2..4].copy_from_slice(&DIGIT_PAIRS[(y % 100) as usize]);
+        out[5..7].copy_from_slice(&DIGIT_PAIRS[usize::from(m)]);
+        out[8..10].copy_from_slice(&DIGIT_PAIRS[usize::from(d)]);
+        out[11..13].copy_from_slice(&DIGIT_PAIRS[hh as usize]);
+        out[14..16].copy_from_slice(&DIGIT_PAIRS[(rest / 60) as usize]);
+        out[17..19].copy_from_slice(&DIGIT_PAIRS[(rest % 60) as usize]);
         out
     }
 
@@ -400,6 +406,53 @@ fn civil_from_days(z: i64) -> (i64, u8, u8) {
     (y, m, d)
 }
 
+/// `00` to `99`.
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// [`civil_from_days`] for the days of years 0..=9999 (every `Time`), as C. Neri and L.
+/// Schneider's "Euclidean affine functions" compute it: a shift into an era that keeps every
+/// quantity unsigned, then multiplications and shifts in place of most divisions. The year
+/// comes back in 0..=9999, so it always prints as four digits; outside that range the
+/// general algorithm answers (nothing calls it so).
+#[inline]
+fn civil_from_days_fast(days: i64) -> (u32, u8, u8) {
+    // Days from 0000-03-01 (a multiple of 400 years before 1970 keeps it non-negative).
+    const SHIFT: i64 = 719_468;
+    let Ok(n) = u32::try_from(days + SHIFT) else {
+        let (y, m, d) = civil_from_days(days);
+        return (y.clamp(0, 9999) as u32, m, d);
+    };
+    if n >= 3_652_425 + 306 {
+        let (y, m, d) = civil_from_days(days);
+        return (y.clamp(0, 9999) as u32, m, d);
+    }
+    // Century and day of the century.
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let day_of_century = n1 % 146_097 / 4;
+    // Year of the century and day of the (March-based) year.
+    let n2 = 4 * day_of_century + 3;
+    let p2 = 2_939_745u64 * u64::from(n2);
+    let year_of_century = (p2 >> 32) as u32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4;
+    // Month and day.
+    let n3 = 2141 * day_of_year + 197_913;
+    let month = n3 >> 16;
+    let day = (n3 & 0xffff) / 2141 + 1;
+    let january_or_february = day_of_year >= 306;
+    let year = 100 * century + year_of_century + u32::from(january_or_february);
+    let month = if january_or_february { month - 12 } else { month };
+    (year, month as u8, day as u8)
+}
+
 #[inline(always)]
 fn put2(out: &mut [u8], v: u8) {
     out[0] = b'0' + v / 10;
@@ -534,6 +587,24 @@ mod tests {
         assert!(Time::from_rfc3339("2017-02-30").is_none());
         assert!(Time::from_rfc3339("2017-03-09T00:00:00+01:00").is_none());
         assert!(Time::from_rfc3339("yesterday").is_none());
+    }
+
+    #[test]
+    fn the_fast_civil_date_agrees_for_every_day_of_years_0_to_9999() {
+        let (first, last) = (Time::MIN_UNIX.div_euclid(86_400), Time::MAX_UNIX.div_euclid(86_400));
+        for days in first..=last {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(civil_from_days_fast(days), (y as u32, m, d), "day {days}");
+        }
+        for unix in [Time::MIN_UNIX, -1, 0, 1, 951_782_400, 1_793_491_199, Time::MAX_UNIX] {
+            let t = Time::from_unix(unix).unwrap();
+            let dt = t.date_time();
+            let slow = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+            );
+            assert_eq!(std::str::from_utf8(&t.rfc3339_bytes()).unwrap(), slow, "{unix}");
+        }
     }
 
     #[test]

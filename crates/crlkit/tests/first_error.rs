@@ -92,6 +92,9 @@ fn run_case(label: &str, der: Vec<u8>, expected_offset: u64, expected_code: &str
     let csv = dir.join("none.csv");
     let out = dir.join("out.pem");
     for (format, bytes) in [("DER", der.clone()), ("PEM", crlkit_der::pem::encode(&der))] {
+        // Over 4 MiB: a PEM file this large is decoded in pieces read at computed offsets
+        // (`support::input`), and its errors must be the text's first error all the same.
+        assert!(format == "DER" || bytes.len() > 4 << 20, "{label}: PEM of {} bytes", bytes.len());
         let file = dir.join(format!("bad.{}", format.to_lowercase()));
         std::fs::write(&file, &bytes).unwrap();
         let at = match format {
@@ -184,6 +187,63 @@ fn every_path_names_the_first_error() {
         std::fs::write(&file, &bytes).unwrap();
         for args in [&["inspect", "{}"][..], &["list", "{}"], &["convert", "{}"]] {
             expect_everywhere(label, &file, &bytes, args, true, "time-out-of-range", &format!("byte {}", e.offset()));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_large_pem_file_reads_the_same_in_any_layout() {
+    // OpenSSL's layout is decoded in pieces; CRLF lines, lines of 76 characters, text around
+    // the block and a second block are not, and give the same DER; a broken character in
+    // either gives the same error from the file and from stdin.
+    let dir = tempdir("large-pem");
+    let good = dir.join("good.der");
+    write_synthetic_crl(&good, 22, 92_000);
+    let der = std::fs::read(&good).unwrap();
+    let pem = crlkit_der::pem::encode(&der);
+    assert!(pem.len() > 4 << 20, "{}", pem.len());
+    let body = &pem[25..pem.len() - 23];
+    let b64: Vec<u8> = body.iter().copied().filter(|&c| c != b'\n').collect();
+    let mut wide = b"-----BEGIN X509 CRL-----\n".to_vec();
+    for line in b64.chunks(76) {
+        wide.extend_from_slice(line);
+        wide.push(b'\n');
+    }
+    wide.extend_from_slice(b"-----END X509 CRL-----\n");
+    let crlf: Vec<u8> = pem.iter().flat_map(|&c| if c == b'\n' { vec![b'\r', b'\n'] } else { vec![c] }).collect();
+    let texted = [b"issued by the test CA\n".as_slice(), &pem, b"end of file\n"].concat();
+    let two = [pem.as_slice(), &pem].concat();
+    let out = dir.join("out.der");
+    for (label, text, crls) in
+        [("openssl", &pem, 1), ("wide", &wide, 1), ("crlf", &crlf, 1), ("texted", &texted, 1), ("two", &two, 2)]
+    {
+        let file = dir.join(format!("{label}.pem"));
+        std::fs::write(&file, text).unwrap();
+        if crls == 1 {
+            let o = crlkit(&["convert", file.to_str().unwrap(), "--to", "der", "-o", out.to_str().unwrap()]);
+            assert!(o.status.success(), "{label}: {}", stderr(&o));
+            assert_eq!(std::fs::read(&out).unwrap(), der, "{label}");
+        }
+        let o = crlkit(&["inspect", "--json", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{label}: {}", stderr(&o));
+        assert_eq!(stdout(&o).matches("\"entries\":92000").count(), crls, "{label}: {}", stdout(&o));
+        // A character outside the alphabet half-way, and bad padding in the last line.
+        for (at, code) in [(text.len() / 2, "pem-invalid-base64"), (text.len() - 40, "pem-bad-padding")] {
+            let mut bad = text.clone();
+            let at = (at..).find(|&i| bad[i].is_ascii_alphanumeric()).unwrap();
+            bad[at] = if code == "pem-invalid-base64" { b'*' } else { b'=' };
+            let file = dir.join(format!("{label}.bad.pem"));
+            std::fs::write(&file, &bad).unwrap();
+            // What the library's decoder says of the whole text.
+            let e = crlkit_der::pem::decode_all(&bad).unwrap_err();
+            assert!(e.kind().code().starts_with("pem-"), "{label}: {e}");
+            if label != "two" {
+                assert_eq!(e.kind().code(), code, "{label}");
+            }
+            for args in [&["inspect", "{}"][..], &["convert", "{}"]] {
+                expect_everywhere(label, &file, &bad, args, true, e.kind().code(), &format!("byte {}", e.offset()));
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

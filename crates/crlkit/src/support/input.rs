@@ -60,8 +60,15 @@ impl Bytes {
     /// after their work and before they commit an output file or print a report.
     pub fn check_unchanged(&self, name: &str) -> Result<(), Failure> {
         let Bytes::Mapped { file, stamp, .. } = self else { return Ok(()) };
+        check_stamp(file, *stamp, name)
+    }
+}
+
+/// Fail with `input-changed` if `file` no longer has the `stamp` it had when it was opened.
+fn check_stamp(file: &File, stamp: Stamp, name: &str) -> Result<(), Failure> {
+    {
         let now = file.metadata().map_err(|e| Failure::io(format!("reading {name}"), &e))?;
-        if Stamp::of(&now) == *stamp {
+        if Stamp::of(&now) == stamp {
             return Ok(());
         }
         Err(Failure::new(
@@ -129,17 +136,31 @@ pub struct Loaded {
     /// Size of the input as read.
     pub size: u64,
     /// The input as read.
-    pub raw: Bytes,
+    raw: Raw,
     pub crls: Vec<CrlDer>,
     /// Non-CRL PEM blocks that were skipped (certificates in a bundle).
     pub skipped_blocks: usize,
     lenient: bool,
 }
 
+/// What a loaded input keeps of what it read.
+enum Raw {
+    /// The input's bytes (mapped or read).
+    Bytes(Bytes),
+    /// A PEM file decoded piece by piece ([`pem_file_in_pieces`]): only its DER is held, and
+    /// the text is mapped again only to report an error.
+    Decoded { path: PathBuf, file: File, stamp: Stamp },
+}
+
 impl Loaded {
     /// The DER of one of its CRLs.
     pub fn der<'s>(&'s self, crl: &'s CrlDer) -> &'s [u8] {
-        crl.owned.as_deref().unwrap_or(&self.raw)
+        match (&crl.owned, &self.raw) {
+            (Some(owned), _) => owned,
+            (None, Raw::Bytes(b)) => b,
+            // Every CRL of a decoded PEM file holds its DER.
+            (None, Raw::Decoded { .. }) => &[],
+        }
     }
 
     /// Parse every CRL (header and extensions; entries are validated by the caller).
@@ -151,10 +172,17 @@ impl Loaded {
     /// in input order (see the module docs), which is `e` itself unless an earlier CRL or an
     /// earlier part of the text is wrong too.
     pub fn failure(&self, crl: &CrlDer, e: &crlkit_der::Error) -> Failure {
-        if !self.lenient
-            && let Some(f) = first_failure(&self.name, self.format, &self.raw)
-        {
-            return f;
+        if !self.lenient {
+            let first = match &self.raw {
+                Raw::Bytes(b) => first_failure(&self.name, self.format, b),
+                Raw::Decoded { path, .. } => match read_file(path) {
+                    Ok(b) => first_failure(&self.name, self.format, &b),
+                    Err(f) => Some(f),
+                },
+            };
+            if let Some(f) = first {
+                return f;
+            }
         }
         let der = self.der(crl);
         let excerpt = Excerpt::around(der, 0, e.offset(), true);
@@ -163,7 +191,10 @@ impl Loaded {
 
     /// Fail if a mapped input file changed while it was read.
     pub fn check_unchanged(&self) -> Result<(), Failure> {
-        self.raw.check_unchanged(&self.name)
+        match &self.raw {
+            Raw::Bytes(b) => b.check_unchanged(&self.name),
+            Raw::Decoded { file, stamp, .. } => check_stamp(file, *stamp, &self.name),
+        }
     }
 }
 
@@ -241,7 +272,12 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Format, Failure> {
 pub fn load(source: &Source, lenient: bool, command: &str) -> Result<Loaded, Failure> {
     let name = source.name();
     let bytes = match source {
-        Source::File(p) => read_file(p)?,
+        Source::File(p) => {
+            if !lenient && let Some(loaded) = pem_file_in_pieces(p)? {
+                return Ok(loaded);
+            }
+            read_file(p)?
+        }
         Source::Stdin => Bytes::Owned(read_stdin(command)?),
     };
     from_bytes(name, bytes, lenient)
@@ -280,7 +316,78 @@ pub fn from_bytes(name: String, bytes: Bytes, lenient: bool) -> Result<Loaded, F
             }
         }
     }
-    Ok(Loaded { name, format, size, raw: bytes, crls, skipped_blocks, lenient })
+    Ok(Loaded { name, format, size, raw: Raw::Bytes(bytes), crls, skipped_blocks, lenient })
+}
+
+/// PEM files at least this large are decoded in pieces ([`pem_file_in_pieces`]). The
+/// end-to-end tests of first errors use a PEM text above it (`tests/first_error.rs`).
+const PEM_IN_PIECES_MIN: u64 = 4 << 20;
+
+/// Full PEM lines read and decoded per piece (about 1 MiB of text).
+const PEM_PIECE_LINES: usize = 16 * 1024;
+
+/// A large PEM file in OpenSSL's layout (one `X509 CRL` block filling the file, 64 characters
+/// per line) decoded in parallel pieces read at computed offsets: only the DER is held in
+/// memory, not the text too, so peak memory is the DER's size rather than text plus DER.
+/// `None` (the caller maps the file and decodes it as any text) for a smaller file, any other
+/// layout, or anything wrong in it: the general path then reports the error, so errors are
+/// the same either way.
+fn pem_file_in_pieces(path: &Path) -> Result<Option<Loaded>, Failure> {
+    use crlkit_der::pem::{BEGIN_X509_CRL, END_X509_CRL, LINE_INPUT, LINE_OUTPUT};
+    use std::os::unix::fs::FileExt;
+    let name = path.display().to_string();
+    let io = |e: &io::Error| Failure::io(format!("reading {name}"), e);
+    let Ok(file) = File::open(path) else { return Ok(None) };
+    let meta = file.metadata().map_err(|e| io(&e))?;
+    let len = meta.len();
+    if !meta.is_file() || len < PEM_IN_PIECES_MIN {
+        return Ok(None);
+    }
+    let stamp = Stamp::of(&meta);
+    let (mut head, mut tail) = ([0u8; BEGIN_X509_CRL.len()], [0u8; END_X509_CRL.len()]);
+    file.read_exact_at(&mut head, 0).map_err(|e| io(&e))?;
+    file.read_exact_at(&mut tail, len - END_X509_CRL.len() as u64).map_err(|e| io(&e))?;
+    if head != BEGIN_X509_CRL || tail != END_X509_CRL {
+        return Ok(None);
+    }
+    // The body: full lines, then a last line of 1..=64 characters (a full last line may end
+    // in padding, so it is left to the line decoder with the END line).
+    let body_start = BEGIN_X509_CRL.len() as u64;
+    let body_len = usize::try_from(len - body_start - END_X509_CRL.len() as u64).unwrap_or(0);
+    let mut full_lines = body_len / LINE_OUTPUT;
+    if body_len % LINE_OUTPUT == 0 {
+        full_lines = full_lines.saturating_sub(1);
+    }
+    if full_lines == 0 {
+        return Ok(None);
+    }
+    let mut der = vec![0u8; full_lines * LINE_INPUT + LINE_INPUT];
+    der.truncate(full_lines * LINE_INPUT);
+    let decoded = der
+        .par_chunks_mut(PEM_PIECE_LINES * LINE_INPUT)
+        .enumerate()
+        .map_init(Vec::new, |text, (i, out)| {
+            text.resize(out.len() / LINE_INPUT * LINE_OUTPUT, 0);
+            let at = body_start + (i * PEM_PIECE_LINES * LINE_OUTPUT) as u64;
+            file.read_exact_at(text, at)?;
+            Ok(crlkit_der::pem::decode_full_lines(text, out))
+        })
+        .try_reduce(|| true, |a, b| Ok(a && b));
+    if !decoded.map_err(|e: io::Error| io(&e))? {
+        return Ok(None);
+    }
+    // The last line and the END line, through the line decoder.
+    let rest_at = body_start + (full_lines * LINE_OUTPUT) as u64;
+    let mut rest = BEGIN_X509_CRL.to_vec();
+    let begin = rest.len();
+    rest.resize(begin + usize::try_from(len - rest_at).unwrap_or(0), 0);
+    file.read_exact_at(&mut rest[begin..], rest_at).map_err(|e| io(&e))?;
+    let Ok(mut last) = crlkit_der::pem::decode_all(&rest) else { return Ok(None) };
+    let [block] = last.as_mut_slice() else { return Ok(None) };
+    der.extend_from_slice(&block.der);
+    let crls = vec![CrlDer { owned: Some(der), block: Some(0), rewrites: 0 }];
+    let raw = Raw::Decoded { path: path.to_path_buf(), file, stamp };
+    Ok(Some(Loaded { name, format: Format::Pem, size: len, raw, crls, skipped_blocks: 0, lenient: false }))
 }
 
 /// What streaming every CRL of an input saw.
