@@ -480,7 +480,9 @@ impl<'a> Entries<'a> {
 impl<'a> Iterator for Entries<'a> {
     type Item = Result<RevokedCertRef<'a>, Error>;
 
-    #[inline]
+    // Always inlined: in the caller's loop the compiler can keep the entry in registers and
+    // drop the fields the loop never reads, instead of storing every one and reading it back.
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed || self.reader.is_empty() {
             return None;
@@ -764,6 +766,20 @@ impl<'a> CrlRef<'a> {
             ctx,
         };
         while pos < data.len() {
+            // Short-form SEQUENCE headers (almost every entry) without the general decoder.
+            if let [tag::SEQUENCE, len, ..] = data[pos..]
+                && len < 0x80
+                && usize::from(len) + 2 <= data.len() - pos
+            {
+                pos += usize::from(len) + 2;
+                index += 1;
+                if pos - start >= target {
+                    chunks.push(chunk(start, pos, first, index - first));
+                    start = pos;
+                    first = index;
+                }
+                continue;
+            }
             let step = match der::decode_header(&data[pos..], base + pos as u64) {
                 Ok(Some(h)) if h.tag == tag::SEQUENCE && h.len <= (data.len() - pos - h.header_len) as u64 => {
                     h.header_len + h.len as usize

@@ -107,6 +107,19 @@ impl<'a> SerialRef<'a> {
         out[start..].reverse();
     }
 
+    /// [`SerialRef::write_hex`] into the start of `out` for a non-negative serial whose digits
+    /// fit: the number of bytes written, or `None` (nothing written) for a negative serial or
+    /// one too long for `out`. For callers that build a line in a fixed buffer.
+    #[inline]
+    pub fn write_hex_to(&self, out: &mut [u8]) -> Option<usize> {
+        let mag = self.magnitude()?;
+        let out = out.get_mut(..mag.len() * 2)?;
+        for (dst, &b) in out.chunks_exact_mut(2).zip(mag) {
+            dst.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+        }
+        Some(out.len())
+    }
+
     /// [`SerialRef::write_hex`] as a `String`.
     pub fn to_hex(&self) -> String {
         let mut v = Vec::with_capacity(self.content.len() * 2 + 1);

@@ -7,8 +7,8 @@
 
 use std::io::Write;
 
-use crlkit_der::RevokedCertRef;
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
+use crlkit_der::{EntryChunk, RevokedCertRef};
 use rayon::prelude::*;
 
 use super::Outcome;
@@ -114,9 +114,185 @@ fn format_entry_of(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, pref
 
 const CSV_HEADER: &[u8] = b"serial,revocation_time,reason,invalidity_date\n";
 
+/// Bytes one entry's line may take when written by [`write_line`]: the longest serial it
+/// takes ([`SERIAL_HEX_MAX`] digits), JSON's keys, two times, the longest reason name and the
+/// slack of its padded copy.
+const LINE_MAX: usize = 256;
+/// The longest serial [`write_line`] writes, in hex digits (32 octets); longer ones, and
+/// negative ones, are formatted by [`format_entry_by_pieces`].
+const SERIAL_HEX_MAX: usize = 64;
+/// A reason name padded to a fixed width, so copying it is one fixed-size move.
+const REASON_WIDTH: usize = 24;
+
+/// Every reason name padded to [`REASON_WIDTH`], with its length, by code.
+static REASONS_PADDED: [([u8; REASON_WIDTH], usize); 11] = {
+    use crlkit_der::Reason::*;
+    let all = [
+        Unspecified,
+        KeyCompromise,
+        CaCompromise,
+        AffiliationChanged,
+        Superseded,
+        CessationOfOperation,
+        CertificateHold,
+        // Code 7 is unused: never looked up (no `Reason` has it).
+        Unspecified,
+        RemoveFromCrl,
+        PrivilegeWithdrawn,
+        AaCompromise,
+    ];
+    let mut t = [([0u8; REASON_WIDTH], 0usize); 11];
+    let mut i = 0;
+    while i < 11 {
+        let name = all[i].name().as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            t[i].0[j] = name[j];
+            j += 1;
+        }
+        t[i].1 = name.len();
+        i += 1;
+    }
+    t
+};
+
+/// A write position in a buffer that has room for a whole line.
+struct Cursor<'b> {
+    buf: &'b mut [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf[self.at..self.at + bytes.len()].copy_from_slice(bytes);
+        self.at += bytes.len();
+    }
+
+    #[inline(always)]
+    fn reason(&mut self, r: crlkit_der::Reason) {
+        let (padded, len) = &REASONS_PADDED[r as usize];
+        self.buf[self.at..self.at + REASON_WIDTH].copy_from_slice(padded);
+        self.at += len;
+    }
+}
+
+/// Write the entry as `format` prints it at `buf[at..]`, which must hold [`LINE_MAX`] bytes,
+/// and return the position after it; `None` (nothing meaningful written) when the serial is
+/// negative or longer than [`SERIAL_HEX_MAX`] digits. Every copy has a fixed size, so a
+/// line costs no call: formatting is most of what `list` does.
+#[inline]
+fn write_line(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, buf: &mut [u8], at: usize) -> Option<usize> {
+    let mut c = Cursor { buf: &mut buf[at..at + LINE_MAX], at: 0 };
+    if format == ListFormat::Json {
+        c.put(if first { b"{\"serial\":\"" } else { b",\n{\"serial\":\"" });
+    }
+    let serial_at = c.at;
+    c.at += e.serial().write_hex_to(&mut c.buf[serial_at..serial_at + SERIAL_HEX_MAX])?;
+    let time = e.revocation_date().rfc3339_bytes();
+    match format {
+        ListFormat::Text => {
+            c.put(b" ");
+            c.put(&time);
+            c.put(b" ");
+            match e.reason() {
+                Some(r) => c.reason(r),
+                None => c.put(b"-"),
+            }
+            c.put(b"\n");
+        }
+        ListFormat::Csv => {
+            c.put(b",");
+            c.put(&time);
+            c.put(b",");
+            if let Some(r) = e.reason() {
+                c.reason(r);
+            }
+            c.put(b",");
+            if let Some(t) = e.invalidity_date() {
+                c.put(&t.rfc3339_bytes());
+            }
+            c.put(b"\n");
+        }
+        ListFormat::Json => {
+            c.put(b"\",\"revocation_time\":\"");
+            c.put(&time);
+            c.put(b"\",\"reason\":");
+            match e.reason() {
+                Some(r) => {
+                    c.put(b"\"");
+                    c.reason(r);
+                    c.put(b"\"");
+                }
+                None => c.put(b"null"),
+            }
+            c.put(b",\"invalidity_date\":");
+            match e.invalidity_date() {
+                Some(t) => {
+                    c.put(b"\"");
+                    c.put(&t.rfc3339_bytes());
+                    c.put(b"\"");
+                }
+                None => c.put(b"null"),
+            }
+            c.put(b"}");
+        }
+    }
+    Some(at + c.at)
+}
+
+/// Format the entries of `chunk` into `buf` from its start, growing it as needed (it keeps
+/// its length between calls, so a reused buffer is never cleared or refilled), and return
+/// how many bytes hold the text. `first_of_output` says whether the chunk's first entry is
+/// the output's first (JSON commas).
+fn format_chunk(
+    chunk: &EntryChunk<'_>,
+    format: ListFormat,
+    first_of_output: bool,
+    prefix: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<usize, crlkit_der::Error> {
+    let mut at = 0;
+    let mut pieces = Vec::new();
+    for e in chunk.entries() {
+        let e = e?;
+        let first = first_of_output && e.index() == chunk.first_index();
+        if buf.len() < at + LINE_MAX {
+            buf.resize((at + LINE_MAX).max(2 * buf.len()).max(1 << 16), 0);
+        }
+        if prefix.is_empty()
+            && let Some(next) = write_line(&e, format, first, buf, at)
+        {
+            at = next;
+            continue;
+        }
+        pieces.clear();
+        format_entry_of(&e, format, first, prefix, &mut pieces);
+        if buf.len() < at + pieces.len() {
+            buf.resize(at + pieces.len(), 0);
+        }
+        buf[at..at + pieces.len()].copy_from_slice(&pieces);
+        at += pieces.len();
+    }
+    Ok(at)
+}
+
 /// Append one entry. `first` is true for the very first entry of the output (JSON commas).
 #[inline]
 pub fn format_entry(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.resize(at + LINE_MAX, 0);
+    match write_line(e, format, first, out, at) {
+        Some(end) => out.truncate(end),
+        None => {
+            out.truncate(at);
+            format_entry_by_pieces(e, format, first, out);
+        }
+    }
+}
+
+/// [`format_entry`] for any serial, appending piece by piece.
+fn format_entry_by_pieces(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
     let reason = e.reason().map(|r| r.name());
     match format {
         ListFormat::Text => {
@@ -219,9 +395,22 @@ fn list_loaded(
     progress: Option<&Progress>,
     write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<u64, Failure> {
-    validate(loaded, c)?;
-    format_validated(loaded, c, prefix, first, progress, write)
+    // The entries are cut into chunks once, for validating and then for formatting.
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    let chunked: Vec<Vec<EntryChunk<'_>>> = crls.iter().map(|crl| crl.entry_chunks(LIST_CHUNK)).collect();
+    for (chunks, bytes) in chunked.iter().zip(&loaded.crls) {
+        let results: Vec<_> = chunks.par_iter().map(EntryChunk::validate).collect();
+        // The first error in input order, whatever the thread count.
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            return Err(loaded.failure(bytes, &e));
+        }
+    }
+    loaded.check_unchanged()?;
+    format_chunks(loaded, &chunked, c, prefix, first, progress, write)
 }
+
+/// Bytes of entries per chunk formatted by one thread.
+const LIST_CHUNK: usize = 1 << 18;
 
 /// Every CRL of `loaded` validated (nothing is printed of a broken file).
 fn validate(loaded: &Loaded, c: &List) -> Result<(), Failure> {
@@ -242,27 +431,36 @@ fn format_validated(
     write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<u64, Failure> {
     let crls = loaded.parse(input::profile(c.lenient))?;
+    let chunked: Vec<Vec<EntryChunk<'_>>> = crls.iter().map(|crl| crl.entry_chunks(LIST_CHUNK)).collect();
+    format_chunks(loaded, &chunked, c, prefix, first, progress, write)
+}
+
+/// [`format_validated`] over the chunks of each CRL.
+fn format_chunks(
+    loaded: &Loaded,
+    chunked: &[Vec<EntryChunk<'_>>],
+    c: &List,
+    prefix: &[u8],
+    first: bool,
+    progress: Option<&Progress>,
+    write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<u64, Failure> {
     let mut written = 0u64;
     let window = rayon::current_num_threads().max(1) * 4;
-    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
-        let chunks = crl.entry_chunks(1 << 18);
-        let mut bufs: Vec<Vec<u8>> = Vec::new();
+    for (chunks, bytes) in chunked.iter().zip(&loaded.crls) {
+        let mut bufs: Vec<(Vec<u8>, usize)> = Vec::new();
         let first_crl = first && written == 0;
         for group in chunks.chunks(window) {
-            bufs.resize_with(group.len(), Vec::new);
+            bufs.resize_with(group.len(), || (Vec::new(), 0));
             bufs.par_iter_mut()
                 .zip(group.par_iter())
-                .try_for_each(|(buf, chunk)| {
-                    buf.clear();
-                    for e in chunk.entries() {
-                        let e = e?;
-                        format_entry_of(&e, c.format, first_crl && e.index() == 0, prefix, buf);
-                    }
+                .try_for_each(|((buf, used), chunk)| {
+                    *used = format_chunk(chunk, c.format, first_crl && chunk.first_index() == 0, prefix, buf)?;
                     Ok::<(), crlkit_der::Error>(())
                 })
                 .map_err(|e| loaded.failure(bytes, &e))?;
-            for b in &bufs[..group.len()] {
-                write(b)?;
+            for (b, used) in &bufs[..group.len()] {
+                write(&b[..*used])?;
             }
             if let Some(p) = progress {
                 p.add(group.iter().map(|g| g.der().len() as u64).sum());
@@ -396,6 +594,39 @@ mod tests {
     use super::*;
     use crate::cli::tests::parse_args;
     use crate::commands::Command;
+
+    #[test]
+    fn a_line_in_the_fixed_buffer_equals_the_line_by_pieces() {
+        // Serials of every length up to well past the buffer, negative ones, with and
+        // without reason and invalidity date, in every format.
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/");
+        let mut fixed = 0;
+        let mut lines = 0;
+        for name in ["crl.p256.1k.der", "crl.p256.edge-serials.der", "crl.rsa2048.1k.der"] {
+            let der = std::fs::read(format!("{fixtures}{name}")).unwrap();
+            let crl = crlkit_der::CrlRef::from_der(&der).unwrap();
+            for e in crl.entries() {
+                let e = e.unwrap();
+                for format in [ListFormat::Text, ListFormat::Csv, ListFormat::Json] {
+                    for first in [true, false] {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        a.extend_from_slice(b"before ");
+                        b.extend_from_slice(b"before ");
+                        format_entry(&e, format, first, &mut a);
+                        format_entry_by_pieces(&e, format, first, &mut b);
+                        assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+                        let mut buf = vec![0; LINE_MAX];
+                        fixed += usize::from(write_line(&e, format, first, &mut buf, 0).is_some());
+                        lines += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            fixed > lines * 9 / 10 && fixed < lines,
+            "most lines, not all, take the fixed buffer: {fixed} of {lines}"
+        );
+    }
 
     #[test]
     fn flags() {
