@@ -119,6 +119,11 @@ struct Row {
     before: Option<f64>,
 }
 
+/// `, before 0.123 s` when there is a `--before` figure.
+fn before_note(before: Option<f64>) -> String {
+    before.map_or(String::new(), |b| format!(", before {b:.3} s"))
+}
+
 /// Median seconds (and peak RSS) of `crlkit` and of the `--before` binary running the same
 /// command, alternating; `args` gets a fresh output path for each run.
 fn ours_and_before(
@@ -258,7 +263,7 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
             ours: pem_der,
             peer: p,
             peer_name: "openssl crl",
-            note: format!("= {:.2}x crlkit DER→DER ({der_der:.3} s, before {der_der_before:.3?})", pem_der / der_der),
+            note: format!("= {:.2}x crlkit DER→DER ({der_der:.3} s{})", pem_der / der_der, before_note(der_der_before)),
             before: pem_der_before,
         });
         rss_rows.push((format!("convert {label} PEM→DER from file"), pem_rss, pem_len, p_rss));
@@ -277,8 +282,9 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
             peer: p,
             peer_name: "openssl crl -noout",
             note: format!(
-                "= {:.2}x inspect of the DER ({inspect_der:.3} s, before {inspect_der_before:.3?})",
-                inspect_pem / inspect_der
+                "= {:.2}x inspect of the DER ({inspect_der:.3} s{})",
+                inspect_pem / inspect_der,
+                before_note(inspect_der_before)
             ),
             before: inspect_pem_before,
         });
