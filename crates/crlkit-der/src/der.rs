@@ -168,35 +168,21 @@ impl<'a> Reader<'a> {
     pub fn read_any(&mut self) -> Result<Tlv<'a>, Fault> {
         // Fast path: low tag number, short-form length, fully present. Almost every element of
         // a CRL entry takes it.
-        let rest = &self.data[self.pos..];
-        if let [tag, len, ..] = *rest
-            && len < 0x80
-            && tag & 0x1f != 0x1f
-        {
-            let end = 2 + usize::from(len);
-            if end <= rest.len() {
-                let start = self.offset();
-                self.pos += end;
-                return Ok(Tlv {
-                    tag,
-                    value: &rest[2..end],
-                    raw: &rest[..end],
-                    offset: start,
-                    value_offset: start + 2,
-                });
-            }
+        match self.peek_tag() {
+            Some(tag) if tag & 0x1f != 0x1f => match self.take_short() {
+                Some(tlv) => Ok(tlv),
+                None => self.read_any_slow(),
+            },
+            _ => self.read_any_slow(),
         }
-        self.read_any_slow()
     }
 
-    /// The next element if it has the `expected` tag, a short-form length and is fully
-    /// present: the common case of [`Reader::read`], with no error to carry (`None` means "call
-    /// `read`", which then decides). Returns exactly what `read` would.
+    /// The next element if it has a short-form length and is fully present (its tag is the
+    /// caller's to check): the fast path of [`Reader::read_any`] and [`Reader::read_short`].
     #[inline(always)]
-    pub fn read_short(&mut self, expected: u8) -> Option<Tlv<'a>> {
+    fn take_short(&mut self) -> Option<Tlv<'a>> {
         let rest = &self.data[self.pos..];
         if let [tag, len, ..] = *rest
-            && tag == expected
             && len < 0x80
         {
             let end = 2 + usize::from(len);
@@ -213,6 +199,14 @@ impl<'a> Reader<'a> {
             }
         }
         None
+    }
+
+    /// The next element if it has the `expected` tag, a short-form length and is fully
+    /// present: the common case of [`Reader::read`], with no error to carry (`None` means "call
+    /// `read`", which then decides). Returns exactly what `read` would.
+    #[inline(always)]
+    pub fn read_short(&mut self, expected: u8) -> Option<Tlv<'a>> {
+        if self.peek_tag() == Some(expected) { self.take_short() } else { None }
     }
 
     #[inline(never)]

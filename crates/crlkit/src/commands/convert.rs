@@ -171,9 +171,10 @@ pub fn convert_loaded(c: &Convert, loaded: &Loaded, show_progress: bool) -> Resu
     let wanted = show_progress && Progress::wanted(total, false, matches!(c.dest, Dest::Stdout));
     let progress = Progress::start("converting", total, wanted);
 
-    // The fast path: one CRL, PEM into a file: validate and encode at the same time.
-    if let (Format::Pem, Dest::File(path), [crl]) = (c.to, &c.dest, crls.as_slice()) {
-        if crl.der().len() <= PIECE {
+    // One CRL into a file: validate while the output is written (the file has no name until
+    // it is committed).
+    if let (Dest::File(path), [crl]) = (&c.dest, crls.as_slice()) {
+        if c.to == Format::Pem && crl.der().len() <= PIECE {
             // One piece: nothing to run side by side. Validate, encode, one write; no threads
             // woken, no length set ahead (what a directory of small CRLs spends its time on).
             let stats = crl.validate().map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
@@ -187,31 +188,22 @@ pub fn convert_loaded(c: &Convert, loaded: &Loaded, show_progress: bool) -> Resu
             out.commit(c.sync)?;
             return Ok(stats.count);
         }
-        let out = AtomicFile::create(path)?;
-        let (validated, written) =
-            rayon::join(|| crl.validate(), || write_pem_positional(crl.der(), out.file(), &progress));
-        let stats = validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
-        written.map_err(|e| write_failure(&c.dest, &e))?;
-        progress.finish();
-        loaded.check_unchanged()?;
-        out.commit(c.sync)?;
-        return Ok(stats.count);
-    }
-
-    // One CRL as DER into a file (from PEM, or DER re-written): validate while the pieces
-    // are written at their offsets; the file has no name until it is committed.
-    if let (Format::Der, Dest::File(path), [crl]) = (c.to, &c.dest, crls.as_slice())
-        && crl.der().len() > PIECE
-    {
-        let out = AtomicFile::create(path)?;
-        let (validated, written) =
-            rayon::join(|| crl.validate(), || write_der_positional(crl.der(), out.file(), &progress));
-        let stats = validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
-        written.map_err(|e| write_failure(&c.dest, &e))?;
-        progress.finish();
-        loaded.check_unchanged()?;
-        out.commit(c.sync)?;
-        return Ok(stats.count);
+        if crl.der().len() > PIECE {
+            // Pieces written at their offsets in parallel: PEM encoded, or DER (from PEM, or
+            // DER re-written) as it is.
+            let out = AtomicFile::create(path)?;
+            let write = |file: &File| match c.to {
+                Format::Pem => write_pem_positional(crl.der(), file, &progress),
+                Format::Der => write_der_positional(crl.der(), file, &progress),
+            };
+            let (validated, written) = rayon::join(|| crl.validate(), || write(out.file()));
+            let stats = validated.map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+            written.map_err(|e| write_failure(&c.dest, &e))?;
+            progress.finish();
+            loaded.check_unchanged()?;
+            out.commit(c.sync)?;
+            return Ok(stats.count);
+        }
     }
 
     // Everything else: validate all first, then write (stdout cannot be taken back).

@@ -114,12 +114,12 @@ fn format_entry_of(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, pref
 
 const CSV_HEADER: &[u8] = b"serial,revocation_time,reason,invalidity_date\n";
 
-/// Bytes one entry's line may take when written by [`write_line`]: the longest serial it
-/// takes ([`SERIAL_HEX_MAX`] digits), JSON's keys, two times, the longest reason name and the
-/// slack of its padded copy.
+/// Bytes one entry's line may take when written by [`write_line`]: JSON's opening, the
+/// longest serial it takes ([`SERIAL_HEX_MAX`] digits) and the fields ([`FIELDS_MAX`]).
 const LINE_MAX: usize = 256;
+const _: () = assert!(LINE_MAX >= 16 + SERIAL_HEX_MAX + FIELDS_MAX);
 /// The longest serial [`write_line`] writes, in hex digits (32 octets); longer ones, and
-/// negative ones, are formatted by [`format_entry_by_pieces`].
+/// negative ones, are appended by [`format_entry`].
 const SERIAL_HEX_MAX: usize = 64;
 /// A reason name padded to a fixed width, so copying it is one fixed-size move.
 const REASON_WIDTH: usize = 24;
@@ -177,6 +177,11 @@ impl Cursor<'_> {
     }
 }
 
+/// The start of an entry's JSON object (a comma before every one but the output's first).
+fn json_open(first: bool) -> &'static [u8] {
+    if first { b"{\"serial\":\"" } else { b",\n{\"serial\":\"" }
+}
+
 /// Write the entry as `format` prints it at `buf[at..]`, which must hold [`LINE_MAX`] bytes,
 /// and return the position after it; `None` (nothing meaningful written) when the serial is
 /// negative or longer than [`SERIAL_HEX_MAX`] digits. Every copy has a fixed size, so a
@@ -185,10 +190,23 @@ impl Cursor<'_> {
 fn write_line(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, buf: &mut [u8], at: usize) -> Option<usize> {
     let mut c = Cursor { buf: &mut buf[at..at + LINE_MAX], at: 0 };
     if format == ListFormat::Json {
-        c.put(if first { b"{\"serial\":\"" } else { b",\n{\"serial\":\"" });
+        c.put(json_open(first));
     }
     let serial_at = c.at;
     c.at += e.serial().write_hex_to(&mut c.buf[serial_at..serial_at + SERIAL_HEX_MAX])?;
+    let fields_at = at + c.at;
+    Some(write_fields(e, format, buf, fields_at))
+}
+
+/// Room the fields after the serial take at most: JSON's keys, two times, the longest
+/// reason name and the slack of its padded copy.
+const FIELDS_MAX: usize = 160;
+
+/// Write what follows the serial in `format` at `buf[at..]`, which must hold [`FIELDS_MAX`]
+/// bytes, and return the position after it.
+#[inline(always)]
+fn write_fields(e: &RevokedCertRef<'_>, format: ListFormat, buf: &mut [u8], at: usize) -> usize {
+    let mut c = Cursor { buf: &mut buf[at..at + FIELDS_MAX], at: 0 };
     let time = e.revocation_date().rfc3339_bytes();
     match format {
         ListFormat::Text => {
@@ -238,7 +256,7 @@ fn write_line(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, buf: &mut
             c.put(b"}");
         }
     }
-    Some(at + c.at)
+    at + c.at
 }
 
 /// Format the entries of `chunk` into `buf` from its start, growing it as needed (it keeps
@@ -282,65 +300,21 @@ fn format_chunk(
 pub fn format_entry(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
     let at = out.len();
     out.resize(at + LINE_MAX, 0);
-    match write_line(e, format, first, out, at) {
-        Some(end) => out.truncate(end),
-        None => {
-            out.truncate(at);
-            format_entry_by_pieces(e, format, first, out);
-        }
+    if let Some(end) = write_line(e, format, first, out, at) {
+        out.truncate(end);
+        return;
     }
-}
-
-/// [`format_entry`] for any serial, appending piece by piece.
-fn format_entry_by_pieces(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
-    let reason = e.reason().map(|r| r.name());
-    match format {
-        ListFormat::Text => {
-            e.serial().write_hex(out);
-            out.push(b' ');
-            out.extend_from_slice(&e.revocation_date().rfc3339_bytes());
-            out.push(b' ');
-            out.extend_from_slice(reason.unwrap_or("-").as_bytes());
-            out.push(b'\n');
-        }
-        ListFormat::Csv => {
-            e.serial().write_hex(out);
-            out.push(b',');
-            out.extend_from_slice(&e.revocation_date().rfc3339_bytes());
-            out.push(b',');
-            out.extend_from_slice(reason.unwrap_or("").as_bytes());
-            out.push(b',');
-            if let Some(t) = e.invalidity_date() {
-                out.extend_from_slice(&t.rfc3339_bytes());
-            }
-            out.push(b'\n');
-        }
-        ListFormat::Json => {
-            out.extend_from_slice(if first { b"{\"serial\":\"" } else { b",\n{\"serial\":\"" });
-            e.serial().write_hex(out);
-            out.extend_from_slice(b"\",\"revocation_time\":\"");
-            out.extend_from_slice(&e.revocation_date().rfc3339_bytes());
-            out.extend_from_slice(b"\",\"reason\":");
-            match reason {
-                Some(r) => {
-                    out.push(b'"');
-                    out.extend_from_slice(r.as_bytes());
-                    out.push(b'"');
-                }
-                None => out.extend_from_slice(b"null"),
-            }
-            out.extend_from_slice(b",\"invalidity_date\":");
-            match e.invalidity_date() {
-                Some(t) => {
-                    out.push(b'"');
-                    out.extend_from_slice(&t.rfc3339_bytes());
-                    out.push(b'"');
-                }
-                None => out.extend_from_slice(b"null"),
-            }
-            out.push(b'}');
-        }
+    // A negative serial, or one too long for the fixed layout: the serial appended, then the
+    // same fields.
+    out.truncate(at);
+    if format == ListFormat::Json {
+        out.extend_from_slice(json_open(first));
     }
+    e.serial().write_hex(out);
+    let at = out.len();
+    out.resize(at + FIELDS_MAX, 0);
+    let end = write_fields(e, format, out, at);
+    out.truncate(end);
 }
 
 fn prologue(format: ListFormat) -> &'static [u8] {
@@ -595,10 +569,31 @@ mod tests {
     use crate::cli::tests::parse_args;
     use crate::commands::Command;
 
+    /// The line `list` prints for `e`, built with `format!` from the entry's own accessors.
+    fn expected_line(e: &RevokedCertRef<'_>, format: ListFormat, first: bool) -> String {
+        let (serial, time) = (e.serial().to_hex(), e.revocation_date().to_string());
+        let reason = e.reason().map(|r| r.name().to_owned());
+        let invalidity = e.invalidity_date().map(|t| t.to_string());
+        let quoted = |v: Option<String>| v.map_or("null".to_owned(), |s| format!("\"{s}\""));
+        match format {
+            ListFormat::Text => format!("{serial} {time} {}\n", reason.as_deref().unwrap_or("-")),
+            ListFormat::Csv => {
+                format!("{serial},{time},{},{}\n", reason.unwrap_or_default(), invalidity.unwrap_or_default())
+            }
+            ListFormat::Json => format!(
+                "{}{{\"serial\":\"{serial}\",\"revocation_time\":\"{time}\",\"reason\":{},\"invalidity_date\":{}}}",
+                if first { "" } else { ",\n" },
+                quoted(reason),
+                quoted(invalidity)
+            ),
+        }
+    }
+
     #[test]
-    fn a_line_in_the_fixed_buffer_equals_the_line_by_pieces() {
+    fn every_line_equals_one_built_with_format() {
         // Serials of every length up to well past the buffer, negative ones, with and
-        // without reason and invalidity date, in every format.
+        // without reason and invalidity date, in every format, against lines built with
+        // `format!`.
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/");
         let mut fixed = 0;
         let mut lines = 0;
@@ -609,12 +604,10 @@ mod tests {
                 let e = e.unwrap();
                 for format in [ListFormat::Text, ListFormat::Csv, ListFormat::Json] {
                     for first in [true, false] {
-                        let (mut a, mut b) = (Vec::new(), Vec::new());
-                        a.extend_from_slice(b"before ");
-                        b.extend_from_slice(b"before ");
+                        let mut a = b"before ".to_vec();
                         format_entry(&e, format, first, &mut a);
-                        format_entry_by_pieces(&e, format, first, &mut b);
-                        assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+                        let b = format!("before {}", expected_line(&e, format, first));
+                        assert_eq!(String::from_utf8(a).unwrap(), b);
                         let mut buf = vec![0; LINE_MAX];
                         fixed += usize::from(write_line(&e, format, first, &mut buf, 0).is_some());
                         lines += 1;
