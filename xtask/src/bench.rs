@@ -124,19 +124,17 @@ fn before_note(before: Option<f64>) -> String {
     before.map_or(String::new(), |b| format!(", before {b:.3} s"))
 }
 
-/// Median seconds (and peak RSS) of `crlkit` and of the `--before` binary running the same
-/// command, alternating; `args` gets a fresh output path for each run.
-fn ours_and_before(
-    crlkit: &Path,
-    before: Option<&Path>,
+/// Median seconds (and peak RSS) of each of `bins` running the same command, alternating
+/// between them run by run; `args` gets a fresh output path for each run.
+fn medians_alternating(
+    bins: &[&Path],
     runs: usize,
     scratch: &Path,
     args: impl Fn(&str) -> Vec<String>,
-) -> Result<((f64, u64), Option<f64>)> {
-    let (mut ours, mut old) = (Vec::new(), Vec::new());
+) -> Result<Vec<(f64, u64)>> {
+    let mut samples = vec![Vec::new(); bins.len()];
     for i in 0..runs {
-        for (bin, into) in [(Some(crlkit), &mut ours), (before, &mut old)] {
-            let Some(bin) = bin else { continue };
+        for (bin, into) in bins.iter().zip(&mut samples) {
             let out = fresh(scratch, "out", i);
             let a = args(out.to_str().context("non-UTF-8 path")?);
             let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -144,7 +142,20 @@ fn ours_and_before(
             let _ = std::fs::remove_file(&out);
         }
     }
-    Ok((medians(&ours), (!old.is_empty()).then(|| medians(&old).0)))
+    Ok(samples.iter().map(|s| medians(s)).collect())
+}
+
+/// [`medians_alternating`] of `crlkit` and, with `--before`, of the earlier binary.
+fn ours_and_before(
+    crlkit: &Path,
+    before: Option<&Path>,
+    runs: usize,
+    scratch: &Path,
+    args: impl Fn(&str) -> Vec<String>,
+) -> Result<((f64, u64), Option<f64>)> {
+    let bins: Vec<&Path> = std::iter::once(crlkit).chain(before).collect();
+    let m = medians_alternating(&bins, runs, scratch, args)?;
+    Ok((m[0], m.get(1).map(|b| b.0)))
 }
 
 /// Which measurements to run.
@@ -250,14 +261,9 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
         let ((pem_der, pem_rss), pem_der_before) = ours_and_before(&crlkit, before, runs, &scratch, |o| {
             ["convert", &pem_str, "--to", "der", "-o", o].map(String::from).to_vec()
         })?;
-        let mut peer = Vec::new();
-        for i in 0..runs {
-            let out = fresh(&scratch, "openssl.der", i);
-            let args = ["crl", "-inform", "PEM", "-outform", "DER", "-in", &pem_str, "-out", out.to_str().unwrap()];
-            peer.push(measure(&openssl, &args, None, true, &scratch)?);
-            std::fs::remove_file(&out)?;
-        }
-        let (p, p_rss) = medians(&peer);
+        let (p, p_rss) = medians_alternating(&[&openssl], runs, &scratch, |o| {
+            ["crl", "-inform", "PEM", "-outform", "DER", "-in", &pem_str, "-out", o].map(String::from).to_vec()
+        })?[0];
         rows.push(Row {
             what: format!("convert PEM→DER {label}"),
             ours: pem_der,
@@ -271,11 +277,9 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
             ours_and_before(&crlkit, before, runs, &scratch, |_| ["inspect", &input_str].map(String::from).to_vec())?;
         let ((inspect_pem, inspect_rss), inspect_pem_before) =
             ours_and_before(&crlkit, before, runs, &scratch, |_| ["inspect", &pem_str].map(String::from).to_vec())?;
-        let mut peer = Vec::new();
-        for _ in 0..runs {
-            peer.push(measure(&openssl, &["crl", "-inform", "PEM", "-noout", "-in", &pem_str], None, true, &scratch)?);
-        }
-        let (p, _) = medians(&peer);
+        let (p, _) = medians_alternating(&[&openssl], runs, &scratch, |_| {
+            ["crl", "-inform", "PEM", "-noout", "-in", &pem_str].map(String::from).to_vec()
+        })?[0];
         rows.push(Row {
             what: format!("inspect PEM {label}"),
             ours: inspect_pem,
@@ -292,17 +296,9 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
         let _ = std::fs::remove_file(&pem_input);
 
         // list > /dev/null vs openssl crl -noout -text > /dev/null, in each output format.
-        let mut peer = Vec::new();
-        for _ in 0..runs {
-            peer.push(measure(
-                &openssl,
-                &["crl", "-inform", "DER", "-noout", "-text", "-in", &input_str],
-                None,
-                true,
-                &scratch,
-            )?);
-        }
-        let (p, _) = medians(&peer);
+        let (p, _) = medians_alternating(&[&openssl], runs, &scratch, |_| {
+            ["crl", "-inform", "DER", "-noout", "-text", "-in", &input_str].map(String::from).to_vec()
+        })?[0];
         for format in ["text", "csv", "json"] {
             let ((o, _), old) = ours_and_before(&crlkit, before, runs, &scratch, |_| {
                 ["list", &input_str, "--format", format].map(String::from).to_vec()
