@@ -6,7 +6,8 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-/// A new file without a name in `dir`, where the OS and the filesystem allow it; `None`
+/// A new file without a name in `dir`, open for reading and writing (a caller may map what it
+/// wrote to check it before giving it a name), where the OS and the filesystem allow it; `None`
 /// otherwise, or when `CRLKIT_TEMP_FILES=named` asks for named temporaries (tests use it to
 /// run the fallback path).
 pub fn nameless_file(dir: &Path) -> Option<File> {
@@ -16,7 +17,7 @@ pub fn nameless_file(dir: &Path) -> Option<File> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{CWD, Mode, OFlags, openat};
-        let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+        let flags = OFlags::RDWR | OFlags::TMPFILE | OFlags::CLOEXEC;
         // The mode before the umask, as for any new file.
         openat(CWD, dir, flags, Mode::from_raw_mode(0o666)).ok().map(File::from)
     }

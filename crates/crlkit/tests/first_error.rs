@@ -215,15 +215,26 @@ fn a_large_pem_file_reads_the_same_in_any_layout() {
     let texted = [b"issued by the test CA\n".as_slice(), &pem, b"end of file\n"].concat();
     let two = [pem.as_slice(), &pem].concat();
     let out = dir.join("out.der");
+    let failed_out = dir.join("failed.der");
+    let o_failed = failed_out.to_str().unwrap();
     for (label, text, crls) in
         [("openssl", &pem, 1), ("wide", &wide, 1), ("crlf", &crlf, 1), ("texted", &texted, 1), ("two", &two, 2)]
     {
         let file = dir.join(format!("{label}.pem"));
         std::fs::write(&file, text).unwrap();
         if crls == 1 {
-            let o = crlkit(&["convert", file.to_str().unwrap(), "--to", "der", "-o", out.to_str().unwrap()]);
-            assert!(o.status.success(), "{label}: {}", stderr(&o));
-            assert_eq!(std::fs::read(&out).unwrap(), der, "{label}");
+            // OpenSSL's layout is decoded straight into the output file; with named temporary
+            // files too (`CRLKIT_TEMP_FILES=named`, where O_TMPFILE is not available).
+            for temp in ["nameless", "named"] {
+                let _ = std::fs::remove_file(&out);
+                let o = std::process::Command::new(env!("CARGO_BIN_EXE_crlkit"))
+                    .env("CRLKIT_TEMP_FILES", temp)
+                    .args(["convert", file.to_str().unwrap(), "--to", "der", "-o", out.to_str().unwrap()])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{label} {temp}: {}", stderr(&o));
+                assert_eq!(std::fs::read(&out).unwrap(), der, "{label} {temp}");
+            }
         }
         let o = crlkit(&["inspect", "--json", file.to_str().unwrap()]);
         assert!(o.status.success(), "{label}: {}", stderr(&o));
@@ -241,9 +252,15 @@ fn a_large_pem_file_reads_the_same_in_any_layout() {
             if label != "two" {
                 assert_eq!(e.kind().code(), code, "{label}");
             }
-            for args in [&["inspect", "{}"][..], &["convert", "{}"]] {
+            let to_der: &[&str] = &["convert", "{}", "--to", "der", "-o", o_failed];
+            let commands = [&["inspect", "{}"][..], &["convert", "{}"], to_der];
+            // A DER file holds one CRL: two blocks are refused as such before any decoding.
+            for args in &commands[..if crls == 1 { 3 } else { 2 }] {
                 expect_everywhere(label, &file, &bad, args, true, e.kind().code(), &format!("byte {}", e.offset()));
             }
+            let left: Vec<String> =
+                dir_entries(&dir).into_iter().filter(|n| !n.ends_with(".pem") && !n.ends_with(".der")).collect();
+            assert!(!failed_out.exists() && left.is_empty(), "{label}: nothing written for a broken input: {left:?}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

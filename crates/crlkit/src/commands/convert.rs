@@ -145,6 +145,12 @@ pub fn run(job: &Job) -> Result<Outcome, Failure> {
         Job::One(c) => c,
         Job::Many(b) => return bulk::run(b),
     };
+    if let (Source::File(input), Dest::File(output), Format::Der, false) = (&c.source, &c.dest, c.to, c.lenient)
+        && let Some(pieces) = input::PemPieces::open(input)?
+        && pem_into_der_file(c, output, pieces)?
+    {
+        return Ok(Outcome::Positive);
+    }
     match c.source {
         Source::Stdin if !c.lenient => convert_stream(c)?,
         _ => {
@@ -154,6 +160,35 @@ pub fn run(job: &Job) -> Result<Outcome, Failure> {
         }
     }
     Ok(Outcome::Positive)
+}
+
+/// A large PEM file in OpenSSL's layout to a DER file: decoded straight into the (nameless)
+/// output, which is then mapped and validated, so the DER never lives in fresh memory of its
+/// own (`PemPieces::into_file`). `false`: not that layout, or something wrong in it, and
+/// nothing was written (the general path runs and reports the error).
+fn pem_into_der_file(c: &Convert, output: &std::path::Path, pieces: input::PemPieces) -> Result<bool, Failure> {
+    let out = AtomicFile::create(output)?;
+    let size = pieces.size();
+    let progress = Progress::start("converting", size, Progress::wanted(size, false, false));
+    let Some(loaded) = pieces.into_file(out.file(), &output.display().to_string(), &progress)? else {
+        return Ok(false);
+    };
+    progress.finish();
+    input::notes(&loaded);
+    let crls = loaded.parse(input::profile(false))?;
+    let [crl] = crls.as_slice() else { unreachable!("one PEM block was decoded") };
+    crl.validate().map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
+    loaded.check_unchanged()?;
+    drop(crls);
+    drop(loaded);
+    out.commit(c.sync)?;
+    Ok(true)
+}
+
+thread_local! {
+    /// The PEM of one small CRL, kept by each thread for the next (at most about a piece's
+    /// PEM, 1 MiB).
+    static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Convert `loaded` as `c` says; the entries validated, counted. `show_progress`: a progress
@@ -179,9 +214,12 @@ pub fn convert_loaded(c: &Convert, loaded: &Loaded, show_progress: bool) -> Resu
             // woken, no length set ahead (what a directory of small CRLs spends its time on).
             let stats = crl.validate().map_err(|e| loaded.failure(&loaded.crls[0], &e))?;
             let out = AtomicFile::create(path)?;
-            let pem = pem::encode(crl.der());
-            let mut file = out.file();
-            file.write_all(&pem).map_err(|e| write_failure(&c.dest, &e))?;
+            ENCODED
+                .with_borrow_mut(|pem| {
+                    pem::encode_into(crl.der(), pem);
+                    out.file().write_all(pem)
+                })
+                .map_err(|e| write_failure(&c.dest, &e))?;
             progress.add(crl.der().len() as u64);
             progress.finish();
             loaded.check_unchanged()?;

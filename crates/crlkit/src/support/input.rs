@@ -17,6 +17,7 @@ use crlkit_der::{CrlRef, Excerpt, Profile, RevokedCertRef};
 use rayon::prelude::*;
 
 use crate::support::failure::{Failure, Place};
+use crate::support::progress::Progress;
 
 /// The most commands that need a whole CRL read from stdin (everything but `convert`,
 /// `inspect` and `list`, which stream it): beyond it they stop with `stdin-too-large` rather
@@ -147,9 +148,11 @@ pub struct Loaded {
 enum Raw {
     /// The input's bytes (mapped or read).
     Bytes(Bytes),
-    /// A PEM file decoded piece by piece ([`pem_file_in_pieces`]): only its DER is held, and
+    /// A PEM file decoded piece by piece ([`PemPieces`]): only its DER is held, and
     /// the text is mapped again only to report an error.
-    Decoded { path: PathBuf, file: File, stamp: Stamp },
+    /// `into`: the DER, when it was decoded into an output file and mapped back
+    /// ([`PemPieces::into_file`]).
+    Decoded { path: PathBuf, file: File, stamp: Stamp, into: Option<memmap2::Mmap> },
 }
 
 impl Loaded {
@@ -158,8 +161,9 @@ impl Loaded {
         match (&crl.owned, &self.raw) {
             (Some(owned), _) => owned,
             (None, Raw::Bytes(b)) => b,
-            // Every CRL of a decoded PEM file holds its DER.
-            (None, Raw::Decoded { .. }) => &[],
+            (None, Raw::Decoded { into: Some(map), .. }) => map,
+            // Every other CRL of a decoded PEM file holds its DER.
+            (None, Raw::Decoded { into: None, .. }) => &[],
         }
     }
 
@@ -273,7 +277,10 @@ pub fn load(source: &Source, lenient: bool, command: &str) -> Result<Loaded, Fai
     let name = source.name();
     let bytes = match source {
         Source::File(p) => {
-            if !lenient && let Some(loaded) = pem_file_in_pieces(p)? {
+            if !lenient
+                && let Some(pieces) = PemPieces::open(p)?
+                && let Some(loaded) = pieces.into_memory()?
+            {
                 return Ok(loaded);
             }
             read_file(p)?
@@ -319,7 +326,7 @@ pub fn from_bytes(name: String, bytes: Bytes, lenient: bool) -> Result<Loaded, F
     Ok(Loaded { name, format, size, raw: Raw::Bytes(bytes), crls, skipped_blocks, lenient })
 }
 
-/// PEM files at least this large are decoded in pieces ([`pem_file_in_pieces`]). The
+/// PEM files at least this large are decoded in pieces ([`PemPieces`]). The
 /// end-to-end tests of first errors use a PEM text above it (`tests/first_error.rs`).
 const PEM_IN_PIECES_MIN: u64 = 4 << 20;
 
@@ -327,67 +334,153 @@ const PEM_IN_PIECES_MIN: u64 = 4 << 20;
 const PEM_PIECE_LINES: usize = 16 * 1024;
 
 /// A large PEM file in OpenSSL's layout (one `X509 CRL` block filling the file, 64 characters
-/// per line) decoded in parallel pieces read at computed offsets: only the DER is held in
-/// memory, not the text too, so peak memory is the DER's size rather than text plus DER.
-/// `None` (the caller maps the file and decodes it as any text) for a smaller file, any other
-/// layout, or anything wrong in it: the general path then reports the error, so errors are
-/// the same either way.
-fn pem_file_in_pieces(path: &Path) -> Result<Option<Loaded>, Failure> {
-    use crlkit_der::pem::{BEGIN_X509_CRL, END_X509_CRL, LINE_INPUT, LINE_OUTPUT};
-    use std::os::unix::fs::FileExt;
-    let name = path.display().to_string();
-    let io = |e: &io::Error| Failure::io(format!("reading {name}"), e);
-    let Ok(file) = File::open(path) else { return Ok(None) };
-    let meta = file.metadata().map_err(|e| io(&e))?;
-    let len = meta.len();
-    if !meta.is_file() || len < PEM_IN_PIECES_MIN {
-        return Ok(None);
+/// per line), to be decoded in parallel pieces read at computed offsets (`pread`, no map of
+/// the text): only the DER is held, so peak memory is the DER's size rather than text plus
+/// DER. Anything that does not fit that layout, or anything wrong in it, gives `None`: the
+/// caller then maps the file and decodes it as any text, and that path reports the error, so
+/// errors are the same either way.
+pub struct PemPieces {
+    path: PathBuf,
+    name: String,
+    file: File,
+    stamp: Stamp,
+    len: u64,
+    /// Full lines before the last line (a full last line may end in padding, so it is left
+    /// to the line decoder with the END line).
+    full_lines: usize,
+}
+
+impl PemPieces {
+    /// `None` for a file under [`PEM_IN_PIECES_MIN`] or without the BEGIN and END lines of
+    /// one CRL at its two ends.
+    pub fn open(path: &Path) -> Result<Option<Self>, Failure> {
+        use crlkit_der::pem::{BEGIN_X509_CRL, END_X509_CRL, LINE_OUTPUT};
+        use std::os::unix::fs::FileExt;
+        let name = path.display().to_string();
+        let io = |e: &io::Error| Failure::io(format!("reading {name}"), e);
+        let Ok(file) = File::open(path) else { return Ok(None) };
+        let meta = file.metadata().map_err(|e| io(&e))?;
+        let len = meta.len();
+        if !meta.is_file() || len < PEM_IN_PIECES_MIN {
+            return Ok(None);
+        }
+        let (mut head, mut tail) = ([0u8; BEGIN_X509_CRL.len()], [0u8; END_X509_CRL.len()]);
+        file.read_exact_at(&mut head, 0).map_err(|e| io(&e))?;
+        file.read_exact_at(&mut tail, len - END_X509_CRL.len() as u64).map_err(|e| io(&e))?;
+        if head != BEGIN_X509_CRL || tail != END_X509_CRL {
+            return Ok(None);
+        }
+        let body_len = usize::try_from(len - (BEGIN_X509_CRL.len() + END_X509_CRL.len()) as u64).unwrap_or(0);
+        let mut full_lines = body_len / LINE_OUTPUT;
+        if body_len.is_multiple_of(LINE_OUTPUT) {
+            full_lines = full_lines.saturating_sub(1);
+        }
+        if full_lines == 0 {
+            return Ok(None);
+        }
+        let stamp = Stamp::of(&meta);
+        Ok(Some(Self { path: path.to_path_buf(), name, file, stamp, len, full_lines }))
     }
-    let stamp = Stamp::of(&meta);
-    let (mut head, mut tail) = ([0u8; BEGIN_X509_CRL.len()], [0u8; END_X509_CRL.len()]);
-    file.read_exact_at(&mut head, 0).map_err(|e| io(&e))?;
-    file.read_exact_at(&mut tail, len - END_X509_CRL.len() as u64).map_err(|e| io(&e))?;
-    if head != BEGIN_X509_CRL || tail != END_X509_CRL {
-        return Ok(None);
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.len
     }
-    // The body: full lines, then a last line of 1..=64 characters (a full last line may end
-    // in padding, so it is left to the line decoder with the END line).
-    let body_start = BEGIN_X509_CRL.len() as u64;
-    let body_len = usize::try_from(len - body_start - END_X509_CRL.len() as u64).unwrap_or(0);
-    let mut full_lines = body_len / LINE_OUTPUT;
-    if body_len % LINE_OUTPUT == 0 {
-        full_lines = full_lines.saturating_sub(1);
+
+    fn read_failure(&self, e: &io::Error) -> Failure {
+        Failure::io(format!("reading {}", self.name), e)
     }
-    if full_lines == 0 {
-        return Ok(None);
+
+    /// Read the text of piece `i` (`lines` full lines) into `text`.
+    fn piece_text(&self, i: usize, lines: usize, text: &mut Vec<u8>) -> Result<(), Failure> {
+        use crlkit_der::pem::{BEGIN_X509_CRL, LINE_OUTPUT};
+        use std::os::unix::fs::FileExt;
+        text.resize(lines * LINE_OUTPUT, 0);
+        let at = (BEGIN_X509_CRL.len() + i * PEM_PIECE_LINES * LINE_OUTPUT) as u64;
+        self.file.read_exact_at(text, at).map_err(|e| self.read_failure(&e))
     }
-    let mut der = vec![0u8; full_lines * LINE_INPUT + LINE_INPUT];
-    der.truncate(full_lines * LINE_INPUT);
-    let decoded = der
-        .par_chunks_mut(PEM_PIECE_LINES * LINE_INPUT)
-        .enumerate()
-        .map_init(Vec::new, |text, (i, out)| {
-            text.resize(out.len() / LINE_INPUT * LINE_OUTPUT, 0);
-            let at = body_start + (i * PEM_PIECE_LINES * LINE_OUTPUT) as u64;
-            file.read_exact_at(text, at)?;
-            Ok(crlkit_der::pem::decode_full_lines(text, out))
-        })
-        .try_reduce(|| true, |a, b| Ok(a && b));
-    if !decoded.map_err(|e: io::Error| io(&e))? {
-        return Ok(None);
+
+    /// The DER of the last line, through the line decoder with the BEGIN and END lines.
+    fn last_line(&self) -> Result<Option<Vec<u8>>, Failure> {
+        use crlkit_der::pem::{BEGIN_X509_CRL, LINE_OUTPUT};
+        use std::os::unix::fs::FileExt;
+        let rest_at = (BEGIN_X509_CRL.len() + self.full_lines * LINE_OUTPUT) as u64;
+        let mut rest = BEGIN_X509_CRL.to_vec();
+        let begin = rest.len();
+        rest.resize(begin + usize::try_from(self.len - rest_at).unwrap_or(0), 0);
+        self.file.read_exact_at(&mut rest[begin..], rest_at).map_err(|e| self.read_failure(&e))?;
+        let Ok(mut last) = crlkit_der::pem::decode_all(&rest) else { return Ok(None) };
+        let [block] = last.as_mut_slice() else { return Ok(None) };
+        Ok(Some(std::mem::take(&mut block.der)))
     }
-    // The last line and the END line, through the line decoder.
-    let rest_at = body_start + (full_lines * LINE_OUTPUT) as u64;
-    let mut rest = BEGIN_X509_CRL.to_vec();
-    let begin = rest.len();
-    rest.resize(begin + usize::try_from(len - rest_at).unwrap_or(0), 0);
-    file.read_exact_at(&mut rest[begin..], rest_at).map_err(|e| io(&e))?;
-    let Ok(mut last) = crlkit_der::pem::decode_all(&rest) else { return Ok(None) };
-    let [block] = last.as_mut_slice() else { return Ok(None) };
-    der.extend_from_slice(&block.der);
-    let crls = vec![CrlDer { owned: Some(der), block: Some(0), rewrites: 0 }];
-    let raw = Raw::Decoded { path: path.to_path_buf(), file, stamp };
-    Ok(Some(Loaded { name, format: Format::Pem, size: len, raw, crls, skipped_blocks: 0, lenient: false }))
+
+    fn loaded(self, owned: Option<Vec<u8>>, into: Option<memmap2::Mmap>) -> Loaded {
+        let crls = vec![CrlDer { owned, block: Some(0), rewrites: 0 }];
+        let raw = Raw::Decoded { path: self.path, file: self.file, stamp: self.stamp, into };
+        Loaded { name: self.name, format: Format::Pem, size: self.len, raw, crls, skipped_blocks: 0, lenient: false }
+    }
+
+    /// Decode into memory.
+    pub fn into_memory(self) -> Result<Option<Loaded>, Failure> {
+        use crlkit_der::pem::LINE_INPUT;
+        let Some(last) = self.last_line()? else { return Ok(None) };
+        let mut der = vec![0u8; self.full_lines * LINE_INPUT + last.len()];
+        let (full, tail) = der.split_at_mut(self.full_lines * LINE_INPUT);
+        tail.copy_from_slice(&last);
+        let decoded = full
+            .par_chunks_mut(PEM_PIECE_LINES * LINE_INPUT)
+            .enumerate()
+            .map_init(Vec::new, |text, (i, out)| {
+                self.piece_text(i, out.len() / LINE_INPUT, text)?;
+                Ok(crlkit_der::pem::decode_full_lines(text, out))
+            })
+            .try_reduce(|| true, |a, b| Ok(a && b))?;
+        Ok(decoded.then(|| self.loaded(Some(der), None)))
+    }
+
+    /// Decode straight into `out` (a new, empty file, opened for reading and writing), each
+    /// piece written at its offset from a buffer the thread reuses, then map `out` to read
+    /// the DER back. No memory beyond the pieces in flight is allocated for the DER: on this
+    /// kind of machine the first touch of a fresh page costs more than decoding it, and the
+    /// output's page cache is written either way. `None` leaves `out` partly written (the
+    /// caller drops it).
+    pub fn into_file(self, out: &File, out_name: &str, progress: &Progress) -> Result<Option<Loaded>, Failure> {
+        use crlkit_der::pem::LINE_INPUT;
+        use std::os::unix::fs::FileExt;
+        let write = |e: &io::Error| Failure::io(format!("writing {out_name}"), e);
+        let Some(last) = self.last_line()? else { return Ok(None) };
+        let full_len = self.full_lines * LINE_INPUT;
+        out.set_len((full_len + last.len()) as u64).map_err(|e| write(&e))?;
+        out.write_all_at(&last, full_len as u64).map_err(|e| write(&e))?;
+        let pieces = self.full_lines.div_ceil(PEM_PIECE_LINES);
+        let decoded = (0..pieces)
+            .into_par_iter()
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(text, der), i| {
+                    let lines = PEM_PIECE_LINES.min(self.full_lines - i * PEM_PIECE_LINES);
+                    self.piece_text(i, lines, text)?;
+                    der.resize(lines * LINE_INPUT, 0);
+                    if !crlkit_der::pem::decode_full_lines(text, der) {
+                        return Ok(false);
+                    }
+                    out.write_all_at(der, (i * PEM_PIECE_LINES * LINE_INPUT) as u64).map_err(|e| write(&e))?;
+                    progress.add(text.len() as u64);
+                    Ok(true)
+                },
+            )
+            .try_reduce(|| true, |a, b| Ok(a && b))?;
+        if !decoded {
+            return Ok(None);
+        }
+        // SAFETY: the map is read-only; `out` is this process's own output, which has no name
+        // yet (or a hidden temporary one, `support::output`) and is not written again once
+        // mapped. What is validated through the map is what the file holds when committed.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(out) }
+            .map_err(|e| Failure::io(format!("reading back {out_name}"), &e))?;
+        Ok(Some(self.loaded(None, Some(map))))
+    }
 }
 
 /// What streaming every CRL of an input saw.

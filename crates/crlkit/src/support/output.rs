@@ -75,7 +75,7 @@ impl AtomicFile {
             None => {
                 let tmp = hidden_name(&dir, target, "tmp");
                 signals::remember(&tmp);
-                let file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| {
+                let file = OpenOptions::new().read(true).write(true).create_new(true).open(&tmp).map_err(|e| {
                     signals::forget(&tmp);
                     Failure::io(format!("creating a temporary file in {}", dir.display()), &e)
                 })?;
