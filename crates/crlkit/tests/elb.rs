@@ -92,7 +92,7 @@ fn crl(ca: &Ca, path: &Path, number: u64, count: u64) {
 }
 
 /// A bucket with the CA bundle at `ca/ca.pem`, and the bundle on disk.
-fn setup(name: &str) -> (String, std::path::PathBuf, Ca) {
+fn setup(name: &str) -> (String, TempDir, Ca) {
     let bucket = format!("elb-{name}-{}", std::process::id());
     create_bucket(&s3_endpoint(), &bucket);
     let dir = tempdir(&format!("elb-{name}"));

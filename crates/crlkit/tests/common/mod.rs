@@ -53,12 +53,37 @@ pub fn write_synthetic_crl(path: &Path, seed: u64, count: u64) {
     crlkit_sign::write_crl(std::fs::File::create(path).unwrap(), &params, &key, || entries.iter()).unwrap();
 }
 
-/// A fresh empty directory for outputs.
-pub fn tempdir(name: &str) -> PathBuf {
+/// A fresh empty directory for outputs, removed when the test ends; kept when it fails, to
+/// look into.
+pub fn tempdir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("crlkit-cli-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+/// See [`tempdir`].
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The file names in `dir`, sorted.
