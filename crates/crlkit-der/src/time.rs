@@ -164,6 +164,49 @@ impl Time {
         out
     }
 
+    /// [`Time::rfc3339_bytes`] of the time whose DER content is `v` under `tag`, copied from
+    /// its digits with the century of a two-digit year: no date conversion. Only for content
+    /// the time parsers accepted (they accept nothing but `YYMMDDHHMMSSZ` and
+    /// `YYYYMMDDHHMMSSZ` with valid fields, so the digits are the instant's own); `None` for a
+    /// tag or length no parsed time has.
+    #[inline(always)]
+    pub fn rfc3339_from_content(tag: u8, v: &[u8]) -> Option<[u8; 20]> {
+        let mut out = [0u8; 20];
+        Self::write_rfc3339_from_content(tag, v, &mut out).then_some(out)
+    }
+
+    /// [`Time::rfc3339_from_content`] written straight into `out` (a line being formatted:
+    /// no array built on the stack and copied, which stalls on its own stores); false, with
+    /// `out` as it was, for a tag or length no parsed time has.
+    #[inline(always)]
+    pub fn write_rfc3339_from_content(tag: u8, v: &[u8], out: &mut [u8; 20]) -> bool {
+        let rest = match (tag, v) {
+            (tag::UTC_TIME, [y0, y1, rest @ .., _]) if rest.len() == 10 => {
+                out[0..2].copy_from_slice(if *y0 >= b'5' { b"19" } else { b"20" });
+                out[2] = *y0;
+                out[3] = *y1;
+                rest
+            }
+            (tag::GENERALIZED_TIME, [year @ .., _]) if year.len() == 14 => {
+                out[0..4].copy_from_slice(&year[..4]);
+                &year[4..]
+            }
+            _ => return false,
+        };
+        out[4] = b'-';
+        out[5..7].copy_from_slice(&rest[0..2]);
+        out[7] = b'-';
+        out[8..10].copy_from_slice(&rest[2..4]);
+        out[10] = b'T';
+        out[11..13].copy_from_slice(&rest[4..6]);
+        out[13] = b':';
+        out[14..16].copy_from_slice(&rest[6..8]);
+        out[16] = b':';
+        out[17..19].copy_from_slice(&rest[8..10]);
+        out[19] = b'Z';
+        true
+    }
+
     /// The DER content octets RFC 5280 prescribes for this instant (13 bytes for UTCTime,
     /// 15 for GeneralizedTime) and the tag to use.
     pub fn der_content(&self) -> (u8, [u8; 15], usize) {
@@ -546,6 +589,45 @@ mod tests {
         assert_eq!(checked, 100 * 100 * 10 * 6);
         for bad in ["2611281849Z", "261128184949+0000", "26112818494aZ", "2611281849 9Z", "261128184949Z0"] {
             assert_eq!(Time::utc_fast(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_from_the_digits_agrees_with_the_conversion() {
+        // Every string the UTCTime and GeneralizedTime grids below hold that parses (every
+        // two-digit year, every month, day and clock edge; years of four digits from 0 to
+        // 9999), formatted from its digits and from the parsed instant.
+        let mut checked = 0;
+        for yy in 0..100u32 {
+            for mm in 1..=12u32 {
+                for dd in [1u32, 28, 29, 30, 31] {
+                    for (h, mi, se) in [(0, 0, 0), (23, 59, 59), (12, 34, 56)] {
+                        let s = format!("{yy:02}{mm:02}{dd:02}{h:02}{mi:02}{se:02}Z");
+                        let Ok(t) = Time::parse_utc(s.as_bytes(), 0) else { continue };
+                        assert_eq!(
+                            Time::rfc3339_from_content(tag::UTC_TIME, s.as_bytes()),
+                            Some(t.rfc3339_bytes()),
+                            "{s}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        for year in (0..=9999u32).step_by(7).chain([0, 1, 1949, 1950, 2000, 2049, 2050, 9999]) {
+            for (mm, dd) in [(1u32, 1u32), (2, 28), (2, 29), (12, 31)] {
+                let s = format!("{year:04}{mm:02}{dd:02}235958Z");
+                let Ok(t) = Time::parse_generalized(s.as_bytes(), 0) else { continue };
+                let got = Time::rfc3339_from_content(tag::GENERALIZED_TIME, s.as_bytes());
+                assert_eq!(got, Some(t.rfc3339_bytes()), "{s}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100 * 12 * 4 * 3, "{checked}");
+        for (tg, bad) in
+            [(tag::UTC_TIME, "2611281849Z"), (tag::GENERALIZED_TIME, "261128184949Z"), (0x04, "261128184949Z")]
+        {
+            assert_eq!(Time::rfc3339_from_content(tg, bad.as_bytes()), None, "{bad}");
         }
     }
 

@@ -169,6 +169,14 @@ impl Cursor<'_> {
         self.at += bytes.len();
     }
 
+    /// The entry's revocation date in RFC 3339 form, written in place.
+    #[inline(always)]
+    fn revocation_date(&mut self, e: &RevokedCertRef<'_>) {
+        let out: &mut [u8; 20] = (&mut self.buf[self.at..self.at + 20]).try_into().expect("a slice of 20");
+        e.write_revocation_date_rfc3339(out);
+        self.at += 20;
+    }
+
     #[inline(always)]
     fn reason(&mut self, r: crlkit_der::Reason) {
         let (padded, len) = &REASONS_PADDED[r as usize];
@@ -207,11 +215,10 @@ const FIELDS_MAX: usize = 160;
 #[inline(always)]
 fn write_fields(e: &RevokedCertRef<'_>, format: ListFormat, buf: &mut [u8], at: usize) -> usize {
     let mut c = Cursor { buf: &mut buf[at..at + FIELDS_MAX], at: 0 };
-    let time = e.revocation_date().rfc3339_bytes();
     match format {
         ListFormat::Text => {
             c.put(b" ");
-            c.put(&time);
+            c.revocation_date(e);
             c.put(b" ");
             match e.reason() {
                 Some(r) => c.reason(r),
@@ -221,7 +228,7 @@ fn write_fields(e: &RevokedCertRef<'_>, format: ListFormat, buf: &mut [u8], at: 
         }
         ListFormat::Csv => {
             c.put(b",");
-            c.put(&time);
+            c.revocation_date(e);
             c.put(b",");
             if let Some(r) = e.reason() {
                 c.reason(r);
@@ -234,7 +241,7 @@ fn write_fields(e: &RevokedCertRef<'_>, format: ListFormat, buf: &mut [u8], at: 
         }
         ListFormat::Json => {
             c.put(b"\",\"revocation_time\":\"");
-            c.put(&time);
+            c.revocation_date(e);
             c.put(b"\",\"reason\":");
             match e.reason() {
                 Some(r) => {
