@@ -586,6 +586,24 @@ pub struct EntryChunk<'a> {
 }
 
 impl<'a> EntryChunk<'a> {
+    /// Validate every entry of `chunks` (the chunks of one CRL, in order), in parallel when
+    /// the `parallel` feature is on, merging the results in input order: the first error is
+    /// the first chunk's that has one, whatever the thread count.
+    pub fn validate_all(chunks: &[EntryChunk<'_>]) -> Result<EntryStats, Error> {
+        #[cfg(feature = "parallel")]
+        let results: Vec<Result<EntryStats, Error>> = {
+            use rayon::prelude::*;
+            chunks.par_iter().map(EntryChunk::validate).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let results: Vec<Result<EntryStats, Error>> = chunks.iter().map(EntryChunk::validate).collect();
+        let mut total = EntryStats::default();
+        for r in results {
+            total = total.merge(r?);
+        }
+        Ok(total)
+    }
+
     /// The entries of this chunk.
     pub fn entries(&self) -> Entries<'a> {
         Entries::new(self.data, self.offset, self.first_index, self.ctx)
@@ -851,19 +869,7 @@ impl<'a> CrlRef<'a> {
     /// targets call it with tiny chunks to exercise the parallel path on small inputs. The
     /// result equals [`CrlRef::validate_sequential`]'s, error included, for every chunk size.
     pub fn validate_in_chunks(&self, chunk_bytes: usize) -> Result<EntryStats, Error> {
-        let chunks = self.entry_chunks(chunk_bytes);
-        #[cfg(feature = "parallel")]
-        let results: Vec<Result<EntryStats, Error>> = {
-            use rayon::prelude::*;
-            chunks.par_iter().map(EntryChunk::validate).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let results: Vec<Result<EntryStats, Error>> = chunks.iter().map(EntryChunk::validate).collect();
-        let mut total = EntryStats::default();
-        for r in results {
-            total = total.merge(r?);
-        }
-        Ok(total)
+        EntryChunk::validate_all(&self.entry_chunks(chunk_bytes))
     }
 
     /// Validate every entry on the calling thread.

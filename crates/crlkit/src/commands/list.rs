@@ -377,14 +377,9 @@ fn list_loaded(
     write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<u64, Failure> {
     // The entries are cut into chunks once, for validating and then for formatting.
-    let crls = loaded.parse(input::profile(c.lenient))?;
-    let chunked: Vec<Vec<EntryChunk<'_>>> = crls.iter().map(|crl| crl.entry_chunks(LIST_CHUNK)).collect();
+    let chunked = entry_chunks(loaded, c)?;
     for (chunks, bytes) in chunked.iter().zip(&loaded.crls) {
-        let results: Vec<_> = chunks.par_iter().map(EntryChunk::validate).collect();
-        // The first error in input order, whatever the thread count.
-        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
-            return Err(loaded.failure(bytes, &e));
-        }
+        EntryChunk::validate_all(chunks).map_err(|e| loaded.failure(bytes, &e))?;
     }
     loaded.check_unchanged()?;
     format_chunks(loaded, &chunked, c, prefix, first, progress, write)
@@ -392,6 +387,12 @@ fn list_loaded(
 
 /// Bytes of entries per chunk formatted by one thread.
 const LIST_CHUNK: usize = 1 << 18;
+
+/// The entries of every CRL of `loaded`, cut into chunks of about [`LIST_CHUNK`] bytes.
+fn entry_chunks<'l>(loaded: &'l Loaded, c: &List) -> Result<Vec<Vec<EntryChunk<'l>>>, Failure> {
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    Ok(crls.iter().map(|crl| crl.entry_chunks(LIST_CHUNK)).collect())
+}
 
 /// Every CRL of `loaded` validated (nothing is printed of a broken file).
 fn validate(loaded: &Loaded, c: &List) -> Result<(), Failure> {
@@ -411,9 +412,7 @@ fn format_validated(
     progress: Option<&Progress>,
     write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<u64, Failure> {
-    let crls = loaded.parse(input::profile(c.lenient))?;
-    let chunked: Vec<Vec<EntryChunk<'_>>> = crls.iter().map(|crl| crl.entry_chunks(LIST_CHUNK)).collect();
-    format_chunks(loaded, &chunked, c, prefix, first, progress, write)
+    format_chunks(loaded, &entry_chunks(loaded, c)?, c, prefix, first, progress, write)
 }
 
 /// [`format_validated`] over the chunks of each CRL.
