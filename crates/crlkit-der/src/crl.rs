@@ -564,7 +564,7 @@ impl EntryStats {
         self.with_certificate_issuer += u64::from(e.certificate_issuer.is_some());
     }
 
-    fn merge(mut self, o: Self) -> Self {
+    pub(crate) fn merge(mut self, o: Self) -> Self {
         self.count += o.count;
         self.negative_serials += o.negative_serials;
         self.long_serials += o.long_serials;
@@ -637,6 +637,97 @@ impl<'a> EntryChunk<'a> {
         }
         Ok(stats)
     }
+}
+
+/// Step over the entries at the start of `data` (at absolute offset `base`, the first being
+/// entry `first_index`) by their headers alone, handing them to `each` in runs of about
+/// `target_bytes` as the walk goes (so that a caller can set each run to work at once). The walk stops at the first header it cannot step over: a wrong tag, a bad
+/// length, an entry longer than `max_entry` or running past `data` (cut short, or truly bad:
+/// iterating from there says which). Returns where it stopped and that entry's index; every
+/// entry before it is in a chunk, and every chunk's [`EntryChunk::len`] is exact.
+pub(crate) fn walk_entries<'a>(
+    data: &'a [u8],
+    base: u64,
+    first_index: u64,
+    ctx: EntryContext,
+    target_bytes: usize,
+    max_entry: usize,
+    mut each: impl FnMut(EntryChunk<'a>),
+) -> (usize, u64) {
+    let target = target_bytes.max(1);
+    let (mut pos, mut start, mut index, mut first) = (0usize, 0usize, first_index, first_index);
+    let chunk = |start: usize, end: usize, first: u64, count: u64| EntryChunk {
+        data: &data[start..end],
+        offset: base + start as u64,
+        first_index: first,
+        count,
+        ctx,
+    };
+    while pos < data.len() {
+        // Short-form SEQUENCE headers (almost every entry) without the general decoder.
+        let step = if let [tag::SEQUENCE, len, ..] = data[pos..]
+            && len < 0x80
+            && usize::from(len) + 2 <= data.len() - pos
+        {
+            usize::from(len) + 2
+        } else {
+            match der::decode_header(&data[pos..], base + pos as u64) {
+                Ok(Some(h)) if h.tag == tag::SEQUENCE && h.len <= (data.len() - pos - h.header_len) as u64 => {
+                    h.header_len + h.len as usize
+                }
+                _ => break,
+            }
+        };
+        if step > max_entry {
+            break;
+        }
+        pos += step;
+        index += 1;
+        if pos - start >= target {
+            each(chunk(start, pos, first, index - first));
+            start = pos;
+            first = index;
+        }
+    }
+    if pos > start {
+        each(chunk(start, pos, first, index - first));
+    }
+    (pos, index)
+}
+
+/// Validate the entries at the start of `data` in chunks of about `target_bytes`, each set to
+/// work on the thread pool as soon as [`walk_entries`] has cut it, so that the walk, the one
+/// sequential step, runs while the chunks before it are validated. Returns where the walk
+/// stopped, the index there, and the counts of every entry before it, or `None` when a chunk
+/// has an error (the caller then finds the first one in order; errors are rare, so they are
+/// not ordered here).
+#[cfg(feature = "parallel")]
+pub(crate) fn validate_walking(
+    data: &[u8],
+    base: u64,
+    first_index: u64,
+    ctx: EntryContext,
+    target_bytes: usize,
+    max_entry: usize,
+) -> (usize, u64, Option<EntryStats>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, PoisonError};
+    let found = Mutex::new(EntryStats::default());
+    let failed = AtomicBool::new(false);
+    let (stop, index) = rayon::scope(|scope| {
+        walk_entries(data, base, first_index, ctx, target_bytes, max_entry, |chunk| {
+            let (found, failed) = (&found, &failed);
+            scope.spawn(move |_| match chunk.validate() {
+                Ok(s) => {
+                    let mut total = found.lock().unwrap_or_else(PoisonError::into_inner);
+                    *total = total.merge(s);
+                }
+                Err(_) => failed.store(true, Ordering::Relaxed),
+            });
+        })
+    });
+    let found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    (stop, index, (!failed.into_inner()).then_some(found))
 }
 
 /// A parsed CRL borrowing its input. See the module docs.
@@ -799,54 +890,19 @@ impl<'a> CrlRef<'a> {
     /// [`EntryChunk::len`] is exact for chunks that iterate without an error.
     pub fn entry_chunks(&self, target_bytes: usize) -> Vec<EntryChunk<'a>> {
         let (data, base) = self.revoked_der();
-        let ctx = self.ctx();
-        let target = target_bytes.max(1);
         // Tiny targets (tests) may give a chunk per entry: grow as needed beyond the estimate.
-        let mut chunks = Vec::with_capacity(data.len() / target.max(4096) + 1);
-        let (mut pos, mut start, mut index, mut first) = (0usize, 0usize, 0u64, 0u64);
-        let chunk = |start: usize, end: usize, first: u64, count: u64| EntryChunk {
-            data: &data[start..end],
-            offset: base + start as u64,
-            first_index: first,
-            count,
-            ctx,
-        };
-        while pos < data.len() {
-            // Short-form SEQUENCE headers (almost every entry) without the general decoder.
-            if let [tag::SEQUENCE, len, ..] = data[pos..]
-                && len < 0x80
-                && usize::from(len) + 2 <= data.len() - pos
-            {
-                pos += usize::from(len) + 2;
-                index += 1;
-                if pos - start >= target {
-                    chunks.push(chunk(start, pos, first, index - first));
-                    start = pos;
-                    first = index;
-                }
-                continue;
-            }
-            let step = match der::decode_header(&data[pos..], base + pos as u64) {
-                Ok(Some(h)) if h.tag == tag::SEQUENCE && h.len <= (data.len() - pos - h.header_len) as u64 => {
-                    h.header_len + h.len as usize
-                }
-                // Not an entry this walk can step over: the rest is one chunk, and iterating
-                // it reports the problem in its place.
-                _ => {
-                    chunks.push(chunk(start, data.len(), first, index - first + 1));
-                    return chunks;
-                }
-            };
-            pos += step;
-            index += 1;
-            if pos - start >= target {
-                chunks.push(chunk(start, pos, first, index - first));
-                start = pos;
-                first = index;
-            }
-        }
-        if pos > start {
-            chunks.push(chunk(start, pos, first, index - first));
+        let mut chunks = Vec::with_capacity(data.len() / target_bytes.max(4096) + 1);
+        let (stop, index) = walk_entries(data, base, 0, self.ctx(), target_bytes, usize::MAX, |c| chunks.push(c));
+        // Not an entry the walk can step over: the rest is one chunk, and iterating it
+        // reports the problem in its place.
+        if stop < data.len() {
+            chunks.push(EntryChunk {
+                data: &data[stop..],
+                offset: base + stop as u64,
+                first_index: index,
+                count: 1,
+                ctx: self.ctx(),
+            });
         }
         chunks
     }
@@ -869,6 +925,16 @@ impl<'a> CrlRef<'a> {
     /// targets call it with tiny chunks to exercise the parallel path on small inputs. The
     /// result equals [`CrlRef::validate_sequential`]'s, error included, for every chunk size.
     pub fn validate_in_chunks(&self, chunk_bytes: usize) -> Result<EntryStats, Error> {
+        #[cfg(feature = "parallel")]
+        {
+            // Validated while the walk goes on; the chunks again in order only to find the
+            // first error when there is one.
+            let (data, base) = self.revoked_der();
+            let (stop, _, found) = validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX);
+            if let Some(found) = found.filter(|_| stop == data.len()) {
+                return Ok(found);
+            }
+        }
         EntryChunk::validate_all(&self.entry_chunks(chunk_bytes))
     }
 

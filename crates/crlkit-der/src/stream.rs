@@ -68,6 +68,12 @@ pub trait StreamVisitor {
     fn entry(&mut self, _entry: &RevokedCertRef<'_>) -> io::Result<()> {
         Ok(())
     }
+    /// Whether [`StreamVisitor::entry`] is to be called. A visitor that says no lets the
+    /// parser validate the entries buffered at once in parallel chunks (with the `parallel`
+    /// feature), as the in-memory parser does; the counts and the first error are the same.
+    fn wants_entries(&self) -> bool {
+        true
+    }
     /// The CRL extensions and the signature, after the last entry.
     fn trailer(
         &mut self,
@@ -83,7 +89,11 @@ pub trait StreamVisitor {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Validate;
 
-impl StreamVisitor for Validate {}
+impl StreamVisitor for Validate {
+    fn wants_entries(&self) -> bool {
+        false
+    }
+}
 
 /// Why a streaming parse stopped.
 #[derive(Debug)]
@@ -145,6 +155,17 @@ pub fn first_error(der: &[u8], profile: Profile) -> Option<Error> {
         _ => None,
     }
 }
+
+/// Whole entries buffered from which the parser validates in parallel chunks of about
+/// [`PARALLEL_CHUNK`] bytes (small in unit tests, so that the fixtures take that path too).
+#[cfg(all(feature = "parallel", not(test)))]
+const PARALLEL_MIN: usize = 256 << 10;
+#[cfg(all(feature = "parallel", not(test)))]
+const PARALLEL_CHUNK: usize = 128 << 10;
+#[cfg(all(feature = "parallel", test))]
+const PARALLEL_MIN: usize = 64;
+#[cfg(all(feature = "parallel", test))]
+const PARALLEL_CHUNK: usize = 100;
 
 /// A read window over the source: `buf[start..end]` is unconsumed, `buf[tapped..start]` is
 /// consumed but not yet passed to the visitor, and `base` is the absolute offset of `buf[0]`.
@@ -314,6 +335,35 @@ impl<R: Read> Window<R> {
         Ok(self.buf[self.start..self.end].first().copied())
     }
 
+    /// Validate the whole entries buffered (up to `list_end`) in parallel chunks, when there
+    /// are enough of them to be worth it, and consume them. Each chunk is set to work on the
+    /// thread pool as soon as the walk over the entry headers has cut it, so the walk (the
+    /// one sequential step) runs while the chunks before are validated. `false` when nothing
+    /// was taken: too few bytes buffered, or a chunk has an error, which the sequential loop
+    /// then finds again and reports exactly as it always does (the chunks only ever accept).
+    #[cfg(feature = "parallel")]
+    fn validate_in_parallel(
+        &mut self,
+        list_end: u64,
+        ctx: EntryContext,
+        index: &mut u64,
+        stats: &mut EntryStats,
+    ) -> bool {
+        let (data, _) = self.view(list_end);
+        if data.len() < PARALLEL_MIN {
+            return false;
+        }
+        let (taken, next, found) =
+            crl::validate_walking(data, self.offset(), *index, ctx, PARALLEL_CHUNK, self.opts.max_element);
+        let Some(found) = found.filter(|_| taken > 0) else { return false };
+        *stats = stats.merge(found);
+        *index = next;
+        self.consume(taken);
+        #[cfg(test)]
+        tests::PARALLEL_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
+    }
+
     /// The bytes of a piece just decoded (for re-parsing them from an owned copy).
     fn take(&mut self, n: usize) -> (Vec<u8>, u64) {
         let at = self.offset();
@@ -331,7 +381,7 @@ pub fn parse_stream<R: Read>(
 ) -> Result<StreamSummary, StreamError> {
     let mut w = Window {
         src,
-        buf: vec![0; opts.read_chunk.clamp(64, 1 << 20)],
+        buf: vec![0; opts.read_chunk.clamp(64, 8 << 20)],
         start: 0,
         end: 0,
         tapped: 0,
@@ -359,6 +409,7 @@ pub fn parse_stream<R: Read>(
         .map_err(|e| StreamError::Parse(e, Excerpt::default()))?;
     visitor.header(&header).map_err(StreamError::Output)?;
     let ctx = EntryContext { version: header.version, profile };
+    let wants_entries = visitor.wants_entries();
 
     // Entries, as many at a time as the window holds.
     let mut stats = EntryStats::default();
@@ -371,6 +422,10 @@ pub fn parse_stream<R: Read>(
         let mut index = 0u64;
         let max_element = opts.max_element;
         while w.offset() < list_end {
+            #[cfg(feature = "parallel")]
+            if !wants_entries && w.validate_in_parallel(list_end, ctx, &mut index, &mut stats) {
+                continue;
+            }
             let (mut r, ..) = w.reader(list_end);
             let at = r.offset();
             let mut stop: Option<Error> = None;
@@ -720,17 +775,28 @@ impl<R: BufRead> Read for PemCrlReader<R> {
 mod tests {
     use super::*;
 
+    /// Windows validated in parallel chunks, so that the tests can tell the path was taken.
+    pub(super) static PARALLEL_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
-    struct Collect(Vec<u8>);
+    /// The raw bytes, with entries wanted (one at a time) or not (parallel chunks).
+    struct Collect(Vec<u8>, bool);
     impl StreamVisitor for Collect {
         fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
             self.0.extend_from_slice(bytes);
             Ok(())
         }
+        fn wants_entries(&self) -> bool {
+            self.1
+        }
     }
+
+    /// Validates one entry at a time, as a visitor that wants the entries makes it.
+    struct EachEntry;
+    impl StreamVisitor for EachEntry {}
 
     /// Every prefix and every one-byte change of a small CRL: the stream and the slice parser
     /// report the same error, whatever the read size.
@@ -747,9 +813,14 @@ mod tests {
         }
         for input in inputs {
             let slice = crate::CrlRef::from_der(&input).and_then(|c| c.validate().map(|s| s.count));
-            for chunk in [1usize, 7, 64, 1 << 20] {
+            for (each_entry, chunk) in [false, true].into_iter().flat_map(|e| [1usize, 7, 64, 1 << 20].map(|c| (e, c)))
+            {
                 let opts = StreamOptions { read_chunk: chunk, ..StreamOptions::default() };
-                let streamed = parse_stream(&input[..], &opts, &mut Validate);
+                let streamed = if each_entry {
+                    parse_stream(&input[..], &opts, &mut EachEntry)
+                } else {
+                    parse_stream(&input[..], &opts, &mut Validate)
+                };
                 match (&slice, &streamed) {
                     (Ok(a), Ok(b)) => assert_eq!(*a, b.stats.count),
                     (Err(a), Err(StreamError::Parse(b, _))) => {
@@ -770,10 +841,19 @@ mod tests {
     #[test]
     fn raw_bytes_are_the_crl() {
         let der = fixture("crl.p256.1k.der");
-        let mut sink = Collect(Vec::new());
-        let opts = StreamOptions { read_chunk: 100, ..StreamOptions::default() };
-        let s = parse_stream(&der[..], &opts, &mut sink).unwrap();
-        assert_eq!((s.stats.count, sink.0), (1000, der));
+        let whole = crate::CrlRef::from_der(&der).unwrap().validate().unwrap();
+        for (wants_entries, read_chunk) in [(true, 100), (false, 100), (false, 1000), (false, 1 << 20)] {
+            let mut sink = Collect(Vec::new(), wants_entries);
+            let opts = StreamOptions { read_chunk, ..StreamOptions::default() };
+            let before = PARALLEL_RUNS.load(std::sync::atomic::Ordering::Relaxed);
+            let s = parse_stream(&der[..], &opts, &mut sink).unwrap();
+            // Other tests may run in parallel chunks meanwhile; this one must have, unless
+            // the visitor wants every entry.
+            if !wants_entries {
+                assert!(PARALLEL_RUNS.load(std::sync::atomic::Ordering::Relaxed) > before, "reads of {read_chunk}");
+            }
+            assert_eq!((s.stats, &sink.0), (whole, &der), "entries wanted: {wants_entries}, reads of {read_chunk}");
+        }
     }
 
     #[test]

@@ -352,9 +352,14 @@ pub fn run(c: &Inspect) -> Result<Outcome, Failure> {
         CrlSources::One(s) => s,
         CrlSources::Many(m) => return run_many(c, m),
     };
+    let progress = Progress::wanted(u64::MAX, c.json, false);
     let i = match source {
         Source::Stdin if !c.lenient => inspect_stream(c)?,
-        _ => inspect_loaded(source, c.lenient, Progress::wanted(u64::MAX, c.json, false))?,
+        Source::File(path) if !c.lenient => match inspect_pem_pieces(path, progress)? {
+            Some(i) => i,
+            None => inspect_loaded(source, c.lenient, progress)?,
+        },
+        _ => inspect_loaded(source, c.lenient, progress)?,
     };
     let mut out = String::new();
     file_report(&i, c.json, &mut out);
@@ -384,6 +389,35 @@ fn inspect_loaded(source: &Source, lenient: bool, progress: bool) -> Result<Insp
     loaded.check_unchanged()?;
     Ok(Inspected { name: loaded.name.clone(), format: loaded.format, size: loaded.size, reports, partitions })
 }
+
+/// Inspect a large PEM file in OpenSSL's layout ([`input::PemPieces`]) without holding its
+/// DER: the streaming parser reads it through one window it reuses, each refill decoded in
+/// parallel pieces, and validates the entries buffered in parallel chunks. Taking fresh memory for the
+/// whole DER costs more than decoding it on machines that hand freed memory back to their host.
+/// `None` for any other file, and for any error (bad text or a bad CRL): the caller then
+/// inspects it the general way, which reports the error exactly as for any file.
+fn inspect_pem_pieces(path: &std::path::Path, progress: bool) -> Result<Option<Inspected>, Failure> {
+    let Some(pieces) = input::PemPieces::open(path)? else { return Ok(None) };
+    let size = pieces.size();
+    let progress = Progress::start("validating", size, progress && size >= crate::support::progress::THRESHOLD);
+    let Some(reader) = pieces.reader(&progress)? else { return Ok(None) };
+    let opts = StreamOptions { read_chunk: PEM_PIECES_WINDOW, ..input::in_memory_options(crlkit_der::Profile::Strict) };
+    let mut v = ReportVisitor::default();
+    // On a thread of the pool, so that each refill's parallel decode and validation run on
+    // that thread and one stolen from it, not injected into the pool and waited for.
+    let Ok(summary) = rayon::scope(|_| parse_stream(reader, &opts, &mut v)) else { return Ok(None) };
+    let Some(mut report) = v.report else { return Ok(None) };
+    progress.finish();
+    pieces.check_unchanged()?;
+    report.stats = summary.stats;
+    report.der_size = summary.bytes;
+    let name = path.display().to_string();
+    Ok(Some(Inspected { name, format: Format::Pem, size, reports: vec![report], partitions: Vec::new() }))
+}
+
+/// The streaming parser's window for [`inspect_pem_pieces`]: large enough that each refill
+/// decodes and validates in parallel tasks, small enough to stay in cache-friendly reuse.
+const PEM_PIECES_WINDOW: usize = 4 << 20;
 
 /// One input's report, as text or one JSON object.
 fn file_report(i: &Inspected, json: bool, out: &mut String) {
@@ -571,6 +605,9 @@ struct ReportVisitor {
 }
 
 impl StreamVisitor for ReportVisitor {
+    fn wants_entries(&self) -> bool {
+        false
+    }
     fn header(&mut self, header: &TbsHeader<'_>) -> std::io::Result<()> {
         self.partial = Some(Report::new(header, None, &header.signature, EntryStats::default(), 0));
         Ok(())

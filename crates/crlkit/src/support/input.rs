@@ -483,6 +483,105 @@ impl PemPieces {
     }
 }
 
+/// The DER of a [`PemPieces`] file as a reader, for the streaming parser: each read decodes
+/// as many whole lines as fit from a map of the text, in parallel pieces, straight into the
+/// caller's buffer (which the parser reuses), so the DER is never held whole and no fresh
+/// memory is taken per read (the text is the file's page cache).
+/// A bad character or padding is an `InvalidData` error (the caller then reads the file the
+/// general way, which reports it in its place).
+pub struct PemPiecesReader<'p> {
+    pieces: &'p PemPieces,
+    /// The file's text, mapped: each task decodes its lines from the page cache itself.
+    text: memmap2::Mmap,
+    /// The next full line to decode.
+    line: usize,
+    /// A line decoded for a read shorter than a line, and how much of it is read.
+    short: ([u8; crlkit_der::pem::LINE_INPUT], usize, usize),
+    /// The DER of the last line (which may end in padding), read after the full lines.
+    last: Vec<u8>,
+    last_at: usize,
+    progress: &'p Progress,
+}
+
+/// Full lines decoded per parallel task of a read (384 KiB of DER).
+const PEM_READ_TASK_LINES: usize = 8 * 1024;
+
+impl PemPieces {
+    /// The DER as a [`PemPiecesReader`]; `None` when the last line does not decode.
+    pub fn reader<'p>(&'p self, progress: &'p Progress) -> Result<Option<PemPiecesReader<'p>>, Failure> {
+        let Some(last) = self.last_line()? else { return Ok(None) };
+        // SAFETY: as in `read_file`: read-only, private, never written through; a change to
+        // the file while it is read shows in the stamp (`check_unchanged`).
+        #[allow(unsafe_code)]
+        let text =
+            unsafe { memmap2::MmapOptions::new().populate().map(&self.file) }.map_err(|e| self.read_failure(&e))?;
+        if text.len() as u64 != self.len {
+            return Ok(None);
+        }
+        let short = ([0; crlkit_der::pem::LINE_INPUT], 0, 0);
+        Ok(Some(PemPiecesReader { pieces: self, text, line: 0, short, last, last_at: 0, progress }))
+    }
+
+    /// Fail if the file changed since it was opened.
+    pub fn check_unchanged(&self) -> Result<(), Failure> {
+        check_stamp(&self.file, self.stamp, &self.name)
+    }
+}
+
+impl PemPiecesReader<'_> {
+    /// Decode `out.len() / 48` whole lines from `self.line` into `out`, in parallel tasks.
+    fn decode_lines(&mut self, out: &mut [u8]) -> io::Result<()> {
+        use crlkit_der::pem::BEGIN_X509_CRL;
+        use crlkit_der::pem::{LINE_INPUT, LINE_OUTPUT};
+        let from = BEGIN_X509_CRL.len() + self.line * LINE_OUTPUT;
+        let text = &self.text[from..from + out.len() / LINE_INPUT * LINE_OUTPUT];
+        out.par_chunks_mut(PEM_READ_TASK_LINES * LINE_INPUT)
+            .zip(text.par_chunks(PEM_READ_TASK_LINES * LINE_OUTPUT))
+            .try_for_each(|(out, text)| {
+                if crlkit_der::pem::decode_full_lines(text, out) {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(io::ErrorKind::InvalidData, "not base64 in OpenSSL's layout"))
+                }
+            })?;
+        let lines = out.len() / LINE_INPUT;
+        self.line += lines;
+        self.progress.add((lines * LINE_OUTPUT) as u64);
+        Ok(())
+    }
+}
+
+impl Read for PemPiecesReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use crlkit_der::pem::LINE_INPUT;
+        let (line, len, at) = &mut self.short;
+        if *at < *len {
+            let n = buf.len().min(*len - *at);
+            buf[..n].copy_from_slice(&line[*at..*at + n]);
+            *at += n;
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.line < self.pieces.full_lines {
+            let lines = (buf.len() / LINE_INPUT).min(self.pieces.full_lines - self.line);
+            if lines > 0 {
+                self.decode_lines(&mut buf[..lines * LINE_INPUT])?;
+                return Ok(lines * LINE_INPUT);
+            }
+            let mut line = [0; LINE_INPUT];
+            self.decode_lines(&mut line)?;
+            self.short = (line, LINE_INPUT, 0);
+            return self.read(buf);
+        }
+        let n = buf.len().min(self.last.len() - self.last_at);
+        buf[..n].copy_from_slice(&self.last[self.last_at..self.last_at + n]);
+        self.last_at += n;
+        Ok(n)
+    }
+}
+
 /// What streaming every CRL of an input saw.
 pub struct Streamed {
     /// PEM blocks skipped because they are not CRLs.
