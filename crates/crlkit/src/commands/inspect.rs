@@ -392,8 +392,9 @@ fn inspect_loaded(source: &Source, lenient: bool, progress: bool) -> Result<Insp
 
 /// Inspect a large PEM file in OpenSSL's layout ([`input::PemPieces`]) without holding its
 /// DER: the streaming parser reads it through one window it reuses, each refill decoded in
-/// parallel pieces, and validates the entries buffered in parallel chunks. Taking fresh memory for the
-/// whole DER costs more than decoding it on machines that hand freed memory back to their host.
+/// parallel pieces, and validates the entries buffered in parallel chunks. Taking fresh memory
+/// for the whole DER costs more than decoding it on machines that hand freed memory back to
+/// their host.
 /// `None` for any other file, and for any error (bad text or a bad CRL): the caller then
 /// inspects it the general way, which reports the error exactly as for any file.
 fn inspect_pem_pieces(path: &std::path::Path, progress: bool) -> Result<Option<Inspected>, Failure> {

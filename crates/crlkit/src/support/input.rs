@@ -764,6 +764,44 @@ mod tests {
         assert!(f.message.contains("verify reads stdin whole"), "{}", f.message);
     }
 
+    /// The reader gives the DER of the text whatever the size of each read: whole lines in
+    /// parallel pieces, a line cut across reads, the padded last line. Any bytes do (it
+    /// decodes base64; the parser after it checks the CRL).
+    #[test]
+    fn pem_pieces_read_as_the_der_in_reads_of_any_size() {
+        let der: Vec<u8> = (0..3_300_001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let pem = crlkit_der::pem::encode(&der);
+        assert!(pem.len() as u64 >= PEM_IN_PIECES_MIN, "{}", pem.len());
+        let dir = std::env::temp_dir().join(format!("crlkit-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.pem");
+        std::fs::write(&path, &pem).unwrap();
+        let pieces = PemPieces::open(&path).unwrap().expect("OpenSSL's layout");
+        let progress = Progress::start("test", pieces.size(), false);
+        for sizes in [&[1 << 20][..], &[4 << 20], &[1, 7, 47, 48, 49, 100_000], &[3 << 20, 5, 95]] {
+            let mut r = pieces.reader(&progress).unwrap().expect("a good last line");
+            let (mut got, mut buf, mut k) = (Vec::new(), vec![0u8; 4 << 20], 0);
+            loop {
+                let n = r.read(&mut buf[..sizes[k % sizes.len()]]).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                k += 1;
+            }
+            assert!(got == der, "reads of {sizes:?}: {} bytes of {}", got.len(), der.len());
+        }
+        // A character outside the alphabet in a full line is an error, not garbage.
+        let mut bad = pem.clone();
+        bad[pem.len() / 2] = b'*';
+        std::fs::write(&path, &bad).unwrap();
+        let pieces = PemPieces::open(&path).unwrap().expect("OpenSSL's layout");
+        let mut r = pieces.reader(&progress).unwrap().expect("a good last line");
+        let e = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn formats_are_detected_from_content() {
         assert_eq!(detect("x", &[0x30, 0x03]).unwrap(), Format::Der);
