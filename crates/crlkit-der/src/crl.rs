@@ -641,9 +641,10 @@ impl<'a> EntryChunk<'a> {
 
 /// Step over the entries at the start of `data` (at absolute offset `base`, the first being
 /// entry `first_index`) by their headers alone, handing them to `each` in runs of about
-/// `target_bytes` as the walk goes (so that a caller can set each run to work at once). The walk stops at the first header it cannot step over: a wrong tag, a bad
-/// length, an entry longer than `max_entry` or running past `data` (cut short, or truly bad:
-/// iterating from there says which). Returns where it stopped and that entry's index; every
+/// `target_bytes` as the walk goes (so that a caller can set each run to work at once). The
+/// walk stops at the first header it cannot step over: a wrong tag, a bad length, an entry
+/// longer than `max_entry` or running past `data` (cut short, or truly bad: iterating from
+/// there says which). Returns where it stopped and that entry's index; every
 /// entry before it is in a chunk, and every chunk's [`EntryChunk::len`] is exact.
 pub(crate) fn walk_entries<'a>(
     data: &'a [u8],

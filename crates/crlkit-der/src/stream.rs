@@ -158,14 +158,10 @@ pub fn first_error(der: &[u8], profile: Profile) -> Option<Error> {
 
 /// Whole entries buffered from which the parser validates in parallel chunks of about
 /// [`PARALLEL_CHUNK`] bytes (small in unit tests, so that the fixtures take that path too).
-#[cfg(all(feature = "parallel", not(test)))]
-const PARALLEL_MIN: usize = 256 << 10;
-#[cfg(all(feature = "parallel", not(test)))]
-const PARALLEL_CHUNK: usize = 128 << 10;
-#[cfg(all(feature = "parallel", test))]
-const PARALLEL_MIN: usize = 64;
-#[cfg(all(feature = "parallel", test))]
-const PARALLEL_CHUNK: usize = 100;
+#[cfg(feature = "parallel")]
+const PARALLEL_MIN: usize = if cfg!(test) { 64 } else { 256 << 10 };
+#[cfg(feature = "parallel")]
+const PARALLEL_CHUNK: usize = if cfg!(test) { 100 } else { 128 << 10 };
 
 /// A read window over the source: `buf[start..end]` is unconsumed, `buf[tapped..start]` is
 /// consumed but not yet passed to the visitor, and `base` is the absolute offset of `buf[0]`.

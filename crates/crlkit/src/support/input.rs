@@ -495,11 +495,13 @@ pub struct PemPiecesReader<'p> {
     text: memmap2::Mmap,
     /// The next full line to decode.
     line: usize,
-    /// A line decoded for a read shorter than a line, and how much of it is read.
-    short: ([u8; crlkit_der::pem::LINE_INPUT], usize, usize),
-    /// The DER of the last line (which may end in padding), read after the full lines.
-    last: Vec<u8>,
-    last_at: usize,
+    /// Decoded bytes not read yet, from `rest_at`: a line decoded for a read shorter than a
+    /// line, or the last line.
+    rest: Vec<u8>,
+    rest_at: usize,
+    /// The DER of the last line (which may end in padding), moved to `rest` once the full
+    /// lines are read.
+    last: Option<Vec<u8>>,
     progress: &'p Progress,
 }
 
@@ -518,8 +520,15 @@ impl PemPieces {
         if text.len() as u64 != self.len {
             return Ok(None);
         }
-        let short = ([0; crlkit_der::pem::LINE_INPUT], 0, 0);
-        Ok(Some(PemPiecesReader { pieces: self, text, line: 0, short, last, last_at: 0, progress }))
+        Ok(Some(PemPiecesReader {
+            pieces: self,
+            text,
+            line: 0,
+            rest: Vec::new(),
+            rest_at: 0,
+            last: Some(last),
+            progress,
+        }))
     }
 
     /// Fail if the file changed since it was opened.
@@ -554,30 +563,27 @@ impl PemPiecesReader<'_> {
 impl Read for PemPiecesReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use crlkit_der::pem::LINE_INPUT;
-        let (line, len, at) = &mut self.short;
-        if *at < *len {
-            let n = buf.len().min(*len - *at);
-            buf[..n].copy_from_slice(&line[*at..*at + n]);
-            *at += n;
-            return Ok(n);
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if self.line < self.pieces.full_lines {
-            let lines = (buf.len() / LINE_INPUT).min(self.pieces.full_lines - self.line);
-            if lines > 0 {
-                self.decode_lines(&mut buf[..lines * LINE_INPUT])?;
-                return Ok(lines * LINE_INPUT);
+        if self.rest_at == self.rest.len() {
+            if self.line < self.pieces.full_lines {
+                let lines = (buf.len() / LINE_INPUT).min(self.pieces.full_lines - self.line);
+                if lines > 0 || buf.is_empty() {
+                    self.decode_lines(&mut buf[..lines * LINE_INPUT])?;
+                    return Ok(lines * LINE_INPUT);
+                }
+                let mut line = std::mem::take(&mut self.rest);
+                line.resize(LINE_INPUT, 0);
+                self.decode_lines(&mut line)?;
+                self.rest = line;
+            } else if let Some(last) = self.last.take() {
+                self.rest = last;
+            } else {
+                return Ok(0);
             }
-            let mut line = [0; LINE_INPUT];
-            self.decode_lines(&mut line)?;
-            self.short = (line, LINE_INPUT, 0);
-            return self.read(buf);
+            self.rest_at = 0;
         }
-        let n = buf.len().min(self.last.len() - self.last_at);
-        buf[..n].copy_from_slice(&self.last[self.last_at..self.last_at + n]);
-        self.last_at += n;
+        let n = buf.len().min(self.rest.len() - self.rest_at);
+        buf[..n].copy_from_slice(&self.rest[self.rest_at..self.rest_at + n]);
+        self.rest_at += n;
         Ok(n)
     }
 }
