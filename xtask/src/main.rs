@@ -135,9 +135,14 @@ pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 
-/// The workspace root (parent of `xtask/`).
+/// The workspace root (parent of `xtask/`). `cargo run` says where xtask's manifest is at run
+/// time; that comes first, because cargo reuses a build from another checkout that shares the
+/// target directory (CI's clean clone and a work tree do), and the path baked in at build time
+/// is then that other checkout's.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 /// Run a command, echoing it, and fail if it fails.
