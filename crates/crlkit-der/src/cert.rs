@@ -376,7 +376,11 @@ mod tests {
     use super::*;
 
     fn fixture_cert(name: &str) -> Vec<u8> {
-        let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/").to_owned() + name).unwrap();
+        let text = std::fs::read(format!(
+            "{}/../../fixtures/{name}",
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         crate::pem::decode_all(&text).unwrap().remove(0).der
     }
 

@@ -775,7 +775,11 @@ mod tests {
     pub(super) static PARALLEL_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read(format!(
+            "{}/../../fixtures/{name}",
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     /// The raw bytes, with entries wanted (one at a time) or not (parallel chunks).

@@ -13,7 +13,8 @@ fn boto3_parses_every_answer_as_the_model_says() {
     let s3 = env("CRLKIT_S3_ENDPOINT");
     let python = env("CRLKIT_TEST_PYTHON");
     let emulator = crlkit_elb_emulator::Emulator::start(crlkit_elb_emulator::Config::new(&s3)).unwrap();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let fixtures =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("../../fixtures");
     let dir = std::env::temp_dir().join(format!("crlkit-emulator-boto3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let der = std::fs::read(fixtures.join("crl.p256.1k.der")).unwrap();
@@ -21,7 +22,10 @@ fn boto3_parses_every_answer_as_the_model_says() {
     let empty = std::fs::read(fixtures.join("crl.p256.empty.der")).unwrap();
     std::fs::write(dir.join("small.pem"), crlkit_der::pem::encode(&empty)).unwrap();
     let out = Command::new(python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/boto3_proof.py"))
+        .arg(
+            Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+                .join("tests/boto3_proof.py"),
+        )
         .env("ELB", emulator.endpoint())
         .env("S3", &s3)
         .env("PEM", dir.join("big.pem"))

@@ -10,9 +10,10 @@ use crlkit_verify::{CaBundle, Status, verify};
 const VERIFY_TIME: i64 = 1_489_017_600; // 2017-03-09T00:00:00Z
 
 fn corpus() -> PathBuf {
-    let dir = std::env::var_os("CRLKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus")
+    });
     assert!(dir.join("PEERS.tsv").exists(), "conformance corpus not found at {} (set CRLKIT_CORPUS)", dir.display());
     dir
 }

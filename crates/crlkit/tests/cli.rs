@@ -205,7 +205,8 @@ fn inspect_text_and_json() {
 
 #[test]
 fn inspect_reads_idp_delta_and_several_crls_from_the_corpus() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let corpus = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus");
     let corpus = std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or(corpus);
     let idp = corpus.join("rustls-webpki/tests/crls/crl.idp.valid.der");
     let out = crlkit(&["inspect", "--json", idp.to_str().unwrap()]);
@@ -566,9 +567,10 @@ fn preflight_ready_blocking_and_json() {
 
 #[test]
 fn preflight_flags_what_aws_does_not_document() {
-    let corpus = std::env::var_os("CRLKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let corpus = std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus")
+    });
     for (file, code) in [
         ("rustls-webpki/tests/crls/crl.delta.der", "delta-crl"),
         ("rustls-webpki/tests/crls/crl.idp.indirect_crl.der", "indirect-crl"),

@@ -9,15 +9,16 @@ use crlkit_der::{CrlRef, Error, Profile};
 /// `../shared/corpus` beside the checkout, or `CRLKIT_CORPUS`. Missing corpus fails the test:
 /// CI has it, and a silently skipped conformance test is worse than a failing one.
 pub fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("CRLKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus")
+    });
     assert!(dir.join("PEERS.tsv").exists(), "conformance corpus not found at {} (set CRLKIT_CORPUS)", dir.display());
     dir
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 /// Every file under `dir`, recursively, sorted, as paths relative to `dir`.
