@@ -44,6 +44,28 @@ mod tests {
         }
     }
 
+    /// CI's clean clone and the work tree share one target directory, and cargo reuses a test
+    /// built in either for the other; a path compiled in would name the other checkout.
+    #[test]
+    fn tests_find_the_checkout_at_run_time() {
+        let root = crate::workspace_root();
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates"), "rs", &mut files);
+        let baked = concat!("env!(", "\"CARGO_MANIFEST_DIR\")");
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = !line.trim_start().starts_with("//");
+                assert!(
+                    !(code && line.contains(baked)),
+                    "{}:{}: read CARGO_MANIFEST_DIR with std::env::var (cargo test sets it), not {baked}",
+                    f.display(),
+                    i + 1
+                );
+            }
+        }
+    }
+
     #[test]
     fn architecture_md_names_every_crate() {
         let root = crate::workspace_root();

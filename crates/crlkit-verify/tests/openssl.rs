@@ -7,12 +7,13 @@ use std::process::Command;
 use crlkit_der::CrlRef;
 use crlkit_verify::{CaBundle, Status, verify};
 
+/// `fixtures/` of the checkout being tested (cargo test says where at run time).
+fn fixtures_dir() -> String {
+    format!("{}/../../fixtures", std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+}
+
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../fixtures/{name}",
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    std::fs::read(format!("{}/{name}", fixtures_dir())).unwrap()
 }
 
 /// 2026-11-02: inside the fixtures' validity.
@@ -23,10 +24,7 @@ fn openssl_says_ok(crl_der: &[u8], name: &str) -> bool {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, crl_der).unwrap();
-    let ca = format!(
-        "{}/../../fixtures/ca.bundle.pem",
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
-    );
+    let ca = format!("{}/ca.bundle.pem", fixtures_dir());
     let out = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-noout", "-verify", "-CAfile", &ca, "-in"])
         .arg(&path)
@@ -46,15 +44,12 @@ fn ours(crl_der: &[u8], bundle: &CaBundle) -> bool {
 #[test]
 fn signature_verdicts_agree_with_openssl_for_every_algorithm_and_flip() {
     let bundle = CaBundle::from_bytes(&fixture("ca.bundle.pem")).unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(format!(
-        "{}/../../fixtures",
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .flatten()
-    .map(|e| e.file_name().to_string_lossy().into_owned())
-    .filter(|n| n.starts_with("crl.alg.") || n == "crl.p256.1k.der" || n == "crl.rsa2048.1k.der")
-    .collect();
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("crl.alg.") || n == "crl.p256.1k.der" || n == "crl.rsa2048.1k.der")
+        .collect();
     names.sort();
     assert_eq!(names.len(), 12, "{names:?}");
     for name in names {
