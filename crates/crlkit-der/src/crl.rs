@@ -321,19 +321,13 @@ impl<'a> RevokedCertRef<'a> {
         debug_assert_eq!(*out, self.revocation_date.rfc3339_bytes());
     }
 
-    /// The revocationDate's tag and content, found again in the entry: after the header and
-    /// the serial INTEGER (short-form length; anything else gives `None`).
+    /// The revocationDate's tag and content, found again in the entry: right after the
+    /// serial's content, which lies inside `der` (`None` for a length that is not short-form).
     #[inline(always)]
     fn revocation_date_content(&self) -> Option<(u8, &'a [u8])> {
-        let d = self.der;
-        let len = *d.get(1)?;
-        let header = if len < 0x80 { 2 } else { 2 + usize::from(len & 0x7f) };
-        let serial_len = *d.get(header + 1)?;
-        if serial_len >= 0x80 {
-            return None;
-        }
-        let at = header + 2 + usize::from(serial_len);
-        let (tag, len) = (*d.get(at)?, usize::from(*d.get(at + 1)?));
+        let (d, serial) = (self.der, self.serial.der_content());
+        let at = (serial.as_ptr() as usize).wrapping_sub(d.as_ptr() as usize).wrapping_add(serial.len());
+        let (tag, len) = (*d.get(at)?, usize::from(*d.get(at.wrapping_add(1))?));
         Some((tag, d.get(at + 2..at + 2 + len)?))
     }
 
@@ -629,6 +623,32 @@ impl<'a> EntryChunk<'a> {
         self.data
     }
 
+    /// Parse every entry of the chunk, handing each to `f`, up to the first error (returned,
+    /// as [`EntryChunk::entries`] yields it). The entries that the fast path reads go to `f`
+    /// straight from the parse, never through a `Result` in memory: when `f` formats them
+    /// (`list`), moving that through the stack costs more than the formatting.
+    #[inline]
+    pub fn try_for_each(&self, mut f: impl FnMut(&RevokedCertRef<'a>)) -> Result<(), Error> {
+        let mut reader = Reader::new(self.data, self.offset);
+        let mut index = self.first_index;
+        while !reader.is_empty() {
+            // As `Entries::next`, case by case.
+            let entry = match reader.read_short(tag::SEQUENCE) {
+                Some(seq) => match parse_entry_fast(seq, index, self.ctx) {
+                    Some(entry) => entry,
+                    None => parse_entry_general(seq, index, self.ctx)?,
+                },
+                None => {
+                    let seq = reader.read(tag::SEQUENCE).at(Path::entry(Field::Entry, index))?;
+                    parse_entry(seq, index, self.ctx)?
+                }
+            };
+            f(&entry);
+            index += 1;
+        }
+        Ok(())
+    }
+
     /// Parse and validate every entry of the chunk.
     pub fn validate(&self) -> Result<EntryStats, Error> {
         let mut stats = EntryStats::default();
@@ -702,14 +722,16 @@ pub(crate) fn walk_entries<'a>(
 /// stopped, the index there, and the counts of every entry before it, or `None` when a chunk
 /// has an error (the caller then finds the first one in order; errors are rare, so they are
 /// not ordered here).
+/// `keep` sees every chunk as it is cut, in order (for a caller that works on them again).
 #[cfg(feature = "parallel")]
-pub(crate) fn validate_walking(
-    data: &[u8],
+pub(crate) fn validate_walking<'a>(
+    data: &'a [u8],
     base: u64,
     first_index: u64,
     ctx: EntryContext,
     target_bytes: usize,
     max_entry: usize,
+    mut keep: impl FnMut(EntryChunk<'a>) + Send,
 ) -> (usize, u64, Option<EntryStats>) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Mutex, PoisonError};
@@ -717,6 +739,7 @@ pub(crate) fn validate_walking(
     let failed = AtomicBool::new(false);
     let (stop, index) = rayon::scope(|scope| {
         walk_entries(data, base, first_index, ctx, target_bytes, max_entry, |chunk| {
+            keep(chunk);
             let (found, failed) = (&found, &failed);
             scope.spawn(move |_| match chunk.validate() {
                 Ok(s) => {
@@ -931,12 +954,31 @@ impl<'a> CrlRef<'a> {
             // Validated while the walk goes on; the chunks again in order only to find the
             // first error when there is one.
             let (data, base) = self.revoked_der();
-            let (stop, _, found) = validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX);
+            let (stop, _, found) = validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX, |_| {});
             if let Some(found) = found.filter(|_| stop == data.len()) {
                 return Ok(found);
             }
         }
         EntryChunk::validate_all(&self.entry_chunks(chunk_bytes))
+    }
+
+    /// [`CrlRef::validate_in_chunks`] that also returns the chunks, the ones
+    /// [`CrlRef::entry_chunks`] gives, for working on the validated entries again (`list`
+    /// formats them): one walk over the headers, run while the chunks it has cut are
+    /// validated, instead of a walk before the validation starts.
+    pub fn validate_chunked(&self, chunk_bytes: usize) -> Result<(EntryStats, Vec<EntryChunk<'a>>), Error> {
+        #[cfg(feature = "parallel")]
+        {
+            let (data, base) = self.revoked_der();
+            let mut chunks = Vec::with_capacity(data.len() / chunk_bytes.max(4096) + 1);
+            let (stop, _, found) =
+                validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX, |c| chunks.push(c));
+            if let Some(found) = found.filter(|_| stop == data.len()) {
+                return Ok((found, chunks));
+            }
+        }
+        let chunks = self.entry_chunks(chunk_bytes);
+        Ok((EntryChunk::validate_all(&chunks)?, chunks))
     }
 
     /// Validate every entry on the calling thread.

@@ -350,7 +350,7 @@ impl<R: Read> Window<R> {
             return false;
         }
         let (taken, next, found) =
-            crl::validate_walking(data, self.offset(), *index, ctx, PARALLEL_CHUNK, self.opts.max_element);
+            crl::validate_walking(data, self.offset(), *index, ctx, PARALLEL_CHUNK, self.opts.max_element, |_| {});
         let Some(found) = found.filter(|_| taken > 0) else { return false };
         *stats = stats.merge(found);
         *index = next;

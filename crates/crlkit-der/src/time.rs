@@ -180,30 +180,29 @@ impl Time {
     /// `out` as it was, for a tag or length no parsed time has.
     #[inline(always)]
     pub fn write_rfc3339_from_content(tag: u8, v: &[u8], out: &mut [u8; 20]) -> bool {
-        let rest = match (tag, v) {
-            (tag::UTC_TIME, [y0, y1, rest @ .., _]) if rest.len() == 10 => {
-                out[0..2].copy_from_slice(if *y0 >= b'5' { b"19" } else { b"20" });
-                out[2] = *y0;
-                out[3] = *y1;
-                rest
+        // Whole words put together with the separators as constants, not 20 single bytes
+        // moved: `list` writes one of these per entry.
+        let word = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        // `head`: "CCYY-MM-"; `day`: DD in its two low bytes; `hms`: HHMMSS in its six low bytes.
+        let (head, day, hms) = match (tag, v.len()) {
+            (tag::UTC_TIME, 13) if v[12] == b'Z' => {
+                let a = word(&v[0..8]);
+                let century: u64 = if v[0] >= b'5' { 0x3931 } else { 0x3032 };
+                let head = century | (a & 0xffff) << 16 | 0x2d << 32 | ((a >> 16) & 0xffff) << 40 | 0x2d << 56;
+                (head, (a >> 32) & 0xffff, word(&v[5..13]) >> 8)
             }
-            (tag::GENERALIZED_TIME, [year @ .., _]) if year.len() == 14 => {
-                out[0..4].copy_from_slice(&year[..4]);
-                &year[4..]
+            (tag::GENERALIZED_TIME, 15) if v[14] == b'Z' => {
+                let a = word(&v[0..8]);
+                let head = (a & 0xffff_ffff) | 0x2d << 32 | ((a >> 32) & 0xffff) << 40 | 0x2d << 56;
+                (head, (a >> 48) & 0xffff, word(&v[7..15]) >> 8)
             }
             _ => return false,
         };
-        out[4] = b'-';
-        out[5..7].copy_from_slice(&rest[0..2]);
-        out[7] = b'-';
-        out[8..10].copy_from_slice(&rest[2..4]);
-        out[10] = b'T';
-        out[11..13].copy_from_slice(&rest[4..6]);
-        out[13] = b':';
-        out[14..16].copy_from_slice(&rest[6..8]);
-        out[16] = b':';
-        out[17..19].copy_from_slice(&rest[8..10]);
-        out[19] = b'Z';
+        let middle = day | 0x54 << 16 | (hms & 0xffff) << 24 | 0x3a << 40 | ((hms >> 16) & 0xffff) << 48;
+        let tail = 0x3a | ((hms >> 32) & 0xffff) << 8 | 0x5a << 24;
+        out[0..8].copy_from_slice(&head.to_le_bytes());
+        out[8..16].copy_from_slice(&middle.to_le_bytes());
+        out[16..20].copy_from_slice(&(tail as u32).to_le_bytes());
         true
     }
 

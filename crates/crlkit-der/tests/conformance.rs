@@ -160,6 +160,11 @@ fn streaming_agrees_with_slice_parser_on_the_corpus() {
             }
             if let Ok(crl) = CrlRef::from_der(&der) {
                 assert_eq!(crl.validate_in_chunks(3), crl.validate_sequential(), "{path}: chunked validation");
+                assert_eq!(
+                    crl.validate_chunked(3).map(|(stats, _)| stats),
+                    crl.validate_sequential(),
+                    "{path}: validate_chunked"
+                );
             }
         }
     }

@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crlkit_der::stream::{PemCrlReader, StreamError, StreamOptions, StreamVisitor, parse_stream};
-use crlkit_der::{CrlRef, Profile};
+use crlkit_der::{CrlRef, EntryChunk, Profile};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -99,6 +99,21 @@ impl StreamVisitor for Noop {}
 
 const STREAM: StreamOptions = StreamOptions { profile: Profile::Strict, max_element: 1 << 16, read_chunk: 4096 };
 
+/// The same chunks (bytes, offsets, first indexes and counts), and `try_for_each` hands on
+/// exactly the entries the iterator yields.
+fn assert_chunks_equal(a: &[EntryChunk<'_>], b: &[EntryChunk<'_>]) {
+    assert_eq!(a.len(), b.len(), "chunk count");
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!((x.der(), x.first_index(), x.len()), (y.der(), y.first_index(), y.len()));
+        let mut seen = Vec::new();
+        x.try_for_each(|e| seen.push((e.index(), e.offset(), e.der(), e.revocation_date(), e.reason())))
+            .expect("valid");
+        let iterated: Vec<_> =
+            y.entries().map(|e| e.map(|e| (e.index(), e.offset(), e.der(), e.revocation_date(), e.reason()))).collect();
+        assert_eq!(Ok(seen), iterated.into_iter().collect::<Result<Vec<_>, _>>());
+    }
+}
+
 /// Run every entry point on `input`; panics propagate to proptest. Every path reports the
 /// same first error: the slice parser with the sequential, parallel and chunked validators,
 /// the entry iterator, and the streaming parser.
@@ -112,6 +127,9 @@ fn exercise(input: &[u8]) {
             assert_eq!(crl.validate_sequential(), Ok(stats));
             for chunk in [1, 97] {
                 assert_eq!(crl.validate_in_chunks(chunk), Ok(stats), "chunks of {chunk}");
+                let (chunked, chunks) = crl.validate_chunked(chunk).expect("valid");
+                assert_eq!(chunked, stats, "validate_chunked, chunks of {chunk}");
+                assert_chunks_equal(&chunks, &crl.entry_chunks(chunk));
             }
             let mut n = 0;
             for e in crl.entries() {
@@ -128,6 +146,11 @@ fn exercise(input: &[u8]) {
             assert_eq!(crl.validate_sequential().as_ref(), Err(e));
             for chunk in [1, 97] {
                 assert_eq!(crl.validate_in_chunks(chunk).as_ref(), Err(e), "chunks of {chunk}");
+                assert_eq!(crl.validate_chunked(chunk).err().as_ref(), Some(e), "validate_chunked, chunks of {chunk}");
+                // Each chunk's entries, one by one: the first error of the first chunk that
+                // has one is the same.
+                let first = crl.entry_chunks(chunk).iter().find_map(|c| c.try_for_each(|_| {}).err());
+                assert_eq!(first.as_ref(), Some(e), "try_for_each, chunks of {chunk}");
             }
         }
         let opts = StreamOptions { profile, ..STREAM };

@@ -279,26 +279,25 @@ fn format_chunk(
 ) -> Result<usize, crlkit_der::Error> {
     let mut at = 0;
     let mut pieces = Vec::new();
-    for e in chunk.entries() {
-        let e = e?;
+    chunk.try_for_each(|e| {
         let first = first_of_output && e.index() == chunk.first_index();
         if buf.len() < at + LINE_MAX {
             buf.resize((at + LINE_MAX).max(2 * buf.len()).max(1 << 16), 0);
         }
         if prefix.is_empty()
-            && let Some(next) = write_line(&e, format, first, buf, at)
+            && let Some(next) = write_line(e, format, first, buf, at)
         {
             at = next;
-            continue;
+            return;
         }
         pieces.clear();
-        format_entry_of(&e, format, first, prefix, &mut pieces);
+        format_entry_of(e, format, first, prefix, &mut pieces);
         if buf.len() < at + pieces.len() {
             buf.resize(at + pieces.len(), 0);
         }
         buf[at..at + pieces.len()].copy_from_slice(&pieces);
         at += pieces.len();
-    }
+    })?;
     Ok(at)
 }
 
@@ -376,10 +375,13 @@ fn list_loaded(
     progress: Option<&Progress>,
     write: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<u64, Failure> {
-    // The entries are cut into chunks once, for validating and then for formatting.
-    let chunked = entry_chunks(loaded, c)?;
-    for (chunks, bytes) in chunked.iter().zip(&loaded.crls) {
-        EntryChunk::validate_all(chunks).map_err(|e| loaded.failure(bytes, &e))?;
+    // The entries are cut into chunks once, by the walk that validates them, and formatted
+    // from those chunks.
+    let crls = loaded.parse(input::profile(c.lenient))?;
+    let mut chunked = Vec::with_capacity(crls.len());
+    for (crl, bytes) in crls.iter().zip(&loaded.crls) {
+        let (_, chunks) = crl.validate_chunked(LIST_CHUNK).map_err(|e| loaded.failure(bytes, &e))?;
+        chunked.push(chunks);
     }
     loaded.check_unchanged()?;
     format_chunks(loaded, &chunked, c, prefix, first, progress, write)
