@@ -652,9 +652,7 @@ impl<'a> EntryChunk<'a> {
     /// Parse and validate every entry of the chunk.
     pub fn validate(&self) -> Result<EntryStats, Error> {
         let mut stats = EntryStats::default();
-        for e in self.entries() {
-            stats.add(&e?);
-        }
+        self.try_for_each(|e| stats.add(e))?;
         Ok(stats)
     }
 }
