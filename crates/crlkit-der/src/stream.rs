@@ -405,6 +405,7 @@ pub fn parse_stream<R: Read>(
         .map_err(|e| StreamError::Parse(e, Excerpt::default()))?;
     visitor.header(&header).map_err(StreamError::Output)?;
     let ctx = EntryContext { version: header.version, profile };
+    #[cfg(feature = "parallel")]
     let wants_entries = visitor.wants_entries();
 
     // Entries, as many at a time as the window holds.

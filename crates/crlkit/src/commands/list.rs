@@ -2,7 +2,7 @@
 //! hex, DER sign byte dropped), times in RFC 3339 UTC.
 //!
 //! From a file, every entry is validated first (so bad input prints nothing), then entries are
-//! formatted in parallel chunks and written in order. From stdin, entries stream through in
+//! formatted in parallel chunks, the ones the validating walk cut, and written in order. From stdin, entries stream through in
 //! bounded memory; an error part-way ends the output early and exits 2.
 
 use std::io::Write;
