@@ -61,7 +61,9 @@ mod time;
 
 pub use alg::{AlgorithmIdentifierRef, RsaPssParams};
 pub use cert::{BasicConstraints, CertificateRef, KeyUsage, SubjectPublicKeyInfoRef};
-pub use crl::{CrlExtensions, CrlRef, Entries, EntryChunk, EntryStats, RevokedCertRef, TbsHeader, Version};
+pub use crl::{
+    CrlExtensions, CrlRef, Entries, EntryChunk, EntryStats, ListedEntry, RevokedCertRef, TbsHeader, Version,
+};
 pub use error::{Error, ErrorClass, ErrorKind, Excerpt, ExtensionId, Field, Path};
 pub use ext::{
     AuthorityKeyIdentifier, DistributionPointName, ExtensionRef, Extensions, GeneralNameRef, GeneralNamesRef,

@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crlkit_der::stream::{PemCrlReader, StreamError, StreamOptions, StreamVisitor, parse_stream};
-use crlkit_der::{CrlRef, EntryChunk, Profile};
+use crlkit_der::{CrlRef, EntryChunk, ListedEntry, Profile};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -111,6 +111,18 @@ fn assert_chunks_equal(a: &[EntryChunk<'_>], b: &[EntryChunk<'_>]) {
         let iterated: Vec<_> =
             y.entries().map(|e| e.map(|e| (e.index(), e.offset(), e.der(), e.revocation_date(), e.reason()))).collect();
         assert_eq!(Ok(seen), iterated.into_iter().collect::<Result<Vec<_>, _>>());
+        // What `list` prints, read from the validated chunk, equals what the parsed entries say.
+        let fields = |e: &ListedEntry<'_>| {
+            let mut date = [0u8; 20];
+            e.write_revocation_date_rfc3339(&mut date);
+            (e.index(), e.serial().der_content().to_vec(), date, e.reason(), e.invalidity_date())
+        };
+        let mut listed = Vec::new();
+        x.try_for_each_listed(|e| listed.push(fields(e))).expect("valid");
+        let parsed: Vec<_> = y.entries().map(|e| fields(&ListedEntry::of(&e.expect("valid")))).collect();
+        assert_eq!(listed, parsed);
+        let dates: Vec<_> = y.entries().map(|e| e.expect("valid").revocation_date().rfc3339_bytes()).collect();
+        assert_eq!(listed.iter().map(|l| l.2).collect::<Vec<_>>(), dates);
     }
 }
 

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
-use crlkit_der::{EntryChunk, RevokedCertRef};
+use crlkit_der::{EntryChunk, ListedEntry, RevokedCertRef};
 use rayon::prelude::*;
 
 use super::Outcome;
@@ -94,7 +94,7 @@ fn file_prefix(format: ListFormat, file: &str) -> Vec<u8> {
 
 /// One entry with its file's prefix (see [`file_prefix`]).
 #[inline]
-fn format_entry_of(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, prefix: &[u8], out: &mut Vec<u8>) {
+fn format_entry_of(e: &ListedEntry<'_>, format: ListFormat, first: bool, prefix: &[u8], out: &mut Vec<u8>) {
     if prefix.is_empty() {
         return format_entry(e, format, first, out);
     }
@@ -171,7 +171,7 @@ impl Cursor<'_> {
 
     /// The entry's revocation date in RFC 3339 form, written in place.
     #[inline(always)]
-    fn revocation_date(&mut self, e: &RevokedCertRef<'_>) {
+    fn revocation_date(&mut self, e: &ListedEntry<'_>) {
         let out: &mut [u8; 20] = (&mut self.buf[self.at..self.at + 20]).try_into().expect("a slice of 20");
         e.write_revocation_date_rfc3339(out);
         self.at += 20;
@@ -195,7 +195,7 @@ fn json_open(first: bool) -> &'static [u8] {
 /// negative or longer than [`SERIAL_HEX_MAX`] digits. Every copy has a fixed size, so a
 /// line costs no call: formatting is most of what `list` does.
 #[inline]
-fn write_line(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, buf: &mut [u8], at: usize) -> Option<usize> {
+fn write_line(e: &ListedEntry<'_>, format: ListFormat, first: bool, buf: &mut [u8], at: usize) -> Option<usize> {
     let mut c = Cursor { buf: &mut buf[at..at + LINE_MAX], at: 0 };
     if format == ListFormat::Json {
         c.put(json_open(first));
@@ -213,7 +213,7 @@ const FIELDS_MAX: usize = 160;
 /// Write what follows the serial in `format` at `buf[at..]`, which must hold [`FIELDS_MAX`]
 /// bytes, and return the position after it.
 #[inline(always)]
-fn write_fields(e: &RevokedCertRef<'_>, format: ListFormat, buf: &mut [u8], at: usize) -> usize {
+fn write_fields(e: &ListedEntry<'_>, format: ListFormat, buf: &mut [u8], at: usize) -> usize {
     let mut c = Cursor { buf: &mut buf[at..at + FIELDS_MAX], at: 0 };
     match format {
         ListFormat::Text => {
@@ -279,7 +279,8 @@ fn format_chunk(
 ) -> Result<usize, crlkit_der::Error> {
     let mut at = 0;
     let mut pieces = Vec::new();
-    chunk.try_for_each(|e| {
+    // The chunk was validated before it is formatted (`list_loaded`, `validate`).
+    chunk.try_for_each_listed(|e| {
         let first = first_of_output && e.index() == chunk.first_index();
         if buf.len() < at + LINE_MAX {
             buf.resize((at + LINE_MAX).max(2 * buf.len()).max(1 << 16), 0);
@@ -303,7 +304,7 @@ fn format_chunk(
 
 /// Append one entry. `first` is true for the very first entry of the output (JSON commas).
 #[inline]
-pub fn format_entry(e: &RevokedCertRef<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
+pub fn format_entry(e: &ListedEntry<'_>, format: ListFormat, first: bool, out: &mut Vec<u8>) {
     let at = out.len();
     out.resize(at + LINE_MAX, 0);
     if let Some(end) = write_line(e, format, first, out, at) {
@@ -543,7 +544,7 @@ struct StreamList<'a> {
 
 impl StreamVisitor for StreamList<'_> {
     fn entry(&mut self, e: &RevokedCertRef<'_>) -> std::io::Result<()> {
-        format_entry(e, self.format, self.count == 0, &mut self.buf);
+        format_entry(&ListedEntry::of(e), self.format, self.count == 0, &mut self.buf);
         self.count += 1;
         if self.buf.len() >= 1 << 16 {
             self.sink.write_all(&self.buf)?;
@@ -614,11 +615,11 @@ mod tests {
                 for format in [ListFormat::Text, ListFormat::Csv, ListFormat::Json] {
                     for first in [true, false] {
                         let mut a = b"before ".to_vec();
-                        format_entry(&e, format, first, &mut a);
+                        format_entry(&ListedEntry::of(&e), format, first, &mut a);
                         let b = format!("before {}", expected_line(&e, format, first));
                         assert_eq!(String::from_utf8(a).unwrap(), b);
                         let mut buf = vec![0; LINE_MAX];
-                        fixed += usize::from(write_line(&e, format, first, &mut buf, 0).is_some());
+                        fixed += usize::from(write_line(&ListedEntry::of(&e), format, first, &mut buf, 0).is_some());
                         lines += 1;
                     }
                 }
