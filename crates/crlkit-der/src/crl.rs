@@ -376,6 +376,32 @@ pub(crate) fn parse_entry<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Re
     }
 }
 
+/// crlEntryExtensions holding one non-critical reasonCode (the code, unspecified here, last):
+/// `SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED } } }`.
+const ONE_REASON: [u8; 14] = [0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, 0x00];
+
+/// What follows an entry's revocation date, when it is one of the two shapes of almost every
+/// entry: nothing (`Some(None)`), or crlEntryExtensions of one non-critical reasonCode with a
+/// code RFC 5280 defines (`Some(Some(reason))`). Read without a branch on which of the two it
+/// is: CRLs mix them at random, and the mispredicted branch cost more than the whole check
+/// (a third of the entry's validation, measured on the 1M CRL).
+#[inline(always)]
+fn common_extensions(rest: &[u8]) -> Option<Option<Reason>> {
+    use std::hint::select_unpredictable;
+    // Length 0 or 14, as one test (`||` on the two compiles to a branch on each).
+    if rest.len() > ONE_REASON.len() || ((1u32 << ONE_REASON.len()) | 1) >> rest.len() & 1 == 0 {
+        return None;
+    }
+    let one = rest.len() == ONE_REASON.len();
+    let ext: &[u8] = select_unpredictable(one, rest, &ONE_REASON);
+    let (Some(head), Some(&code)) = (ext.first_chunk::<13>(), ext.get(13)) else { return None };
+    let reason = Reason::from_code(i64::from(code));
+    if (*head != ONE_REASON[..13]) | reason.is_none() {
+        return None;
+    }
+    Some(select_unpredictable(one, reason, None))
+}
+
 /// The common shapes only; `None` means "ask the general parser".
 #[inline(always)]
 pub(crate) fn parse_entry_fast<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) -> Option<RevokedCertRef<'a>> {
@@ -404,7 +430,13 @@ pub(crate) fn parse_entry_fast<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) 
     };
     let mut entry = RevokedCertRef::bare(&seq, index, serial, revocation_date);
     let rest = &rest[tl..];
-    if rest.is_empty() {
+    if let Some(reason) = common_extensions(rest) {
+        let has = !rest.is_empty();
+        if has & (ctx.version == Version::V1) & ctx.profile.strict() {
+            return None;
+        }
+        entry.reason = reason;
+        entry.extensions = std::hint::select_unpredictable(has, rest.get(2..).unwrap_or_default(), &[]);
         return Some(entry);
     }
     // crlEntryExtensions: one SEQUENCE, short length, filling the rest, v2, non-empty.
@@ -532,13 +564,7 @@ impl<'a> ListedEntry<'a> {
             return None;
         }
         let (date, rest) = rest.split_at(tl);
-        let reason = match *rest {
-            [] => None,
-            [0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, code] => {
-                Some(Reason::from_code(i64::from(code))?)
-            }
-            _ => return None,
-        };
+        let reason = common_extensions(rest)?;
         let serial = SerialRef::new_unchecked(serial);
         Some(Self { index, serial, date: ListedDate::Digits(tag, date), reason, invalidity_date: None })
     }
