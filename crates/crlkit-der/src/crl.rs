@@ -413,7 +413,10 @@ pub(crate) fn parse_entry_fast<'a>(seq: Tlv<'a>, index: u64, ctx: EntryContext) 
         return None;
     }
     let serial = &rest[..sl];
-    if sl > 1 && ((serial[0] == 0 && serial[1] & 0x80 == 0) || (serial[0] == 0xff && serial[1] & 0x80 != 0)) {
+    // Not minimal: the first nine bits all equal. Tested as one number, not as a branch on the
+    // first octet, which is a sign octet in half of all random serials.
+    let nine = (u16::from(serial[0]) << 1) | u16::from(rest.get(1).copied().unwrap_or(0) >> 7);
+    if (sl > 1) & ((nine + 1) & 0x1ff < 2) {
         return None;
     }
     let rest = &rest[sl..];
