@@ -897,6 +897,88 @@ pub(crate) fn validate_walking<'a>(
     (stop, index, (!failed.into_inner()).then_some(found))
 }
 
+/// Entries in a row that [`guess_entry_start`] wants to see before it takes a position.
+#[cfg(feature = "parallel")]
+const GUESS_RUN: usize = 8;
+
+/// How far past a cut [`guess_entry_start`] looks: more than a short-form entry's length, so
+/// that CRLs of such entries always have a boundary in reach.
+#[cfg(feature = "parallel")]
+const GUESS_SCAN: usize = 2 * (2 + 0x7f);
+
+/// A guess at the first entry boundary at or after `from` in `data` (entries content): the
+/// first position from which [`GUESS_RUN`] entries in a row (or all up to the end) look like
+/// short-form entries, a SEQUENCE holding an INTEGER and then a time. Only a guess, proved
+/// or disproved by [`validate_guessing`]. Monotonic in `from`, so that two tasks guessing the
+/// same cut agree.
+#[cfg(feature = "parallel")]
+fn guess_entry_start(data: &[u8], from: usize) -> Option<usize> {
+    let looks_like_run = |p: usize| {
+        let mut q = p;
+        for _ in 0..GUESS_RUN {
+            if q == data.len() {
+                return q > p;
+            }
+            let Some(&[0x30, len, 0x02, serial_len]) = data.get(q..q + 4).and_then(|h| h.first_chunk::<4>()) else {
+                return false;
+            };
+            let time = data.get(q + 4 + usize::from(serial_len));
+            if len >= 0x80 || serial_len >= len || !matches!(time, Some(&(tag::UTC_TIME | tag::GENERALIZED_TIME))) {
+                return false;
+            }
+            q += 2 + usize::from(len);
+            if q > data.len() {
+                return false;
+            }
+        }
+        true
+    };
+    let scan_end = from.saturating_add(GUESS_SCAN);
+    (from..data.len().min(scan_end))
+        .find(|&p| looks_like_run(p))
+        .or((scan_end >= data.len() && from <= data.len()).then_some(data.len()))
+}
+
+/// Validate the entries `data` holds (at absolute offset `base`) in chunks of about
+/// `target_bytes` cut at guessed boundaries ([`guess_entry_start`]), so that no walk over
+/// every entry's header comes first. The guesses prove themselves: the first chunk starts at
+/// a boundary, and a chunk from a boundary whose entries all validate and end exactly at its
+/// end makes that end a boundary too; so when every chunk validates, every entry has been
+/// validated once. `None` when a guess cannot be made or any chunk fails (a wrong guess or
+/// bad entries: the caller then takes the walk, which finds the first error).
+#[cfg(feature = "parallel")]
+fn validate_guessing(data: &[u8], base: u64, ctx: EntryContext, target_bytes: usize) -> Option<EntryStats> {
+    let target = target_bytes.max(1);
+    if data.len() / target < 2 {
+        return None;
+    }
+    let mut cuts = vec![0];
+    let mut at = target;
+    while at < data.len() {
+        let cut = guess_entry_start(data, at)?;
+        cuts.push(cut);
+        // The next cut a target further on, and past this one (small targets, long entries).
+        at = (at + target).max(cut + 1);
+    }
+    if cuts.last() != Some(&data.len()) {
+        cuts.push(data.len());
+    }
+    validate_cut(data, base, ctx, &cuts)
+}
+
+/// [`validate_guessing`] at the boundaries `cuts` (from 0 to `data.len()`, in order).
+#[cfg(feature = "parallel")]
+fn validate_cut(data: &[u8], base: u64, ctx: EntryContext, cuts: &[usize]) -> Option<EntryStats> {
+    use rayon::prelude::*;
+    cuts.par_windows(2)
+        .map(|w| {
+            let chunk =
+                EntryChunk { data: data.get(w[0]..w[1])?, offset: base + w[0] as u64, first_index: 0, count: 0, ctx };
+            chunk.validate().ok()
+        })
+        .try_reduce(EntryStats::default, |a, b| Some(a.merge(b)))
+}
+
 /// A parsed CRL borrowing its input. See the module docs.
 #[derive(Clone, Copy, Debug)]
 pub struct CrlRef<'a> {
@@ -1094,9 +1176,12 @@ impl<'a> CrlRef<'a> {
     pub fn validate_in_chunks(&self, chunk_bytes: usize) -> Result<EntryStats, Error> {
         #[cfg(feature = "parallel")]
         {
-            // Validated while the walk goes on; the chunks again in order only to find the
-            // first error when there is one.
+            // Cut at guessed boundaries first (no walk); else validated while the walk goes
+            // on; the chunks again in order only to find the first error when there is one.
             let (data, base) = self.revoked_der();
+            if let Some(found) = validate_guessing(data, base, self.ctx(), chunk_bytes) {
+                return Ok(found);
+            }
             let (stop, _, found) = validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX, |_| {});
             if let Some(found) = found.filter(|_| stop == data.len()) {
                 return Ok(found);
@@ -1199,6 +1284,41 @@ mod tests {
                     let mut m = entry.clone();
                     m[i] = v;
                     check_entry(&m);
+                }
+            }
+        }
+    }
+
+    /// Chunks cut at guessed boundaries validate what the sequential validator does, for
+    /// any chunk size, and a cut off a boundary is never taken for one.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn guessed_cuts_prove_themselves() {
+        for name in ["crl.p256.edge-serials.der", "crl.p256.1k.der", "crl.rsa2048.1k.der"] {
+            let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+            let der = std::fs::read(format!("{dir}/../../fixtures/{name}")).unwrap();
+            let crl = CrlRef::from_der(&der).unwrap();
+            let expected = crl.validate_sequential().unwrap();
+            let (data, base) = crl.revoked_der();
+            let mut guessed = 0;
+            for target in [1, 2, 3, 7, 50, 100, 1000, 4096] {
+                if let Some(found) = validate_guessing(data, base, crl.ctx(), target) {
+                    assert_eq!(found, expected, "{name}, chunks of {target}");
+                    guessed += 1;
+                }
+            }
+            // Every size that makes two chunks or more (a fixture of 245 bytes makes none of
+            // 1,000).
+            assert!(guessed >= 6, "{name}: the guesses were taken for {guessed} chunk sizes only");
+            // Every true boundary is taken; every position one off a boundary is refused.
+            let bounds: Vec<usize> = crl.entries().map(|e| (e.unwrap().offset() - base) as usize).collect();
+            for w in bounds.windows(2).step_by(7) {
+                let (a, b) = (w[0], w[1]);
+                let exact = validate_cut(data, base, crl.ctx(), &[0, a, b, data.len()]);
+                assert_eq!(exact.map(|s| s.count), Some(bounds.len() as u64), "{name} at {a}");
+                for off in [a + 1, b - 1] {
+                    let wrong = validate_cut(data, base, crl.ctx(), &[0, off, b, data.len()]);
+                    assert_eq!(wrong, None, "{name}: a cut at {off} (boundaries {a}, {b}) was taken");
                 }
             }
         }
