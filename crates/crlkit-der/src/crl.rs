@@ -908,9 +908,9 @@ const GUESS_SCAN: usize = 2 * (2 + 0x7f);
 
 /// A guess at the first entry boundary at or after `from` in `data` (entries content): the
 /// first position from which [`GUESS_RUN`] entries in a row (or all up to the end) look like
-/// short-form entries, a SEQUENCE holding an INTEGER and then a time. Only a guess, proved
-/// or disproved by [`validate_guessing`]. Monotonic in `from`, so that two tasks guessing the
-/// same cut agree.
+/// short-form entries, a SEQUENCE holding an INTEGER and then a time; the end of `data` when
+/// no such position lies between `from` and the end. Only a guess, proved or disproved by
+/// [`validate_guessing`].
 #[cfg(feature = "parallel")]
 fn guess_entry_start(data: &[u8], from: usize) -> Option<usize> {
     let looks_like_run = |p: usize| {
@@ -1258,14 +1258,16 @@ mod tests {
         }
     }
 
+    /// A file of the workspace's `fixtures/`.
+    fn fixture(name: &str) -> Vec<u8> {
+        let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+        std::fs::read(format!("{dir}/../../fixtures/{name}")).unwrap()
+    }
+
     fn fixture_entries() -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for name in ["crl.p256.edge-serials.der", "crl.p256.1k.der", "crl.rsa2048.1k.der", "crl.p256.small.der"] {
-            let der = std::fs::read(format!(
-                "{}/../../fixtures/{name}",
-                std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
-            ))
-            .unwrap();
+            let der = fixture(name);
             let crl = CrlRef::from_der(&der).unwrap();
             out.extend(crl.entries().take(60).map(|e| e.unwrap().der().to_vec()));
         }
@@ -1295,8 +1297,7 @@ mod tests {
     #[test]
     fn guessed_cuts_prove_themselves() {
         for name in ["crl.p256.edge-serials.der", "crl.p256.1k.der", "crl.rsa2048.1k.der"] {
-            let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-            let der = std::fs::read(format!("{dir}/../../fixtures/{name}")).unwrap();
+            let der = fixture(name);
             let crl = CrlRef::from_der(&der).unwrap();
             let expected = crl.validate_sequential().unwrap();
             let (data, base) = crl.revoked_der();

@@ -75,9 +75,9 @@ impl<'a> SerialRef<'a> {
         self.content.len() - self.sign_octets()
     }
 
-    /// 1 when the content starts with a sign octet (a zero before a high bit), else 0. No
-    /// branch: random serials have one half of the time, so a branch on it mispredicts as
-    /// often.
+    /// 1 when the content starts with a sign octet (a zero followed by more octets, which in
+    /// minimal DER start with a high bit), else 0. No branch: random serials have one half of
+    /// the time, so a branch on it mispredicts as often.
     #[inline(always)]
     fn sign_octets(&self) -> usize {
         usize::from((self.content.len() > 1) & (self.content.first() == Some(&0)))
