@@ -947,7 +947,13 @@ fn guess_entry_start(data: &[u8], from: usize) -> Option<usize> {
 /// validated once. `None` when a guess cannot be made or any chunk fails (a wrong guess or
 /// bad entries: the caller then takes the walk, which finds the first error).
 #[cfg(feature = "parallel")]
-fn validate_guessing(data: &[u8], base: u64, ctx: EntryContext, target_bytes: usize) -> Option<EntryStats> {
+fn validate_guessing(
+    data: &[u8],
+    base: u64,
+    ctx: EntryContext,
+    target_bytes: usize,
+    max_entry: usize,
+) -> Option<EntryStats> {
     let target = target_bytes.max(1);
     if data.len() / target < 2 {
         return None;
@@ -963,7 +969,36 @@ fn validate_guessing(data: &[u8], base: u64, ctx: EntryContext, target_bytes: us
     if cuts.last() != Some(&data.len()) {
         cuts.push(data.len());
     }
+    // No chunk longer than `max_entry`, so no entry longer than it.
+    if cuts.windows(2).any(|w| w[1] - w[0] > max_entry) {
+        return None;
+    }
     validate_cut(data, base, ctx, &cuts)
+}
+
+/// How far before the end of the bytes buffered [`validate_guessing_prefix`] looks for its
+/// last cut: room for the scan and a run of short-form entries after it.
+#[cfg(feature = "parallel")]
+const GUESS_TAIL: usize = GUESS_SCAN + GUESS_RUN * (2 + 0x7f);
+
+/// [`validate_guessing`] for the entries the streaming parser has buffered: `data` starts at
+/// an entry boundary and, unless `complete`, may end inside an entry, so that its last cut is
+/// a boundary guessed at most [`GUESS_TAIL`] bytes before its end, proved like every other by
+/// the chunk that ends there. No entry longer than `max_entry` is taken. Returns how many
+/// bytes were taken (they end at a boundary) and their counts; `None` when none were, and
+/// the caller then walks.
+#[cfg(feature = "parallel")]
+pub(crate) fn validate_guessing_prefix(
+    data: &[u8],
+    base: u64,
+    ctx: EntryContext,
+    target_bytes: usize,
+    complete: bool,
+    max_entry: usize,
+) -> Option<(usize, EntryStats)> {
+    let end = if complete { data.len() } else { guess_entry_start(data, data.len().checked_sub(GUESS_TAIL)?)? };
+    let found = validate_guessing(data.get(..end)?, base, ctx, target_bytes, max_entry)?;
+    Some((end, found))
 }
 
 /// [`validate_guessing`] at the boundaries `cuts` (from 0 to `data.len()`, in order).
@@ -1179,7 +1214,7 @@ impl<'a> CrlRef<'a> {
             // Cut at guessed boundaries first (no walk); else validated while the walk goes
             // on; the chunks again in order only to find the first error when there is one.
             let (data, base) = self.revoked_der();
-            if let Some(found) = validate_guessing(data, base, self.ctx(), chunk_bytes) {
+            if let Some(found) = validate_guessing(data, base, self.ctx(), chunk_bytes, usize::MAX) {
                 return Ok(found);
             }
             let (stop, _, found) = validate_walking(data, base, 0, self.ctx(), chunk_bytes, usize::MAX, |_| {});
@@ -1303,7 +1338,7 @@ mod tests {
             let (data, base) = crl.revoked_der();
             let mut guessed = 0;
             for target in [1, 2, 3, 7, 50, 100, 1000, 4096] {
-                if let Some(found) = validate_guessing(data, base, crl.ctx(), target) {
+                if let Some(found) = validate_guessing(data, base, crl.ctx(), target, usize::MAX) {
                     assert_eq!(found, expected, "{name}, chunks of {target}");
                     guessed += 1;
                 }
@@ -1323,6 +1358,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The stream's guesses: all of the entries, or bytes that end inside an entry (taken up
+    /// to a boundary); never a chunk longer than the stream's limit on an element.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn guessed_prefixes_end_at_boundaries() {
+        let der = fixture("crl.rsa2048.1k.der");
+        let crl = CrlRef::from_der(&der).unwrap();
+        let (data, base) = crl.revoked_der();
+        let bounds: Vec<usize> = crl.entries().map(|e| (e.unwrap().offset() - base) as usize).collect();
+        let whole = validate_guessing_prefix(data, base, crl.ctx(), 1000, true, usize::MAX);
+        assert_eq!(whole, Some((data.len(), crl.validate_sequential().unwrap())));
+        let mut taken = 0;
+        for len in (2000..data.len()).step_by(997) {
+            let Some((end, found)) = validate_guessing_prefix(&data[..len], base, crl.ctx(), 300, false, usize::MAX)
+            else {
+                continue;
+            };
+            let entries = bounds.partition_point(|&b| b < end);
+            assert!(end == bounds[entries] && end + GUESS_TAIL >= len, "{end} of {len}");
+            assert_eq!(found.count, entries as u64, "{end} of {len}");
+            taken += 1;
+        }
+        assert!(taken > 30, "prefixes taken: {taken}");
+        // Chunks of about 1,000 bytes are longer than a limit of 999 bytes on an element.
+        assert_eq!(validate_guessing_prefix(data, base, crl.ctx(), 1000, true, 999), None);
+        assert!(validate_guessing_prefix(data, base, crl.ctx(), 1000, true, 4000).is_some());
     }
 
     proptest! {

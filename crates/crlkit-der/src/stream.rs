@@ -332,11 +332,13 @@ impl<R: Read> Window<R> {
     }
 
     /// Validate the whole entries buffered (up to `list_end`) in parallel chunks, when there
-    /// are enough of them to be worth it, and consume them. Each chunk is set to work on the
-    /// thread pool as soon as the walk over the entry headers has cut it, so the walk (the
-    /// one sequential step) runs while the chunks before are validated. `false` when nothing
-    /// was taken: too few bytes buffered, or a chunk has an error, which the sequential loop
-    /// then finds again and reports exactly as it always does (the chunks only ever accept).
+    /// are enough of them to be worth it, and consume them. The chunks are cut at guessed
+    /// boundaries, which the chunks prove (`crl::validate_guessing_prefix`); when that fails,
+    /// each chunk is set to work on the thread pool as soon as a walk over the entry headers
+    /// has cut it, so the walk (the one sequential step) runs while the chunks before are
+    /// validated. `false` when nothing was taken: too few bytes buffered, or a chunk has an
+    /// error, which the sequential loop then finds again and reports exactly as it always
+    /// does (the chunks only ever accept).
     #[cfg(feature = "parallel")]
     fn validate_in_parallel(
         &mut self,
@@ -345,9 +347,24 @@ impl<R: Read> Window<R> {
         index: &mut u64,
         stats: &mut EntryStats,
     ) -> bool {
-        let (data, _) = self.view(list_end);
+        let (data, cut) = self.view(list_end);
         if data.len() < PARALLEL_MIN {
             return false;
+        }
+        // Cut at guessed boundaries first (no walk), as `CrlRef::validate_in_chunks` does.
+        let at = self.offset();
+        if let Some((taken, found)) =
+            crl::validate_guessing_prefix(data, at, ctx, PARALLEL_CHUNK, !cut, self.opts.max_element)
+        {
+            *stats = stats.merge(found);
+            *index += found.count;
+            self.consume(taken);
+            #[cfg(test)]
+            {
+                tests::PARALLEL_RUNS.set(tests::PARALLEL_RUNS.get() + 1);
+                tests::GUESSED_RUNS.with_borrow_mut(|runs| runs[usize::from(cut)] += 1);
+            }
+            return true;
         }
         let (taken, next, found) =
             crl::validate_walking(data, self.offset(), *index, ctx, PARALLEL_CHUNK, self.opts.max_element, |_| {});
@@ -776,6 +793,9 @@ mod tests {
         /// Windows validated in parallel chunks by parses on this thread (the parser counts on
         /// the caller's thread), so that a test can tell its own parse took that path.
         pub(super) static PARALLEL_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        /// Of those, the ones cut at guessed boundaries: with all of the entries buffered, and
+        /// with the bytes buffered ending inside an entry.
+        pub(super) static GUESSED_RUNS: std::cell::RefCell<[usize; 2]> = const { std::cell::RefCell::new([0; 2]) };
     }
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -855,6 +875,25 @@ mod tests {
             // and must not have taken it if it does.
             assert_eq!(PARALLEL_RUNS.get() > before, !wants_entries, "reads of {read_chunk}");
             assert_eq!((s.stats, &sink.0), (whole, &der), "entries wanted: {wants_entries}, reads of {read_chunk}");
+        }
+    }
+
+    /// Windows of the 1k fixtures are cut at guessed boundaries, whether they hold all of the
+    /// entries or end inside one, and count what the slice parser counts.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn windows_are_cut_at_guessed_boundaries() {
+        for name in ["crl.p256.1k.der", "crl.rsa2048.1k.der"] {
+            let der = fixture(name);
+            let whole = crate::CrlRef::from_der(&der).unwrap().validate().unwrap();
+            for (read_chunk, kind) in [(4096, 1), (1 << 20, 0)] {
+                let opts = StreamOptions { read_chunk, ..StreamOptions::default() };
+                let before = GUESSED_RUNS.with_borrow(|runs| runs[kind]);
+                let s = parse_stream(&der[..], &opts, &mut Validate).unwrap();
+                assert_eq!(s.stats, whole, "{name}, reads of {read_chunk}");
+                let after = GUESSED_RUNS.with_borrow(|runs| runs[kind]);
+                assert!(after > before, "{name}, reads of {read_chunk}: no window cut at guesses");
+            }
         }
     }
 
