@@ -901,10 +901,14 @@ pub(crate) fn validate_walking<'a>(
 #[cfg(feature = "parallel")]
 const GUESS_RUN: usize = 8;
 
+/// The longest entry with a short-form length: a two-byte header and 127 bytes.
+#[cfg(feature = "parallel")]
+const SHORT_ENTRY_MAX: usize = 2 + 0x7f;
+
 /// How far past a cut [`guess_entry_start`] looks: more than a short-form entry's length, so
 /// that CRLs of such entries always have a boundary in reach.
 #[cfg(feature = "parallel")]
-const GUESS_SCAN: usize = 2 * (2 + 0x7f);
+const GUESS_SCAN: usize = 2 * SHORT_ENTRY_MAX;
 
 /// A guess at the first entry boundary at or after `from` in `data` (entries content): the
 /// first position from which [`GUESS_RUN`] entries in a row (or all up to the end) look like
@@ -979,7 +983,7 @@ fn validate_guessing(
 /// How far before the end of the bytes buffered [`validate_guessing_prefix`] looks for its
 /// last cut: room for the scan and a run of short-form entries after it.
 #[cfg(feature = "parallel")]
-const GUESS_TAIL: usize = GUESS_SCAN + GUESS_RUN * (2 + 0x7f);
+const GUESS_TAIL: usize = GUESS_SCAN + GUESS_RUN * SHORT_ENTRY_MAX;
 
 /// [`validate_guessing`] for the entries the streaming parser has buffered: `data` starts at
 /// an entry boundary and, unless `complete`, may end inside an entry, so that its last cut is
@@ -1299,6 +1303,12 @@ mod tests {
         std::fs::read(format!("{dir}/../../fixtures/{name}")).unwrap()
     }
 
+    /// Where each entry starts, relative to the start of the entries.
+    fn entry_starts(crl: &CrlRef<'_>) -> Vec<usize> {
+        let (_, base) = crl.revoked_der();
+        crl.entries().map(|e| (e.unwrap().offset() - base) as usize).collect()
+    }
+
     fn fixture_entries() -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for name in ["crl.p256.edge-serials.der", "crl.p256.1k.der", "crl.rsa2048.1k.der", "crl.p256.small.der"] {
@@ -1347,7 +1357,7 @@ mod tests {
             // 1,000).
             assert!(guessed >= 6, "{name}: the guesses were taken for {guessed} chunk sizes only");
             // Every true boundary is taken; every position one off a boundary is refused.
-            let bounds: Vec<usize> = crl.entries().map(|e| (e.unwrap().offset() - base) as usize).collect();
+            let bounds = entry_starts(&crl);
             for w in bounds.windows(2).step_by(7) {
                 let (a, b) = (w[0], w[1]);
                 let exact = validate_cut(data, base, crl.ctx(), &[0, a, b, data.len()]);
@@ -1368,7 +1378,7 @@ mod tests {
         let der = fixture("crl.rsa2048.1k.der");
         let crl = CrlRef::from_der(&der).unwrap();
         let (data, base) = crl.revoked_der();
-        let bounds: Vec<usize> = crl.entries().map(|e| (e.unwrap().offset() - base) as usize).collect();
+        let bounds = entry_starts(&crl);
         let whole = validate_guessing_prefix(data, base, crl.ctx(), 1000, true, usize::MAX);
         assert_eq!(whole, Some((data.len(), crl.validate_sequential().unwrap())));
         let mut taken = 0;

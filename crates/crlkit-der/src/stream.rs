@@ -353,22 +353,20 @@ impl<R: Read> Window<R> {
         }
         // Cut at guessed boundaries first (no walk), as `CrlRef::validate_in_chunks` does.
         let at = self.offset();
-        if let Some((taken, found)) =
-            crl::validate_guessing_prefix(data, at, ctx, PARALLEL_CHUNK, !cut, self.opts.max_element)
-        {
-            *stats = stats.merge(found);
-            *index += found.count;
-            self.consume(taken);
-            #[cfg(test)]
-            {
-                tests::PARALLEL_RUNS.set(tests::PARALLEL_RUNS.get() + 1);
-                tests::GUESSED_RUNS.with_borrow_mut(|runs| runs[usize::from(cut)] += 1);
-            }
-            return true;
+        let guessed = crl::validate_guessing_prefix(data, at, ctx, PARALLEL_CHUNK, !cut, self.opts.max_element);
+        #[cfg(test)]
+        if guessed.is_some() {
+            tests::GUESSED_RUNS.with_borrow_mut(|runs| runs[usize::from(cut)] += 1);
         }
-        let (taken, next, found) =
-            crl::validate_walking(data, self.offset(), *index, ctx, PARALLEL_CHUNK, self.opts.max_element, |_| {});
-        let Some(found) = found.filter(|_| taken > 0) else { return false };
+        let (taken, next, found) = match guessed {
+            Some((taken, found)) => (taken, *index + found.count, found),
+            None => {
+                let (taken, next, found) =
+                    crl::validate_walking(data, at, *index, ctx, PARALLEL_CHUNK, self.opts.max_element, |_| {});
+                let Some(found) = found.filter(|_| taken > 0) else { return false };
+                (taken, next, found)
+            }
+        };
         *stats = stats.merge(found);
         *index = next;
         self.consume(taken);
