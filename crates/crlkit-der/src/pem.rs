@@ -80,6 +80,12 @@ const FAST_PIECE_LINES: usize = 16 * 1024;
 /// exactly 48 bytes per line. Returns false when any line is not exactly that (a character
 /// outside the alphabet, `=`, or no newline as its 65th byte); `out` then holds garbage and
 /// the caller decodes line by line, which says what is wrong and where.
+///
+/// Four pre-shifted lookups per group is the fastest safe form measured at the x86-64
+/// baseline (SSE2): a 64Ki-entry table of character pairs (half the lookups) ran at the same
+/// speed, and a compare-and-select form the compiler vectorizes at 0.6x; the cost is the
+/// instruction count, not loads. Faster needs byte shuffles (SSSE3 and up), that is `unsafe`
+/// intrinsics or a SIMD crate.
 pub fn decode_full_lines(lines: &[u8], out: &mut [u8]) -> bool {
     if !lines.len().is_multiple_of(LINE_OUTPUT) || out.len() != lines.len() / LINE_OUTPUT * LINE_INPUT {
         return false;
