@@ -33,12 +33,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_module_starts_with_docs() {
+    /// The sources the tree rules cover: every crate's and xtask's `src/`.
+    fn sources() -> Vec<std::path::PathBuf> {
         let root = crate::workspace_root();
         let mut files = Vec::new();
         files_with_ext(&root.join("crates"), "rs", &mut files);
-        for f in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
+        files_with_ext(&root.join("xtask/src"), "rs", &mut files);
+        files.retain(|f| f.components().any(|c| c.as_os_str() == "src"));
+        files
+    }
+
+    #[test]
+    fn every_module_starts_with_docs() {
+        let files = sources();
+        assert!(files.iter().any(|f| f.ends_with("xtask/src/servers.rs")), "xtask is walked");
+        for f in &files {
             let text = std::fs::read_to_string(f).unwrap();
             assert!(text.starts_with("//!"), "{} must start with a //! module doc", f.display());
         }
@@ -192,9 +201,7 @@ mod tests {
     fn architecture_md_names_every_module() {
         let root = crate::workspace_root();
         let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
-        let mut files = Vec::new();
-        files_with_ext(&root.join("crates"), "rs", &mut files);
-        for f in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
+        for f in &sources() {
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
             if name == "lib.rs" || name == "main.rs" {
                 continue;
@@ -209,6 +216,90 @@ mod tests {
                 "ARCHITECTURE.md does not mention `{wanted}` ({})",
                 f.display()
             );
+        }
+    }
+
+    /// cargo's rule: a command is a face over a flow, and no command reaches into another
+    /// (what two share belongs in `support/` or `crlkit-ops`).
+    #[test]
+    fn no_command_imports_another() {
+        let root = crate::workspace_root();
+        let dir = root.join("crates/crlkit/src/commands");
+        let mut files = Vec::new();
+        files_with_ext(&dir, "rs", &mut files);
+        let commands: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".rs")).map(str::to_owned))
+            .filter(|n| n != "mod")
+            .collect();
+        assert!(commands.len() > 20, "found the commands");
+        for f in files.iter().filter(|f| !f.ends_with("commands/mod.rs")) {
+            let text = std::fs::read_to_string(f).unwrap();
+            let own = f.file_stem().unwrap().to_string_lossy().into_owned();
+            for other in commands.iter().filter(|c| **c != own) {
+                for path in [format!("super::{other}::"), format!("commands::{other}::"), format!("super::{other};")] {
+                    assert!(!text.contains(&path), "{} uses `{path}`: move what they share out of commands/", f.display());
+                }
+            }
+        }
+    }
+
+    /// The air-gapped build (`-p crlkit --no-default-features`) has no networking code: no HTTP
+    /// client or server, no TLS, no AWS SDK crate. aws-lc-rs is the one `aws-` crate allowed: it
+    /// is `crlkit-verify`'s signature crypto (AWS-LC), not a network client. The default build
+    /// is checked to have them, so the test would see them if the features leaked.
+    #[test]
+    fn the_offline_build_has_no_network_crates() {
+        let root = crate::workspace_root();
+        let tree = |features: &[&str]| -> Vec<String> {
+            let out = crate::cargo()
+                .current_dir(&root)
+                .args(["tree", "--locked", "-p", "crlkit", "-e", "normal", "--prefix", "none"])
+                .args(features)
+                .output()
+                .expect("cargo tree runs");
+            assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split(' ').next()).map(str::to_owned).collect()
+        };
+        let networked = |name: &str| {
+            ["hyper", "h2", "reqwest", "rustls", "tokio-rustls", "native-tls", "openssl"]
+                .iter()
+                .any(|n| name == *n || name.starts_with(&format!("{n}-")))
+                || name.contains("tls")
+                || (name.starts_with("aws-") && !name.starts_with("aws-lc-"))
+        };
+        let online = tree(&[]);
+        for expected in ["hyper", "rustls", "aws-sdk-elasticloadbalancingv2", "aws-config", "reqwest"] {
+            assert!(online.iter().any(|c| c == expected), "the default build has {expected}");
+        }
+        let offline = tree(&["--no-default-features"]);
+        assert!(offline.iter().any(|c| c == "object_store"), "the offline build still has the file:// store");
+        let leaked: Vec<&String> = offline.iter().filter(|c| networked(c)).collect();
+        assert!(leaked.is_empty(), "the offline build pulls in networking crates: {leaked:?}");
+    }
+
+    /// Only the binary prints, and its stderr goes through `support/term.rs` (which applies
+    /// `--color`, `NO_COLOR`, `-q` and `-v`); stdout through `support/output.rs`.
+    #[test]
+    fn diagnostics_go_through_term() {
+        let root = crate::workspace_root();
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates"), "rs", &mut files);
+        for f in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
+            // The emulator's process prints its endpoint for xtask to read.
+            let allowed =
+                f.ends_with("crlkit/src/support/term.rs") || f.ends_with("crlkit-elb-emulator/src/main.rs");
+            let text = std::fs::read_to_string(f).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") || allowed {
+                    continue;
+                }
+                for call in ["eprint!(", "eprintln!(", "println!(", "print!("] {
+                    assert!(!code.contains(call), "{}:{}: {call} outside support/term.rs", f.display(), i + 1);
+                }
+            }
         }
     }
 }

@@ -68,7 +68,9 @@ fn ber_header(data: &[u8], at: u64) -> Result<BerHeader, Fault> {
     Ok(BerHeader { tag, header_len: 2 + n, len: Some(len), non_minimal: n != minimal_n })
 }
 
-fn push_der_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+/// Append a one-octet tag and the minimal definite length `len`: the workspace's one DER
+/// length encoder (this normaliser and `crlkit-sign`'s writer use it).
+pub fn push_der_header(out: &mut Vec<u8>, tag: u8, len: usize) {
     out.push(tag);
     if len < 0x80 {
         out.push(len as u8);
@@ -80,7 +82,8 @@ fn push_der_header(out: &mut Vec<u8>, tag: u8, len: usize) {
     }
 }
 
-fn der_header_len(len: usize) -> usize {
+/// Octets [`push_der_header`] writes for `len`.
+pub const fn der_header_len(len: usize) -> usize {
     if len < 0x80 { 2 } else { 2 + (8 - (len as u64).leading_zeros() as usize / 8) }
 }
 

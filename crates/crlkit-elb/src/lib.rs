@@ -19,22 +19,27 @@
 //!   trust store before it is believed.
 //! - [`register`]: add a CRL file, check ELB's count against crlkit's, and with `replace`
 //!   remove the older files of the same issuer, after the add and within the quotas.
-//! - [`sync`]: a CA's CRL object to trust stores, idempotent and cheap when nothing changed.
 //! - [`plan`]: the calls a run would make, as API requests and `aws` CLI commands.
 //!
 //! ```
 //! use crlkit_der::CrlRef;
-//! use crlkit_elb::preflight::{CrlFacts, Options, Severity, check_crl};
+//! use crlkit_elb::preflight::{Options, Severity, Subject, check_crl};
 //! let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/crl.p256.1k.der"))?;
 //! let crl = CrlRef::from_der(&der)?;
-//! let facts = CrlFacts::new(&crl, crl.validate()?, true);
+//! let facts = Subject::new(&crl, crl.validate()?, true);
 //! let at = crlkit_der::Time::from_rfc3339("2026-11-02T00:00:00Z").unwrap().unix();
 //! let findings = check_crl(&facts, None, &Options::at(at));
 //! assert!(findings.iter().all(|f| f.severity != Severity::Blocking));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Everything but `preflight`, `partition` and `quotas` is async; the binary runs it on its one runtime.
+//! The flows built on these (publish, sync) are in `crlkit-ops`. Everything but `preflight`,
+//! `partition`, `plan` and `quotas` is async.
+//!
+//! # Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sdk` | yes | [`sdk::SdkTrustStores`], the client on the official AWS SDK. Off, no HTTP, TLS or AWS code |
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -47,8 +52,8 @@ pub mod partition;
 pub mod plan;
 pub mod preflight;
 pub mod register;
+#[cfg(feature = "sdk")]
 pub mod sdk;
-pub mod sync;
 
 pub use arn::TrustStoreArn;
 pub use error::{ElbError, ElbErrorKind};

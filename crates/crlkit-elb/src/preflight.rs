@@ -5,8 +5,9 @@ use crlkit_verify::{CaBundle, CheckId, Status, Verification, human_duration};
 
 use crate::quotas;
 
-/// How much a finding matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// How much a finding matters (serialized as its [`Severity::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// ELB would refuse it, or it would not do what the user wants: do not upload.
     Blocking,
@@ -27,8 +28,8 @@ impl Severity {
     }
 }
 
-/// One preflight finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One preflight finding (`--json`: `{"code", "severity", "message"}`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Stable code for scripts (`pem-size`, `negative-serials`, …).
     pub code: &'static str,
@@ -60,8 +61,9 @@ impl Options {
     }
 }
 
-/// What preflight needs to know about one CRL.
-pub struct CrlFacts<'c, 'a> {
+/// What preflight judges: one parsed CRL with its validated counts and how it came in. (The
+/// facts crlkit stores beside a CRL are `crlkit_upload::CrlFacts`, another thing.)
+pub struct Subject<'c, 'a> {
     /// The parsed CRL.
     pub crl: &'c CrlRef<'a>,
     /// Its validated entry counts.
@@ -74,7 +76,7 @@ pub struct CrlFacts<'c, 'a> {
     pub ber_rewrites: u64,
 }
 
-impl<'c, 'a> CrlFacts<'c, 'a> {
+impl<'c, 'a> Subject<'c, 'a> {
     /// Facts for a validated CRL; counts duplicate serials (sorting them over rayon).
     pub fn new(crl: &'c CrlRef<'a>, stats: EntryStats, input_was_der: bool) -> Self {
         Self { crl, stats, input_was_der, duplicate_serials: duplicate_serials(crl), ber_rewrites: 0 }
@@ -91,7 +93,7 @@ pub fn duplicate_serials(crl: &CrlRef<'_>) -> u64 {
 }
 
 /// Check one CRL; `verification` is the result of `crlkit_verify::verify` when a bundle was given.
-pub fn check_crl(facts: &CrlFacts<'_, '_>, verification: Option<&Verification>, opts: &Options) -> Vec<Finding> {
+pub fn check_crl(facts: &Subject<'_, '_>, verification: Option<&Verification>, opts: &Options) -> Vec<Finding> {
     use Severity::*;
     let crl = facts.crl;
     let mut out = Vec::new();
@@ -394,7 +396,7 @@ mod tests {
     fn edge_serials_warn_about_negative_serials() {
         let der = fixture("crl.p256.edge-serials.der");
         let crl = CrlRef::from_der(&der).unwrap();
-        let facts = CrlFacts::new(&crl, crl.validate().unwrap(), true);
+        let facts = Subject::new(&crl, crl.validate().unwrap(), true);
         let f = check_crl(&facts, None, &Options::at(1_793_577_600));
         assert!(f.iter().any(|f| f.code == "negative-serials" && f.severity == Severity::Warning), "{f:?}");
         assert!(f.iter().all(|f| f.severity != Severity::Blocking), "{f:?}");
@@ -404,7 +406,7 @@ mod tests {
     fn quotas_block() {
         let der = fixture("crl.p256.1k.der");
         let crl = CrlRef::from_der(&der).unwrap();
-        let facts = CrlFacts::new(&crl, crl.validate().unwrap(), true);
+        let facts = Subject::new(&crl, crl.validate().unwrap(), true);
         let opts = Options { max_entries: 999, max_pem_bytes: 64_000, ..Options::at(1_793_577_600) };
         let f = check_crl(&facts, None, &opts);
         let blocking: Vec<_> = f.iter().filter(|f| f.severity == Severity::Blocking).map(|f| f.code).collect();

@@ -90,6 +90,53 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// Its stable code (`quota`, `not-newer`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Quota { .. } => "quota",
+            Refusal::NotNewer { .. } => "not-newer",
+        }
+    }
+
+    /// The refusal in a sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Quota {
+                entries_now,
+                files_now,
+                adding,
+                removing,
+                removing_files,
+                quotas,
+                fits_if_removed_first,
+            } => {
+                let mut s = format!(
+                    "quota: {entries_now} entries + {adding} new = {} (max {}), {files_now} files + 1 = {} (max {}), \
+                     counted while old and new both exist",
+                    entries_now + adding,
+                    quotas.max_entries,
+                    files_now + 1,
+                    quotas.max_files
+                );
+                if *fits_if_removed_first {
+                    s.push_str(&format!(
+                        "; removing the {removing_files} older file(s) ({removing} entries) first would fit: \
+                         --remove-first (revoked clients are accepted until the add completes)"
+                    ));
+                }
+                s
+            }
+            Refusal::NotNewer { registered } => format!(
+                "revocation ID {} holds CRL number {} of this issuer; this one is not newer: --replace removes only \
+                 older CRLs",
+                registered.revocation_id,
+                registered.crl.crl_number.as_deref().unwrap_or("none"),
+            ),
+        }
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {

@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use crate::Serial;
 
 /// Field names in log order (the documented order; parse by position).
 pub const FIELDS: [&str; 13] = [
@@ -150,32 +149,6 @@ pub fn parse_line(line: &[u8]) -> Result<ConnectionRecord<'_>, LineError> {
     })
 }
 
-/// The serial of a log field (hex digits only, as [`parse_line`] guarantees), compared by
-/// value: leading zeros, case and a missing sign byte do not matter. No heap allocation for
-/// serials up to 29 octets.
-pub fn serial_of_hex(hex: &[u8]) -> Option<Serial> {
-    let digits = {
-        let zeros = hex.iter().take_while(|&&c| c == b'0').count();
-        &hex[zeros..]
-    };
-    if digits.len() > crate::serial::MAX_PARSE_OCTETS * 2 {
-        return None;
-    }
-    let mut buf = [0u8; crate::serial::MAX_PARSE_OCTETS + 1];
-    let n = digits.len().div_ceil(2);
-    let odd = digits.len() % 2;
-    for (i, &c) in digits.iter().enumerate() {
-        let v = (c as char).to_digit(16)? as u8;
-        let slot = (i + odd) / 2;
-        if (i + odd) % 2 == 0 {
-            buf[slot] = v << 4;
-        } else {
-            buf[slot] |= v;
-        }
-    }
-    Some(Serial::from_magnitude(&buf[..n]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,18 +188,4 @@ mod tests {
         assert_eq!(parse_line(b"t 1 2 3 4 5 6 7 8 9 Success ").unwrap().conn_trace_id, None, "trailing space");
     }
 
-    #[test]
-    fn serials_compare_by_value() {
-        let ten = Serial::from_magnitude(&[10]);
-        for hex in [&b"A"[..], b"0A", b"0a", b"000a"] {
-            assert_eq!(serial_of_hex(hex), Some(ten.clone()));
-        }
-        assert_eq!(serial_of_hex(b"80").unwrap().as_bytes(), [0, 0x80], "sign byte added");
-        assert_eq!(serial_of_hex(b"0").unwrap().as_bytes(), [0]);
-        assert_eq!(
-            serial_of_hex(b"FEF257372D5C14D4").unwrap(),
-            Serial::parse("fe:f2:57:37:2d:5c:14:d4", Default::default()).unwrap()
-        );
-        assert!(serial_of_hex(&[b'f'; 200]).is_none());
-    }
 }

@@ -51,6 +51,33 @@ impl Serial {
         Self { repr }
     }
 
+    /// A non-negative serial from hex digits alone (an ALB log field, a plain hex argument),
+    /// compared by value: leading zeros, case and a missing sign byte do not matter; `None`
+    /// for a non-hex digit or more than `MAX_PARSE_OCTETS` octets. No heap allocation for
+    /// serials up to 29 octets.
+    pub fn from_hex_digits(hex: &[u8]) -> Option<Self> {
+        let digits = {
+            let zeros = hex.iter().take_while(|&&c| c == b'0').count();
+            &hex[zeros..]
+        };
+        if digits.len() > MAX_PARSE_OCTETS * 2 {
+            return None;
+        }
+        let mut buf = [0u8; MAX_PARSE_OCTETS + 1];
+        let n = digits.len().div_ceil(2);
+        let odd = digits.len() % 2;
+        for (i, &c) in digits.iter().enumerate() {
+            let v = (c as char).to_digit(16)? as u8;
+            let slot = (i + odd) / 2;
+            if (i + odd) % 2 == 0 {
+                buf[slot] = v << 4;
+            } else {
+                buf[slot] |= v;
+            }
+        }
+        Some(Self::from_magnitude(&buf[..n]))
+    }
+
     /// A non-negative serial from big-endian magnitude octets (leading zeros allowed).
     pub fn from_magnitude(magnitude: &[u8]) -> Self {
         Self::from_sign_magnitude(false, magnitude)
@@ -137,7 +164,7 @@ impl Serial {
             && b.len() <= MAX_PARSE_OCTETS * 2
             && b.iter().all(u8::is_ascii_hexdigit)
             && (bare == BareDigits::Hex || !b.iter().all(u8::is_ascii_digit))
-            && let Some(s) = crate::alb::serial_of_hex(b)
+            && let Some(s) = Self::from_hex_digits(b)
         {
             return Ok(s);
         }
@@ -625,6 +652,22 @@ fn parse_decimal(whole: &str, dec: &str) -> Result<Vec<u8>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits_compare_by_value() {
+        let ten = Serial::from_magnitude(&[10]);
+        for hex in [&b"A"[..], b"0A", b"0a", b"000a"] {
+            assert_eq!(Serial::from_hex_digits(hex), Some(ten.clone()));
+        }
+        assert_eq!(Serial::from_hex_digits(b"80").unwrap().as_bytes(), [0, 0x80], "sign byte added");
+        assert_eq!(Serial::from_hex_digits(b"0").unwrap().as_bytes(), [0]);
+        assert_eq!(
+            Serial::from_hex_digits(b"FEF257372D5C14D4").unwrap(),
+            Serial::parse("fe:f2:57:37:2d:5c:14:d4", Default::default()).unwrap()
+        );
+        assert!(Serial::from_hex_digits(&[b'f'; 200]).is_none());
+        assert!(Serial::from_hex_digits(b"0g").is_none());
+    }
 
     fn p(s: &str) -> Serial {
         Serial::parse(s, BareDigits::Hex).unwrap_or_else(|e| panic!("{s}: {e}"))

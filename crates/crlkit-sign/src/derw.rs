@@ -1,37 +1,10 @@
-//! Minimal DER *writing* helpers (reading lives only in `crlkit-der`).
+//! Minimal DER *writing* helpers on `crlkit-der`'s length encoder (reading lives only there).
 
-/// Append a tag and a minimal definite length.
-pub fn header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
-    push_len(out, len);
-}
-
-/// Append a minimal definite length.
-pub fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = (len as u64).to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
+/// Append a tag and a minimal definite length (`crlkit-der`'s encoder).
+pub use crlkit_der::ber::push_der_header as header;
 
 /// Bytes a tag plus the length header of `len` take.
-pub const fn header_len(len: usize) -> usize {
-    if len < 0x80 {
-        2
-    } else if len < 0x100 {
-        3
-    } else if len < 0x1_0000 {
-        4
-    } else if len < 0x100_0000 {
-        5
-    } else {
-        6
-    }
-}
+pub use crlkit_der::ber::der_header_len as header_len;
 
 /// A complete element.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {

@@ -14,19 +14,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use object_store::aws::AwsCredential;
 
 use crate::error::{StoreError, StoreErrorKind};
-
-/// What the user chose on the command line; everything left `None` comes from the AWS chain.
-#[derive(Clone, Debug, Default)]
-pub struct AwsOptions {
-    /// `--profile` (else `AWS_PROFILE`, else `default`).
-    pub profile: Option<String>,
-    /// `--region` (else the chain).
-    pub region: Option<String>,
-    /// `--endpoint` (else `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the profile).
-    pub endpoint: Option<String>,
-    /// `--allow-http` (or `AWS_ALLOW_HTTP=true`): plain HTTP to a remote endpoint.
-    pub allow_http: bool,
-}
+pub use crate::store::AwsOptions;
 
 /// Load the shared AWS configuration.
 pub async fn load(opts: &AwsOptions) -> SdkConfig {

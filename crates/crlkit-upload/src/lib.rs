@@ -36,6 +36,7 @@
 //! # Features
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
+//! | `s3`    | yes     | `s3://` targets: object_store's S3 client and the `aws-config` chain ([`aws`]); without it the crate has no HTTP, TLS or AWS code (`file://` and `memory://` only) |
 //! | `gcp`   | no      | `gs://` targets (object_store's Google Cloud Storage client) |
 //! | `azure` | no      | `az://` targets (object_store's Azure Blob Storage client) |
 //!
@@ -44,6 +45,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "s3")]
 pub mod aws;
 pub mod bundle;
 mod error;
@@ -53,9 +55,10 @@ mod store;
 mod target;
 mod upload;
 
-pub use aws::{AwsOptions, ChainCredentials};
+#[cfg(feature = "s3")]
+pub use aws::ChainCredentials;
 pub use error::{Causes, StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, sha256_hex};
-pub use store::{Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
+pub use store::{AwsOptions, Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
 pub use target::{Scheme, Target};
 pub use upload::{Refusal, UploadResult, upload_crl, would_refuse};

@@ -18,12 +18,27 @@ use object_store::{
     Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, UpdateVersion,
 };
 
+#[cfg(feature = "s3")]
 use aws_config::SdkConfig;
 
-use crate::aws::{self, AwsOptions, ChainCredentials};
+#[cfg(feature = "s3")]
+use crate::aws::{self, ChainCredentials};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::local;
 use crate::target::{Scheme, Target};
+
+/// What the user chose on the command line; everything left `None` comes from the AWS chain.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    /// `--profile` (else `AWS_PROFILE`, else `default`).
+    pub profile: Option<String>,
+    /// `--region` (else the chain).
+    pub region: Option<String>,
+    /// `--endpoint` (else `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the profile).
+    pub endpoint: Option<String>,
+    /// `--allow-http` (or `AWS_ALLOW_HTTP=true`): plain HTTP to a remote endpoint.
+    pub allow_http: bool,
+}
 
 /// Server-side encryption for S3 writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,19 +135,22 @@ impl Store {
     /// Open the store `target` names. For S3, credentials are resolved now, so that a missing
     /// or broken chain is reported before any transfer.
     pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Self, StoreError> {
-        let sdk = match target.scheme() {
-            Scheme::S3 => Some(aws::load(&opts.aws).await),
-            _ => None,
-        };
-        Self::open_with(target, opts, sdk.as_ref()).await
+        #[cfg(feature = "s3")]
+        {
+            Self::open_with(target, opts, None).await
+        }
+        #[cfg(not(feature = "s3"))]
+        {
+            let _ = opts;
+            Ok(Self { inner: open_local(target)?, target: target.clone() })
+        }
     }
 
     /// [`Store::open`] with an AWS configuration loaded once ([`aws::load`]) and shared with
     /// other clients (the ELB one): one credential chain, resolved once.
+    #[cfg(feature = "s3")]
     pub async fn open_with(target: &Target, opts: &StoreOptions, sdk: Option<&SdkConfig>) -> Result<Self, StoreError> {
         let inner: Arc<dyn ObjectStore> = match target.scheme() {
-            Scheme::File => Arc::new(object_store::local::LocalFileSystem::new()),
-            Scheme::Memory => memory_store(target.bucket()),
             Scheme::S3 => {
                 let loaded;
                 let sdk = match sdk {
@@ -144,8 +162,7 @@ impl Store {
                 };
                 Arc::new(open_s3(target, opts, sdk).await?)
             }
-            Scheme::Gcs => open_gcs(target)?,
-            Scheme::Azure => open_azure(target)?,
+            _ => open_local(target)?,
         };
         Ok(Self { inner, target: target.clone() })
     }
@@ -403,6 +420,22 @@ fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
     stores.entry(name.to_owned()).or_insert_with(|| Arc::new(object_store::memory::InMemory::new())).clone()
 }
 
+/// Every store but S3: the ones a build without the `s3` feature has (and the other clouds'
+/// behind their features).
+fn open_local(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    match target.scheme() {
+        Scheme::File => Ok(Arc::new(object_store::local::LocalFileSystem::new())),
+        Scheme::Memory => Ok(memory_store(target.bucket())),
+        Scheme::Gcs => open_gcs(target),
+        Scheme::Azure => open_azure(target),
+        Scheme::S3 => Err(StoreError::new(
+            StoreErrorKind::UnsupportedScheme,
+            format!("{} (this is the offline build, without S3: build crlkit with the online feature)", target.url()),
+        )),
+    }
+}
+
+#[cfg(feature = "s3")]
 async fn open_s3(
     target: &Target,
     opts: &StoreOptions,

@@ -46,6 +46,41 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// Its stable code (`not-newer`, `other-issuer`, `unordered`, `not-a-crl-object`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotNewer { .. } => "not-newer",
+            Refusal::OtherIssuer { .. } => "other-issuer",
+            Refusal::Unordered { .. } => "unordered",
+            Refusal::NotACrl { .. } => "not-a-crl-object",
+        }
+    }
+
+    /// The refusal in a sentence, for a CRL whose facts are `ours`.
+    pub fn message(&self, ours: &CrlFacts) -> String {
+        let number = |f: &CrlFacts| f.crl_number.clone().unwrap_or_else(|| "none".into());
+        match self {
+            Refusal::NotNewer { existing } => format!(
+                "the stored CRL has number {}, this one {}: a CRL replaces only an older one of its issuer",
+                number(existing),
+                number(ours)
+            ),
+            Refusal::OtherIssuer { existing } => {
+                format!("the key holds a CRL of another issuer ({}); --force replaces it", existing.issuer)
+            }
+            Refusal::Unordered { existing } => format!(
+                "a CRL number is missing (stored {}, this {}): which is newer cannot be told; --force replaces it",
+                number(existing),
+                number(ours)
+            ),
+            Refusal::NotACrl { size } => {
+                format!("the key holds {size} bytes that are not a CRL; --force replaces them")
+            }
+        }
+    }
+}
+
 /// What [`upload_crl`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadResult {

@@ -14,7 +14,7 @@ mod support;
 
 use std::process::ExitCode;
 
-use commands::Outcome;
+use support::outcome::Outcome;
 use support::term;
 
 fn main() -> ExitCode {
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // Usage errors carry the same stable prefix as every other error (docs/ERRORS.md).
             let text = e.render().to_string();
-            eprint!("{}{}", term::error_prefix("usage"), text.strip_prefix("error: ").unwrap_or(&text));
+            term::emit(&format!("{}{}", term::error_prefix("usage"), text.strip_prefix("error: ").unwrap_or(&text)));
             return ExitCode::from(2);
         }
         Err(e) => {

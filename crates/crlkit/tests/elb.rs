@@ -2,6 +2,8 @@
 //! `cargo xtask test` starts: publish, register, revocations and sync, with the quotas,
 //! throttling, expired credentials and `--plan`.
 
+#![cfg(feature = "online")]
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! metadata, the refusal to replace a newer CRL, bundles that changed, a truncated download,
 //! and wrong credentials with authentication on.
 
+#![cfg(feature = "online")]
+
 mod common;
 
 use std::path::Path;

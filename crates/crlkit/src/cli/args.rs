@@ -252,6 +252,7 @@ mod tests {
 
 /// Which trust stores, how to reach ELB, and how a registration may proceed (`register`,
 /// `publish`, `sync`).
+#[cfg(feature = "online")]
 #[derive(Args, Debug, Clone)]
 pub struct ElbArgs {
     /// Trust store ARN; several after one flag, or the flag repeated. Each is called in its
@@ -275,6 +276,7 @@ pub struct ElbArgs {
     pub plan: bool,
 }
 
+#[cfg(feature = "online")]
 impl ElbArgs {
     /// The ARNs, parsed.
     pub fn arns(&self) -> Result<Vec<crlkit_elb::TrustStoreArn>, crate::support::failure::Failure> {

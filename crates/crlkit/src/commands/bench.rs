@@ -15,11 +15,11 @@ use crlkit_der::pem;
 use crlkit_serial::{Serial, SerialIndex};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::JsonArg;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 
 const ABOUT: &str =
     "Measure this machine: parse, iterate, PEM, verify and bulk-check throughput, optionally next to OpenSSL.";

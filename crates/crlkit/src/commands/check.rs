@@ -16,12 +16,12 @@ use crlkit_serial::certs::{self, CertInfo};
 use crlkit_serial::{BareDigits, Serial, SerialFormat, SerialIndex};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, LenientArg};
 use crate::support::certs::{cert_error_code, hex};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json;
+use crate::support::outcome::Outcome;
 use crate::support::output::{Dest, Sink, write_failure};
 
 const ABOUT: &str = "Are these serials or certificates revoked by the CRL? With revocation time and reason.";

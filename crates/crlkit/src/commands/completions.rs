@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::Outcome;
 use crate::support::failure::Failure;
+use crate::support::outcome::Outcome;
 use crate::support::output::{Dest, write_failure};
 
 const COMPLETIONS_EXAMPLES: &str = "\

@@ -14,10 +14,10 @@ use crlkit_der::pem::{self, LINE_INPUT};
 use crlkit_der::stream::{StreamError, StreamOptions, StreamVisitor, parse_stream};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, LenientArg, PemByDefault, ToArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Loaded, Source};
+use crate::support::outcome::Outcome;
 use crate::support::output::{AtomicFile, Dest, Sink, write_failure};
 use crate::support::progress::Progress;
 

@@ -12,11 +12,11 @@ use std::fmt::Write as _;
 use crlkit_der::{CrlRef, RevokedCertRef, SerialRef};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, LenientArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Loaded, Source};
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 
 const ABOUT: &str = "Serials added and removed between two CRLs, changed entries, CRL number and issuer.";
 

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use crlkit_sign::{CaCert, CaKey, GenParams, KeyKind, ca_from_certificate, self_signed_ca};
 
-use super::Outcome;
 use crate::cli::args::{DerByDefault, ToArg, named, parse_duration, parse_time};
 use crate::support::certs::read_certificate;
 use crate::support::failure::Failure;
 use crate::support::input::Format;
+use crate::support::outcome::Outcome;
 use crate::support::output::{AtomicFile, commit_all};
 use crate::support::time;
 

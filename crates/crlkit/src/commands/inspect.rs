@@ -10,12 +10,12 @@ use crlkit_der::{
 };
 use crlkit_elb::partition::{Partition, PartitionSet, find_sets};
 
-use super::Outcome;
 use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
 use crate::support::json::{self, Object};
 use crate::support::many;
+use crate::support::outcome::Outcome;
 use crate::support::progress::Progress;
 
 const ABOUT: &str = "Show what a CRL says: issuer, version, dates, CRL number, AKI, IDP, delta, entries, size.";

@@ -11,11 +11,11 @@ use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use crlkit_der::{EntryChunk, ListedEntry, RevokedCertRef};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::{CrlInputs, CrlSources, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Loaded, Source};
 use crate::support::many::{self, FileResult};
+use crate::support::outcome::Outcome;
 use crate::support::output::{Dest, Sink, write_failure};
 use crate::support::progress::Progress;
 

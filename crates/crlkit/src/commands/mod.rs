@@ -4,10 +4,10 @@
 //!
 //! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
 //! The online commands (`upload`, `pull`, `publish`, `register`, `revocations`, `sync`, and
-//! later `revoke`, `doctor`) go here the same way; they are the only ones that run async
-//! code, through `support::runtime::block_on`, the one place the binary builds a tokio runtime
-//! (see ARCHITECTURE.md, "The online half"). `stage` is offline: it prepares what `upload`
-//! carries out.
+//! later `revoke`, `doctor`) go here the same way: each turns its arguments into a request,
+//! makes one `crlkit_ops` call through `support::runtime::block_on` (the one place the binary
+//! builds a tokio runtime) and renders the report. No command imports another. The ELB ones
+//! exist only with the `online` feature; the offline build answers them with `offline-build`.
 
 mod bench;
 mod check;
@@ -17,15 +17,21 @@ mod diff;
 mod generate;
 mod inspect;
 mod list;
+#[cfg(not(feature = "online"))]
+mod offline;
 mod preflight;
+#[cfg(feature = "online")]
 mod publish;
 mod pull;
+#[cfg(feature = "online")]
 mod register;
+#[cfg(feature = "online")]
 mod revocations;
 mod scan_logs;
 mod serial;
 mod sign;
 mod stage;
+#[cfg(feature = "online")]
 mod sync;
 mod upload;
 mod verify;
@@ -33,22 +39,7 @@ mod verify;
 use clap::Subcommand;
 
 use crate::support::failure::Failure;
-
-/// How a command that did its job ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Done, or a check answered positively: exit 0.
-    Positive,
-    /// A check answered negatively (invalid, not ready, revoked, different, alarm): exit 1.
-    Negative,
-}
-
-impl Outcome {
-    /// `Positive` when `ok`.
-    pub fn from_ok(ok: bool) -> Self {
-        if ok { Outcome::Positive } else { Outcome::Negative }
-    }
-}
+use crate::support::outcome::Outcome;
 
 /// The commands.
 #[derive(Subcommand, Debug)]
@@ -69,10 +60,26 @@ pub enum Command {
     Stage(stage::Args),
     Upload(upload::Args),
     Pull(pull::Args),
+    #[cfg(feature = "online")]
     Register(register::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    Register(offline::Args),
+    #[cfg(feature = "online")]
     Publish(publish::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    Publish(offline::Args),
+    #[cfg(feature = "online")]
     Revocations(revocations::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    Revocations(offline::Args),
+    #[cfg(feature = "online")]
     Sync(sync::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    Sync(offline::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
 }
@@ -96,10 +103,18 @@ impl Command {
             Command::Stage(a) => stage::run(&a.config()?),
             Command::Upload(a) => upload::run(&a.config()?),
             Command::Pull(a) => pull::run(&a.config()?),
+            #[cfg(feature = "online")]
             Command::Register(a) => register::run(&a.config()?),
+            #[cfg(feature = "online")]
             Command::Publish(a) => publish::run(&a.config()?),
+            #[cfg(feature = "online")]
             Command::Revocations(a) => revocations::run(&a.config()?),
+            #[cfg(feature = "online")]
             Command::Sync(a) => sync::run(&a.config()?),
+            #[cfg(not(feature = "online"))]
+            Command::Register(_) | Command::Publish(_) | Command::Revocations(_) | Command::Sync(_) => {
+                Err(offline::unavailable())
+            }
             Command::Completions(a) => completions::run_completions(&a),
             Command::Man(a) => completions::run_man(&a),
         }

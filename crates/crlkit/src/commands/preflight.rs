@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use crlkit_elb::partition::{Partition, SetOptions, check_set, find_sets};
 use crlkit_elb::preflight::{Finding, Severity};
 
-use super::Outcome;
 use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths, PreflightArgs};
 use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
 use crate::support::many;
+use crate::support::outcome::Outcome;
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Is the CRL ready for an ELB trust store? Quotas, serials, extensions, freshness, signature.";

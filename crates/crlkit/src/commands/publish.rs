@@ -4,18 +4,15 @@
 
 use std::fmt::Write as _;
 
-use crlkit_elb::api::S3Object;
-use crlkit_elb::ledger::LedgerStore;
-use crlkit_elb::register::{self, Request};
-use crlkit_elb::{TrustStoreArn, plan};
-use crlkit_upload::{StoreOptions, Target, UploadResult};
+use crlkit_elb::TrustStoreArn;
+use crlkit_ops::register::Rotation;
+use crlkit_upload::{StoreOptions, Target};
 
-use super::Outcome;
-use super::upload::{Input, Prepared, prepare_items, refusal_text};
 use crate::cli::args::{ElbArgs, JsonArg, PreflightArgs, StoreArgs};
 use crate::support::failure::Failure;
-use crate::support::json::Object;
-use crate::support::{elb, runtime, store};
+use crate::support::items::Input;
+use crate::support::outcome::Outcome;
+use crate::support::{elb, store};
 
 const ABOUT: &str = "Preflight, convert, upload and register a CRL (or a staged bundle) with ELB trust stores.";
 
@@ -65,10 +62,8 @@ pub struct Publish {
     pub input: Input,
     pub to: Target,
     pub arns: Vec<TrustStoreArn>,
-    pub replace: bool,
-    pub remove_first: bool,
+    pub rotation: Rotation,
     pub checks: PreflightArgs,
-    pub quotas: register::Quotas,
     pub elb_endpoint: Option<String>,
     pub plan: bool,
     pub json: bool,
@@ -90,12 +85,15 @@ impl Args {
         Ok(Publish {
             input: Input::parse(&self.input, &to)?,
             arns: self.elb.arns()?,
-            quotas: self.elb.quotas(self.checks.quota),
+            rotation: Rotation {
+                replace: self.replace,
+                remove_first: self.elb.remove_first,
+                quotas: self.elb.quotas(self.checks.quota),
+                now: elb::now_rfc3339(),
+            },
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
-            remove_first: self.elb.remove_first,
             to,
-            replace: self.replace,
             checks: self.checks,
             json: self.json.json,
             store: self.store.options()?,
@@ -103,176 +101,53 @@ impl Args {
     }
 }
 
-/// What happened to one CRL.
-enum Done {
-    PreflightRefused,
-    UploadRefused(UploadResult),
-    Published { upload: UploadResult, reports: Vec<register::Report> },
-}
-
 pub fn run(c: &Publish) -> Result<Outcome, Failure> {
+    use crlkit_ops::publish::{PublishOutcome, PublishRequest};
     let bundle = c.checks.bundle()?;
     let at = c.checks.at.or_now();
-    let items = prepare_items(&c.input, &c.to, &c.checks, bundle.as_ref(), at)?;
-    let ledger_key = LedgerStore::key_for_prefix(c.to.key());
+    let items = crate::support::items::prepare_items(&c.input, &c.to, c.checks.quota.max_entries, bundle.as_ref(), at)?;
+    let req = PublishRequest { items, to: c.to.clone(), arns: c.arns.clone(), rotation: c.rotation.clone() };
     if c.plan {
-        return plan(c, &items, &ledger_key);
+        elb::print_plan(&crlkit_ops::publish::plan(&req), c.json)?;
+        return Ok(Outcome::from_ok(req.items.iter().all(|i| i.crl.is_ready())));
     }
-    let done = runtime::block_on(async {
-        let online = elb::connect(&c.store, c.elb_endpoint.as_deref()).await?;
-        let dest = store::open_with(&c.to, &c.store, &online.sdk).await?;
-        let ledger = LedgerStore::new(dest.clone(), ledger_key.clone());
-        let mut done = Vec::new();
-        for (key, p) in &items {
-            if p.blocking().next().is_some() {
-                done.push(Done::PreflightRefused);
-                continue;
-            }
-            let upload =
-                crlkit_upload::upload_crl(&dest, key, &p.pem, &p.facts, false).await.map_err(|e| store::failure(&e))?;
-            let info = match &upload {
-                UploadResult::Uploaded { info, .. } | UploadResult::Identical { info } => info.clone(),
-                UploadResult::Refused(_) => {
-                    done.push(Done::UploadRefused(upload));
-                    continue;
-                }
-            };
-            let object = S3Object { bucket: c.to.bucket().into(), key: key.clone(), version: info.version.clone() };
-            let mut reports = Vec::new();
-            for arn in &c.arns {
-                let req = Request {
-                    arn: arn.clone(),
-                    object: object.clone(),
-                    crl: p.facts.clone(),
-                    replace: c.replace,
-                    remove_first: c.remove_first,
-                    quotas: c.quotas,
-                    source: None,
-                    now: elb::now_rfc3339(),
-                };
-                reports.push(register::register(&online.elb, &ledger, &req).await.map_err(|e| elb::failure(&e))?);
-            }
-            done.push(Done::Published { upload, reports });
-        }
-        Ok::<_, Failure>(done)
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
+        let conn = conn.map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::publish::publish(&conn, &req).await.map_err(|e| store::ops_failure(&e))
     })?;
-    report(c, &items, &done)?;
-    let refused = done.iter().any(|d| match d {
-        Done::PreflightRefused | Done::UploadRefused(_) => true,
-        Done::Published { reports, .. } => reports.iter().any(elb::refused),
-    });
-    Ok(Outcome::from_ok(!refused))
-}
-
-fn plan(c: &Publish, items: &[(String, Prepared)], ledger_key: &str) -> Result<Outcome, Failure> {
-    let mut checks = Vec::new();
-    let mut calls = Vec::new();
-    let ledger_url = c.to.url_of(ledger_key);
-    for (key, p) in items {
-        let url = c.to.url_of(key);
-        let blocking: Vec<&str> = p.blocking().map(|f| f.code).collect();
-        checks.push(format!(
-            "{}: CRL number {}, {} entries, {} bytes of PEM, SHA-256 {}; preflight {}",
-            p.source,
-            p.facts.crl_number.as_deref().unwrap_or("none"),
-            p.facts.entries,
-            p.facts.size,
-            p.facts.sha256,
-            if blocking.is_empty() { "ready".to_owned() } else { format!("BLOCKED ({})", blocking.join(", ")) }
-        ));
-        calls.push(plan::read_object(
-            &url,
-            "HeadObject",
-            "read: what the key holds (a newer CRL there refuses the upload)",
-        ));
-        let file = std::path::Path::new(key).file_name().map_or("crl.pem".into(), |n| n.to_string_lossy().into_owned());
-        calls.push(plan::put_object(
-            &url,
-            &file,
-            &p.facts.to_metadata(),
-            "change: the PEM, with its facts as metadata",
-        ));
-        calls.push(plan::read_object(&url, "GetObject", "read: back, compared with what was sent"));
-        let object = S3Object { bucket: c.to.bucket().into(), key: key.clone(), version: None };
-        calls.extend(super::register::plan_calls(
-            &c.arns,
-            &object,
-            Some(p.facts.entries),
-            &p.facts.issuer,
-            c.replace,
-            &ledger_url,
-        ));
+    crate::support::checked::print_warnings(req.items.iter().map(|i| (i.crl.source.as_str(), &i.crl.findings[..])));
+    if c.json {
+        crate::support::output::print_json(&report)?;
+        return Ok(Outcome::from_ok(!report.refused()));
     }
-    elb::print_plan(&calls, c.json, &checks)?;
-    let blocked = items.iter().any(|(_, p)| p.blocking().next().is_some());
-    Ok(Outcome::from_ok(!blocked))
-}
-
-fn report(c: &Publish, items: &[(String, Prepared)], done: &[Done]) -> Result<(), Failure> {
     let mut out = String::new();
-    let mut records = Vec::new();
-    for ((key, p), d) in items.iter().zip(done) {
-        let url = c.to.url_of(key);
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.str("source", &p.source);
-        o.str("url", &url);
-        o.opt_str("crl_number", p.facts.crl_number.as_deref());
-        o.num("entries", p.facts.entries);
-        o.str("sha256", &p.facts.sha256);
-        match d {
-            Done::PreflightRefused => {
-                o.str("result", "refused");
-                o.str("refusal", "preflight");
-                let _ = writeln!(out, "{}: REFUSED by preflight, nothing sent:", p.source);
-                for f in p.blocking() {
-                    let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
-                }
+    for (r, item) in report.crls.iter().zip(&req.items) {
+        let url = &r.url;
+        match &r.outcome {
+            PublishOutcome::Refused { refusal: "preflight", .. } => {
+                let _ = writeln!(out, "{}: REFUSED by preflight, nothing sent:", r.source);
+                crate::support::checked::write_blocking(&mut out, &item.crl.findings, "");
             }
-            Done::UploadRefused(UploadResult::Refused(r)) => {
-                let (code, text) = refusal_text(r, &p.facts);
-                o.str("result", "refused");
-                o.str("refusal", code);
-                o.str("message", &text);
-                let _ = writeln!(out, "{url}: REFUSED, nothing registered: {text}");
+            PublishOutcome::Refused { message, .. } => {
+                let _ = writeln!(out, "{url}: REFUSED, nothing registered: {}", message.as_deref().unwrap_or_default());
             }
-            Done::UploadRefused(_) => {}
-            Done::Published { upload, reports } => {
-                let (result, info) = match upload {
-                    UploadResult::Uploaded { info, .. } => ("uploaded", info),
-                    UploadResult::Identical { info } => ("identical", info),
-                    UploadResult::Refused(_) => unreachable!("a refused upload is not registered"),
-                };
-                o.str("result", "published");
-                o.str("upload", result);
-                o.opt_str("version", info.version.as_deref());
-                let said = if result == "uploaded" { "uploaded, read back and checked" } else { "already there" };
+            PublishOutcome::Published { upload, registrations, .. } => {
+                let said = if *upload == "uploaded" { "uploaded, read back and checked" } else { "already there" };
                 let _ = writeln!(
                     out,
                     "{url}: {said} (CRL number {}, {} entries)",
-                    p.facts.crl_number.as_deref().unwrap_or("none"),
-                    p.facts.entries
+                    r.crl_number.as_deref().unwrap_or("none"),
+                    r.entries
                 );
-                for r in reports {
-                    elb::report_text(r, &url, &mut out);
+                for reg in registrations {
+                    elb::registration_text(reg, url, &mut out);
                 }
-                let regs: Vec<String> = reports.iter().map(elb::report_json).collect();
-                o.raw("registrations", &format!("[{}]", regs.join(",")));
             }
         }
-        o.end();
-        records.push(rec);
     }
-    super::upload::print_warnings(items.iter().map(|(_, p)| p));
-    if c.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.str("to", &c.to.url());
-        o.raw("crls", &format!("[{}]", records.join(",")));
-        o.end();
-        out.push('\n');
-    }
-    crate::support::output::print_stdout(&out)
+    crate::support::output::print_stdout(&out)?;
+    Ok(Outcome::from_ok(!report.refused()))
 }
 
 #[cfg(test)]
@@ -294,7 +169,7 @@ mod tests {
     fn flags() {
         let p = config(&["publish", "a.crl", "--to", "s3://bkt/crl/", "--trust-store-arn", ARN, "--replace", "--plan"])
             .unwrap();
-        assert!(p.plan && p.replace && p.to.is_prefix());
+        assert!(p.plan && p.rotation.replace && p.to.is_prefix());
         assert!(
             config(&["publish", "a.crl", "--to", "s3://bkt/crl.pem", "--trust-store-arn", ARN]).is_err(),
             "a prefix"

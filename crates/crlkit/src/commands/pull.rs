@@ -7,11 +7,11 @@ use std::io::Read;
 use crlkit_der::stream::{StreamOptions, StreamVisitor, parse_stream};
 use crlkit_upload::{CrlFacts, Target};
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format};
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 use crate::support::output::{Dest, Sink};
 use crate::support::{runtime, store};
 
@@ -165,7 +165,7 @@ fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
     std::fs::create_dir_all(dir).map_err(|e| Failure::io(format!("creating {}", dir.display()), &e))?;
     let to = c.to;
     let results = runtime::block_on(async {
-        let store = store::open(&c.target, &c.store).await?;
+        let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;
         let keys = crl_keys(&store, &prefix).await?;
         let mut results = Vec::new();
         let mut failed = false;
@@ -252,11 +252,9 @@ fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
     for f in &failures {
         f.print();
     }
-    if !crate::support::term::quiet() {
-        eprintln!(
-            "crlkit: {ok} CRL(s) pulled, {failed} failed, {not_attempted} not attempted; {entries} entries, {bytes} bytes in {secs:.2} s"
-        );
-    }
+    crate::support::term::summary(format_args!(
+        "{ok} CRL(s) pulled, {failed} failed, {not_attempted} not attempted; {entries} entries, {bytes} bytes in {secs:.2} s"
+    ));
     if failed > 0 {
         return Err(Failure::new(
             "bad-input",
@@ -287,7 +285,7 @@ fn download(c: &Pull) -> Result<Outcome, Failure> {
     let key = c.target.key().to_owned();
     let (dest, to) = (c.dest.clone(), c.to);
     let (info, format, stats) = runtime::block_on(async {
-        let store = store::open(&c.target, &c.store).await?;
+        let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;
         let (info, reader) = store.reader(&key).await.map_err(|e| store::failure(&e))?;
         let name = url.clone();
         let (format, stats) = runtime::blocking(move || stream_into(&name, reader, &dest, to)).await??;
@@ -325,7 +323,7 @@ fn download(c: &Pull) -> Result<Outcome, Failure> {
         if matches!(c.dest, Dest::File(_)) {
             crate::support::output::print_stdout(&out)?;
         } else {
-            eprint!("{out}");
+            crate::support::term::emit(&out);
         }
     }
     Ok(Outcome::Positive)
@@ -373,7 +371,7 @@ fn list(c: &Pull) -> Result<Outcome, Failure> {
     let prefix = c.target.key().to_owned();
     let long = c.long;
     let (listing, details, store_target) = runtime::block_on(async {
-        let store = store::open(&c.target, &c.store).await?;
+        let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;
         let listing = store.list(&prefix).await.map_err(|e| store::failure(&e))?;
         let mut details = Vec::new();
         if long {

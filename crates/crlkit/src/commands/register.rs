@@ -3,14 +3,13 @@
 //! `crlkit_elb::register` for the order of things).
 
 use crlkit_elb::ledger::LedgerStore;
-use crlkit_elb::register::{self, Request};
-use crlkit_elb::{TrustStoreArn, plan};
+use crlkit_ops::register::{RegisterRequest, Rotation};
 use crlkit_upload::{StoreOptions, Target};
 
-use super::Outcome;
 use crate::cli::args::{ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
-use crate::support::{elb, runtime, store};
+use crate::support::outcome::Outcome;
+use crate::support::{elb, store};
 
 const ABOUT: &str = "Register a PEM CRL in S3 with ELB trust stores, optionally replacing the issuer's older CRL.";
 
@@ -65,13 +64,7 @@ pub struct Args {
 
 /// What `register` was asked to do.
 pub struct Register {
-    pub arns: Vec<TrustStoreArn>,
-    pub object: Target,
-    pub version: Option<String>,
-    pub ledger: Target,
-    pub replace: bool,
-    pub remove_first: bool,
-    pub quotas: register::Quotas,
+    pub request: RegisterRequest,
     pub elb_endpoint: Option<String>,
     pub plan: bool,
     pub json: bool,
@@ -102,13 +95,18 @@ impl Args {
             return Err(Failure::usage("--remove-first is for --replace swaps"));
         }
         Ok(Register {
-            arns: self.elb.arns()?,
-            ledger: ledger_target(self.ledger.as_deref(), &object)?,
-            object,
-            version: self.object_version,
-            replace: self.replace,
-            remove_first: self.elb.remove_first,
-            quotas: self.elb.quotas(self.quota),
+            request: RegisterRequest {
+                arns: self.elb.arns()?,
+                ledger: ledger_target(self.ledger.as_deref(), &object)?,
+                object,
+                version: self.object_version,
+                rotation: Rotation {
+                    replace: self.replace,
+                    remove_first: self.elb.remove_first,
+                    quotas: self.elb.quotas(self.quota),
+                    now: elb::now_rfc3339(),
+                },
+            },
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
             json: self.json.json,
@@ -117,111 +115,26 @@ impl Args {
     }
 }
 
-/// The calls of one registration in each trust store.
-pub fn plan_calls(
-    arns: &[TrustStoreArn],
-    object: &crlkit_elb::api::S3Object,
-    entries: Option<u64>,
-    issuer: &str,
-    replace: bool,
-    ledger_url: &str,
-) -> Vec<plan::PlannedCall> {
-    let mut calls = vec![plan::read_object(ledger_url, "GetObject", "read: the ledger (absent: empty)")];
-    for arn in arns {
-        calls.push(plan::describe_trust_store(arn));
-        calls.push(plan::describe_revocations(arn));
-        calls.push(plan::add_revocation(arn, object, entries));
-        calls.push(plan::put_object(
-            ledger_url,
-            "ledger.json",
-            &Default::default(),
-            "change: record the new revocation ID in the ledger",
-        ));
-        if replace {
-            calls.push(plan::remove_replaced(arn, issuer));
-            calls.push(plan::put_object(
-                ledger_url,
-                "ledger.json",
-                &Default::default(),
-                "change: drop the removed IDs from the ledger",
-            ));
-        }
-    }
-    calls
-}
-
 pub fn run(c: &Register) -> Result<Outcome, Failure> {
-    let object = crlkit_elb::api::S3Object {
-        bucket: c.object.bucket().into(),
-        key: c.object.key().into(),
-        version: c.version.clone(),
-    };
     if c.plan {
-        let mut calls = vec![plan::read_object(
-            &c.object.url(),
-            "GetObject",
-            "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)",
-        )];
-        calls.extend(plan_calls(&c.arns, &object, None, "its issuer", c.replace, &c.ledger.url()));
-        elb::print_plan(&calls, c.json, &[format!("{} trust store ARN(s) parsed", c.arns.len())])?;
+        elb::print_plan(&crlkit_ops::register::plan(&c.request), c.json)?;
         return Ok(Outcome::Positive);
     }
-    let (reports, facts) = runtime::block_on(async {
-        let online = elb::connect(&c.store, c.elb_endpoint.as_deref()).await?;
-        let objects = store::open_with(&c.object, &c.store, &online.sdk).await?;
-        let (object, facts) = register::read_registrable(&objects, c.object.key(), c.version.as_deref())
-            .await
-            .map_err(|e| elb::failure(&e))?;
-        let ledger_store = store::open_with(&c.ledger, &c.store, &online.sdk).await?;
-        let ledger = LedgerStore::new(ledger_store, c.ledger.key());
-        let mut reports = Vec::new();
-        for arn in &c.arns {
-            let req = Request {
-                arn: arn.clone(),
-                object: object.clone(),
-                crl: facts.clone(),
-                replace: c.replace,
-                remove_first: c.remove_first,
-                quotas: c.quotas,
-                source: None,
-                now: elb::now_rfc3339(),
-            };
-            let report = register::register(&online.elb, &ledger, &req).await.map_err(|e| {
-                let mut f = elb::failure(&e);
-                if !reports.is_empty() {
-                    f.detail.push(format!(
-                        "{} of {} trust store(s) were dealt with before this one",
-                        reports.len(),
-                        c.arns.len()
-                    ));
-                }
-                f
-            })?;
-            reports.push(report);
-        }
-        Ok::<_, Failure>((reports, (object, facts)))
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
+        let conn = conn.map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::register::register(&conn, &c.request).await.map_err(|e| store::ops_failure(&e))
     })?;
-    let (object, facts) = facts;
-    let mut out = String::new();
     if c.json {
-        let records: Vec<String> = reports.iter().map(elb::report_json).collect();
-        let value = format!(
-            "{{\"object\":{},\"version\":{},\"crlkit_entries\":{},\"crl_number\":{},\"sha256\":\"{}\",\"registrations\":[{}]}}\n",
-            serde_json::Value::from(object.url()),
-            object.version.as_deref().map_or("null".into(), |v| serde_json::Value::from(v).to_string()),
-            facts.entries,
-            facts.crl_number.as_deref().map_or("null".into(), |v| serde_json::Value::from(v).to_string()),
-            facts.sha256,
-            records.join(",")
-        );
-        out.push_str(&value);
+        crate::support::output::print_json(&report)?;
     } else {
-        for r in &reports {
-            elb::report_text(r, &object.url(), &mut out);
+        let mut out = String::new();
+        for r in &report.registrations {
+            elb::registration_text(r, &report.object, &mut out);
         }
+        crate::support::output::print_stdout(&out)?;
     }
-    crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(!reports.iter().any(elb::refused)))
+    Ok(Outcome::from_ok(!report.registrations.iter().any(|r| r.refused())))
 }
 
 #[cfg(test)]
@@ -243,8 +156,8 @@ mod tests {
     fn flags() {
         let r =
             config(&["register", "--trust-store-arn", ARN, "--object", "s3://bkt/crl/ca.pem", "--replace"]).unwrap();
-        assert_eq!(r.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
-        assert_eq!((r.quotas.max_entries, r.quotas.max_files), (500_000, 30));
+        assert_eq!(r.request.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
+        assert_eq!((r.request.rotation.quotas.max_entries, r.request.rotation.quotas.max_files), (500_000, 30));
         let r = config(&[
             "register",
             "--trust-store-arn",
@@ -261,7 +174,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            (r.arns.len(), r.ledger.url().as_str(), r.quotas.max_entries, r.quotas.max_files),
+            (
+                r.request.arns.len(),
+                r.request.ledger.url().as_str(),
+                r.request.rotation.quotas.max_entries,
+                r.request.rotation.quotas.max_files
+            ),
             (1, "s3://ldg/x/.crlkit/ledger.json", 1_000_000, 50)
         );
         assert!(config(&["register", "--trust-store-arn", "nope", "--object", "s3://bkt/k"]).is_err());

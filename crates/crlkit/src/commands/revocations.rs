@@ -5,15 +5,12 @@
 use std::fmt::Write as _;
 
 use crlkit_elb::TrustStoreArn;
-use crlkit_elb::api::TrustStoreApi;
-use crlkit_elb::ledger::LedgerStore;
 use crlkit_upload::{StoreOptions, Target};
 
-use super::Outcome;
 use crate::cli::args::{AtArg, JsonArg, StoreArgs};
 use crate::support::failure::Failure;
-use crate::support::json::Object;
-use crate::support::{elb, runtime, store};
+use crate::support::outcome::Outcome;
+use crate::support::{elb, store};
 
 const ABOUT: &str = "List a trust store's revocation files with their source CRLs; exit 1 if any is stale.";
 
@@ -81,103 +78,64 @@ impl Args {
 }
 
 pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
-    let (info, live, ledger) = runtime::block_on(async {
-        let online = elb::connect(&c.store, c.elb_endpoint.as_deref()).await?;
-        let info = online.elb.describe_trust_store(&c.arn).await.map_err(|e| elb::failure(&e))?;
-        let live = online.elb.describe_revocations(&c.arn).await.map_err(|e| elb::failure(&e))?;
-        let st = store::open_with(&c.ledger, &c.store, &online.sdk).await?;
-        let ledger = LedgerStore::new(st, c.ledger.key()).load().await.map_err(|e| elb::failure(&e))?;
-        Ok::<_, Failure>((info, live, ledger))
+    use crlkit_ops::revocations::FileState;
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
+        let conn = conn.map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::revocations::revocations(&conn, &c.arn, &c.ledger, c.at).await.map_err(|e| store::ops_failure(&e))
     })?;
-    let r = ledger.reconcile(&c.arn, &live);
-    let stale_at = |next: Option<&str>| next.and_then(crlkit_der::Time::from_rfc3339).is_some_and(|t| t.unix() < c.at);
-    let mut out = String::new();
-    let mut records = Vec::new();
-    let mut stale = 0;
-    if !c.json {
-        let _ = writeln!(
-            out,
-            "{} ({}): {} revocation file(s), {} revoked entries by ELB's count",
-            c.arn,
-            info.status,
-            live.len(),
-            info.total_revoked_entries
-        );
-        let _ = writeln!(
-            out,
-            "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {:<}",
-            "ID", "ENTRIES", "STATE", "CRL#", "NEXTUPDATE", "SOURCE / ISSUER"
-        );
+    if c.json {
+        crate::support::output::print_json(&report)?;
+        return Ok(Outcome::from_ok(report.all_fresh()));
     }
-    for rev in &live {
-        let entry = r.known.iter().find(|e| e.revocation_id == rev.id);
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.num("revocation_id", rev.id as u64);
-        o.num("elb_entries", rev.entries);
-        match entry {
-            Some(e) => {
-                let is_stale = stale_at(e.crl.next_update.as_deref());
-                stale += usize::from(is_stale);
-                let state = if is_stale { "STALE" } else { "fresh" };
-                o.str("state", if is_stale { "stale" } else { "fresh" });
-                o.str("source", &e.object.url());
-                o.opt_str("source_version", e.object.version.as_deref());
-                o.str("issuer", &e.crl.issuer);
-                o.opt_str("authority_key_id", e.crl.authority_key_id.as_deref());
-                o.opt_str("crl_number", e.crl.crl_number.as_deref());
-                o.str("this_update", &e.crl.this_update);
-                o.opt_str("next_update", e.crl.next_update.as_deref());
-                o.str("sha256", &e.crl.sha256);
-                o.str("registered_at", &e.registered_at);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}): {} revocation file(s), {} revoked entries by ELB's count",
+        report.trust_store_arn,
+        report.status,
+        report.revocations.len(),
+        report.total_revoked_entries
+    );
+    let _ = writeln!(
+        out,
+        "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {:<}",
+        "ID", "ENTRIES", "STATE", "CRL#", "NEXTUPDATE", "SOURCE / ISSUER"
+    );
+    for rev in &report.revocations {
+        match &rev.state {
+            FileState::Fresh(e) | FileState::Stale(e) => {
+                let state = if matches!(rev.state, FileState::Stale(_)) { "STALE" } else { "fresh" };
                 let _ = writeln!(
                     out,
                     "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {} ({})",
-                    rev.id,
-                    rev.entries,
+                    rev.revocation_id,
+                    rev.elb_entries,
                     state,
-                    e.crl.crl_number.as_deref().unwrap_or("-"),
-                    e.crl.next_update.as_deref().unwrap_or("-"),
-                    e.object.url(),
-                    e.crl.issuer
+                    e.crl_number.as_deref().unwrap_or("-"),
+                    e.next_update.as_deref().unwrap_or("-"),
+                    e.source,
+                    e.issuer
                 );
             }
-            None => {
-                o.str("state", "unknown-source");
+            FileState::UnknownSource => {
                 let _ = writeln!(
                     out,
                     "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  (not in the ledger: added by hand or another tool)",
-                    rev.id, rev.entries, "unknown", "-", "-"
+                    rev.revocation_id, rev.elb_entries, "unknown", "-", "-"
                 );
             }
         }
-        o.end();
-        records.push(rec);
     }
-    for g in &r.gone {
+    for g in &report.ledger_only {
         let _ = writeln!(
             out,
             "note: the ledger lists revocation ID {} ({}), which the trust store no longer has",
-            g.revocation_id,
-            g.object.url()
+            g.revocation_id, g.object_url
         );
     }
-    if c.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.str("trust_store_arn", c.arn.as_str());
-        o.str("status", &info.status);
-        o.num("total_revoked_entries", info.total_revoked_entries);
-        o.raw("revocations", &format!("[{}]", records.join(",")));
-        let gone: Vec<String> = r.gone.iter().map(|g| g.revocation_id.to_string()).collect();
-        o.raw("ledger_only", &format!("[{}]", gone.join(",")));
-        o.num("stale", stale as u64);
-        o.num("unknown_source", r.unknown.len() as u64);
-        o.end();
-        out.push('\n');
-    }
     crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(stale == 0))
+    Ok(Outcome::from_ok(report.all_fresh()))
 }
 
 #[cfg(test)]

@@ -21,11 +21,11 @@ use crlkit_serial::alb::{self, LineError};
 use crlkit_serial::{Serial, SerialIndex, SerialMap};
 use rayon::prelude::*;
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, LenientArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 use crate::support::progress::Progress;
 
 const ABOUT: &str = "Connections in ALB connection logs whose client certificate the CRL revokes.";
@@ -192,7 +192,7 @@ impl Scanner<'_> {
             t.no_client_cert += 1;
             return;
         };
-        let Some(serial) = alb::serial_of_hex(hex) else {
+        let Some(serial) = Serial::from_hex_digits(hex) else {
             return self.bad(t, file, number, &LineError::BadSerial);
         };
         let Some((_, revocation)) = self.index.get(serial.as_bytes()) else { return };

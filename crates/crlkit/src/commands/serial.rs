@@ -12,12 +12,12 @@ use std::path::PathBuf;
 use crlkit_serial::SerialFormat;
 use crlkit_serial::certs::{self, CertError, FileCerts};
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, named};
 use crate::support::certs::{cert_error_code, hex};
 use crate::support::failure::Failure;
 use crate::support::input;
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 
 const ABOUT: &str = "Serial numbers of certificates (PEM, DER, bundles, directories, stdin) in any format.";
 

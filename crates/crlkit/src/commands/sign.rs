@@ -14,11 +14,11 @@ use crlkit_der::{CrlRef, Reason, RevokedCertRef};
 use crlkit_serial::{BareDigits, Serial, SerialIndex};
 use crlkit_sign::{CaCert, CaKey, CrlParams, EntrySpec, ca_from_certificate, write_crl};
 
-use super::Outcome;
 use crate::cli::args::{DerByDefault, ToArg, parse_duration, parse_time};
 use crate::support::certs::read_certificate;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
+use crate::support::outcome::Outcome;
 use crate::support::output::{AtomicFile, Dest};
 use crate::support::time;
 

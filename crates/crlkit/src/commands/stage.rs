@@ -13,13 +13,13 @@ use crlkit_upload::bundle::{
     FORMAT, MANIFEST, MANIFEST_SHA256, Manifest, README, StagedFile, StagedFinding, StagedPreflight, StagedSet,
 };
 
-use super::Outcome;
-use super::upload::prepare;
 use crate::cli::args::{JsonArg, MaxEntriesArg, parse_time};
 use crate::support::certs::load_bundle;
+use crate::support::checked::prepare;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
+use crate::support::outcome::Outcome;
 
 const ABOUT: &str =
     "Prepare CRLs offline as a bundle the connected side uploads as it is: PEM files, manifest, README.";
@@ -337,7 +337,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
         }
         let _ = writeln!(out, "next, on the connected side: crlkit upload {} s3://BUCKET/", c.out.display());
     }
-    super::upload::print_warnings(prepared.iter());
+    crate::support::checked::print_warnings(prepared.iter().map(|p| (p.source.as_str(), &p.findings[..])));
     crate::support::output::print_stdout(&out)?;
     Ok(Outcome::Positive)
 }

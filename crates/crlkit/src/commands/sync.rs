@@ -1,20 +1,16 @@
 //! `crlkit sync`: the scheduled (or event-driven) job that keeps trust stores on a CA's newest
-//! CRL; a thin face over `crlkit_elb::sync::sync`, which a Lambda handler can call as well.
+//! CRL; a thin face over `crlkit_ops::sync::sync`, which a Lambda handler can call as well.
 
 use std::fmt::Write as _;
 
 use crlkit_elb::TrustStoreArn;
-use crlkit_elb::ledger::LedgerStore;
-use crlkit_elb::plan;
-use crlkit_elb::sync::{StoreSync, SyncContext, SyncRefusal, SyncRequest};
-use crlkit_upload::{StoreOptions, Target, UploadResult};
+use crlkit_ops::register::Rotation;
+use crlkit_upload::{StoreOptions, Target};
 
-use super::Outcome;
-use super::upload::refusal_text;
 use crate::cli::args::{AtArg, ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
-use crate::support::json::Object;
-use crate::support::{elb, runtime, store};
+use crate::support::outcome::Outcome;
+use crate::support::{elb, store};
 
 const ABOUT: &str = "Pull a CA's CRL, verify it, and bring trust stores up to date with it (idempotent).";
 
@@ -66,8 +62,7 @@ pub struct Sync {
     pub ca: std::path::PathBuf,
     pub to: Target,
     pub arns: Vec<TrustStoreArn>,
-    pub quotas: crlkit_elb::register::Quotas,
-    pub remove_first: bool,
+    pub rotation: Rotation,
     pub at: i64,
     pub elb_endpoint: Option<String>,
     pub plan: bool,
@@ -90,8 +85,12 @@ impl Args {
             ca: self.ca,
             to,
             arns: self.elb.arns()?,
-            quotas: self.elb.quotas(self.quota),
-            remove_first: self.elb.remove_first,
+            rotation: Rotation {
+                replace: true,
+                remove_first: self.elb.remove_first,
+                quotas: self.elb.quotas(self.quota),
+                now: elb::now_rfc3339(),
+            },
             at: self.at.or_now(),
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
@@ -102,168 +101,97 @@ impl Args {
 }
 
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
+    use crlkit_ops::sync::{StoreSync, SyncRefusal, SyncRequest};
     let bundle = crate::support::certs::load_bundle(&c.ca)?;
     let mut preflight = crlkit_elb::preflight::Options::at(c.at);
-    preflight.max_entries = c.quotas.max_entries;
-    let ledger_key = LedgerStore::key_for_prefix(c.to.key());
-    if c.plan {
-        let ledger_url = c.to.url_of(&ledger_key);
-        let source = c.from.url();
-        let mut calls = vec![
-            plan::read_object(&source, "HeadObject", "read: the source's ETag and version"),
-            plan::read_object(&ledger_url, "GetObject", "read: the ledger: which source each registration came from"),
-        ];
-        calls.extend(c.arns.iter().map(plan::describe_revocations));
-        calls.push(plan::read_object(
-            &source,
-            "GetObject",
-            "read, only if some trust store's registration is not from this ETag: validated, verified against the bundle, preflighted",
-        ));
-        let stem = c.from.key().rsplit('/').next().unwrap_or("crl");
-        let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
-        let key = c.to.join(&format!("{stem}.pem"));
-        calls.push(plan::put_object(
-            &c.to.url_of(&key),
-            &format!("{stem}.pem"),
-            &Default::default(),
-            "change, only if the CRL number is newer than the registered one: the PEM",
-        ));
-        let object = crlkit_elb::api::S3Object { bucket: c.to.bucket().into(), key, version: None };
-        calls.extend(super::register::plan_calls(&c.arns, &object, None, "the CA", true, &ledger_url));
-        let checks = vec![format!("CA bundle {}: {} certificate(s)", c.ca.display(), bundle.certs().len())];
-        elb::print_plan(&calls, c.json, &checks)?;
-        return Ok(Outcome::Positive);
-    }
+    preflight.max_entries = c.rotation.quotas.max_entries;
+    let certificates = bundle.certs().len();
     let req = SyncRequest {
-        source_key: c.from.key().to_owned(),
-        dest_prefix: c.to.key().to_owned(),
+        from: c.from.clone(),
+        to: c.to.clone(),
         trust_stores: c.arns.clone(),
         bundle,
         preflight,
-        quotas: c.quotas,
-        remove_first: c.remove_first,
-        now: elb::now_rfc3339(),
+        rotation: c.rotation.clone(),
     };
-    let report = runtime::block_on(async {
-        let online = elb::connect(&c.store, c.elb_endpoint.as_deref()).await?;
-        let source = store::open_with(&c.from, &c.store, &online.sdk).await?;
-        let dest = store::open_with(&c.to, &c.store, &online.sdk).await?;
-        let ctx = SyncContext { source: &source, dest: &dest, api: &online.elb };
-        crlkit_elb::sync::sync(&ctx, &req).await.map_err(|e| elb::failure(&e))
+    if c.plan {
+        let mut plan = crlkit_ops::sync::plan(&req);
+        plan.offline_checks.push(format!("CA bundle {}: {certificates} certificate(s)", c.ca.display()));
+        elb::print_plan(&plan, c.json)?;
+        return Ok(Outcome::Positive);
+    }
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
+        let conn = conn.map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::sync::sync(&conn, &req).await.map_err(|e| store::ops_failure(&e))
     })?;
+    if c.json {
+        crate::support::output::print_json(&report)?;
+        return Ok(Outcome::from_ok(!report.refused()));
+    }
     let mut out = String::new();
-    let mut stores = Vec::new();
-    let number = report.crl.as_ref().and_then(|p| p.facts.crl_number.clone()).unwrap_or_else(|| "none".into());
+    let number = report.crl_number.as_deref().unwrap_or("none");
     if report.downloaded {
-        let _ = writeln!(out, "{}: downloaded (CRL number {number})", report.source_url);
+        let _ = writeln!(out, "{}: downloaded (CRL number {number})", report.source);
     } else {
         let _ = writeln!(
             out,
             "{}: unchanged (ETag {}): every trust store already has it; not downloaded",
-            report.source_url,
-            report.source.e_tag.as_deref().unwrap_or("-")
+            report.source,
+            report.source_etag.as_deref().unwrap_or("-")
         );
     }
     match &report.refused {
         Some(SyncRefusal::Preflight) => {
             let _ =
                 writeln!(out, "REFUSED by preflight (verification against {} included), nothing sent:", c.ca.display());
-            for f in report.crl.iter().flat_map(|p| p.blocking()) {
+            for f in report.blocking() {
                 let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
             }
         }
-        Some(SyncRefusal::Upload(r)) => {
-            let facts = report.crl.as_ref().map(|p| p.facts.clone());
-            if let Some(f) = facts {
-                let (_, text) = refusal_text(r, &f);
-                let _ = writeln!(out, "REFUSED, nothing registered: {text}");
-            }
+        Some(SyncRefusal::Upload) => {
+            let _ =
+                writeln!(out, "REFUSED, nothing registered: {}", report.upload_refusal.as_deref().unwrap_or_default());
         }
         None => {}
     }
-    if let Some((key, up)) = &report.upload {
-        let url = c.to.url_of(key);
-        match up {
-            UploadResult::Uploaded { .. } => {
+    if let Some(url) = &report.upload_url {
+        match report.upload {
+            Some("uploaded") => {
                 let _ = writeln!(out, "{url}: uploaded, read back and checked");
             }
-            UploadResult::Identical { .. } => {
+            _ => {
                 let _ = writeln!(out, "{url}: already holds this CRL");
             }
-            UploadResult::Refused(_) => {}
         }
     }
-    for (arn, s) in &report.stores {
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.str("trust_store_arn", arn.as_str());
-        match s {
-            StoreSync::UpToDate { entry } => {
-                o.str("result", "up-to-date");
-                o.num("revocation_id", entry.revocation_id as u64);
+    for t in &report.trust_stores {
+        let arn = &t.trust_store_arn;
+        match &t.result {
+            StoreSync::UpToDate { revocation_id, crl_number } => {
                 let _ = writeln!(
                     out,
-                    "{arn}: up to date (revocation ID {}, CRL number {}); nothing sent",
-                    entry.revocation_id,
-                    entry.crl.crl_number.as_deref().unwrap_or("none")
+                    "{arn}: up to date (revocation ID {revocation_id}, CRL number {}); nothing sent",
+                    crl_number.as_deref().unwrap_or("none")
                 );
             }
-            StoreSync::NotNewer { entry } => {
-                o.str("result", "not-newer");
-                o.num("revocation_id", entry.revocation_id as u64);
+            StoreSync::NotNewer { revocation_id, crl_number } => {
                 let _ = writeln!(
                     out,
-                    "{arn}: holds CRL number {} (revocation ID {}), not older than {number}; skipped",
-                    entry.crl.crl_number.as_deref().unwrap_or("none"),
-                    entry.revocation_id
+                    "{arn}: holds CRL number {} (revocation ID {revocation_id}), not older than {number}; skipped",
+                    crl_number.as_deref().unwrap_or("none")
                 );
             }
-            StoreSync::Registered(r) => {
-                o.str("result", "registered");
-                o.raw("registration", &elb::report_json(r));
-                let url = report.upload.as_ref().map(|(k, _)| c.to.url_of(k)).unwrap_or_default();
-                elb::report_text(r, &url, &mut out);
+            StoreSync::Registered { registration } => {
+                elb::registration_text(registration, report.upload_url.as_deref().unwrap_or_default(), &mut out);
             }
         }
-        o.end();
-        stores.push(rec);
     }
-    if report.changed_nothing() && report.refused.is_none() {
+    if !report.changed && report.refused.is_none() {
         let _ = writeln!(out, "nothing changed");
     }
-    let refused = report.refused.is_some()
-        || report.stores.iter().any(|(_, s)| matches!(s, StoreSync::Registered(r) if elb::refused(r)));
-    if c.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.str("source", &report.source_url);
-        o.opt_str("source_etag", report.source.e_tag.as_deref());
-        o.opt_str("source_version", report.source.version.as_deref());
-        o.bool("downloaded", report.downloaded);
-        o.opt_str("crl_number", report.crl.as_ref().and_then(|p| p.facts.crl_number.as_deref()));
-        o.opt_str(
-            "refused",
-            match &report.refused {
-                Some(SyncRefusal::Preflight) => Some("preflight"),
-                Some(SyncRefusal::Upload(_)) => Some("upload"),
-                None => None,
-            },
-        );
-        o.opt_str(
-            "upload",
-            report.upload.as_ref().map(|(_, u)| match u {
-                UploadResult::Uploaded { .. } => "uploaded",
-                UploadResult::Identical { .. } => "identical",
-                UploadResult::Refused(_) => "refused",
-            }),
-        );
-        o.bool("changed", !report.changed_nothing());
-        o.raw("trust_stores", &format!("[{}]", stores.join(",")));
-        o.end();
-        out.push('\n');
-    }
     crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(!refused))
+    Ok(Outcome::from_ok(!report.refused()))
 }
 
 #[cfg(test)]

@@ -4,19 +4,16 @@
 //! before anything is sent.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use bytes::Bytes;
-use crlkit_elb::partition::{Partition, PartitionSet, SetOptions, check_set, find_sets};
-use crlkit_elb::preflight::{Finding, Severity};
-use crlkit_upload::{CrlFacts, Refusal, Store, Target, UploadResult};
+use crlkit_elb::partition::SetOptions;
+use crlkit_ops::upload::{UploadOptions, UploadOutcome, UploadReport};
+use crlkit_upload::Target;
 
-use super::Outcome;
 use crate::cli::args::{JsonArg, PreflightArgs, StoreArgs};
-use crate::support::checked::{preflight_findings, run_checks};
+use crate::support::checked::{print_warnings, write_blocking};
 use crate::support::failure::Failure;
-use crate::support::input::{self, Bytes as InputBytes, Loaded, Source};
-use crate::support::json::Object;
+use crate::support::items::{Input, prepare_items};
+use crate::support::outcome::Outcome;
 use crate::support::{runtime, store};
 
 const ABOUT: &str = "Upload a CRL (converted to PEM) or a staged bundle to S3, a directory or memory, safely.";
@@ -85,66 +82,6 @@ pub struct Upload {
     pub store: crlkit_upload::StoreOptions,
 }
 
-/// One CRL, a staged bundle, or many CRL files.
-pub enum Input {
-    Crl(Source),
-    Bundle(PathBuf),
-    /// Files found under the paths given, each to the prefix plus its relative name (.pem).
-    Many(Vec<crate::support::walk::Found>),
-}
-
-impl Input {
-    /// A directory holding a manifest is a staged bundle (it goes under a prefix); several
-    /// inputs, or a directory without one, are many CRLs (under a prefix too); anything else
-    /// one CRL.
-    pub fn parse_all(inputs: &[String], target: &Target) -> Result<Self, Failure> {
-        let bundle = |i: &str| {
-            std::path::Path::new(i).join(crlkit_upload::bundle::MANIFEST).exists()
-                || std::path::Path::new(i).join(crlkit_upload::bundle::MANIFEST_SHA256).exists()
-        };
-        let many =
-            inputs.len() > 1 || (inputs[0] != "-" && std::path::Path::new(&inputs[0]).is_dir() && !bundle(&inputs[0]));
-        if !many {
-            return Self::parse(&inputs[0], target);
-        }
-        if inputs.iter().any(|i| i == "-" || bundle(i)) {
-            return Err(Failure::usage("stdin (-) and a staged bundle each go alone, not beside other inputs"));
-        }
-        if !target.is_prefix() {
-            return Err(Failure::usage("many CRLs go under a prefix: end the URL with /"));
-        }
-        let paths: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
-        let found = crate::support::walk::walk(&paths, false)?;
-        for (path, why) in &found.skipped {
-            crate::support::term::note(format_args!("{}: skipped ({why})", path.display()));
-        }
-        let mut keys: Vec<PathBuf> = found.files.iter().map(|f| f.relative.with_extension("pem")).collect();
-        keys.sort();
-        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Failure::usage(format!(
-                "two inputs would both be uploaded as {}: upload them apart",
-                w[0].display()
-            )));
-        }
-        Ok(Input::Many(found.files))
-    }
-
-    /// One input: a directory is a staged bundle (it goes under a prefix); anything else one CRL.
-    pub fn parse(input: &str, target: &Target) -> Result<Self, Failure> {
-        if input != "-" && std::path::Path::new(input).is_dir() {
-            if !target.is_prefix() {
-                return Err(Failure::usage("a staged bundle goes under a prefix: end the URL with /"));
-            }
-            Ok(Input::Bundle(PathBuf::from(input)))
-        } else {
-            if input == "-" && target.is_prefix() {
-                return Err(Failure::usage("from stdin, name the object: a URL ending in the key, not in /"));
-            }
-            Ok(Input::Crl(Source::parse(input)))
-        }
-    }
-}
-
 impl Args {
     pub fn config(self) -> Result<Upload, Failure> {
         let target = store::target(&self.url)?;
@@ -160,418 +97,70 @@ impl Args {
     }
 }
 
-/// A CRL ready to go: its PEM, facts, and preflight's findings.
-pub struct Prepared {
-    pub source: String,
-    pub pem: Bytes,
-    pub facts: CrlFacts,
-    pub findings: Vec<Finding>,
-    /// What the set checks need (serials only for a CRL with an IDP, which can be a partition).
-    pub partition: Partition,
-}
-
-impl Prepared {
-    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Blocking)
-    }
-}
-
-/// Validate, preflight and convert one CRL input (exactly one CRL).
-pub fn prepare(
-    loaded: &Loaded,
-    bundle: Option<&crlkit_verify::CaBundle>,
-    at: i64,
-    max_entries: Option<u64>,
-) -> Result<Prepared, Failure> {
-    if loaded.crls.len() != 1 {
-        return Err(Failure::new(
-            "several-crls",
-            format!("{} holds {} CRLs; one object holds one CRL here (split the file)", loaded.name, loaded.crls.len()),
-        ));
-    }
-    let crls = run_checks(loaded, false, bundle, at)?;
-    let findings = preflight_findings(loaded, &crls, bundle, at, max_entries).into_iter().map(|(_, f)| f).collect();
-    let checked = &crls[0];
-    let pem = Bytes::from(crlkit_der::pem::encode(checked.crl.der()));
-    let facts = CrlFacts::new(&checked.crl, checked.stats.count, &pem);
-    let partition = Partition::new(loaded.name.clone(), &checked.crl, checked.stats.count, true);
-    Ok(Prepared { source: loaded.name.clone(), pem, facts, findings, partition })
-}
-
-/// Preflight's warnings on stderr, each once: a warning several CRLs share (every partition
-/// of a set has the same IDP warning) is printed once with the files it is about.
-pub fn print_warnings<'a>(prepared: impl Iterator<Item = &'a Prepared>) {
-    let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
-    for p in prepared {
-        for f in p.findings.iter().filter(|f| f.severity == Severity::Warning) {
-            match groups.iter_mut().find(|(code, message, _)| *code == f.code && *message == f.message) {
-                Some(g) => g.2.push(&p.source),
-                None => groups.push((f.code, &f.message, vec![&p.source])),
-            }
-        }
-    }
-    for (code, message, files) in groups {
-        match files.as_slice() {
-            [one] => crate::support::term::warning(format_args!("{one}: {code}: {message}")),
-            many => {
-                let mut names = many.iter().take(3).copied().collect::<Vec<_>>().join(", ");
-                if many.len() > 3 {
-                    names.push_str(&format!(" and {} more", many.len() - 3));
-                }
-                crate::support::term::warning(format_args!("{code}: {message} ({} files: {names})", many.len()));
-            }
-        }
-    }
-}
-
-/// Findings as a JSON array of `{"code", "severity", "message"}`.
-fn findings_json(findings: &[Finding]) -> String {
-    let items: Vec<String> = findings
-        .iter()
-        .map(|f| {
-            let mut s = String::new();
-            let mut fo = Object::new(&mut s);
-            fo.str("code", f.code);
-            fo.str("severity", f.severity.name());
-            fo.str("message", &f.message);
-            fo.end();
-            s
-        })
-        .collect();
-    format!("[{}]", items.join(","))
-}
-
-/// What happened to one CRL.
-pub enum Done {
-    Uploaded(UploadResult),
-    PreflightRefused,
-    /// A partition not uploaded because its set cannot go whole: why.
-    SetRefused(String),
-}
-
-/// Read and check every CRL of `input` (one file, or a staged bundle) and the key each goes
-/// to under `target`: everything is checked before the first byte is sent.
-pub fn prepare_items(
-    input: &Input,
-    target: &Target,
-    checks: &PreflightArgs,
-    bundle: Option<&crlkit_verify::CaBundle>,
-    at: i64,
-) -> Result<Vec<(String, Prepared)>, Failure> {
-    Ok(match input {
-        Input::Crl(source) => {
-            let loaded = input::load(source, false, "upload")?;
-            input::notes(&loaded);
-            let prepared = prepare(&loaded, bundle, at, checks.quota.max_entries)?;
-            let key = if target.is_prefix() {
-                let stem = std::path::Path::new(&loaded.name).file_stem().map(|s| s.to_string_lossy().into_owned());
-                target.join(&format!("{}.pem", stem.unwrap_or_else(|| "crl".into())))
-            } else {
-                target.key().to_owned()
-            };
-            vec![(key, prepared)]
-        }
-        Input::Many(found) => {
-            let mut items = Vec::new();
-            for f in found {
-                let loaded = input::load(&Source::File(f.path.clone()), false, "upload")?;
-                input::notes(&loaded);
-                let key = target.join(&f.relative.with_extension("pem").to_string_lossy().replace('\\', "/"));
-                items.push((key, prepare(&loaded, bundle, at, checks.quota.max_entries)?));
-            }
-            items
-        }
-        Input::Bundle(dir) => {
-            let (manifest, files) = crlkit_upload::bundle::read_bundle(dir)
-                .map_err(|p| Failure::new(p.code(), format!("{}: {p}; nothing was uploaded", dir.display())))?;
-            let mut items = Vec::new();
-            for (f, bytes) in manifest.files.iter().zip(files) {
-                let name = dir.join(&f.file).display().to_string();
-                let loaded = input::from_bytes(name, InputBytes::Owned(bytes), false)?;
-                items.push((target.join(&f.key), prepare(&loaded, bundle, at, checks.quota.max_entries)?));
-            }
-            items
-        }
-    })
-}
-
-/// A partitioned set with its set findings.
-type CheckedSet = (PartitionSet, Vec<Finding>);
-
-/// The partitioned sets among `items`, each with its set findings, and each item's set.
-fn sets_of(items: &[(String, Prepared)], checks: &PreflightArgs, at: i64) -> (Vec<CheckedSet>, Vec<Option<usize>>) {
-    let partitions: Vec<&Partition> = items.iter().map(|(_, p)| &p.partition).collect();
-    let mut opts = SetOptions::at(at);
-    if let Some(n) = checks.quota.max_entries {
-        opts.max_entries = n;
-    }
-    // One CRL alone is uploaded as it is; sets form among several.
-    let candidates = if items.len() > 1 { find_sets(&partitions) } else { Vec::new() };
-    let sets: Vec<CheckedSet> = candidates
-        .into_iter()
-        .map(|s| {
-            let f = check_set(&s, &partitions, &opts);
-            (s, f)
-        })
-        .collect();
-    let mut member_of = vec![None; items.len()];
-    for (k, (s, _)) in sets.iter().enumerate() {
-        for &i in &s.members {
-            member_of[i] = Some(k);
-        }
-    }
-    (sets, member_of)
-}
-
 pub fn run(c: &Upload) -> Result<Outcome, Failure> {
     let bundle = c.checks.bundle()?;
     let at = c.checks.at.or_now();
-    let items = prepare_items(&c.input, &c.target, &c.checks, bundle.as_ref(), at)?;
-    let (sets, member_of) = sets_of(&items, &c.checks, at);
-    let results = runtime::block_on(async {
-        let store = store::open(&c.target, &c.store).await?;
-        let mut results: Vec<Option<Done>> = (0..items.len()).map(|_| None).collect();
-        // A set goes whole or not at all: refused by preflight (its own or a partition's), or
-        // if any partition would be refused at its key, none of it is sent.
-        for (s, findings) in &sets {
-            let set_blocking = findings.iter().find(|f| f.severity == Severity::Blocking);
-            let member_blocking = s.members.iter().find(|&&i| items[i].1.blocking().next().is_some());
-            let mut why = match (c.force, set_blocking, member_blocking) {
-                (false, Some(f), _) => Some(format!("its set is refused by preflight ({}: {})", f.code, f.message)),
-                (false, None, Some(&i)) => {
-                    Some(format!("its set is refused: {} has blocking findings", items[i].1.source))
-                }
-                _ => None,
-            };
-            if why.is_none() {
-                for &i in &s.members {
-                    let (key, p) = &items[i];
-                    let refusal =
-                        crlkit_upload::would_refuse(&store, key, &p.pem, &p.facts, c.force).await.map_err(|e| {
-                            let mut f = store::failure(&e);
-                            f.detail.push(format!(
-                                "checking the partitioned set of {} CRLs before sending any: nothing was uploaded",
-                                s.members.len()
-                            ));
-                            f
-                        })?;
-                    if let Some(r) = refusal {
-                        let (code, _) = refusal_text(&r, &p.facts);
-                        why = Some(format!("its set is refused: {} would be ({code})", store.url_of(key)));
-                        results[i] = Some(Done::Uploaded(UploadResult::Refused(r)));
-                        break;
-                    }
-                }
-            }
-            if let Some(why) = why {
-                for &i in &s.members {
-                    if results[i].is_none() {
-                        results[i] = Some(if items[i].1.blocking().next().is_some() && !c.force {
-                            Done::PreflightRefused
-                        } else {
-                            Done::SetRefused(why.clone())
-                        });
-                    }
-                }
-            }
-        }
-        let mut stored: Vec<String> = Vec::new();
-        for (i, (key, p)) in items.iter().enumerate() {
-            if results[i].is_some() {
-                continue;
-            }
-            if !c.force && p.blocking().next().is_some() {
-                results[i] = Some(Done::PreflightRefused);
-                continue;
-            }
-            match crlkit_upload::upload_crl(&store, key, &p.pem, &p.facts, c.force).await {
-                Ok(r) => {
-                    if matches!(r, UploadResult::Uploaded { .. } | UploadResult::Identical { .. }) {
-                        stored.push(store.url_of(key));
-                    }
-                    results[i] = Some(Done::Uploaded(r));
-                }
-                Err(e) => {
-                    let mut f = store::failure(&e);
-                    if items.len() > 1 {
-                        f.detail.push(format!(
-                            "stored before this failure ({} of {}): {}",
-                            stored.len(),
-                            items.len(),
-                            if stored.is_empty() { "none".to_owned() } else { stored.join(", ") }
-                        ));
-                        let not: Vec<String> = items[i..]
-                            .iter()
-                            .enumerate()
-                            .filter(|(k, _)| results[i + k].is_none())
-                            .map(|(_, (key, _))| store.url_of(key))
-                            .collect();
-                        f.detail.push(format!("not stored: {}", not.join(", ")));
-                        if let Some(k) = member_of[i] {
-                            f.detail.push(format!(
-                                "{} belongs to a partitioned set of {} CRLs: the set is incomplete at the target \
-                                 until this upload is run again",
-                                p.source,
-                                sets[k].0.members.len()
-                            ));
-                        }
-                    }
-                    return Err(f);
-                }
-            }
-        }
-        Ok::<_, Failure>((results.into_iter().map(|r| r.expect("every item decided")).collect::<Vec<_>>(), store))
-    })?;
-    let (results, store) = results;
-    report(c, &store, &items, &results, &sets)?;
-    let refused = results
-        .iter()
-        .any(|r| matches!(r, Done::PreflightRefused | Done::SetRefused(_) | Done::Uploaded(UploadResult::Refused(_))));
-    Ok(Outcome::from_ok(!refused))
-}
-
-/// A refusal in words, with its stable code.
-pub fn refusal_text(r: &Refusal, ours: &CrlFacts) -> (&'static str, String) {
-    let number = |f: &CrlFacts| f.crl_number.clone().unwrap_or_else(|| "none".into());
-    match r {
-        Refusal::NotNewer { existing } => (
-            "not-newer",
-            format!(
-                "the stored CRL has number {}, this one {}: a CRL replaces only an older one of its issuer",
-                number(existing),
-                number(ours)
-            ),
-        ),
-        Refusal::OtherIssuer { existing } => (
-            "other-issuer",
-            format!("the key holds a CRL of another issuer ({}); --force replaces it", existing.issuer),
-        ),
-        Refusal::Unordered { existing } => (
-            "unordered",
-            format!(
-                "a CRL number is missing (stored {}, this {}): which is newer cannot be told; --force replaces it",
-                number(existing),
-                number(ours)
-            ),
-        ),
-        Refusal::NotACrl { size } => {
-            ("not-a-crl-object", format!("the key holds {size} bytes that are not a CRL; --force replaces them"))
-        }
+    let items = prepare_items(&c.input, &c.target, c.checks.quota.max_entries, bundle.as_ref(), at)?;
+    let mut sets = SetOptions::at(at);
+    if let Some(n) = c.checks.quota.max_entries {
+        sets.max_entries = n;
     }
+    let opts = UploadOptions { force: c.force, sets };
+    let report = runtime::block_on(async {
+        let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::upload::upload(&store, &items, &opts).await.map_err(|e| store::ops_failure(&e))
+    })?;
+    print_warnings(report.uploads.iter().map(|u| (u.source.as_str(), &u.preflight[..])));
+    if c.json {
+        crate::support::output::print_json(&report)?;
+    } else {
+        crate::support::output::print_stdout(&text(&report))?;
+    }
+    Ok(Outcome::from_ok(!report.refused()))
 }
 
-fn report(
-    c: &Upload,
-    store: &Store,
-    items: &[(String, Prepared)],
-    results: &[Done],
-    sets: &[CheckedSet],
-) -> Result<(), Failure> {
+fn text(report: &UploadReport) -> String {
     let mut out = String::new();
-    let mut records = Vec::new();
-    for ((key, p), done) in items.iter().zip(results) {
-        let url = store.url_of(key);
-        let number = p.facts.crl_number.as_deref().unwrap_or("none");
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.str("source", &p.source);
-        o.str("url", &url);
-        o.str("key", key);
-        o.num("size", p.facts.size);
-        o.str("sha256", &p.facts.sha256);
-        o.opt_str("crl_number", p.facts.crl_number.as_deref());
-        o.num("entries", p.facts.entries);
-        match done {
-            Done::PreflightRefused => {
-                o.str("result", "refused");
-                o.str("refusal", "preflight");
+    for u in &report.uploads {
+        let url = &u.url;
+        let number = u.crl_number.as_deref().unwrap_or("none");
+        match &u.outcome {
+            UploadOutcome::Refused { refusal, .. } if refusal == "preflight" => {
                 let _ = writeln!(out, "{url}: REFUSED by preflight (--force uploads anyway):");
-                for f in p.blocking() {
-                    let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
-                }
+                write_blocking(&mut out, &u.preflight, "");
             }
-            Done::SetRefused(why) => {
-                o.str("result", "refused");
-                o.str("refusal", "set");
-                o.str("message", why);
-                let _ = writeln!(out, "{url}: NOT uploaded: {why}");
+            UploadOutcome::Refused { refusal, message } if refusal == "set" => {
+                let _ = writeln!(out, "{url}: NOT uploaded: {}", message.as_deref().unwrap_or_default());
             }
-            Done::Uploaded(UploadResult::Identical { info }) => {
-                o.str("result", "identical");
-                o.opt_str("etag", info.e_tag.as_deref());
-                o.opt_str("version", info.version.as_deref());
+            UploadOutcome::Refused { message, .. } => {
+                let _ = writeln!(out, "{url}: REFUSED: {}", message.as_deref().unwrap_or_default());
+            }
+            UploadOutcome::Identical { .. } => {
                 let _ = writeln!(out, "{url}: already holds this CRL (number {number}); nothing uploaded");
             }
-            Done::Uploaded(UploadResult::Refused(r)) => {
-                let (code, text) = refusal_text(r, &p.facts);
-                o.str("result", "refused");
-                o.str("refusal", code);
-                o.str("message", &text);
-                let _ = writeln!(out, "{url}: REFUSED: {text}");
-            }
-            Done::Uploaded(UploadResult::Uploaded { info, replaced, attempts }) => {
-                o.str("result", "uploaded");
-                o.opt_str("etag", info.e_tag.as_deref());
-                o.opt_str("version", info.version.as_deref());
-                o.opt_str("replaced_crl_number", replaced.as_ref().and_then(|r| r.crl_number.as_deref()));
-                o.num("attempts", *attempts as u64);
-                let replaced = replaced.as_ref().map_or(String::new(), |r| {
-                    format!(", replaced number {}", r.crl_number.as_deref().unwrap_or("none"))
-                });
+            UploadOutcome::Uploaded { etag, version, replaced_crl_number, replaced, .. } => {
+                let replaced = if *replaced {
+                    format!(", replaced number {}", replaced_crl_number.as_deref().unwrap_or("none"))
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
                     "{url}: uploaded CRL number {number} ({} entries, {} bytes, read back and checked{replaced}); ETag {}{}",
-                    p.facts.entries,
-                    p.facts.size,
-                    info.e_tag.as_deref().unwrap_or("-"),
-                    info.version.as_deref().map_or(String::new(), |v| format!(", version {v}"))
+                    u.entries,
+                    u.size,
+                    etag.as_deref().unwrap_or("-"),
+                    version.as_deref().map_or(String::new(), |v| format!(", version {v}"))
                 );
             }
         }
-        o.raw("preflight", &findings_json(&p.findings));
-        o.end();
-        records.push(rec);
     }
-    print_warnings(items.iter().map(|(_, p)| p));
-    let mut set_records = Vec::new();
-    for (s, findings) in sets {
-        let whole = s.members.iter().all(|&i| {
-            matches!(results[i], Done::Uploaded(UploadResult::Uploaded { .. } | UploadResult::Identical { .. }))
-        });
-        let verdict = if whole { "stored whole" } else { "NOT stored (none of it was sent)" };
-        let _ = writeln!(out, "partitioned set of {} CRL(s) of {}: {verdict}", s.members.len(), s.issuer);
-        for f in findings.iter().filter(|f| f.severity == Severity::Blocking) {
-            let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
-        }
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.str("issuer", &s.issuer);
-        o.opt_str("authority_key_id", s.authority_key_id.as_deref());
-        let keys: Vec<String> = s
-            .members
-            .iter()
-            .map(|&i| {
-                let mut q = String::new();
-                crate::support::json::string(&mut q, &store.url_of(&items[i].0));
-                q
-            })
-            .collect();
-        o.raw("urls", &format!("[{}]", keys.join(",")));
-        o.bool("stored", whole);
-        o.raw("preflight", &findings_json(findings));
-        o.end();
-        set_records.push(rec);
+    for s in &report.sets {
+        let verdict = if s.stored { "stored whole" } else { "NOT stored (none of it was sent)" };
+        let _ = writeln!(out, "partitioned set of {} CRL(s) of {}: {verdict}", s.urls.len(), s.issuer);
+        write_blocking(&mut out, &s.preflight, "");
     }
-    if c.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.str("target", &c.target.url());
-        o.raw("uploads", &format!("[{}]", records.join(",")));
-        o.raw("sets", &format!("[{}]", set_records.join(",")));
-        o.end();
-        out.push('\n');
-    }
-    crate::support::output::print_stdout(&out)
+    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use crlkit_verify::{Status, Verification};
 
-use super::Outcome;
 use crate::cli::args::{AtArg, CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::certs::load_bundle;
 use crate::support::checked::run_checks;
@@ -16,6 +15,7 @@ use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
 use crate::support::many;
+use crate::support::outcome::Outcome;
 use crate::support::term::{Style, stdout_paint};
 
 const ABOUT: &str = "Check a CRL against a CA bundle: issuer, cRLSign, signature, critical extensions, freshness.";

@@ -1,22 +1,16 @@
-//! What `verify`, `preflight`, `stage` and `upload` share: every CRL of an input validated and,
-//! with a CA bundle, verified, the two side by side; and ELB's preflight findings on them.
+//! `crlkit_ops::prepare` on the inputs the binary loads: every CRL of an input validated and,
+//! with a CA bundle, verified (an error reported with its location and excerpt, as on every
+//! path), preflight's findings on them, and a CRL prepared for ELB. Shared by `verify`,
+//! `preflight`, `stage`, `upload` and `publish`.
 
-use crlkit_der::{CrlRef, EntryStats};
-use crlkit_elb::preflight::{CrlFacts, Finding, Options, check_bundle, check_crl, check_file};
-use crlkit_verify::{CaBundle, Verification, verify};
+use crlkit_elb::preflight::{Finding, Options, Severity};
+use crlkit_ops::prepare::{self, Checked, PreparedCrl};
+use crlkit_verify::CaBundle;
 
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Loaded};
 
-/// One CRL of the input, validated, and verified when a bundle was given.
-pub struct Checked<'a> {
-    pub crl: CrlRef<'a>,
-    pub stats: EntryStats,
-    pub verification: Option<Verification>,
-}
-
-/// Parse and validate every CRL of the input and, with a bundle, verify it at `at`; entry
-/// validation and the signature check (hashing the whole tbsCertList) run side by side.
+/// Parse and validate every CRL of the input and, with a bundle, verify it at `at`.
 pub fn run_checks<'a>(
     loaded: &'a Loaded,
     lenient: bool,
@@ -26,13 +20,9 @@ pub fn run_checks<'a>(
     let crls = loaded.parse(input::profile(lenient))?;
     let mut out = Vec::new();
     for (crl, bytes) in crls.into_iter().zip(&loaded.crls) {
-        let (stats, verification) = rayon::join(|| crl.validate(), || bundle.map(|b| verify(&crl, None, b, at)));
-        let stats = stats.map_err(|e| loaded.failure(bytes, &e))?;
-        let verification = verification.map(|mut v| {
-            v.add_entry_stats(&stats);
-            v
-        });
-        out.push(Checked { crl, stats, verification });
+        let mut checked = prepare::check(crl, bundle, at).map_err(|e| loaded.failure(bytes, &e))?;
+        checked.ber_rewrites = bytes.rewrites;
+        out.push(checked);
     }
     loaded.check_unchanged()?;
     Ok(out)
@@ -51,14 +41,57 @@ pub fn preflight_findings(
     if let Some(n) = max_entries {
         opts.max_entries = n;
     }
-    let mut findings: Vec<(Option<usize>, Finding)> = check_file(crls.len()).into_iter().map(|f| (None, f)).collect();
-    for (i, (checked, bytes)) in crls.iter().zip(&loaded.crls).enumerate() {
-        let mut facts = CrlFacts::new(&checked.crl, checked.stats, loaded.format == Format::Der);
-        facts.ber_rewrites = bytes.rewrites;
-        findings.extend(check_crl(&facts, checked.verification.as_ref(), &opts).into_iter().map(|f| (Some(i), f)));
+    prepare::findings(crls, loaded.format == Format::Der, bundle, &opts)
+}
+
+/// One CRL input (exactly one CRL) validated, verified, preflighted and converted.
+pub fn prepare(
+    loaded: &Loaded,
+    bundle: Option<&CaBundle>,
+    at: i64,
+    max_entries: Option<u64>,
+) -> Result<PreparedCrl, Failure> {
+    if loaded.crls.len() != 1 {
+        return Err(Failure::new(
+            "several-crls",
+            format!("{} holds {} CRLs; one object holds one CRL here (split the file)", loaded.name, loaded.crls.len()),
+        ));
     }
-    if let Some(b) = bundle {
-        findings.extend(check_bundle(b, at).into_iter().map(|f| (None, f)));
+    let crls = run_checks(loaded, false, bundle, at)?;
+    let findings = preflight_findings(loaded, &crls, bundle, at, max_entries).into_iter().map(|(_, f)| f).collect();
+    Ok(PreparedCrl::new(loaded.name.clone(), &crls[0], findings))
+}
+
+/// Preflight's warnings on stderr, each once: a warning several CRLs share (every partition
+/// of a set has the same IDP warning) is printed once with the files it is about.
+pub fn print_warnings<'a>(crls: impl Iterator<Item = (&'a str, &'a [Finding])>) {
+    let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for (source, findings) in crls {
+        for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+            match groups.iter_mut().find(|(code, message, _)| *code == f.code && *message == f.message) {
+                Some(g) => g.2.push(source),
+                None => groups.push((f.code, &f.message, vec![source])),
+            }
+        }
     }
-    findings
+    for (code, message, files) in groups {
+        match files.as_slice() {
+            [one] => crate::support::term::warning(format_args!("{one}: {code}: {message}")),
+            many => {
+                let mut names = many.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                if many.len() > 3 {
+                    names.push_str(&format!(" and {} more", many.len() - 3));
+                }
+                crate::support::term::warning(format_args!("{code}: {message} ({} files: {names})", many.len()));
+            }
+        }
+    }
+}
+
+/// The blocking findings, one indented line each, as every refusal lists them.
+pub fn write_blocking(out: &mut String, findings: &[Finding], prefix: &str) {
+    use std::fmt::Write as _;
+    for f in findings.iter().filter(|f| f.severity == Severity::Blocking) {
+        let _ = writeln!(out, "  {prefix}blocking {:<32} {}", f.code, f.message);
+    }
 }

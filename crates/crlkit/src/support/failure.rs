@@ -106,7 +106,7 @@ impl Failure {
         for d in &self.detail {
             let _ = writeln!(s, "  {d}");
         }
-        eprint!("{s}");
+        crate::support::term::emit(&s);
     }
 }
 

@@ -98,15 +98,12 @@ impl Summary {
 
     /// The closing line on stderr (`verb` as in "3 file(s) inspected").
     pub fn print(&self, verb: &str) {
-        if crate::support::term::quiet() {
-            return;
-        }
         let (secs, mb_s) = self.rate();
-        eprintln!(
-            "crlkit: {} file(s) {verb}, {} failed, {} not attempted, {} skipped (not CRL files); {} entries, {} bytes \
+        crate::support::term::summary(format_args!(
+            "{} file(s) {verb}, {} failed, {} not attempted, {} skipped (not CRL files); {} entries, {} bytes \
              in {secs:.2} s ({mb_s:.0} MB/s)",
             self.ok, self.failed, self.not_attempted, self.skipped, self.entries, self.bytes
-        );
+        ));
     }
 
     /// Exit 2 when any file failed (after everything else was reported).

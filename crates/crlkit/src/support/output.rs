@@ -247,6 +247,14 @@ pub fn print_stdout(text: &str) -> Result<(), Failure> {
     stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).map_err(|e| write_failure(&Dest::Stdout, &e))
 }
 
+/// A report's serde form on stdout, one line: what `--json` prints for the reports of
+/// `crlkit_ops` (docs/JSON.md).
+pub fn print_json(report: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut line = serde_json::to_string(report).map_err(|e| Failure::new("internal", format!("a report: {e}")))?;
+    line.push('\n');
+    print_stdout(&line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

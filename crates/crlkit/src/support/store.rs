@@ -1,7 +1,7 @@
-//! Stores as commands use them: opening one from the command line's flags, and storage errors
-//! as failures with their stable code and what to do about them.
+//! Storage as commands see it: target URLs from the command line, and storage errors (and the
+//! failures of `crlkit_ops` flows) as failures with their stable code and what to do about them.
 
-use crlkit_upload::{Store, StoreError, StoreErrorKind, StoreOptions, Target};
+use crlkit_upload::{StoreError, StoreErrorKind, Target};
 
 use crate::support::failure::Failure;
 
@@ -15,9 +15,10 @@ pub fn failure(e: &StoreError) -> Failure {
              web identity, ECS or instance metadata",
         ),
         StoreErrorKind::InsecureEndpoint => Some("help: --allow-http (or AWS_ALLOW_HTTP=true) permits plain HTTP"),
-        StoreErrorKind::UnsupportedScheme => {
-            Some("help: gs:// and az:// need crlkit built with the gcp or azure feature")
-        }
+        StoreErrorKind::UnsupportedScheme => Some(
+            "help: s3:// needs crlkit built with its default online feature (not --no-default-features); gs:// and \
+                  az:// the gcp or azure feature",
+        ),
         StoreErrorKind::Conflict => Some("help: other writers kept changing the object; run again"),
         _ => None,
     };
@@ -25,21 +26,18 @@ pub fn failure(e: &StoreError) -> Failure {
     f
 }
 
+/// A flow's failure: its cause as a failure, then what the flow had done before it.
+pub fn ops_failure(e: &crlkit_ops::OpsError) -> Failure {
+    let mut f = match e.cause() {
+        crlkit_ops::Cause::Store(s) => failure(s),
+        crlkit_ops::Cause::Elb(s) => crate::support::elb::failure(s),
+        _ => Failure::new(e.code(), e.to_string()),
+    };
+    f.detail.extend(e.context().iter().cloned());
+    f
+}
+
 /// A target URL, or a usage failure.
 pub fn target(url: &str) -> Result<Target, Failure> {
     Target::parse(url).map_err(|e| failure(&e))
-}
-
-/// Open the store `target` names.
-pub async fn open(target: &Target, opts: &StoreOptions) -> Result<Store, Failure> {
-    Store::open(target, opts).await.map_err(|e| failure(&e))
-}
-
-/// Open `target` with an AWS configuration already loaded (one chain for S3 and ELB).
-pub async fn open_with(
-    target: &Target,
-    opts: &StoreOptions,
-    sdk: &crlkit_upload::aws::SdkConfig,
-) -> Result<Store, Failure> {
-    Store::open_with(target, opts, Some(sdk)).await.map_err(|e| failure(&e))
 }

@@ -95,6 +95,19 @@ pub fn note(message: impl Display) {
     }
 }
 
+/// A closing summary line (`crlkit: 3 file(s) inspected, ...`); dropped by `-q`.
+pub fn summary(message: impl Display) {
+    if !quiet() {
+        eprintln!("crlkit: {message}");
+    }
+}
+
+/// Text already laid out for stderr (a failure with its detail lines, a report that cannot go
+/// to stdout because stdout carries the CRL): written as it is, whatever `-q` says.
+pub fn emit(text: &str) {
+    eprint!("{text}");
+}
+
 /// True under `-q`.
 pub fn quiet() -> bool {
     VERBOSITY.load(Ordering::Relaxed) < 0

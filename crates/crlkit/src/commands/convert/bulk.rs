@@ -13,11 +13,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::{Convert, convert_loaded};
-use crate::commands::Outcome;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
 use crate::support::json::Object;
 use crate::support::many::{Summary, skipped_json};
+use crate::support::outcome::Outcome;
 use crate::support::output::Dest;
 use crate::support::progress::Progress;
 use crate::support::walk::{self, Found};

@@ -1,0 +1,44 @@
+//! One AWS connection per run: the shared configuration (the AWS CLI's credential chain,
+//! region and endpoints, loaded once), credentials resolved before the first call, the ELB
+//! client (each trust store called in its ARN's region), and the stores opened on the same
+//! chain.
+
+use crlkit_elb::sdk::{ENDPOINT_ENV, SERVICE_ID, SdkTrustStores};
+use crlkit_upload::aws::{self, SdkConfig};
+use crlkit_upload::{AwsOptions, ChainCredentials, Store, StoreOptions, Target};
+
+use crate::error::OpsError;
+
+/// The shared AWS configuration, the ELB client, and how stores are opened.
+pub struct Connection {
+    sdk: SdkConfig,
+    store: StoreOptions,
+    elb: SdkTrustStores,
+}
+
+/// Load the AWS configuration once, resolve credentials now (a missing or expired chain is
+/// reported before anything is sent), check the ELB endpoint (`elb_endpoint`, else
+/// `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2`, `AWS_ENDPOINT_URL`, the profile's) against the
+/// plain-HTTP rule, and build the ELB client.
+pub async fn connect(store: &StoreOptions, elb_endpoint: Option<&str>) -> Result<Connection, OpsError> {
+    let sdk = aws::load(&store.aws).await;
+    ChainCredentials::from_sdk(&sdk)?.resolve().await?;
+    let elb_opts = AwsOptions { endpoint: elb_endpoint.map(str::to_owned), ..store.aws.clone() };
+    if let Some(e) = aws::endpoint(&sdk, &elb_opts, SERVICE_ID, ENDPOINT_ENV) {
+        aws::check_http(&e, &elb_opts)?;
+    }
+    let elb = SdkTrustStores::new(&sdk, elb_endpoint.map(str::to_owned));
+    Ok(Connection { sdk, store: store.clone(), elb })
+}
+
+impl Connection {
+    /// The ELB client.
+    pub fn elb(&self) -> &SdkTrustStores {
+        &self.elb
+    }
+
+    /// Open the store `target` names on this connection's credential chain.
+    pub async fn open(&self, target: &Target) -> Result<Store, OpsError> {
+        Ok(Store::open_with(target, &self.store, Some(&self.sdk)).await?)
+    }
+}

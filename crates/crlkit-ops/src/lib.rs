@@ -1,0 +1,65 @@
+//! crlkit's online flows, in one place the CLI and a Lambda handler share: each takes a
+//! validated request, does its work, and returns a typed report or a typed error. Nothing here
+//! prints; the reports are plain data whose serde form is the `--json` of the command
+//! (docs/JSON.md).
+//!
+//! | module | flow | report |
+//! |---|---|---|
+//! | [`prepare`] | validate, verify, preflight, PEM, facts: a CRL made ready for ELB | [`prepare::PreparedCrl`] |
+//! | [`upload`] | prepared CRLs into a store under the storage rules, sets whole | [`upload::UploadReport`] |
+//! | `connect` | one AWS connection: the credential chain, the ELB client, stores on it | `Connection` |
+//! | `register` | a PEM object registered with trust stores | `RegisterReport` |
+//! | `publish` | prepared CRLs uploaded, then registered | `PublishReport` |
+//! | `sync` | a CA's CRL object to trust stores, idempotent | `SyncReport` |
+//! | `revocations` | a trust store's files with the CRLs they came from | `RevocationsReport` |
+//!
+//! Each flow with `--plan` has its `plan` beside it, built from the same keys and steps the
+//! flow uses, returning a [`plan::Plan`].
+//!
+//! ```
+//! use crlkit_ops::upload::{key_for, pem_name};
+//! let to = crlkit_upload::Target::parse("s3://trust-crls/crl/").unwrap();
+//! assert_eq!(key_for(&to, "pca/1a2b.crl"), "crl/1a2b.pem");
+//! assert_eq!(pem_name("crl/1a2b.crl"), "1a2b.pem");
+//! ```
+//!
+//! # Not in scope
+//! - Reading local inputs and reporting their errors with offsets and excerpts (the binary maps
+//!   files and recomputes first errors, then hands [`prepare::check`] the parsed CRL).
+//! - The rules themselves: storage in `crlkit-upload`, ELB quotas, preflight, the ledger and
+//!   registration in `crlkit-elb`.
+//!
+//! # Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `online` | yes | `connect`, `register`, `publish`, `sync`, `revocations`: S3 and ELB through the AWS SDK. Off, the crate has the prepare pipeline and uploads to `file://` and `memory://`, with no HTTP, TLS or AWS code |
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod plan;
+pub mod prepare;
+pub mod upload;
+
+#[cfg(feature = "online")]
+pub mod connect;
+#[cfg(feature = "online")]
+pub mod publish;
+#[cfg(feature = "online")]
+pub mod register;
+#[cfg(feature = "online")]
+pub mod revocations;
+#[cfg(feature = "online")]
+pub mod sync;
+
+pub use error::{Cause, OpsError};
+
+/// Open the store `target` names on its own (S3: the AWS CLI's chain, resolved now); the ELB
+/// flows open theirs on their connection (`connect::Connection::open`).
+pub async fn open_store(
+    target: &crlkit_upload::Target,
+    opts: &crlkit_upload::StoreOptions,
+) -> Result<crlkit_upload::Store, OpsError> {
+    Ok(crlkit_upload::Store::open(target, opts).await?)
+}

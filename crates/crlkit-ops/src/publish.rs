@@ -1,0 +1,180 @@
+//! Publish: prepared CRLs uploaded under an S3 prefix (the storage rules) and registered with
+//! trust stores (the registration rules), each CRL in turn (`crlkit publish`).
+
+use crlkit_elb::TrustStoreArn;
+use crlkit_elb::api::S3Object;
+use crlkit_elb::ledger::LedgerStore;
+use crlkit_elb::plan;
+use crlkit_upload::{Target, UploadResult};
+use serde::Serialize;
+
+use crate::connect::Connection;
+use crate::error::OpsError;
+use crate::plan::Plan;
+use crate::register::{Registration, Rotation, registration_calls};
+use crate::upload::Item;
+
+/// What to publish.
+#[derive(Clone, Debug)]
+pub struct PublishRequest {
+    /// The CRLs and their keys under `to`.
+    pub items: Vec<Item>,
+    /// The S3 prefix; the ledger is `<prefix>.crlkit/ledger.json`.
+    pub to: Target,
+    /// The trust stores.
+    pub arns: Vec<TrustStoreArn>,
+    /// How registrations proceed.
+    pub rotation: Rotation,
+}
+
+impl PublishRequest {
+    fn ledger_url(&self) -> String {
+        self.to.url_of(&LedgerStore::key_for_prefix(self.to.key()))
+    }
+}
+
+/// What became of one CRL (`--json`: the `result` field and what goes with it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum PublishOutcome {
+    /// Not uploaded, so not registered.
+    Refused {
+        /// `preflight`, or the storage refusal's code.
+        refusal: &'static str,
+        /// Why, in a sentence (absent for `preflight`: its findings say why).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// Stored, then registered in every trust store.
+    Published {
+        /// `uploaded` or `identical` (already there).
+        upload: &'static str,
+        /// The object version registered.
+        version: Option<String>,
+        /// Per trust store.
+        registrations: Vec<Registration>,
+    },
+}
+
+/// One CRL's publication.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishRecord {
+    /// Where the CRL came from.
+    pub source: String,
+    /// The object's URL.
+    pub url: String,
+    /// The CRL number.
+    pub crl_number: Option<String>,
+    /// Revoked entries.
+    pub entries: u64,
+    /// SHA-256 of the PEM.
+    pub sha256: String,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: PublishOutcome,
+}
+
+/// What `publish` did (`crlkit publish --json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishReport {
+    /// The prefix.
+    pub to: String,
+    /// Every CRL, in input order.
+    pub crls: Vec<PublishRecord>,
+}
+
+impl PublishReport {
+    /// True when some CRL or registration was refused (exit 1).
+    pub fn refused(&self) -> bool {
+        self.crls.iter().any(|c| match &c.outcome {
+            PublishOutcome::Refused { .. } => true,
+            PublishOutcome::Published { registrations, .. } => registrations.iter().any(Registration::refused),
+        })
+    }
+}
+
+/// Upload each CRL that preflight lets through, then register it in every trust store.
+pub async fn publish(conn: &Connection, req: &PublishRequest) -> Result<PublishReport, OpsError> {
+    let dest = conn.open(&req.to).await?;
+    let ledger = LedgerStore::new(dest.clone(), LedgerStore::key_for_prefix(req.to.key()));
+    let mut crls = Vec::new();
+    for Item { key, crl } in &req.items {
+        let outcome = if !crl.is_ready() {
+            PublishOutcome::Refused { refusal: "preflight", message: None }
+        } else {
+            match crlkit_upload::upload_crl(&dest, key, &crl.pem, &crl.facts, false).await? {
+                UploadResult::Refused(r) => {
+                    PublishOutcome::Refused { refusal: r.code(), message: Some(r.message(&crl.facts)) }
+                }
+                stored @ (UploadResult::Uploaded { .. } | UploadResult::Identical { .. }) => {
+                    let (upload, info) = match stored {
+                        UploadResult::Uploaded { info, .. } => ("uploaded", info),
+                        UploadResult::Identical { info } => ("identical", info),
+                        UploadResult::Refused(_) => unreachable!("matched above"),
+                    };
+                    let object =
+                        S3Object { bucket: req.to.bucket().into(), key: key.clone(), version: info.version.clone() };
+                    let mut registrations = Vec::new();
+                    for arn in &req.arns {
+                        let r = req.rotation.request(arn, &object, &crl.facts, None);
+                        registrations
+                            .push(Registration::from(&crlkit_elb::register::register(conn.elb(), &ledger, &r).await?));
+                    }
+                    PublishOutcome::Published { upload, version: info.version, registrations }
+                }
+            }
+        };
+        crls.push(PublishRecord {
+            source: crl.source.clone(),
+            url: req.to.url_of(key),
+            crl_number: crl.facts.crl_number.clone(),
+            entries: crl.facts.entries,
+            sha256: crl.facts.sha256.clone(),
+            outcome,
+        });
+    }
+    Ok(PublishReport { to: req.to.url(), crls })
+}
+
+/// `publish --plan`: per CRL, what preflight said, then its upload and registrations.
+pub fn plan(req: &PublishRequest) -> Plan {
+    let mut checks = Vec::new();
+    let mut calls = Vec::new();
+    let ledger_url = req.ledger_url();
+    for Item { key, crl } in &req.items {
+        let url = req.to.url_of(key);
+        let blocking: Vec<&str> = crl.blocking().map(|f| f.code).collect();
+        checks.push(format!(
+            "{}: CRL number {}, {} entries, {} bytes of PEM, SHA-256 {}; preflight {}",
+            crl.source,
+            crl.facts.crl_number.as_deref().unwrap_or("none"),
+            crl.facts.entries,
+            crl.facts.size,
+            crl.facts.sha256,
+            if blocking.is_empty() { "ready".to_owned() } else { format!("BLOCKED ({})", blocking.join(", ")) }
+        ));
+        calls.push(plan::read_object(
+            &url,
+            "HeadObject",
+            "read: what the key holds (a newer CRL there refuses the upload)",
+        ));
+        let file = key.rsplit('/').next().unwrap_or(key);
+        calls.push(plan::put_object(
+            &url,
+            file,
+            &crl.facts.to_metadata(),
+            "change: the PEM, with its facts as metadata",
+        ));
+        calls.push(plan::read_object(&url, "GetObject", "read: back, compared with what was sent"));
+        let object = S3Object { bucket: req.to.bucket().into(), key: key.clone(), version: None };
+        calls.extend(registration_calls(
+            &req.arns,
+            &object,
+            Some(crl.facts.entries),
+            &crl.facts.issuer,
+            req.rotation.replace,
+            &ledger_url,
+        ));
+    }
+    Plan::new(calls, checks)
+}

@@ -1,0 +1,294 @@
+//! Registration of a PEM CRL object with trust stores (`crlkit register`), the registration
+//! record every ELB flow reports, and the calls one registration makes, for `--plan`.
+
+use crlkit_elb::TrustStoreArn;
+use crlkit_elb::api::{Revocation, S3Object};
+use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
+use crlkit_elb::plan::{self, PlannedCall};
+use crlkit_elb::register::{self, Outcome, Quotas, Report};
+use crlkit_upload::{CrlFacts, Target};
+use serde::{Serialize, Serializer};
+
+use crate::connect::Connection;
+use crate::error::OpsError;
+use crate::plan::Plan;
+
+/// How registrations proceed, the same for every trust store of a run.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    /// Remove the issuer's older files after the add (`--replace`).
+    pub replace: bool,
+    /// Remove them before the add when old and new cannot both fit (`--remove-first`).
+    pub remove_first: bool,
+    /// The trust stores' quotas.
+    pub quotas: Quotas,
+    /// Now, RFC 3339 (ledger timestamps).
+    pub now: String,
+}
+
+impl Rotation {
+    /// The registration of `object` (holding `crl`) in `arn`.
+    pub(crate) fn request(
+        &self,
+        arn: &TrustStoreArn,
+        object: &S3Object,
+        crl: &CrlFacts,
+        source: Option<crlkit_elb::ledger::SourceObject>,
+    ) -> register::Request {
+        register::Request {
+            arn: arn.clone(),
+            object: object.clone(),
+            crl: crl.clone(),
+            replace: self.replace,
+            remove_first: self.remove_first,
+            quotas: self.quotas,
+            source,
+            now: self.now.clone(),
+        }
+    }
+}
+
+/// A revocation file ELB holds and the ledger does not know.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnknownFile {
+    /// Its revocation ID.
+    pub revocation_id: i64,
+    /// ELB's count of its entries.
+    pub elb_entries: u64,
+}
+
+impl From<&Revocation> for UnknownFile {
+    fn from(r: &Revocation) -> Self {
+        Self { revocation_id: r.id, elb_entries: r.entries }
+    }
+}
+
+/// A ledger entry named in a report: removed from the trust store, or dropped from the ledger.
+#[derive(Clone, Debug)]
+pub struct FileRef {
+    /// Its revocation ID.
+    pub revocation_id: i64,
+    /// The CRL number of the CRL it held.
+    pub crl_number: Option<String>,
+    /// ELB's count of its entries.
+    pub elb_entries: u64,
+    /// The object it was added from.
+    pub object_url: String,
+}
+
+impl From<&LedgerEntry> for FileRef {
+    fn from(e: &LedgerEntry) -> Self {
+        Self {
+            revocation_id: e.revocation_id,
+            crl_number: e.crl.crl_number.clone(),
+            elb_entries: e.elb_entries,
+            object_url: e.object.url(),
+        }
+    }
+}
+
+/// Files as the JSON form lists them: their revocation IDs.
+fn ids<S: Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(files.iter().map(|f| f.revocation_id))
+}
+
+/// What one registration did (`--json`: the `result` field and what goes with it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum RegistrationOutcome {
+    /// The same bytes were registered already: nothing sent.
+    AlreadyRegistered {
+        /// The registration.
+        revocation_id: i64,
+        /// ELB's count of its entries.
+        elb_entries: u64,
+    },
+    /// Added, its count checked, and older files removed.
+    Added {
+        /// The new file.
+        revocation_id: i64,
+        /// ELB's count of its entries (crlkit's count: they matched).
+        elb_entries: u64,
+        /// The older files removed.
+        #[serde(serialize_with = "ids")]
+        removed: Vec<FileRef>,
+        /// Removed before the add (`--remove-first`).
+        removed_first: bool,
+    },
+    /// Refused before any change.
+    Refused {
+        /// `quota` or `not-newer`.
+        refusal: &'static str,
+        /// Why, in a sentence.
+        message: String,
+    },
+}
+
+/// One trust store's registration, as every ELB flow reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Registration {
+    /// The trust store.
+    pub trust_store_arn: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: RegistrationOutcome,
+    /// Files ELB holds that the ledger does not know: left in place.
+    pub unknown_source: Vec<UnknownFile>,
+    /// Ledger entries whose file the trust store no longer has: dropped.
+    #[serde(serialize_with = "ids")]
+    pub ledger_repaired: Vec<FileRef>,
+    /// `TotalRevokedEntries` before any change.
+    pub total_revoked_entries_before: u64,
+}
+
+impl Registration {
+    /// True when a check refused it (exit 1).
+    pub fn refused(&self) -> bool {
+        matches!(self.outcome, RegistrationOutcome::Refused { .. })
+    }
+
+    /// True when a file was added.
+    pub fn added(&self) -> bool {
+        matches!(self.outcome, RegistrationOutcome::Added { .. })
+    }
+}
+
+impl From<&Report> for Registration {
+    fn from(r: &Report) -> Self {
+        let outcome = match &r.outcome {
+            Outcome::AlreadyRegistered { entry } => RegistrationOutcome::AlreadyRegistered {
+                revocation_id: entry.revocation_id,
+                elb_entries: entry.elb_entries,
+            },
+            Outcome::Added { revocation, removed, removed_first } => RegistrationOutcome::Added {
+                revocation_id: revocation.id,
+                elb_entries: revocation.entries,
+                removed: removed.iter().map(FileRef::from).collect(),
+                removed_first: *removed_first,
+            },
+            Outcome::Refused(refusal) => {
+                RegistrationOutcome::Refused { refusal: refusal.code(), message: refusal.message() }
+            }
+        };
+        Self {
+            trust_store_arn: r.arn.as_str().to_owned(),
+            outcome,
+            unknown_source: r.unknown.iter().map(UnknownFile::from).collect(),
+            ledger_repaired: r.repaired.iter().map(FileRef::from).collect(),
+            total_revoked_entries_before: r.before.total_revoked_entries,
+        }
+    }
+}
+
+/// What to register.
+#[derive(Clone, Debug)]
+pub struct RegisterRequest {
+    /// The PEM CRL object.
+    pub object: Target,
+    /// Its version (default: the current one, pinned).
+    pub version: Option<String>,
+    /// The ledger object.
+    pub ledger: Target,
+    /// The trust stores.
+    pub arns: Vec<TrustStoreArn>,
+    /// How.
+    pub rotation: Rotation,
+}
+
+/// What `register` did (`crlkit register --json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RegisterReport {
+    /// The object's URL.
+    pub object: String,
+    /// The version registered.
+    pub version: Option<String>,
+    /// Entries as crlkit counted them.
+    pub crlkit_entries: u64,
+    /// Its CRL number.
+    pub crl_number: Option<String>,
+    /// SHA-256 of the object.
+    pub sha256: String,
+    /// Per trust store, in the order given.
+    pub registrations: Vec<Registration>,
+}
+
+/// Read the object (one PEM CRL of at most 50 MB, counted), then register it in every trust
+/// store in turn. A failure names how many trust stores were dealt with before it.
+pub async fn register(conn: &Connection, req: &RegisterRequest) -> Result<RegisterReport, OpsError> {
+    let objects = conn.open(&req.object).await?;
+    let (object, facts) = register::read_registrable(&objects, req.object.key(), req.version.as_deref()).await?;
+    let ledger = LedgerStore::new(conn.open(&req.ledger).await?, req.ledger.key());
+    let mut registrations = Vec::new();
+    for arn in &req.arns {
+        let r = register::register(conn.elb(), &ledger, &req.rotation.request(arn, &object, &facts, None))
+            .await
+            .map_err(|e| {
+                let e = OpsError::from(e);
+                if registrations.is_empty() {
+                    e
+                } else {
+                    e.with_context(format!(
+                        "{} of {} trust store(s) were dealt with before this one",
+                        registrations.len(),
+                        req.arns.len()
+                    ))
+                }
+            })?;
+        registrations.push(Registration::from(&r));
+    }
+    Ok(RegisterReport {
+        object: object.url(),
+        version: object.version.clone(),
+        crlkit_entries: facts.entries,
+        crl_number: facts.crl_number.clone(),
+        sha256: facts.sha256.clone(),
+        registrations,
+    })
+}
+
+/// The calls of one registration of `object` in each trust store: the ledger read, then per
+/// trust store the quota check, the add, its record and, with `replace`, the removal.
+pub fn registration_calls(
+    arns: &[TrustStoreArn],
+    object: &S3Object,
+    entries: Option<u64>,
+    issuer: &str,
+    replace: bool,
+    ledger_url: &str,
+) -> Vec<PlannedCall> {
+    let mut calls = vec![plan::read_object(ledger_url, "GetObject", "read: the ledger (absent: empty)")];
+    for arn in arns {
+        calls.push(plan::describe_trust_store(arn));
+        calls.push(plan::describe_revocations(arn));
+        calls.push(plan::add_revocation(arn, object, entries));
+        calls.push(plan::put_object(
+            ledger_url,
+            "ledger.json",
+            &Default::default(),
+            "change: record the new revocation ID in the ledger",
+        ));
+        if replace {
+            calls.push(plan::remove_replaced(arn, issuer));
+            calls.push(plan::put_object(
+                ledger_url,
+                "ledger.json",
+                &Default::default(),
+                "change: drop the removed IDs from the ledger",
+            ));
+        }
+    }
+    calls
+}
+
+/// `register --plan`: read the object, then each registration.
+pub fn plan(req: &RegisterRequest) -> Plan {
+    let object =
+        S3Object { bucket: req.object.bucket().into(), key: req.object.key().into(), version: req.version.clone() };
+    let mut calls = vec![plan::read_object(
+        &req.object.url(),
+        "GetObject",
+        "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)",
+    )];
+    calls.extend(registration_calls(&req.arns, &object, None, "its issuer", req.rotation.replace, &req.ledger.url()));
+    Plan::new(calls, vec![format!("{} trust store ARN(s) parsed", req.arns.len())])
+}

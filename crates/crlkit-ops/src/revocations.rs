@@ -1,0 +1,142 @@
+//! A trust store's revocation files with the CRLs they came from (`crlkit revocations`): ELB
+//! says only IDs and counts, the ledger says the rest.
+
+use crlkit_elb::TrustStoreArn;
+use crlkit_elb::api::TrustStoreApi;
+use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
+use crlkit_upload::Target;
+use serde::Serialize;
+
+use crate::connect::Connection;
+use crate::error::OpsError;
+use crate::register::FileRef;
+
+/// A file the ledger knows: where it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct KnownFile {
+    /// The object it was added from.
+    pub source: String,
+    /// That object's version.
+    pub source_version: Option<String>,
+    /// The CRL's issuer.
+    pub issuer: String,
+    /// Its AKI.
+    pub authority_key_id: Option<String>,
+    /// Its CRL number.
+    pub crl_number: Option<String>,
+    /// Its thisUpdate, RFC 3339.
+    pub this_update: String,
+    /// Its nextUpdate, RFC 3339.
+    pub next_update: Option<String>,
+    /// SHA-256 of the object.
+    pub sha256: String,
+    /// When crlkit registered it.
+    pub registered_at: String,
+}
+
+impl From<&LedgerEntry> for KnownFile {
+    fn from(e: &LedgerEntry) -> Self {
+        Self {
+            source: e.object.url(),
+            source_version: e.object.version.clone(),
+            issuer: e.crl.issuer.clone(),
+            authority_key_id: e.crl.authority_key_id.clone(),
+            crl_number: e.crl.crl_number.clone(),
+            this_update: e.crl.this_update.clone(),
+            next_update: e.crl.next_update.clone(),
+            sha256: e.crl.sha256.clone(),
+            registered_at: e.registered_at.clone(),
+        }
+    }
+}
+
+/// What the ledger says of one file (`--json`: the `state` field and what goes with it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum FileState {
+    /// Known, and its CRL is not past its nextUpdate.
+    Fresh(KnownFile),
+    /// Known, and its CRL is past its nextUpdate.
+    Stale(KnownFile),
+    /// Not in the ledger: added by hand or by another tool.
+    UnknownSource,
+}
+
+/// One revocation file.
+#[derive(Clone, Debug, Serialize)]
+pub struct RevocationFile {
+    /// Its revocation ID.
+    pub revocation_id: i64,
+    /// ELB's count of its entries.
+    pub elb_entries: u64,
+    /// What the ledger says of it.
+    #[serde(flatten)]
+    pub state: FileState,
+}
+
+/// Ledger entries as the JSON form lists them: their revocation IDs.
+fn ids<S: serde::Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(files.iter().map(|f| f.revocation_id))
+}
+
+/// A trust store's files (`crlkit revocations --json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RevocationsReport {
+    /// The trust store.
+    pub trust_store_arn: String,
+    /// Its status (`ACTIVE`, `CREATING`).
+    pub status: String,
+    /// ELB's `TotalRevokedEntries`.
+    pub total_revoked_entries: u64,
+    /// Every file ELB holds, in its order.
+    pub revocations: Vec<RevocationFile>,
+    /// Ledger entries whose file the trust store no longer has.
+    #[serde(serialize_with = "ids")]
+    pub ledger_only: Vec<FileRef>,
+    /// Files whose CRL is past its nextUpdate.
+    pub stale: u64,
+    /// Files the ledger does not know.
+    pub unknown_source: u64,
+}
+
+impl RevocationsReport {
+    /// True when every known file is fresh (exit 0).
+    pub fn all_fresh(&self) -> bool {
+        self.stale == 0
+    }
+}
+
+/// Describe the trust store and its files, and match them with the ledger; freshness is
+/// judged at `at` (Unix seconds).
+pub async fn revocations(
+    conn: &Connection,
+    arn: &TrustStoreArn,
+    ledger: &Target,
+    at: i64,
+) -> Result<RevocationsReport, OpsError> {
+    let info = conn.elb().describe_trust_store(arn).await?;
+    let live = conn.elb().describe_revocations(arn).await?;
+    let state = LedgerStore::new(conn.open(ledger).await?, ledger.key()).load().await?;
+    let r = state.reconcile(arn, &live);
+    let stale_at = |next: Option<&str>| next.and_then(crlkit_der::Time::from_rfc3339).is_some_and(|t| t.unix() < at);
+    let revocations: Vec<RevocationFile> = live
+        .iter()
+        .map(|rev| {
+            let state = match r.known.iter().find(|e| e.revocation_id == rev.id) {
+                Some(e) if stale_at(e.crl.next_update.as_deref()) => FileState::Stale(e.into()),
+                Some(e) => FileState::Fresh(e.into()),
+                None => FileState::UnknownSource,
+            };
+            RevocationFile { revocation_id: rev.id, elb_entries: rev.entries, state }
+        })
+        .collect();
+    Ok(RevocationsReport {
+        trust_store_arn: arn.as_str().to_owned(),
+        status: info.status,
+        total_revoked_entries: info.total_revoked_entries,
+        stale: revocations.iter().filter(|f| matches!(f.state, FileState::Stale(_))).count() as u64,
+        unknown_source: r.unknown.len() as u64,
+        revocations,
+        ledger_only: r.gone.iter().map(FileRef::from).collect(),
+    })
+}

@@ -1,0 +1,328 @@
+//! `sync`: bring trust stores up to date with a CA's CRL object; the CLI, and a Lambda handler
+//! on Private CA's `ACM Private CA CRL Generation` event, run this same code.
+//!
+//! 1. HEAD the source. If every trust store has a live registration whose recorded source
+//!    ETag (or version) is this one, stop: nothing is downloaded and nothing changes.
+//! 2. Download it; validate, verify against the CA bundle, preflight (blocking findings
+//!    refuse the sync).
+//! 3. For each trust store, skip it when the ledger ties a CRL of this issuer with a number at
+//!    least as high to it.
+//! 4. Upload the PEM beside the others (the uploader's rules: never over a newer CRL, read back
+//!    and compared), then register it in each remaining trust store with `replace`.
+
+use std::cmp::Ordering;
+
+use crlkit_elb::TrustStoreArn;
+use crlkit_elb::api::{S3Object, TrustStoreApi};
+use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
+use crlkit_elb::preflight::{self, Finding};
+use crlkit_elb::{ElbError, ElbErrorKind, plan};
+use crlkit_upload::{Store, Target, UploadResult, upload_crl};
+use crlkit_verify::CaBundle;
+use serde::Serialize;
+
+use crate::connect::Connection;
+use crate::error::OpsError;
+use crate::plan::Plan;
+use crate::prepare::{PreparedCrl, prepare_bytes};
+use crate::register::{Registration, Rotation, registration_calls};
+use crate::upload::pem_name;
+
+/// What to sync.
+#[derive(Clone, Debug)]
+pub struct SyncRequest {
+    /// The CA's CRL object (AWS Private CA: `s3://BUCKET/crl/<CA-ID>.crl`).
+    pub from: Target,
+    /// The S3 prefix the PEM goes under; the ledger is `<prefix>.crlkit/ledger.json`.
+    pub to: Target,
+    /// Trust stores to keep up to date (each in its ARN's region).
+    pub trust_stores: Vec<TrustStoreArn>,
+    /// The CA bundle the CRL must verify against.
+    pub bundle: CaBundle,
+    /// Preflight limits and the time freshness is judged at.
+    pub preflight: preflight::Options,
+    /// How registrations proceed (`replace` is always on: a sync retires what it supersedes).
+    pub rotation: Rotation,
+}
+
+impl SyncRequest {
+    /// The key the PEM goes to: the source object's [`pem_name`] under the prefix.
+    pub fn dest_key(&self) -> String {
+        self.to.join(&pem_name(self.from.key()))
+    }
+
+    fn ledger_key(&self) -> String {
+        LedgerStore::key_for_prefix(self.to.key())
+    }
+}
+
+/// What happened in one trust store (`--json`: the `result` field and what goes with it).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum StoreSync {
+    /// Its registration already came from this very source object (no download needed).
+    UpToDate {
+        /// The registration.
+        revocation_id: i64,
+        /// Its CRL number.
+        #[serde(skip)]
+        crl_number: Option<String>,
+    },
+    /// It holds a CRL of this issuer whose number is at least this one's: skipped.
+    NotNewer {
+        /// The registration.
+        revocation_id: i64,
+        /// Its CRL number.
+        #[serde(skip)]
+        crl_number: Option<String>,
+    },
+    /// Registered (or found registered) now.
+    Registered {
+        /// The registration.
+        registration: Registration,
+    },
+}
+
+impl StoreSync {
+    fn up_to_date(e: &LedgerEntry) -> Self {
+        StoreSync::UpToDate { revocation_id: e.revocation_id, crl_number: e.crl.crl_number.clone() }
+    }
+
+    fn not_newer(e: &LedgerEntry) -> Self {
+        StoreSync::NotNewer { revocation_id: e.revocation_id, crl_number: e.crl.crl_number.clone() }
+    }
+}
+
+/// One trust store's part of a sync.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrustStoreSync {
+    /// The trust store.
+    pub trust_store_arn: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub result: StoreSync,
+}
+
+/// Why nothing was uploaded or registered (exit 1).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncRefusal {
+    /// Preflight (verification included) has blocking findings.
+    Preflight,
+    /// The destination key holds a CRL the uploader will not replace.
+    Upload,
+}
+
+/// The whole story of a sync (`crlkit sync --json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncReport {
+    /// The source object's URL.
+    pub source: String,
+    /// Its ETag, as last seen.
+    pub source_etag: Option<String>,
+    /// Its version.
+    pub source_version: Option<String>,
+    /// Whether it was downloaded.
+    pub downloaded: bool,
+    /// Its CRL number, once downloaded.
+    pub crl_number: Option<String>,
+    /// Why nothing was changed, if so.
+    pub refused: Option<SyncRefusal>,
+    /// What the upload did: `uploaded`, `identical`, `refused`.
+    pub upload: Option<&'static str>,
+    /// True when something was uploaded or added.
+    pub changed: bool,
+    /// Per trust store, in the order given.
+    pub trust_stores: Vec<TrustStoreSync>,
+    /// The CRL, once downloaded (its findings say why preflight refused).
+    #[serde(skip)]
+    pub crl: Option<PreparedCrl>,
+    /// The PEM's URL, once uploaded (or found there).
+    #[serde(skip)]
+    pub upload_url: Option<String>,
+    /// Why the upload was refused, in a sentence.
+    #[serde(skip)]
+    pub upload_refusal: Option<String>,
+}
+
+impl SyncReport {
+    /// True when a check refused the sync or a registration (exit 1).
+    pub fn refused(&self) -> bool {
+        self.refused.is_some()
+            || self
+                .trust_stores
+                .iter()
+                .any(|t| matches!(&t.result, StoreSync::Registered { registration } if registration.refused()))
+    }
+
+    /// Preflight's blocking findings, when it refused.
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+        self.crl.iter().flat_map(PreparedCrl::blocking)
+    }
+}
+
+/// Run one sync on a connection (see the module documentation).
+pub async fn sync(conn: &Connection, req: &SyncRequest) -> Result<SyncReport, OpsError> {
+    let source = conn.open(&req.from).await?;
+    let dest = conn.open(&req.to).await?;
+    sync_with(&source, &dest, conn.elb(), req).await
+}
+
+/// [`sync`] on stores and an ELB client of the caller's.
+pub async fn sync_with(
+    source: &Store,
+    dest: &Store,
+    api: &dyn TrustStoreApi,
+    req: &SyncRequest,
+) -> Result<SyncReport, OpsError> {
+    let source_key = req.from.key();
+    let source_url = source.url_of(source_key);
+    let head = source
+        .head(source_key)
+        .await?
+        .ok_or_else(|| ElbError::new(ElbErrorKind::Source, format!("{source_url}: no such object")))?;
+    let ledger = LedgerStore::new(dest.clone(), req.ledger_key());
+    let state = ledger.load().await?;
+    let same_source = |e: &LedgerEntry| {
+        e.source.as_ref().is_some_and(|s| {
+            s.url == source_url
+                && match (&s.version, &head.version) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => s.etag.is_some() && s.etag == head.e_tag,
+                }
+        })
+    };
+    // Which trust stores already hold a registration of this very object (and still have it).
+    let mut stores: Vec<(TrustStoreArn, Option<StoreSync>)> = Vec::new();
+    for arn in &req.trust_stores {
+        let live = api.describe_revocations(arn).await?;
+        let known = state.reconcile(arn, &live).known;
+        let current = known.iter().find(|e| same_source(e)).map(StoreSync::up_to_date);
+        stores.push((arn.clone(), current));
+    }
+    let mut report = SyncReport {
+        source: source_url.clone(),
+        source_etag: head.e_tag.clone(),
+        source_version: head.version.clone(),
+        downloaded: false,
+        crl_number: None,
+        refused: None,
+        upload: None,
+        changed: false,
+        trust_stores: Vec::new(),
+        crl: None,
+        upload_url: None,
+        upload_refusal: None,
+    };
+    let decided = |stores: Vec<(TrustStoreArn, Option<StoreSync>)>| -> Vec<TrustStoreSync> {
+        stores
+            .into_iter()
+            .filter_map(|(a, s)| s.map(|result| TrustStoreSync { trust_store_arn: a.as_str().to_owned(), result }))
+            .collect()
+    };
+    if stores.iter().all(|(_, s)| s.is_some()) {
+        report.trust_stores = decided(stores);
+        return Ok(report);
+    }
+
+    let (info, bytes) = source
+        .get(source_key, None)
+        .await?
+        .ok_or_else(|| ElbError::new(ElbErrorKind::Source, format!("{source_url}: gone after the HEAD")))?;
+    report.downloaded = true;
+    report.source_etag = info.e_tag.clone();
+    report.source_version = info.version.clone();
+    let prepared = prepare_bytes(&bytes, &source_url, Some(&req.bundle), &req.preflight)?;
+    let facts = prepared.facts.clone();
+    report.crl_number = facts.crl_number.clone();
+    let ready = prepared.is_ready();
+    report.crl = Some(prepared);
+    if !ready {
+        report.refused = Some(SyncRefusal::Preflight);
+        report.trust_stores = decided(stores);
+        return Ok(report);
+    }
+    // Trust stores that hold this issuer's CRL with a number at least as high are skipped
+    // (registration reads the ledger again, conditionally, before it changes anything).
+    for (arn, s) in &mut stores {
+        if s.is_some() {
+            continue;
+        }
+        let newest = state
+            .of(arn)
+            .filter(|e| e.crl.same_issuer(&facts) && e.crl.sha256 != facts.sha256)
+            .filter(|e| facts.number_cmp(&e.crl).is_some_and(|o| o != Ordering::Greater))
+            .max_by(|a, b| a.crl.number_cmp(&b.crl).unwrap_or(Ordering::Equal));
+        *s = newest.map(StoreSync::not_newer);
+    }
+    if stores.iter().all(|(_, s)| s.is_some()) {
+        report.trust_stores = decided(stores);
+        return Ok(report);
+    }
+
+    let key = req.dest_key();
+    let pem = report.crl.as_ref().map(|p| p.pem.clone()).unwrap_or_default();
+    let stored = match upload_crl(dest, &key, &pem, &facts, false).await? {
+        UploadResult::Uploaded { info, .. } => {
+            report.upload = Some("uploaded");
+            report.changed = true;
+            info
+        }
+        UploadResult::Identical { info } => {
+            report.upload = Some("identical");
+            info
+        }
+        UploadResult::Refused(r) => {
+            report.upload = Some("refused");
+            report.refused = Some(SyncRefusal::Upload);
+            report.upload_refusal = Some(r.message(&facts));
+            report.trust_stores = decided(stores);
+            return Ok(report);
+        }
+    };
+    report.upload_url = Some(dest.url_of(&key));
+    let object = S3Object { bucket: dest.target().bucket().to_owned(), key, version: stored.version.clone() };
+    let source = SourceObject { url: source_url, etag: info.e_tag.clone(), version: info.version.clone() };
+    let rotation = Rotation { replace: true, ..req.rotation.clone() };
+    for (arn, s) in stores {
+        let result = match s {
+            Some(done) => done,
+            None => {
+                let r = rotation.request(&arn, &object, &facts, Some(source.clone()));
+                let registration = Registration::from(&crlkit_elb::register::register(api, &ledger, &r).await?);
+                report.changed |= registration.added();
+                StoreSync::Registered { registration }
+            }
+        };
+        report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });
+    }
+    Ok(report)
+}
+
+/// `sync --plan`: the reads that decide whether anything is to do, then the upload and each
+/// registration a run would make if the CRL is new.
+pub fn plan(req: &SyncRequest) -> Plan {
+    let ledger_url = req.to.url_of(&req.ledger_key());
+    let source = req.from.url();
+    let mut calls = vec![
+        plan::read_object(&source, "HeadObject", "read: the source's ETag and version"),
+        plan::read_object(&ledger_url, "GetObject", "read: the ledger: which source each registration came from"),
+    ];
+    calls.extend(req.trust_stores.iter().map(plan::describe_revocations));
+    calls.push(plan::read_object(
+        &source,
+        "GetObject",
+        "read, only if some trust store's registration is not from this ETag: validated, verified against the \
+         bundle, preflighted",
+    ));
+    let key = req.dest_key();
+    calls.push(plan::put_object(
+        &req.to.url_of(&key),
+        &pem_name(req.from.key()),
+        &Default::default(),
+        "change, only if the CRL number is newer than the registered one: the PEM",
+    ));
+    let object = S3Object { bucket: req.to.bucket().into(), key, version: None };
+    calls.extend(registration_calls(&req.trust_stores, &object, None, "the CA", true, &ledger_url));
+    Plan::new(calls, Vec::new())
+}
