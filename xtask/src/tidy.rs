@@ -239,7 +239,11 @@ mod tests {
             let own = f.file_stem().unwrap().to_string_lossy().into_owned();
             for other in commands.iter().filter(|c| **c != own) {
                 for path in [format!("super::{other}::"), format!("commands::{other}::"), format!("super::{other};")] {
-                    assert!(!text.contains(&path), "{} uses `{path}`: move what they share out of commands/", f.display());
+                    assert!(
+                        !text.contains(&path),
+                        "{} uses `{path}`: move what they share out of commands/",
+                        f.display()
+                    );
                 }
             }
         }
@@ -260,7 +264,11 @@ mod tests {
                 .output()
                 .expect("cargo tree runs");
             assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split(' ').next()).map(str::to_owned).collect()
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split(' ').next())
+                .map(str::to_owned)
+                .collect()
         };
         let networked = |name: &str| {
             ["hyper", "h2", "reqwest", "rustls", "tokio-rustls", "native-tls", "openssl"]
@@ -288,8 +296,7 @@ mod tests {
         files_with_ext(&root.join("crates"), "rs", &mut files);
         for f in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
             // The emulator's process prints its endpoint for xtask to read.
-            let allowed =
-                f.ends_with("crlkit/src/support/term.rs") || f.ends_with("crlkit-elb-emulator/src/main.rs");
+            let allowed = f.ends_with("crlkit/src/support/term.rs") || f.ends_with("crlkit-elb-emulator/src/main.rs");
             let text = std::fs::read_to_string(f).unwrap();
             for (i, line) in text.lines().enumerate() {
                 let code = line.trim_start();

@@ -315,9 +315,9 @@ mod tests {
     fn keys() {
         assert_eq!(pem_name("dir/1a2b.crl"), "1a2b.pem");
         assert_eq!(pem_name("crl/ca"), "ca.pem");
-        let prefix = Target::parse("s3://b/crl/").unwrap();
+        let prefix = Target::parse("s3://bkt/crl/").unwrap();
         assert_eq!(key_for(&prefix, "/tmp/x/pca.der"), "crl/pca.pem");
-        let object = Target::parse("s3://b/crl/named.pem").unwrap();
+        let object = Target::parse("s3://bkt/crl/named.pem").unwrap();
         assert_eq!(key_for(&object, "pca.der"), "crl/named.pem");
     }
 

@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-
 /// Field names in log order (the documented order; parse by position).
 pub const FIELDS: [&str; 13] = [
     "timestamp",
@@ -187,5 +186,4 @@ mod tests {
         assert_eq!(parse_line(b"t  2 3 4 5 6 7 8 9 Success"), Err(LineError::EmptyField("client_ip")));
         assert_eq!(parse_line(b"t 1 2 3 4 5 6 7 8 9 Success ").unwrap().conn_trace_id, None, "trailing space");
     }
-
 }

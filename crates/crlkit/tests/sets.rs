@@ -161,7 +161,11 @@ fn a_partitioned_set_is_inspected_preflighted_staged_and_uploaded_as_one_unit() 
         // The offline build has no S3 (tests/offline.rs has the rest of it): it says so.
         let o = crlkit(&["upload", staged.to_str().unwrap(), "s3://crlkit-sets/", "--at", AT]);
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-        assert!(stderr(&o).contains("error[unsupported-scheme]") && stderr(&o).contains("offline build"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("error[unsupported-scheme]") && stderr(&o).contains("offline build"),
+            "{}",
+            stderr(&o)
+        );
         return;
     }
     // upload to moto: every partition, read back.
