@@ -63,22 +63,22 @@ pub enum Command {
     #[cfg(feature = "online")]
     Register(register::Args),
     #[cfg(not(feature = "online"))]
-    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Register(offline::Args),
     #[cfg(feature = "online")]
     Publish(publish::Args),
     #[cfg(not(feature = "online"))]
-    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Publish(offline::Args),
     #[cfg(feature = "online")]
     Revocations(revocations::Args),
     #[cfg(not(feature = "online"))]
-    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Revocations(offline::Args),
     #[cfg(feature = "online")]
     Sync(sync::Args),
     #[cfg(not(feature = "online"))]
-    #[command(about = offline::ABOUT, disable_help_flag = true)]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Sync(offline::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),

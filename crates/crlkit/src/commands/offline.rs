@@ -6,6 +6,14 @@ use crate::support::failure::Failure;
 
 pub const ABOUT: &str = "Not in this offline build (no S3 or ELB): use the default build of crlkit.";
 
+pub const EXAMPLES: &str = "\
+This binary was built with --no-default-features, for machines with no network: it has no S3,
+ELB or TLS code. Every run of this command exits 2 with error[offline-build].
+
+Examples:
+  cargo build --release -p crlkit      the default build, with S3 and ELB, on a connected machine
+  crlkit stage pca.crl --out staged/   here: the offline half, for `crlkit upload staged/` there";
+
 /// Whatever was typed after the command.
 #[derive(clap::Args, Debug)]
 pub struct Args {
