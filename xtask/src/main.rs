@@ -243,6 +243,11 @@ fn check_prerequisites() -> Result<()> {
     Ok(())
 }
 
+/// Clippy on every target of what `which` selects, warnings denied.
+fn clippy(root: &Path, which: &[&str]) -> Result<()> {
+    run(cargo().current_dir(root).arg("clippy").args(which).args(["--all-targets", "--locked", "--", "-D", "warnings"]))
+}
+
 /// What CI runs: `.ci/run` calls exactly this.
 fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     let started = std::time::Instant::now();
@@ -252,15 +257,7 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     }
     check_prerequisites()?;
     run(cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().current_dir(root).args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--locked",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    clippy(root, &["--workspace"])?;
     // The core without rayon, as a no-thread embedder would build it.
     run(cargo().current_dir(root).args(["build", "--locked", "-p", "crlkit-der", "--no-default-features"]))?;
     // gs:// and az:// stay behind features; they must keep building.
@@ -278,17 +275,7 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     drop(moto);
     // The offline build (no HTTP, TLS or AWS code): its own lints and tests, the online test
     // files compiled out and its own (tests/offline.rs) in.
-    run(cargo().current_dir(root).args([
-        "clippy",
-        "-p",
-        "crlkit",
-        "--no-default-features",
-        "--all-targets",
-        "--locked",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    clippy(root, &["-p", "crlkit", "--no-default-features"])?;
     run(cargo()
         .current_dir(root)
         .args(["test", "-p", "crlkit", "--no-default-features", "--locked"])

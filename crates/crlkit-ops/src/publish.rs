@@ -5,12 +5,13 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::S3Object;
 use crlkit_elb::ledger::LedgerStore;
 use crlkit_elb::plan;
-use crlkit_upload::{Target, UploadResult};
+use crlkit_upload::{Store, Target, UploadResult};
 use serde::Serialize;
 
 use crate::connect::Connection;
 use crate::error::OpsError;
 use crate::plan::Plan;
+use crate::prepare::PreparedCrl;
 use crate::register::{Registration, Rotation, registration_calls};
 use crate::upload::Item;
 
@@ -99,31 +100,7 @@ pub async fn publish(conn: &Connection, req: &PublishRequest) -> Result<PublishR
     let ledger = LedgerStore::new(dest.clone(), LedgerStore::key_for_prefix(req.to.key()));
     let mut crls = Vec::new();
     for Item { key, crl } in &req.items {
-        let outcome = if !crl.is_ready() {
-            PublishOutcome::Refused { refusal: "preflight", message: None }
-        } else {
-            match crlkit_upload::upload_crl(&dest, key, &crl.pem, &crl.facts, false).await? {
-                UploadResult::Refused(r) => {
-                    PublishOutcome::Refused { refusal: r.code(), message: Some(r.message(&crl.facts)) }
-                }
-                stored @ (UploadResult::Uploaded { .. } | UploadResult::Identical { .. }) => {
-                    let (upload, info) = match stored {
-                        UploadResult::Uploaded { info, .. } => ("uploaded", info),
-                        UploadResult::Identical { info } => ("identical", info),
-                        UploadResult::Refused(_) => unreachable!("matched above"),
-                    };
-                    let object =
-                        S3Object { bucket: req.to.bucket().into(), key: key.clone(), version: info.version.clone() };
-                    let mut registrations = Vec::new();
-                    for arn in &req.arns {
-                        let r = req.rotation.request(arn, &object, &crl.facts, None);
-                        registrations
-                            .push(Registration::from(&crlkit_elb::register::register(conn.elb(), &ledger, &r).await?));
-                    }
-                    PublishOutcome::Published { upload, version: info.version, registrations }
-                }
-            }
-        };
+        let outcome = publish_one(conn, &dest, &ledger, req, key, crl).await?;
         crls.push(PublishRecord {
             source: crl.source.clone(),
             url: req.to.url_of(key),
@@ -134,6 +111,34 @@ pub async fn publish(conn: &Connection, req: &PublishRequest) -> Result<PublishR
         });
     }
     Ok(PublishReport { to: req.to.url(), crls })
+}
+
+/// One CRL: refused by preflight or at its key, or stored and registered in every trust store.
+async fn publish_one(
+    conn: &Connection,
+    dest: &Store,
+    ledger: &LedgerStore,
+    req: &PublishRequest,
+    key: &str,
+    crl: &PreparedCrl,
+) -> Result<PublishOutcome, OpsError> {
+    if !crl.is_ready() {
+        return Ok(PublishOutcome::Refused { refusal: "preflight", message: None });
+    }
+    let (upload, info) = match crlkit_upload::upload_crl(dest, key, &crl.pem, &crl.facts, false).await? {
+        UploadResult::Uploaded { info, .. } => ("uploaded", info),
+        UploadResult::Identical { info } => ("identical", info),
+        UploadResult::Refused(r) => {
+            return Ok(PublishOutcome::Refused { refusal: r.code(), message: Some(r.message(&crl.facts)) });
+        }
+    };
+    let object = S3Object { bucket: req.to.bucket().into(), key: key.to_owned(), version: info.version.clone() };
+    let mut registrations = Vec::new();
+    for arn in &req.arns {
+        let r = req.rotation.request(arn, &object, &crl.facts, None);
+        registrations.push(Registration::from(&crlkit_elb::register::register(conn.elb(), ledger, &r).await?));
+    }
+    Ok(PublishOutcome::Published { upload, version: info.version, registrations })
 }
 
 /// `publish --plan`: per CRL, what preflight said, then its upload and registrations.

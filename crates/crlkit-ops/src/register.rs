@@ -87,8 +87,9 @@ impl From<&LedgerEntry> for FileRef {
     }
 }
 
-/// Files as the JSON form lists them: their revocation IDs.
-fn ids<S: Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Error> {
+/// Files as the JSON form lists them: their revocation IDs (`removed`, `ledger_repaired`,
+/// `ledger_only`).
+pub(crate) fn ids<S: Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(files.iter().map(|f| f.revocation_id))
 }
 

@@ -74,11 +74,6 @@ pub struct RevocationFile {
     pub state: FileState,
 }
 
-/// Ledger entries as the JSON form lists them: their revocation IDs.
-fn ids<S: serde::Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(files.iter().map(|f| f.revocation_id))
-}
-
 /// A trust store's files (`crlkit revocations --json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RevocationsReport {
@@ -91,7 +86,7 @@ pub struct RevocationsReport {
     /// Every file ELB holds, in its order.
     pub revocations: Vec<RevocationFile>,
     /// Ledger entries whose file the trust store no longer has.
-    #[serde(serialize_with = "ids")]
+    #[serde(serialize_with = "crate::register::ids")]
     pub ledger_only: Vec<FileRef>,
     /// Files whose CRL is past its nextUpdate.
     pub stale: u64,

@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{S3Object, TrustStoreApi};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
-use crlkit_elb::preflight::{self, Finding};
+use crlkit_elb::preflight;
 use crlkit_elb::{ElbError, ElbErrorKind, plan};
 use crlkit_upload::{Store, Target, UploadResult, upload_crl};
 use crlkit_verify::CaBundle;
@@ -153,11 +153,6 @@ impl SyncReport {
                 .trust_stores
                 .iter()
                 .any(|t| matches!(&t.result, StoreSync::Registered { registration } if registration.refused()))
-    }
-
-    /// Preflight's blocking findings, when it refused.
-    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
-        self.crl.iter().flat_map(PreparedCrl::blocking)
     }
 }
 

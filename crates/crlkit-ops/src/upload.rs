@@ -166,20 +166,24 @@ struct CheckedSet {
     findings: Vec<Finding>,
 }
 
-/// The partitioned sets among `items` (sets form among several CRLs; one alone is uploaded as
-/// it is), each checked as one unit.
+/// The partitioned sets among `partitions`, each checked as one unit (`upload` and `stage`).
+pub fn check_sets(partitions: &[&Partition], opts: &SetOptions) -> Vec<(PartitionSet, Vec<Finding>)> {
+    find_sets(partitions)
+        .into_iter()
+        .map(|set| {
+            let findings = check_set(&set, partitions, opts);
+            (set, findings)
+        })
+        .collect()
+}
+
+/// The sets among `items`: they form among several CRLs; one alone is uploaded as it is.
 fn sets_of(items: &[Item], opts: &SetOptions) -> Vec<CheckedSet> {
     if items.len() < 2 {
         return Vec::new();
     }
     let partitions: Vec<&Partition> = items.iter().map(|i| &i.crl.partition).collect();
-    find_sets(&partitions)
-        .into_iter()
-        .map(|set| {
-            let findings = check_set(&set, &partitions, opts);
-            CheckedSet { set, findings }
-        })
-        .collect()
+    check_sets(&partitions, opts).into_iter().map(|(set, findings)| CheckedSet { set, findings }).collect()
 }
 
 /// Upload `items` to `store`: sets first decided whole (refused by preflight, or by any

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crlkit_elb::partition::{Partition, SetOptions, check_set, find_sets};
+use crlkit_elb::partition::{Partition, SetOptions};
 use crlkit_elb::preflight::Finding;
 use crlkit_elb::preflight::Severity;
 use crlkit_upload::bundle::{
@@ -15,7 +15,7 @@ use crlkit_upload::bundle::{
 
 use crate::cli::args::{JsonArg, MaxEntriesArg, parse_time};
 use crate::support::certs::load_bundle;
-use crate::support::checked::prepare;
+use crate::support::checked::{prepare, write_blocking};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
 use crate::support::json::Object;
@@ -177,13 +177,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
     if let Some(n) = c.max_entries {
         opts.max_entries = n;
     }
-    let sets: Vec<(crlkit_elb::partition::PartitionSet, Vec<Finding>)> = find_sets(&partitions)
-        .into_iter()
-        .map(|s| {
-            let f = check_set(&s, &partitions, &opts);
-            (s, f)
-        })
-        .collect();
+    let sets = crlkit_ops::upload::check_sets(&partitions, &opts);
     let set_blocking = |f: &[Finding]| f.iter().filter(|f| f.severity == Severity::Blocking).count();
     let refused: Vec<&str> =
         prepared.iter().filter(|p| p.blocking().next().is_some()).map(|p| p.source.as_str()).collect();
@@ -197,14 +191,10 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
             sets.len()
         );
         for p in &prepared {
-            for f in p.blocking() {
-                let _ = writeln!(out, "  {}: blocking {:<32} {}", p.source, f.code, f.message);
-            }
+            write_blocking(&mut out, &p.findings, &format!("{}: ", p.source));
         }
         for (s, findings) in &sets {
-            for f in findings.iter().filter(|f| f.severity == Severity::Blocking) {
-                let _ = writeln!(out, "  set of {}: blocking {:<32} {}", s.issuer, f.code, f.message);
-            }
+            write_blocking(&mut out, findings, &format!("set of {}: ", s.issuer));
         }
         crate::support::output::print_stdout(&out)?;
         return Ok(Outcome::Negative);

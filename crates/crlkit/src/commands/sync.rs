@@ -145,9 +145,8 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         Some(SyncRefusal::Preflight) => {
             let _ =
                 writeln!(out, "REFUSED by preflight (verification against {} included), nothing sent:", c.ca.display());
-            for f in report.blocking() {
-                let _ = writeln!(out, "  blocking {:<32} {}", f.code, f.message);
-            }
+            let findings = report.crl.as_ref().map_or(&[][..], |p| &p.findings[..]);
+            crate::support::checked::write_blocking(&mut out, findings, "");
         }
         Some(SyncRefusal::Upload) => {
             let _ =
