@@ -174,22 +174,26 @@ pub fn corpus_dir(root: &Path) -> PathBuf {
     std::env::var_os("CRLKIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| root.join("../shared/corpus"))
 }
 
-/// The main job on the embedded default (local files, no cloud): build the offline release
-/// binary (no HTTP, TLS or AWS code, so a first run compiles a third of the tree), then the
+/// The main job on the embedded default (local files, no cloud): build the offline binary (no
+/// HTTP, TLS or AWS code; the `first-run` profile, no fat LTO), then the
 /// whole offline flow in `target/demo/`: make a signed CRL and its CA, verify, preflight,
 /// convert, stage a bundle, upload the bundle into a `file://` store, and show what is stored.
 fn demo(root: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     let target = target_dir(root);
-    // Its own target directory: the offline binary and the default one differ in features, and
-    // sharing one name would rebuild the other each time.
-    let offline_target = target.join("offline");
-    run(cargo()
-        .current_dir(root)
-        .args(["build", "--release", "--locked", "-p", "crlkit", "--no-default-features"])
-        .env("CARGO_TARGET_DIR", &offline_target))?;
+    // The first-run profile (Cargo.toml): optimised without fat LTO, so a cold build is quick;
+    // a profile of its own, so neither this nor the release binary rebuilds the other.
+    run(cargo().current_dir(root).args([
+        "build",
+        "--profile",
+        "first-run",
+        "--locked",
+        "-p",
+        "crlkit",
+        "--no-default-features",
+    ]))?;
     eprintln!("demo: offline binary built in {:.0?}", started.elapsed());
-    let crlkit = offline_target.join("release/crlkit");
+    let crlkit = target.join("first-run/crlkit");
     let dir = target.join("demo");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
