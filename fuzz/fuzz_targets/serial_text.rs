@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(r) = alb::parse_line(line)
             && let Some(hex) = r.serial
         {
-            let _ = alb::serial_of_hex(hex);
+            let _ = Serial::from_hex_digits(hex);
         }
         let Ok(text) = std::str::from_utf8(line) else { continue };
         for bare in [BareDigits::Hex, BareDigits::Dec] {
