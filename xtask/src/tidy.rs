@@ -309,4 +309,36 @@ mod tests {
             }
         }
     }
+
+    /// `--json` is written one way: a report type's serde form (`support/json.rs`). A JSON key
+    /// in a string literal (`\"name\":`) outside the tests is hand-written JSON; only `list`'s
+    /// per-entry writer, its hot path, may hold one.
+    #[test]
+    fn json_is_written_only_by_serde() {
+        let root = crate::workspace_root();
+        let mut files = Vec::new();
+        files_with_ext(&root.join("crates/crlkit/src"), "rs", &mut files);
+        files_with_ext(&root.join("crates/crlkit-ops/src"), "rs", &mut files);
+        let mut checked = 0;
+        for f in &files {
+            if f.ends_with("crlkit/src/commands/list/lines.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                let line = line.trim_start();
+                if !line.starts_with("//") {
+                    assert!(
+                        !line.contains("\\\":"),
+                        "{}:{}: hand-written JSON (use a report type and support::json)",
+                        f.display(),
+                        i + 1
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 40, "the binary's and crlkit-ops's sources were found ({checked} files)");
+    }
 }

@@ -170,6 +170,14 @@ impl SetOptions {
     pub const fn at(at: i64) -> Self {
         Self { at, max_entries: crate::quotas::MAX_REVOKED_ENTRIES, max_files: crate::quotas::MAX_REVOCATION_FILES }
     }
+
+    /// With a trust store's raised entry quota (`--max-entries`), when one was given.
+    pub const fn with_max_entries(mut self, max_entries: Option<u64>) -> Self {
+        if let Some(n) = max_entries {
+            self.max_entries = n;
+        }
+        self
+    }
 }
 
 fn blocking(code: &'static str, message: String) -> Finding {

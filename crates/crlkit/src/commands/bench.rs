@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::cli::args::JsonArg;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::outcome::Outcome;
 
 const ABOUT: &str =
@@ -167,6 +167,32 @@ fn scratch(name: &str, bytes: &[u8]) -> Result<Scratch, Failure> {
     let scratch = Scratch(path);
     std::fs::write(&scratch.0, bytes).map_err(|e| Failure::io(format!("writing {}", scratch.0.display()), &e))?;
     Ok(scratch)
+}
+
+/// `bench --json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    input: &'a str,
+    entries: u64,
+    der_bytes: u64,
+    pem_bytes: usize,
+    threads: usize,
+    runs: usize,
+    stages: Vec<StageRecord<'a>>,
+}
+
+/// One stage's median time, and OpenSSL's for the same work with `--compare-openssl`.
+#[derive(serde::Serialize)]
+struct StageRecord<'a> {
+    stage: &'a str,
+    seconds: f64,
+    mb_per_s: f64,
+    entries_per_s: f64,
+    /// Absent without `--compare-openssl`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    openssl_command: Option<&'a str>,
+    openssl_seconds: Option<f64>,
+    ratio: Option<f64>,
 }
 
 pub fn run(c: &Bench) -> Result<Outcome, Failure> {
@@ -348,39 +374,28 @@ pub fn run(c: &Bench) -> Result<Outcome, Failure> {
 
     let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("input", &name);
-        o.num("entries", entries);
-        o.num("der_bytes", der_len);
-        o.num("pem_bytes", pem_bytes.len() as u64);
-        o.num("threads", rayon::current_num_threads() as u64);
-        o.num("runs", runs as u64);
-        let items: Vec<String> = stages
+        let stages = stages
             .iter()
-            .map(|s| {
-                let mut t = String::new();
-                let mut so = Object::new(&mut t);
-                so.str("stage", s.name);
-                so.raw("seconds", &format!("{:.6}", s.seconds));
-                so.raw("mb_per_s", &format!("{:.1}", s.bytes as f64 / 1e6 / s.seconds));
-                so.raw("entries_per_s", &format!("{:.0}", entries as f64 / s.seconds));
-                match &s.openssl {
-                    Some((cmd, secs)) => {
-                        so.str("openssl_command", cmd);
-                        so.raw("openssl_seconds", &format!("{secs:.6}"));
-                        so.raw("ratio", &format!("{:.2}", secs / s.seconds));
-                    }
-                    None => {
-                        so.raw("openssl_seconds", "null");
-                        so.raw("ratio", "null");
-                    }
-                }
-                so.end();
-                t
+            .map(|s| StageRecord {
+                stage: s.name,
+                seconds: json::rounded(s.seconds, 6),
+                mb_per_s: json::rounded(s.bytes as f64 / 1e6 / s.seconds, 1),
+                entries_per_s: json::rounded(entries as f64 / s.seconds, 0),
+                openssl_command: s.openssl.as_ref().map(|(cmd, _)| cmd.as_str()),
+                openssl_seconds: s.openssl.as_ref().map(|(_, secs)| json::rounded(*secs, 6)),
+                ratio: s.openssl.as_ref().map(|(_, secs)| json::rounded(secs / s.seconds, 2)),
             })
             .collect();
-        o.raw("stages", &format!("[{}]", items.join(",")));
-        o.end();
+        let report = Report {
+            input: &name,
+            entries,
+            der_bytes: der_len,
+            pem_bytes: pem_bytes.len(),
+            threads: rayon::current_num_threads(),
+            runs,
+            stages,
+        };
+        json::push(&mut out, &report);
         out.push('\n');
     } else {
         out.push_str(&format!(

@@ -405,13 +405,13 @@ pub fn run(c: &Check) -> Result<Outcome, Failure> {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let werr = |e: std::io::Error| write_failure(&dest, &e);
     if c.json {
-        buf.extend_from_slice(b"{\"crl\":");
-        push_json_str(&mut buf, &loaded.name);
-        buf.extend_from_slice(b",\"issuer\":");
-        push_json_str(&mut buf, &crl.issuer().rfc4514());
-        buf.extend_from_slice(b",\"results\":[");
+        // The results stream between the header and the tail: a million-line answer is never
+        // held whole.
+        let head = json::Head::new().member("crl", &loaded.name).member("issuer", &crl.issuer().rfc4514());
+        buf.extend_from_slice(head.array("results").as_bytes());
     }
     let mut first = true;
+    let (mut hex, mut origin) = (Vec::new(), Vec::new());
     for query in &q.queries {
         let hit = found[query.slot as usize];
         if c.only_revoked && hit.is_none() {
@@ -419,32 +419,29 @@ pub fn run(c: &Check) -> Result<Outcome, Failure> {
         }
         let serial = &q.distinct.entries()[query.slot as usize].0;
         if c.json {
-            buf.extend_from_slice(if first { b"\n{\"serial\":\"" } else { b",\n{\"serial\":\"" });
+            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
             first = false;
-            crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
-            buf.extend_from_slice(b"\",\"source\":");
-            let mut origin = Vec::new();
+            hex.clear();
+            crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut hex);
+            origin.clear();
             write_origin(&query.origin, &mut origin);
-            push_json_str(&mut buf, &String::from_utf8_lossy(&origin));
-            if let Origin::Cert(i) = query.origin {
-                let info = &q.cert_infos[i as usize];
-                buf.extend_from_slice(b",\"subject\":");
-                push_json_str(&mut buf, &info.subject);
-                buf.extend_from_slice(format!(",\"issuer_matches\":{}", mismatches[i as usize].is_none()).as_bytes());
-            }
-            match hit {
-                Some(h) => {
-                    buf.extend_from_slice(b",\"revoked\":true,\"revocation_time\":\"");
-                    buf.extend_from_slice(&h.revoked.rfc3339_bytes());
-                    buf.extend_from_slice(b"\",\"reason\":");
-                    match h.reason {
-                        Some(r) => push_json_str(&mut buf, r.name()),
-                        None => buf.extend_from_slice(b"null"),
-                    }
-                    buf.extend_from_slice(format!(",\"entry_index\":{}}}", h.index).as_bytes());
-                }
-                None => buf.extend_from_slice(b",\"revoked\":false}"),
-            }
+            let cert = match query.origin {
+                Origin::Cert(i) => Some(&q.cert_infos[i as usize]).zip(Some(mismatches[i as usize].is_none())),
+                _ => None,
+            };
+            let record = ResultRecord {
+                serial: std::str::from_utf8(&hex).unwrap_or_default(),
+                source: &String::from_utf8_lossy(&origin),
+                subject: cert.map(|(info, _)| info.subject.as_str()),
+                issuer_matches: cert.map(|(_, matches)| matches),
+                revoked: hit.is_some(),
+                revocation: hit.map(|h| RevocationRecord {
+                    revocation_time: String::from_utf8_lossy(&h.revoked.rfc3339_bytes()).into_owned(),
+                    reason: h.reason.map(|r| r.name()),
+                    entry_index: h.index,
+                }),
+            };
+            json::write_record(&mut buf, &record);
         } else {
             crlkit_serial::write_format(serial.as_serial_ref(), SerialFormat::Hex, &mut buf);
             match hit {
@@ -475,22 +472,13 @@ pub fn run(c: &Check) -> Result<Outcome, Failure> {
         }
     }
     if c.json {
-        buf.extend_from_slice(
-            format!(
-                "\n],\"checked\":{},\"revoked\":{},\"input_problems\":{},\"warnings\":[",
-                q.queries.len(),
-                revoked_queries,
-                q.problem_count
-            )
-            .as_bytes(),
-        );
-        for (i, w) in warnings.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            push_json_str(&mut buf, w);
-        }
-        buf.extend_from_slice(b"]}\n");
+        buf.push(b'\n');
+        let tail = json::Tail::new()
+            .member("checked", &q.queries.len())
+            .member("revoked", &revoked_queries)
+            .member("input_problems", &q.problem_count)
+            .member("warnings", &warnings);
+        buf.extend_from_slice(tail.end().as_bytes());
     } else {
         buf.extend_from_slice(
             format!(
@@ -539,10 +527,28 @@ fn push_decimal(buf: &mut Vec<u8>, mut n: u32) {
     buf.extend_from_slice(&digits[i..]);
 }
 
-fn push_json_str(buf: &mut Vec<u8>, s: &str) {
-    let mut t = String::new();
-    json::string(&mut t, s);
-    buf.extend_from_slice(t.as_bytes());
+/// One serial's answer in `check --json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct ResultRecord<'a> {
+    serial: &'a str,
+    /// Where the serial came from: `--serial`, a line of a serials file, or `FILE#N`.
+    source: &'a str,
+    /// For a serial read from a certificate: its subject, and whether this CRL's issuer issued it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer_matches: Option<bool>,
+    revoked: bool,
+    #[serde(flatten)]
+    revocation: Option<RevocationRecord>,
+}
+
+/// The CRL's entry for a revoked serial.
+#[derive(serde::Serialize)]
+struct RevocationRecord {
+    revocation_time: String,
+    reason: Option<&'static str>,
+    entry_index: u64,
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::cli::args::{JsonArg, LenientArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Loaded, Source};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::outcome::Outcome;
 
 const ABOUT: &str = "Serials added and removed between two CRLs, changed entries, CRL number and issuer.";
@@ -201,17 +201,75 @@ fn serial_hex(e: Option<RevokedCertRef<'_>>) -> String {
     e.map_or_else(|| "?".to_owned(), |e| e.serial().to_hex())
 }
 
-fn json_entry(e: Option<RevokedCertRef<'_>>) -> String {
-    let mut s = String::new();
-    let mut o = Object::new(&mut s);
-    o.str("serial", &serial_hex(e));
-    if let Some(e) = e {
-        o.str("revocation_time", &e.revocation_date().to_string());
-        o.opt_str("reason", e.reason().map(|r| r.name()));
-        o.opt_str("invalidity_date", e.invalidity_date().map(|t| t.to_string()).as_deref());
+/// An entry in `--json`: its serial and, when it could be read back, its details.
+#[derive(serde::Serialize)]
+struct EntryRecord {
+    serial: String,
+    #[serde(flatten)]
+    details: Option<EntryDetails>,
+}
+
+#[derive(serde::Serialize)]
+struct EntryDetails {
+    revocation_time: String,
+    reason: Option<&'static str>,
+    invalidity_date: Option<String>,
+}
+
+fn entry_record(e: Option<RevokedCertRef<'_>>) -> EntryRecord {
+    EntryRecord {
+        serial: serial_hex(e),
+        details: e.map(|e| EntryDetails {
+            revocation_time: e.revocation_date().to_string(),
+            reason: e.reason().map(|r| r.name()),
+            invalidity_date: e.invalidity_date().map(|t| t.to_string()),
+        }),
     }
-    o.end();
-    s
+}
+
+/// An entry whose details changed.
+#[derive(serde::Serialize)]
+struct ChangedRecord {
+    old: EntryRecord,
+    new: EntryRecord,
+}
+
+/// One side of the comparison.
+#[derive(serde::Serialize)]
+struct SideRecord<'a> {
+    file: &'a str,
+    issuer: String,
+    crl_number: Option<String>,
+    this_update: String,
+    entries: usize,
+}
+
+fn side_record<'a>(loaded: &'a Loaded, crl: &CrlRef<'_>, entries: usize) -> SideRecord<'a> {
+    SideRecord {
+        file: &loaded.name,
+        issuer: crl.issuer().rfc4514(),
+        crl_number: crl.crl_number().map(|n| crlkit_serial::format(n, crlkit_serial::SerialFormat::Dec)),
+        this_update: crl.this_update().to_string(),
+        entries,
+    }
+}
+
+/// `diff --json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    old: SideRecord<'a>,
+    new: SideRecord<'a>,
+    same: bool,
+    same_issuer: bool,
+    crl_number_increased: Option<bool>,
+    added_count: usize,
+    removed_count: usize,
+    changed_count: usize,
+    unchanged_count: u64,
+    added: Vec<EntryRecord>,
+    removed: Vec<EntryRecord>,
+    changed: Vec<ChangedRecord>,
+    warnings: &'a [String],
 }
 
 /// Positive when both CRLs hold the same entries.
@@ -265,47 +323,26 @@ pub fn run(c: &Diff) -> Result<Outcome, Failure> {
 
     let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        for (key, loaded, crl, count) in [
-            ("old", &old_loaded, &old, old_items.len() + old_dups as usize),
-            ("new", &new_loaded, &new, new_items.len() + new_dups as usize),
-        ] {
-            let mut s = String::new();
-            let mut so = Object::new(&mut s);
-            so.str("file", &loaded.name);
-            so.str("issuer", &crl.issuer().rfc4514());
-            so.opt_str("crl_number", number(crl.crl_number()).as_deref());
-            so.str("this_update", &crl.this_update().to_string());
-            so.num("entries", count as u64);
-            so.end();
-            o.raw(key, &s);
-        }
-        o.bool("same", same);
-        o.bool("same_issuer", same_issuer);
-        o.raw("crl_number_increased", &number_increased.map_or("null".into(), |b| b.to_string()));
-        o.num("added_count", changes.added.len() as u64);
-        o.num("removed_count", changes.removed.len() as u64);
-        o.num("changed_count", changes.changed.len() as u64);
-        o.num("unchanged_count", changes.unchanged);
-        let list = |items: &mut dyn Iterator<Item = String>| format!("[{}]", items.collect::<Vec<_>>().join(",\n"));
-        o.raw("added", &list(&mut changes.added.iter().map(|i| json_entry(entry(&new, i)))));
-        o.raw("removed", &list(&mut changes.removed.iter().map(|i| json_entry(entry(&old, i)))));
-        o.raw(
-            "changed",
-            &list(&mut changes.changed.iter().map(|(a, b)| {
-                format!("{{\"old\":{},\"new\":{}}}", json_entry(entry(&old, a)), json_entry(entry(&new, b)))
-            })),
-        );
-        let w: Vec<String> = warnings
-            .iter()
-            .map(|w| {
-                let mut s = String::new();
-                crate::support::json::string(&mut s, w);
-                s
-            })
-            .collect();
-        o.raw("warnings", &format!("[{}]", w.join(",")));
-        o.end();
+        let report = Report {
+            old: side_record(&old_loaded, &old, old_items.len() + old_dups as usize),
+            new: side_record(&new_loaded, &new, new_items.len() + new_dups as usize),
+            same,
+            same_issuer,
+            crl_number_increased: number_increased,
+            added_count: changes.added.len(),
+            removed_count: changes.removed.len(),
+            changed_count: changes.changed.len(),
+            unchanged_count: changes.unchanged,
+            added: changes.added.iter().map(|i| entry_record(entry(&new, i))).collect(),
+            removed: changes.removed.iter().map(|i| entry_record(entry(&old, i))).collect(),
+            changed: changes
+                .changed
+                .iter()
+                .map(|(a, b)| ChangedRecord { old: entry_record(entry(&old, a)), new: entry_record(entry(&new, b)) })
+                .collect(),
+            warnings: &warnings,
+        };
+        json::push(&mut out, &report);
         out.push('\n');
     } else {
         for i in &changes.removed {

@@ -13,7 +13,7 @@ use crlkit_elb::partition::{Partition, PartitionSet, find_sets};
 use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
-use crate::support::json::{self, Object};
+use crate::support::json;
 use crate::support::many;
 use crate::support::outcome::Outcome;
 use crate::support::progress::Progress;
@@ -147,24 +147,21 @@ fn inspect_pem_pieces(path: &std::path::Path, progress: bool) -> Result<Option<I
 /// decodes and validates in parallel tasks, small enough to stay in cache-friendly reuse.
 const PEM_PIECES_WINDOW: usize = 4 << 20;
 
+/// One input in `inspect --json`.
+#[derive(serde::Serialize)]
+struct FileRecord<'a> {
+    file: &'a str,
+    format: &'a str,
+    size: u64,
+    crls: Vec<report::ReportRecord<'a>>,
+}
+
 /// One input's report, as text or one JSON object.
 fn file_report(i: &Inspected, json: bool, out: &mut String) {
     let (name, format, size, reports) = (&i.name, i.format, i.size, &i.reports);
     if json {
-        let mut o = Object::new(out);
-        o.str("file", name);
-        o.str("format", format.name());
-        o.num("size", size);
-        let crls: Vec<String> = reports
-            .iter()
-            .map(|r| {
-                let mut s = String::new();
-                r.json(&mut s);
-                s
-            })
-            .collect();
-        o.raw("crls", &format!("[{}]", crls.join(",")));
-        o.end();
+        let crls = reports.iter().map(Report::record).collect();
+        json::push(out, &FileRecord { file: name, format: format.name(), size, crls });
     } else {
         let _ = writeln!(
             out,
@@ -204,14 +201,8 @@ fn run_many(c: &Inspect, m: &ManyPaths) -> Result<Outcome, Failure> {
     let sets = find_sets(&partitions);
     let mut out = String::new();
     if c.json {
-        let sets: Vec<String> = sets.iter().map(|s| set_json(s, &partitions)).collect();
-        let _ = writeln!(
-            out,
-            "],\"sets\":[{}],\"skipped\":{},\"summary\":{}}}",
-            sets.join(","),
-            many::skipped_json(&inputs.walk),
-            summary.json()
-        );
+        let sets: Vec<_> = sets.iter().map(|s| set_record(s, &partitions)).collect();
+        out.push_str(&many::json_tail(json::Tail::new().member("sets", &sets), &inputs.walk, &summary));
     } else {
         for s in &sets {
             set_table(s, &partitions, &mut out);

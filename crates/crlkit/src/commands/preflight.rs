@@ -10,7 +10,7 @@ use crate::cli::args::{CrlInputs, CrlSources, JsonArg, LenientArg, ManyPaths, Pr
 use crate::support::checked::{preflight_findings, run_checks};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::many;
 use crate::support::outcome::Outcome;
 use crate::support::term::{Style, stdout_paint};
@@ -163,11 +163,7 @@ fn run_many(
             "over {MAX_SERIALS_KEPT} serials in partitions: serials of the later ones were not compared across partitions"
         ));
     }
-    let mut opts = SetOptions::at(at);
-    opts.max_files = c.max_files;
-    if let Some(n) = c.checks.quota.max_entries {
-        opts.max_entries = n;
-    }
+    let opts = SetOptions { max_files: c.max_files, ..SetOptions::at(at).with_max_entries(c.checks.quota.max_entries) };
     let mut out = String::new();
     let mut sets_json = Vec::new();
     for set in find_sets(&partitions) {
@@ -176,25 +172,15 @@ fn run_many(
         all_ready &= blocking == 0;
         let files: Vec<&str> = set.members.iter().map(|&i| partitions[i].file.as_str()).collect();
         if c.json {
-            let mut s = String::new();
-            let mut o = Object::new(&mut s);
-            o.str("issuer", &set.issuer);
-            o.opt_str("authority_key_id", set.authority_key_id.as_deref());
-            let quoted: Vec<String> = files
-                .iter()
-                .map(|f| {
-                    let mut q = String::new();
-                    crate::support::json::string(&mut q, f);
-                    q
-                })
-                .collect();
-            o.raw("files", &format!("[{}]", quoted.join(",")));
-            o.num("entries", set.entries(&partitions));
-            o.bool("ready", blocking == 0);
-            o.num("blocking", blocking as u64);
-            o.raw("findings", &findings_json(findings.iter().map(|f| (None, f))));
-            o.end();
-            sets_json.push(s);
+            sets_json.push(SetRecord {
+                issuer: set.issuer.clone(),
+                authority_key_id: set.authority_key_id.clone(),
+                files: files.iter().map(|f| f.to_string()).collect(),
+                entries: set.entries(&partitions),
+                ready: blocking == 0,
+                blocking,
+                findings: findings.into_iter().map(|finding| FindingRecord { finding, crl: None }).collect(),
+            });
         } else {
             let verdict = if blocking == 0 { "ready for ELB as one unit" } else { "NOT ready for ELB" };
             let _ = writeln!(
@@ -212,34 +198,43 @@ fn run_many(
         }
     }
     if c.json {
-        let _ = writeln!(
-            out,
-            "],\"sets\":[{}],\"ready\":{},\"skipped\":{},\"summary\":{}}}",
-            sets_json.join(","),
-            all_ready && summary.failed == 0,
-            many::skipped_json(&inputs.walk),
-            summary.json()
-        );
+        let tail = json::Tail::new().member("sets", &sets_json).member("ready", &(all_ready && summary.failed == 0));
+        out.push_str(&many::json_tail(tail, &inputs.walk, &summary));
     }
     crate::support::output::print_stdout(&out)?;
     many::finish(&summary, &failures, "checked", "read", inputs.files().len())?;
     Ok(Outcome::from_ok(all_ready))
 }
 
-fn findings_json<'a>(findings: impl Iterator<Item = (Option<usize>, &'a Finding)>) -> String {
-    let items: Vec<String> = findings
-        .map(|(crl, f)| {
-            let mut s = String::new();
-            let mut fo = Object::new(&mut s);
-            fo.str("code", f.code);
-            fo.str("severity", f.severity.name());
-            fo.str("message", &f.message);
-            fo.raw("crl", &crl.map_or("null".into(), |i| i.to_string()));
-            fo.end();
-            s
-        })
-        .collect();
-    format!("[{}]", items.join(","))
+/// A finding in `--json`: `{"code", "severity", "message", "crl"}`, `crl` saying which CRL of a
+/// PEM bundle it is about (0-based; `null` for the input as a whole or a set).
+#[derive(serde::Serialize)]
+struct FindingRecord<F: serde::Serialize> {
+    #[serde(flatten)]
+    finding: F,
+    crl: Option<usize>,
+}
+
+/// One input's verdict in `--json`.
+#[derive(serde::Serialize)]
+struct FileRecord<'a> {
+    file: &'a str,
+    ready: bool,
+    blocking: usize,
+    warnings: usize,
+    findings: Vec<FindingRecord<&'a Finding>>,
+}
+
+/// A partitioned set's verdict in `--json` (`"sets"`).
+#[derive(serde::Serialize)]
+struct SetRecord {
+    issuer: String,
+    authority_key_id: Option<String>,
+    files: Vec<String>,
+    entries: u64,
+    ready: bool,
+    blocking: usize,
+    findings: Vec<FindingRecord<Finding>>,
 }
 
 fn finding_line(out: &mut String, f: &Finding, which: &str) {
@@ -259,13 +254,8 @@ fn render(c: &Preflight, checked: &Checked, out: &mut String) -> bool {
     let warnings = findings.iter().filter(|(_, f)| f.severity == Severity::Warning).count();
     let ready = blocking == 0;
     if c.json {
-        let mut o = Object::new(out);
-        o.str("file", &checked.name);
-        o.bool("ready", ready);
-        o.num("blocking", blocking as u64);
-        o.num("warnings", warnings as u64);
-        o.raw("findings", &findings_json(findings.iter().map(|(crl, f)| (*crl, f))));
-        o.end();
+        let findings = findings.iter().map(|(crl, finding)| FindingRecord { finding, crl: *crl }).collect();
+        json::push(out, &FileRecord { file: &checked.name, ready, blocking, warnings, findings });
     } else {
         let verdict = if ready { "ready for ELB" } else { "NOT ready for ELB" };
         let _ = writeln!(

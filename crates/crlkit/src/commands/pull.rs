@@ -10,7 +10,7 @@ use crlkit_upload::{CrlFacts, Target};
 use crate::cli::args::{JsonArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::outcome::Outcome;
 use crate::support::output::{Dest, Sink};
 use crate::support::{runtime, store};
@@ -197,55 +197,33 @@ fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
     let mut records = Vec::new();
     let mut failures = Vec::new();
     for (url, r) in results {
-        let mut rec = String::new();
-        let mut o = Object::new(&mut rec);
-        o.str("url", &url);
-        match r {
+        let result = match r {
             Some(Ok((path, size, format, n))) => {
                 ok += 1;
                 entries += n;
                 bytes += size;
-                o.str("output", &path.display().to_string());
-                o.str("result", "pulled");
-                o.str("format", format.name());
-                o.num("size", size);
-                o.num("entries", n);
                 let _ = writeln!(out, "pulled    {url} -> {} ({n} entries)", path.display());
+                PullResult::Pulled { output: path.display().to_string(), format: format.name(), size, entries: n }
             }
             Some(Err(f)) => {
                 failed += 1;
-                o.str("result", "failed");
-                o.str("code", f.code);
-                o.str("message", &f.message);
                 failed_line(&mut out, &url, &f);
+                let result = PullResult::Failed { code: f.code, message: f.message.clone() };
                 failures.push(f);
+                result
             }
             None => {
                 not_attempted += 1;
-                o.str("result", "not-attempted");
                 let _ = writeln!(out, "skipped   {url} (--fail-fast)");
+                PullResult::NotAttempted
             }
-        }
-        o.end();
-        records.push(rec);
+        };
+        records.push(PullRecord { url, result });
     }
     let secs = started.elapsed().as_secs_f64();
     if c.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.str("url", &c.target.url());
-        o.raw("files", &format!("[{}]", records.join(",")));
-        let mut summary = String::new();
-        let mut so = Object::new(&mut summary);
-        so.num("ok", ok);
-        so.num("failed", failed);
-        so.num("not_attempted", not_attempted);
-        so.num("entries", entries);
-        so.num("bytes", bytes);
-        so.raw("seconds", &format!("{secs:.3}"));
-        so.end();
-        o.raw("summary", &summary);
-        o.end();
+        let summary = PullSummary { ok, failed, not_attempted, entries, bytes, seconds: json::rounded(secs, 3) };
+        out = json::to_string(&PullReport { url: c.target.url(), files: records, summary });
         out.push('\n');
     }
     crate::support::output::print_stdout(&out)?;
@@ -262,6 +240,84 @@ fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
         ));
     }
     Ok(Outcome::Positive)
+}
+
+/// `pull --json` of a prefix (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct PullReport<'a> {
+    url: String,
+    files: Vec<PullRecord<'a>>,
+    summary: PullSummary,
+}
+
+/// One CRL under the prefix and what became of it.
+#[derive(serde::Serialize)]
+struct PullRecord<'a> {
+    url: String,
+    #[serde(flatten)]
+    result: PullResult<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+enum PullResult<'a> {
+    Pulled { output: String, format: &'a str, size: u64, entries: u64 },
+    Failed { code: &'a str, message: String },
+    NotAttempted,
+}
+
+#[derive(serde::Serialize)]
+struct PullSummary {
+    ok: u64,
+    failed: u64,
+    not_attempted: u64,
+    entries: u64,
+    bytes: u64,
+    seconds: f64,
+}
+
+/// `pull --json` of one object.
+#[derive(serde::Serialize)]
+struct DownloadRecord<'a> {
+    url: &'a str,
+    output: String,
+    size: u64,
+    etag: Option<&'a str>,
+    version: Option<&'a str>,
+    format: &'a str,
+    entries: u64,
+}
+
+/// `pull --list --json` (with `--long`, each object's CRL facts or the reason there are none).
+#[derive(serde::Serialize)]
+struct ListingRecord<'a> {
+    url: String,
+    objects: Vec<ObjectRecord<'a>>,
+    prefixes: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct ObjectRecord<'a> {
+    key: &'a str,
+    url: String,
+    size: u64,
+    modified: String,
+    etag: Option<&'a str>,
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crl: Option<FactsRecord<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct FactsRecord<'a> {
+    issuer: &'a str,
+    crl_number: Option<&'a str>,
+    this_update: &'a str,
+    next_update: Option<&'a str>,
+    entries: u64,
+    authority_key_id: Option<&'a str>,
 }
 
 /// Passes validated bytes on, as they are or converted.
@@ -294,21 +350,20 @@ fn download(c: &Pull) -> Result<Outcome, Failure> {
     if c.json || matches!(c.dest, Dest::File(_)) {
         let mut out = String::new();
         if c.json {
-            let mut o = Object::new(&mut out);
-            o.str("url", &url);
-            o.str(
-                "output",
-                &match &c.dest {
-                    Dest::File(p) => p.display().to_string(),
-                    Dest::Stdout => "-".into(),
-                },
-            );
-            o.num("size", info.size);
-            o.opt_str("etag", info.e_tag.as_deref());
-            o.opt_str("version", info.version.as_deref());
-            o.str("format", format.name());
-            o.num("entries", stats.count);
-            o.end();
+            let output = match &c.dest {
+                Dest::File(p) => p.display().to_string(),
+                Dest::Stdout => "-".into(),
+            };
+            let record = DownloadRecord {
+                url: &url,
+                output,
+                size: info.size,
+                etag: info.e_tag.as_deref(),
+                version: info.version.as_deref(),
+                format: format.name(),
+                entries: stats.count,
+            };
+            json::push(&mut out, &record);
             out.push('\n');
         } else if let Dest::File(p) = &c.dest {
             let _ = writeln!(
@@ -387,53 +442,29 @@ fn list(c: &Pull) -> Result<Outcome, Failure> {
     })?;
     let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("url", &c.target.url());
-        let objects: Vec<String> = listing
+        let objects = listing
             .objects
             .iter()
             .enumerate()
-            .map(|(i, obj)| {
-                let mut s = String::new();
-                let mut oo = Object::new(&mut s);
-                oo.str("key", &obj.key);
-                oo.str("url", &store_target.url_of(&obj.key));
-                oo.num("size", obj.size);
-                oo.str("modified", &crate::support::time::show(obj.modified));
-                oo.opt_str("etag", obj.e_tag.as_deref());
-                oo.opt_str("version", obj.version.as_deref());
-                match details.get(i) {
-                    None => {}
-                    Some(Ok(f)) => {
-                        let mut cs = String::new();
-                        let mut co = Object::new(&mut cs);
-                        co.str("issuer", &f.issuer);
-                        co.opt_str("crl_number", f.crl_number.as_deref());
-                        co.str("this_update", &f.this_update);
-                        co.opt_str("next_update", f.next_update.as_deref());
-                        co.num("entries", f.entries);
-                        co.opt_str("authority_key_id", f.authority_key_id.as_deref());
-                        co.end();
-                        oo.raw("crl", &cs);
-                    }
-                    Some(Err(e)) => oo.str("error", e),
-                }
-                oo.end();
-                s
+            .map(|(i, obj)| ObjectRecord {
+                key: &obj.key,
+                url: store_target.url_of(&obj.key),
+                size: obj.size,
+                modified: crate::support::time::show(obj.modified),
+                etag: obj.e_tag.as_deref(),
+                version: obj.version.as_deref(),
+                crl: details.get(i).and_then(|d| d.as_ref().ok()).map(|f| FactsRecord {
+                    issuer: &f.issuer,
+                    crl_number: f.crl_number.as_deref(),
+                    this_update: &f.this_update,
+                    next_update: f.next_update.as_deref(),
+                    entries: f.entries,
+                    authority_key_id: f.authority_key_id.as_deref(),
+                }),
+                error: details.get(i).and_then(|d| d.as_ref().err()).map(String::as_str),
             })
             .collect();
-        o.raw("objects", &format!("[{}]", objects.join(",")));
-        let prefixes: Vec<String> = listing
-            .prefixes
-            .iter()
-            .map(|p| {
-                let mut s = String::new();
-                crate::support::json::string(&mut s, p);
-                s
-            })
-            .collect();
-        o.raw("prefixes", &format!("[{}]", prefixes.join(",")));
-        o.end();
+        json::push(&mut out, &ListingRecord { url: c.target.url(), objects, prefixes: &listing.prefixes });
         out.push('\n');
     } else {
         for p in &listing.prefixes {

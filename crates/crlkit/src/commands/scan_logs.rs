@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::cli::args::{JsonArg, LenientArg};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
-use crate::support::json::Object;
+use crate::support::json::{self, NamedCounts};
 use crate::support::outcome::Outcome;
 use crate::support::progress::Progress;
 
@@ -226,6 +226,65 @@ fn sorted_counts(map: &Counts) -> Vec<(String, u64)> {
     v
 }
 
+/// `scan-logs --json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    crl: &'a str,
+    issuer: String,
+    crl_entries: usize,
+    files: usize,
+    lines: u64,
+    bytes: u64,
+    blank_lines: u64,
+    bad_lines: u64,
+    without_client_certificate: u64,
+    status_counts: NamedCounts<'a>,
+    revoked_status_counts: NamedCounts<'a>,
+    success_after_revocation: u64,
+    revoked_serials: Vec<SerialRecord<'a>>,
+    alarm_examples: Vec<ExampleRecord<'a>>,
+    bad_line_examples: Vec<ExampleRecord<'a>>,
+    file_errors: Vec<FileErrorRecord<'a>>,
+}
+
+/// A revoked serial seen in the logs.
+#[derive(serde::Serialize)]
+struct SerialRecord<'a> {
+    serial: String,
+    /// The CRL's entry for it (always there: only serials the CRL revokes are listed).
+    #[serde(flatten)]
+    revocation: Option<RevocationRecord>,
+    connections: u64,
+    success_after_revocation: u64,
+    by_status: NamedCounts<'a>,
+    first_seen: &'a str,
+    last_seen: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct RevocationRecord {
+    revocation_time: String,
+    reason: Option<&'static str>,
+}
+
+/// A log line shown as an example.
+#[derive(serde::Serialize)]
+struct ExampleRecord<'a> {
+    file: &'a str,
+    line: u64,
+    text: &'a str,
+}
+
+fn example_records<'a>(examples: &'a [Example], names: &'a [String]) -> Vec<ExampleRecord<'a>> {
+    examples.iter().map(|e| ExampleRecord { file: &names[e.file], line: e.line, text: &e.text }).collect()
+}
+
+#[derive(serde::Serialize)]
+struct FileErrorRecord<'a> {
+    file: &'a str,
+    error: &'a str,
+}
+
 fn report(
     c: &ScanLogs,
     crl_name: &str,
@@ -242,80 +301,47 @@ fn report(
     let revoked_counts = sorted_counts(&all.revoked_status);
     let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("crl", crl_name);
-        o.str("issuer", &crl.issuer().rfc4514());
-        o.num("crl_entries", index.len() as u64);
-        o.num("files", names.len() as u64);
-        o.num("lines", all.lines);
-        o.num("bytes", all.bytes);
-        o.num("blank_lines", all.blank);
-        o.num("bad_lines", all.bad);
-        o.num("without_client_certificate", all.no_client_cert);
-        let counts = |v: &[(String, u64)]| {
-            let mut s = String::new();
-            let mut co = Object::new(&mut s);
-            for (k, n) in v {
-                co.num(k, *n);
-            }
-            co.end();
-            s
-        };
-        o.raw("status_counts", &counts(&status_counts));
-        o.raw("revoked_status_counts", &counts(&revoked_counts));
-        o.num("success_after_revocation", all.alarms);
-        let serials: Vec<String> = revoked
+        let by_status: Vec<Vec<(String, u64)>> = revoked
             .iter()
-            .map(|(serial, seen)| {
-                let mut s = String::new();
-                let mut so = Object::new(&mut s);
-                so.str("serial", &serial.to_string());
-                if let Some(r) = revocation(serial) {
-                    so.str("revocation_time", &r.time.to_string());
-                    so.opt_str("reason", r.reason.map(|r| r.name()));
-                }
-                so.num("connections", seen.connections);
-                so.num("success_after_revocation", seen.success_after_revocation);
-                let by: Vec<(String, u64)> =
-                    seen.by_status.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect();
-                so.raw("by_status", &counts(&by));
-                so.str("first_seen", &seen.first_seen);
-                so.str("last_seen", &seen.last_seen);
-                so.end();
-                s
+            .map(|(_, seen)| {
+                seen.by_status.iter().map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), *n)).collect()
             })
             .collect();
-        o.raw("revoked_serials", &format!("[{}]", serials.join(",")));
-        let examples = |v: &[Example]| {
-            let items: Vec<String> = v
-                .iter()
-                .map(|e| {
-                    let mut s = String::new();
-                    let mut eo = Object::new(&mut s);
-                    eo.str("file", &names[e.file]);
-                    eo.num("line", e.line);
-                    eo.str("text", &e.text);
-                    eo.end();
-                    s
-                })
-                .collect();
-            format!("[{}]", items.join(","))
-        };
-        o.raw("alarm_examples", &examples(&all.alarm_examples));
-        o.raw("bad_line_examples", &examples(&all.bad_examples));
-        let errs: Vec<String> = file_errors
+        let revoked_serials = revoked
             .iter()
-            .map(|(f, e)| {
-                let mut s = String::new();
-                let mut eo = Object::new(&mut s);
-                eo.str("file", f);
-                eo.str("error", e);
-                eo.end();
-                s
+            .zip(&by_status)
+            .map(|((serial, seen), by)| SerialRecord {
+                serial: serial.to_string(),
+                revocation: revocation(serial).map(|r| RevocationRecord {
+                    revocation_time: r.time.to_string(),
+                    reason: r.reason.map(|r| r.name()),
+                }),
+                connections: seen.connections,
+                success_after_revocation: seen.success_after_revocation,
+                by_status: NamedCounts(by),
+                first_seen: &seen.first_seen,
+                last_seen: &seen.last_seen,
             })
             .collect();
-        o.raw("file_errors", &format!("[{}]", errs.join(",")));
-        o.end();
+        let report = Report {
+            crl: crl_name,
+            issuer: crl.issuer().rfc4514(),
+            crl_entries: index.len(),
+            files: names.len(),
+            lines: all.lines,
+            bytes: all.bytes,
+            blank_lines: all.blank,
+            bad_lines: all.bad,
+            without_client_certificate: all.no_client_cert,
+            status_counts: NamedCounts(&status_counts),
+            revoked_status_counts: NamedCounts(&revoked_counts),
+            success_after_revocation: all.alarms,
+            revoked_serials,
+            alarm_examples: example_records(&all.alarm_examples, names),
+            bad_line_examples: example_records(&all.bad_examples, names),
+            file_errors: file_errors.iter().map(|(file, error)| FileErrorRecord { file, error }).collect(),
+        };
+        json::push(&mut out, &report);
         out.push('\n');
     } else {
         let _ = writeln!(

@@ -16,7 +16,7 @@ use crate::cli::args::{JsonArg, named};
 use crate::support::certs::{cert_error_code, hex};
 use crate::support::failure::Failure;
 use crate::support::input;
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::outcome::Outcome;
 
 const ABOUT: &str = "Serial numbers of certificates (PEM, DER, bundles, directories, stdin) in any format.";
@@ -109,6 +109,42 @@ fn read_all(inputs: &[String]) -> Result<Vec<(String, FileCerts)>, Failure> {
 }
 
 /// Prints every certificate read; fails (exit 2) after printing if any could not be read.
+/// `serial --json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    format: &'a str,
+    certificates: Vec<CertificateRecord<'a>>,
+    errors: Vec<ErrorRecord<'a>>,
+}
+
+/// A certificate read: where it was and what it says.
+#[derive(serde::Serialize)]
+struct CertificateRecord<'a> {
+    file: &'a str,
+    /// Which certificate of the file (1-based block number).
+    certificate: usize,
+    offset: u64,
+    serial: String,
+    serial_hex: String,
+    negative: bool,
+    subject: &'a str,
+    issuer: &'a str,
+    not_before: String,
+    not_after: String,
+    subject_key_id: Option<String>,
+    authority_key_id: Option<String>,
+}
+
+/// A certificate that could not be read.
+#[derive(serde::Serialize)]
+struct ErrorRecord<'a> {
+    file: &'a str,
+    certificate: usize,
+    offset: u64,
+    code: &'a str,
+    message: String,
+}
+
 pub fn run(c: &SerialCmd) -> Result<Outcome, Failure> {
     let files = read_all(&c.inputs)?;
     let mut out = String::new();
@@ -129,46 +165,34 @@ pub fn run(c: &SerialCmd) -> Result<Outcome, Failure> {
         }
     }
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("format", c.format.name());
-        let items: Vec<String> = certificates
+        let certificates = certificates
             .iter()
-            .map(|info| {
-                let mut s = String::new();
-                let mut co = Object::new(&mut s);
-                co.str("file", &info.location.file);
-                co.num("certificate", info.location.block as u64);
-                co.num("offset", info.location.offset);
-                co.str("serial", &info.serial.to_format(c.format));
-                co.str("serial_hex", &info.serial.to_format(SerialFormat::Hex));
-                co.bool("negative", info.serial.is_negative());
-                co.str("subject", &info.subject);
-                co.str("issuer", &info.issuer);
-                co.str("not_before", &info.not_before.to_string());
-                co.str("not_after", &info.not_after.to_string());
-                co.opt_str("subject_key_id", info.subject_key_id.as_deref().map(hex).as_deref());
-                co.opt_str("authority_key_id", info.authority_key_id.as_deref().map(hex).as_deref());
-                co.end();
-                s
+            .map(|info| CertificateRecord {
+                file: &info.location.file,
+                certificate: info.location.block,
+                offset: info.location.offset,
+                serial: info.serial.to_format(c.format),
+                serial_hex: info.serial.to_format(SerialFormat::Hex),
+                negative: info.serial.is_negative(),
+                subject: &info.subject,
+                issuer: &info.issuer,
+                not_before: info.not_before.to_string(),
+                not_after: info.not_after.to_string(),
+                subject_key_id: info.subject_key_id.as_deref().map(hex),
+                authority_key_id: info.authority_key_id.as_deref().map(hex),
             })
             .collect();
-        o.raw("certificates", &format!("[{}]", items.join(",")));
-        let errs: Vec<String> = errors
+        let errors = errors
             .iter()
-            .map(|e| {
-                let mut s = String::new();
-                let mut eo = Object::new(&mut s);
-                eo.str("file", &e.location.file);
-                eo.num("certificate", e.location.block as u64);
-                eo.num("offset", e.location.offset);
-                eo.str("code", cert_error_code(e));
-                eo.str("message", &e.error.to_string());
-                eo.end();
-                s
+            .map(|e| ErrorRecord {
+                file: &e.location.file,
+                certificate: e.location.block,
+                offset: e.location.offset,
+                code: cert_error_code(e),
+                message: e.error.to_string(),
             })
             .collect();
-        o.raw("errors", &format!("[{}]", errs.join(",")));
-        o.end();
+        json::push(&mut out, &Report { format: c.format.name(), certificates, errors });
         out.push('\n');
     } else {
         let with_names = match c.filenames {

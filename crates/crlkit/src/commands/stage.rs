@@ -18,7 +18,7 @@ use crate::support::certs::load_bundle;
 use crate::support::checked::{prepare, write_blocking};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::outcome::Outcome;
 
 const ABOUT: &str =
@@ -143,6 +143,37 @@ fn staged_name(source: &Source) -> String {
     }
 }
 
+/// `stage --json` (docs/JSON.md): a summary of what the manifest records.
+#[derive(serde::Serialize)]
+struct StageRecord<'a> {
+    out: &'a str,
+    preflight_at: &'a str,
+    files: Vec<StagedFileRecord<'a>>,
+    sets: Vec<StagedSetRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct StagedFileRecord<'a> {
+    file: &'a str,
+    key: &'a str,
+    size: u64,
+    sha256: &'a str,
+    crl_number: Option<&'a str>,
+    entries: u64,
+    ready: bool,
+}
+
+#[derive(serde::Serialize)]
+struct StagedSetRecord<'a> {
+    id: &'a str,
+    issuer: &'a str,
+    crl_number: Option<&'a str>,
+    partitions: usize,
+    entries: u64,
+    size: u64,
+    ready: bool,
+}
+
 pub fn run(c: &Stage) -> Result<Outcome, Failure> {
     if c.out.exists() && std::fs::read_dir(&c.out).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Failure::usage(format!("{} exists and is not empty; stage into a new directory", c.out.display())));
@@ -172,11 +203,7 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
     }
     // Partitioned sets: each checked as one unit.
     let partitions: Vec<&Partition> = prepared.iter().map(|p| &p.partition).collect();
-    let mut opts = SetOptions::at(at);
-    opts.max_files = c.max_files;
-    if let Some(n) = c.max_entries {
-        opts.max_entries = n;
-    }
+    let opts = SetOptions { max_files: c.max_files, ..SetOptions::at(at).with_max_entries(c.max_entries) };
     let sets = crlkit_ops::upload::check_sets(&partitions, &opts);
     let set_blocking = |f: &[Finding]| f.iter().filter(|f| f.severity == Severity::Blocking).count();
     let refused: Vec<&str> =
@@ -253,46 +280,34 @@ pub fn run(c: &Stage) -> Result<Outcome, Failure> {
 
     let mut out = String::new();
     if c.json {
-        let mut o = Object::new(&mut out);
-        o.str("out", &c.out.display().to_string());
-        o.str("preflight_at", &manifest.preflight_at);
-        let files: Vec<String> = manifest
+        let files = manifest
             .files
             .iter()
-            .map(|f| {
-                let mut s = String::new();
-                let mut fo = Object::new(&mut s);
-                fo.str("file", &f.file);
-                fo.str("key", &f.key);
-                fo.num("size", f.size);
-                fo.str("sha256", &f.sha256);
-                fo.opt_str("crl_number", f.facts.crl_number.as_deref());
-                fo.num("entries", f.facts.entries);
-                fo.bool("ready", f.preflight.ready);
-                fo.end();
-                s
+            .map(|f| StagedFileRecord {
+                file: &f.file,
+                key: &f.key,
+                size: f.size,
+                sha256: &f.sha256,
+                crl_number: f.facts.crl_number.as_deref(),
+                entries: f.facts.entries,
+                ready: f.preflight.ready,
             })
             .collect();
-        o.raw("files", &format!("[{}]", files.join(",")));
-        let sets: Vec<String> = manifest
+        let sets = manifest
             .sets
             .iter()
-            .map(|s| {
-                let mut j = String::new();
-                let mut so = Object::new(&mut j);
-                so.str("id", &s.id);
-                so.str("issuer", &s.issuer);
-                so.opt_str("crl_number", s.crl_number.as_deref());
-                so.num("partitions", s.partitions.len() as u64);
-                so.num("entries", s.entries);
-                so.num("size", s.size);
-                so.bool("ready", s.preflight.ready);
-                so.end();
-                j
+            .map(|s| StagedSetRecord {
+                id: &s.id,
+                issuer: &s.issuer,
+                crl_number: s.crl_number.as_deref(),
+                partitions: s.partitions.len(),
+                entries: s.entries,
+                size: s.size,
+                ready: s.preflight.ready,
             })
             .collect();
-        o.raw("sets", &format!("[{}]", sets.join(",")));
-        o.end();
+        let out_dir = c.out.display().to_string();
+        json::push(&mut out, &StageRecord { out: &out_dir, preflight_at: &manifest.preflight_at, files, sets });
         out.push('\n');
     } else {
         let _ = writeln!(

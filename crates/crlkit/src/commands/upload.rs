@@ -101,10 +101,7 @@ pub fn run(c: &Upload) -> Result<Outcome, Failure> {
     let bundle = c.checks.bundle()?;
     let at = c.checks.at.or_now();
     let items = prepare_items(&c.input, &c.target, c.checks.quota.max_entries, bundle.as_ref(), at)?;
-    let mut sets = SetOptions::at(at);
-    if let Some(n) = c.checks.quota.max_entries {
-        sets.max_entries = n;
-    }
+    let sets = SetOptions::at(at).with_max_entries(c.checks.quota.max_entries);
     let opts = UploadOptions { force: c.force, sets };
     let report = runtime::block_on(async {
         let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;

@@ -13,7 +13,7 @@ use crate::support::certs::load_bundle;
 use crate::support::checked::run_checks;
 use crate::support::failure::Failure;
 use crate::support::input::{self, Source};
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::many;
 use crate::support::outcome::Outcome;
 use crate::support::term::{Style, stdout_paint};
@@ -138,15 +138,39 @@ fn run_many(c: &Verify, m: &ManyPaths, bundle: &crlkit_verify::CaBundle, at: i64
         },
     )?;
     if c.json {
-        crate::support::output::print_stdout(&format!(
-            "],\"valid\":{},\"skipped\":{},\"summary\":{}}}\n",
-            all_valid && summary.failed == 0,
-            many::skipped_json(&inputs.walk),
-            summary.json()
-        ))?;
+        let tail = json::Tail::new().member("valid", &(all_valid && summary.failed == 0));
+        crate::support::output::print_stdout(&many::json_tail(tail, &inputs.walk, &summary))?;
     }
     many::finish(&summary, &failures, "verified", "read", inputs.files().len())?;
     Ok(Outcome::from_ok(all_valid))
+}
+
+/// One input's verification in `--json` (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct FileRecord<'a> {
+    file: &'a str,
+    ca: &'a str,
+    at: &'a str,
+    valid: bool,
+    crls: Vec<CrlRecord<'a>>,
+}
+
+/// One CRL of an input (a PEM bundle may hold several).
+#[derive(serde::Serialize)]
+struct CrlRecord<'a> {
+    issuer: &'a str,
+    valid: bool,
+    /// Which certificate of the bundle signed it (0-based).
+    issuer_certificate: Option<usize>,
+    next_update_in_seconds: Option<i64>,
+    checks: Vec<CheckRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CheckRecord<'a> {
+    check: &'a str,
+    status: &'a str,
+    detail: &'a str,
 }
 
 /// One input's verification, as text or one JSON object (no newline after it).
@@ -154,40 +178,22 @@ fn render(c: &Verify, name: &str, reports: &[(String, Verification)], at: i64, o
     let valid = reports.iter().all(|(_, r)| r.is_valid());
     let at_text = crate::support::time::show(at);
     if c.json {
-        let mut o = Object::new(out);
-        o.str("file", name);
-        o.str("ca", &c.ca.display().to_string());
-        o.str("at", &at_text);
-        o.bool("valid", valid);
-        let crls: Vec<String> = reports
+        let crls = reports
             .iter()
-            .map(|(issuer, r)| {
-                let mut s = String::new();
-                let mut co = Object::new(&mut s);
-                co.str("issuer", issuer);
-                co.bool("valid", r.is_valid());
-                co.raw("issuer_certificate", &r.issuer_position.map_or("null".into(), |p| p.to_string()));
-                co.raw("next_update_in_seconds", &r.next_update_in.map_or("null".into(), |n| n.to_string()));
-                let checks: Vec<String> = r
+            .map(|(issuer, r)| CrlRecord {
+                issuer,
+                valid: r.is_valid(),
+                issuer_certificate: r.issuer_position,
+                next_update_in_seconds: r.next_update_in,
+                checks: r
                     .checks
                     .iter()
-                    .map(|ch| {
-                        let mut cs = String::new();
-                        let mut o = Object::new(&mut cs);
-                        o.str("check", ch.id.name());
-                        o.str("status", ch.status.name());
-                        o.str("detail", &ch.detail);
-                        o.end();
-                        cs
-                    })
-                    .collect();
-                co.raw("checks", &format!("[{}]", checks.join(",")));
-                co.end();
-                s
+                    .map(|ch| CheckRecord { check: ch.id.name(), status: ch.status.name(), detail: &ch.detail })
+                    .collect(),
             })
             .collect();
-        o.raw("crls", &format!("[{}]", crls.join(",")));
-        o.end();
+        let ca = c.ca.display().to_string();
+        json::push(out, &FileRecord { file: name, ca: &ca, at: &at_text, valid, crls });
     } else {
         for (i, (issuer, r)) in reports.iter().enumerate() {
             let which =

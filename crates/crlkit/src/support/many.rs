@@ -13,7 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::support::failure::Failure;
-use crate::support::json::Object;
+use crate::support::json;
 use crate::support::progress::Progress;
 use crate::support::walk::{self, Found, Walk};
 
@@ -79,21 +79,19 @@ impl Summary {
         (secs, if secs > 0.0 { self.bytes as f64 / 1e6 / secs } else { 0.0 })
     }
 
-    /// The summary as a JSON object.
-    pub fn json(&self) -> String {
+    /// The summary's `--json` form.
+    pub fn record(&self) -> SummaryRecord {
         let (secs, mb_s) = self.rate();
-        let mut s = String::new();
-        let mut o = Object::new(&mut s);
-        o.num("ok", self.ok);
-        o.num("failed", self.failed);
-        o.num("not_attempted", self.not_attempted);
-        o.num("skipped", self.skipped);
-        o.num("entries", self.entries);
-        o.num("bytes", self.bytes);
-        o.raw("seconds", &format!("{secs:.3}"));
-        o.raw("mb_per_s", &format!("{mb_s:.1}"));
-        o.end();
-        s
+        SummaryRecord {
+            ok: self.ok,
+            failed: self.failed,
+            not_attempted: self.not_attempted,
+            skipped: self.skipped,
+            entries: self.entries,
+            bytes: self.bytes,
+            seconds: json::rounded(secs, 3),
+            mb_per_s: json::rounded(mb_s, 1),
+        }
     }
 
     /// The closing line on stderr (`verb` as in "3 file(s) inspected").
@@ -113,21 +111,36 @@ impl Summary {
     }
 }
 
-/// The skipped files as a JSON array.
-pub fn skipped_json(walk: &Walk) -> String {
-    let items: Vec<String> = walk
-        .skipped
-        .iter()
-        .map(|(p, why)| {
-            let mut s = String::new();
-            let mut o = Object::new(&mut s);
-            o.str("path", &p.display().to_string());
-            o.str("why", why);
-            o.end();
-            s
-        })
-        .collect();
-    format!("[{}]", items.join(","))
+/// A run's counts in `--json` (`"summary"`).
+#[derive(serde::Serialize)]
+pub struct SummaryRecord {
+    pub ok: u64,
+    pub failed: u64,
+    pub not_attempted: u64,
+    pub skipped: u64,
+    pub entries: u64,
+    pub bytes: u64,
+    /// Wall time, to the millisecond.
+    pub seconds: f64,
+    pub mb_per_s: f64,
+}
+
+/// A file the walk passed over, and why (`"skipped"`).
+#[derive(serde::Serialize)]
+pub struct SkippedRecord {
+    pub path: String,
+    pub why: &'static str,
+}
+
+/// The skipped files' `--json` form.
+pub fn skipped(walk: &Walk) -> Vec<SkippedRecord> {
+    walk.skipped.iter().map(|(p, why)| SkippedRecord { path: p.display().to_string(), why }).collect()
+}
+
+/// The members that close a many-file report: `extra` (the command's own verdicts, such as
+/// `"valid"`), then `"skipped"` and `"summary"`.
+pub fn json_tail(tail: json::Tail, walk: &Walk, summary: &Summary) -> String {
+    tail.member("skipped", &skipped(walk)).member("summary", &summary.record()).end()
 }
 
 /// A failed file as a text line (its full report, with location and excerpt, comes at the end).
@@ -135,19 +148,21 @@ pub fn failed_line(out: &mut String, file: &str, f: &Failure) {
     let _ = writeln!(out, "{file}: FAILED: error[{}] {}", f.code, f.message);
 }
 
-/// A failed file as a JSON record: `{"file", "error": {"code", "message"}}`.
-fn failed_json(file: &str, f: &Failure) -> String {
-    let mut s = String::new();
-    let mut o = Object::new(&mut s);
-    o.str("file", file);
-    let mut e = String::new();
-    let mut eo = Object::new(&mut e);
-    eo.str("code", f.code);
-    eo.str("message", &f.message);
-    eo.end();
-    o.raw("error", &e);
-    o.end();
-    s
+/// A file that could not be read or was not attempted, in a many-file report's `"files"`.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Unread<'a> {
+    /// `{"file", "error": {"code", "message"}}`
+    Failed { file: &'a str, error: ErrorRecord<'a> },
+    /// `{"file", "not_attempted": true}` (after a failure, with `--fail-fast`)
+    NotAttempted { file: &'a str, not_attempted: bool },
+}
+
+/// An error in `--json`: its stable code (docs/ERRORS.md) and message.
+#[derive(serde::Serialize)]
+pub struct ErrorRecord<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
 }
 
 /// For commands whose report is one text block or one JSON object per file (`inspect`,
@@ -167,7 +182,7 @@ pub fn report_each<T: Send>(
 ) -> Result<Vec<Failure>, Failure> {
     let mut failures = Vec::new();
     if json {
-        crate::support::output::print_stdout("{\"files\":[")?;
+        crate::support::output::print_stdout(&json::Head::new().array("files"))?;
     }
     run_in_order(
         inputs,
@@ -189,7 +204,8 @@ pub fn report_each<T: Send>(
                 FileResult::Failed(f) => {
                     summary.failed += 1;
                     if json {
-                        out.push_str(&failed_json(&name, &f));
+                        let error = ErrorRecord { code: f.code, message: &f.message };
+                        json::push(&mut out, &Unread::Failed { file: &name, error });
                     } else {
                         failed_line(&mut out, &name, &f);
                     }
@@ -198,10 +214,7 @@ pub fn report_each<T: Send>(
                 FileResult::NotAttempted => {
                     summary.not_attempted += 1;
                     if json {
-                        let mut o = Object::new(&mut out);
-                        o.str("file", &name);
-                        o.bool("not_attempted", true);
-                        o.end();
+                        json::push(&mut out, &Unread::NotAttempted { file: &name, not_attempted: true });
                     } else {
                         let _ = writeln!(out, "{name}: not attempted (--fail-fast)");
                     }

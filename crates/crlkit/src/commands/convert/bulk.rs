@@ -15,8 +15,8 @@ use rayon::prelude::*;
 use super::{Convert, convert_loaded};
 use crate::support::failure::Failure;
 use crate::support::input::{self, Format, Source};
-use crate::support::json::Object;
-use crate::support::many::{Summary, skipped_json};
+use crate::support::json;
+use crate::support::many::{self, Summary};
 use crate::support::outcome::Outcome;
 use crate::support::output::Dest;
 use crate::support::progress::Progress;
@@ -159,6 +159,30 @@ fn check_outputs(files: &[Found], outputs: &[PathBuf], out_dir: &Path, b: &Bulk)
     Ok(())
 }
 
+/// `convert --json` over many files (docs/JSON.md).
+#[derive(serde::Serialize)]
+struct BulkReport<'a> {
+    files: Vec<BulkRecord<'a>>,
+    skipped: Vec<many::SkippedRecord>,
+    summary: many::SummaryRecord,
+}
+
+/// One input file and what became of it.
+#[derive(serde::Serialize)]
+struct BulkRecord<'a> {
+    input: String,
+    #[serde(flatten)]
+    result: BulkResult<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+enum BulkResult<'a> {
+    Converted { output: String, crls: usize, entries: u64, bytes: u64 },
+    Failed { code: &'a str, message: &'a str },
+    NotAttempted,
+}
+
 fn report(
     b: &Bulk,
     found: &walk::Walk,
@@ -170,44 +194,30 @@ fn report(
     let mut out = String::new();
     let mut records = Vec::new();
     for ((f, o), d) in found.files.iter().zip(outputs).zip(done) {
-        let mut rec = String::new();
-        let mut j = Object::new(&mut rec);
-        j.str("input", &f.path.display().to_string());
-        match d {
+        let input = f.path.display().to_string();
+        let result = match d {
             Done::Converted { crls, entries: n, bytes: size } => {
                 summary.ok += 1;
                 summary.entries += n;
                 summary.bytes += size;
-                j.str("output", &o.display().to_string());
-                j.str("result", "converted");
-                j.num("crls", *crls as u64);
-                j.num("entries", *n);
-                j.num("bytes", *size);
                 let _ = writeln!(out, "converted {} -> {} ({n} entries)", f.path.display(), o.display());
+                BulkResult::Converted { output: o.display().to_string(), crls: *crls, entries: *n, bytes: *size }
             }
             Done::Failed(e) => {
                 summary.failed += 1;
-                j.str("result", "failed");
-                j.str("code", e.code);
-                j.str("message", &e.message);
                 let _ = writeln!(out, "FAILED    {}: error[{}] {}", f.path.display(), e.code, e.message);
+                BulkResult::Failed { code: e.code, message: &e.message }
             }
             Done::NotAttempted => {
                 summary.not_attempted += 1;
-                j.str("result", "not-attempted");
                 let _ = writeln!(out, "skipped   {} (--fail-fast)", f.path.display());
+                BulkResult::NotAttempted
             }
-        }
-        j.end();
-        records.push(rec);
+        };
+        records.push(BulkRecord { input, result });
     }
     if b.json {
-        out.clear();
-        let mut o = Object::new(&mut out);
-        o.raw("files", &format!("[{}]", records.join(",")));
-        o.raw("skipped", &skipped_json(found));
-        o.raw("summary", &summary.json());
-        o.end();
+        out = json::to_string(&BulkReport { files: records, skipped: many::skipped(found), summary: summary.record() });
         out.push('\n');
     }
     crate::support::output::print_stdout(&out)?;

@@ -12,6 +12,10 @@ impl Number {
     pub(super) fn new(n: SerialRef<'_>) -> Self {
         Self { decimal: crlkit_serial::format(n, crlkit_serial::SerialFormat::Dec), hex: n.to_hex() }
     }
+
+    fn record(&self) -> NumberRecord<'_> {
+        NumberRecord { decimal: &self.decimal, hex: &self.hex }
+    }
 }
 
 pub struct IdpInfo {
@@ -198,84 +202,95 @@ impl Report {
         }
     }
 
-    pub(super) fn json(&self, out: &mut String) {
-        let mut o = Object::new(out);
-        o.str("version", &self.version);
-        o.str("issuer", &self.issuer);
-        o.str("signature_algorithm", &self.signature_algorithm);
-        o.str("signature_algorithm_oid", &self.signature_oid);
-        o.str("this_update", &self.this_update);
-        o.opt_str("next_update", self.next_update.as_deref());
-        let number = |n: &Option<Number>| match n {
-            None => "null".to_owned(),
-            Some(n) => {
-                let mut s = String::new();
-                let mut o = Object::new(&mut s);
-                o.str("decimal", &n.decimal);
-                o.str("hex", &n.hex);
-                o.end();
-                s
-            }
-        };
-        o.raw("crl_number", &number(&self.crl_number));
-        o.opt_str("authority_key_id", self.authority_key_id.as_deref());
-        o.bool("delta", self.delta_base.is_some());
-        o.raw("delta_base_crl_number", &number(&self.delta_base));
-        let idp = match &self.idp {
-            None => "null".to_owned(),
-            Some(i) => {
-                let mut s = String::new();
-                let mut io = Object::new(&mut s);
-                io.bool("critical", i.critical);
-                let names: Vec<String> = i.names.iter().map(|n| quoted(n)).collect();
-                io.raw("distribution_point", &format!("[{}]", names.join(",")));
-                io.bool("only_contains_user_certs", i.only_user);
-                io.bool("only_contains_ca_certs", i.only_ca);
-                io.bool("only_contains_attribute_certs", i.only_attribute);
-                io.bool("indirect_crl", i.indirect);
-                match &i.only_some_reasons {
-                    None => io.raw("only_some_reasons", "null"),
-                    Some(r) => io.raw(
-                        "only_some_reasons",
-                        &format!("[{}]", r.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(",")),
-                    ),
-                }
-                io.end();
-                s
-            }
-        };
-        o.raw("issuing_distribution_point", &idp);
-        o.bool("freshest_crl", self.freshest_crl);
-        let exts: Vec<String> = self
-            .extensions
-            .iter()
-            .map(|e| {
-                let mut s = String::new();
-                let mut eo = Object::new(&mut s);
-                eo.str("name", &e.name);
-                eo.str("oid", &e.oid);
-                eo.bool("critical", e.critical);
-                eo.end();
-                s
-            })
-            .collect();
-        o.raw("extensions", &format!("[{}]", exts.join(",")));
-        o.num("entries", self.stats.count);
-        o.num("negative_serials", self.stats.negative_serials);
-        o.num("serials_over_20_octets", self.stats.long_serials);
-        o.num("entries_with_unknown_critical_extension", self.stats.unknown_critical);
-        o.num("entries_with_reason", self.stats.with_reason);
-        o.num("der_size", self.der_size);
-        o.num("pem_size", crlkit_der::pem::pem_len(self.der_size as usize) as u64);
-        o.num("ber_rewrites", self.rewrites);
-        o.end();
+    /// The report's `--json` form (docs/JSON.md).
+    pub(super) fn record(&self) -> ReportRecord<'_> {
+        ReportRecord {
+            version: &self.version,
+            issuer: &self.issuer,
+            signature_algorithm: &self.signature_algorithm,
+            signature_algorithm_oid: &self.signature_oid,
+            this_update: &self.this_update,
+            next_update: self.next_update.as_deref(),
+            crl_number: self.crl_number.as_ref().map(Number::record),
+            authority_key_id: self.authority_key_id.as_deref(),
+            delta: self.delta_base.is_some(),
+            delta_base_crl_number: self.delta_base.as_ref().map(Number::record),
+            issuing_distribution_point: self.idp.as_ref().map(|i| IdpRecord {
+                critical: i.critical,
+                distribution_point: &i.names,
+                only_contains_user_certs: i.only_user,
+                only_contains_ca_certs: i.only_ca,
+                only_contains_attribute_certs: i.only_attribute,
+                indirect_crl: i.indirect,
+                only_some_reasons: i.only_some_reasons.as_deref(),
+            }),
+            freshest_crl: self.freshest_crl,
+            extensions: self
+                .extensions
+                .iter()
+                .map(|e| ExtRecord { name: &e.name, oid: &e.oid, critical: e.critical })
+                .collect(),
+            entries: self.stats.count,
+            negative_serials: self.stats.negative_serials,
+            serials_over_20_octets: self.stats.long_serials,
+            entries_with_unknown_critical_extension: self.stats.unknown_critical,
+            entries_with_reason: self.stats.with_reason,
+            der_size: self.der_size,
+            pem_size: crlkit_der::pem::pem_len(self.der_size as usize),
+            ber_rewrites: self.rewrites,
+        }
     }
 }
 
-pub(super) fn quoted(s: &str) -> String {
-    let mut q = String::new();
-    json::string(&mut q, s);
-    q
+/// One CRL in `inspect --json`.
+#[derive(serde::Serialize)]
+pub(super) struct ReportRecord<'a> {
+    version: &'a str,
+    issuer: &'a str,
+    signature_algorithm: &'a str,
+    signature_algorithm_oid: &'a str,
+    this_update: &'a str,
+    next_update: Option<&'a str>,
+    crl_number: Option<NumberRecord<'a>>,
+    authority_key_id: Option<&'a str>,
+    delta: bool,
+    delta_base_crl_number: Option<NumberRecord<'a>>,
+    issuing_distribution_point: Option<IdpRecord<'a>>,
+    freshest_crl: bool,
+    extensions: Vec<ExtRecord<'a>>,
+    entries: u64,
+    negative_serials: u64,
+    serials_over_20_octets: u64,
+    entries_with_unknown_critical_extension: u64,
+    entries_with_reason: u64,
+    der_size: u64,
+    pem_size: usize,
+    ber_rewrites: u64,
+}
+
+/// A CRL number (or delta base) in both forms.
+#[derive(serde::Serialize)]
+struct NumberRecord<'a> {
+    decimal: &'a str,
+    hex: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct IdpRecord<'a> {
+    critical: bool,
+    distribution_point: &'a [String],
+    only_contains_user_certs: bool,
+    only_contains_ca_certs: bool,
+    only_contains_attribute_certs: bool,
+    indirect_crl: bool,
+    only_some_reasons: Option<&'a [&'static str]>,
+}
+
+#[derive(serde::Serialize)]
+struct ExtRecord<'a> {
+    name: &'a str,
+    oid: &'a str,
+    critical: bool,
 }
 
 /// What inspecting one input found.
@@ -327,31 +342,44 @@ pub fn set_table(set: &PartitionSet, parts: &[Partition], out: &mut String) {
     }
 }
 
-/// A set as JSON: issuer, AKI, the partitions, the total.
-pub fn set_json(set: &PartitionSet, parts: &[Partition]) -> String {
-    let mut s = String::new();
-    let mut o = Object::new(&mut s);
-    o.str("issuer", &set.issuer);
-    o.opt_str("authority_key_id", set.authority_key_id.as_deref());
-    o.num("entries", set.entries(parts));
-    let members: Vec<String> = set
-        .members
-        .iter()
-        .map(|&i| {
-            let p = &parts[i];
-            let mut m = String::new();
-            let mut mo = Object::new(&mut m);
-            mo.str("file", &p.file);
-            mo.opt_str("idp", p.idp.as_deref());
-            mo.opt_str("crl_number", p.crl_number.as_deref());
-            mo.num("entries", p.entries);
-            mo.str("this_update", &p.this_update_text);
-            mo.opt_str("next_update", p.next_update_text.as_deref());
-            mo.end();
-            m
-        })
-        .collect();
-    o.raw("partitions", &format!("[{}]", members.join(",")));
-    o.end();
-    s
+/// A partitioned set in `inspect --json` (`"sets"`): issuer, AKI, the total, the partitions.
+#[derive(serde::Serialize)]
+pub struct SetRecord<'a> {
+    issuer: &'a str,
+    authority_key_id: Option<&'a str>,
+    entries: u64,
+    partitions: Vec<PartitionRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct PartitionRecord<'a> {
+    file: &'a str,
+    idp: Option<&'a str>,
+    crl_number: Option<&'a str>,
+    entries: u64,
+    this_update: &'a str,
+    next_update: Option<&'a str>,
+}
+
+pub fn set_record<'a>(set: &'a PartitionSet, parts: &'a [Partition]) -> SetRecord<'a> {
+    SetRecord {
+        issuer: &set.issuer,
+        authority_key_id: set.authority_key_id.as_deref(),
+        entries: set.entries(parts),
+        partitions: set
+            .members
+            .iter()
+            .map(|&i| {
+                let p = &parts[i];
+                PartitionRecord {
+                    file: &p.file,
+                    idp: p.idp.as_deref(),
+                    crl_number: p.crl_number.as_deref(),
+                    entries: p.entries,
+                    this_update: &p.this_update_text,
+                    next_update: p.next_update_text.as_deref(),
+                }
+            })
+            .collect(),
+    }
 }

@@ -16,7 +16,7 @@ pub(super) fn file_prefix(format: ListFormat, file: &str) -> Vec<u8> {
         ListFormat::Csv => format!("{file},").into_bytes(),
         ListFormat::Json => {
             let mut s = String::from("\"file\":");
-            crate::support::json::string(&mut s, file);
+            crate::support::json::push(&mut s, &file);
             s.push(',');
             s.into_bytes()
         }
