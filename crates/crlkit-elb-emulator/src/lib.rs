@@ -20,6 +20,12 @@
 //! - A switch answering the first N calls with `Throttling`: for every call
 //!   ([`Config::throttle_first`], `--throttle-first`), or for calls naming one trust store
 //!   (tag [`TAG_THROTTLE_FIRST`]).
+//! - Faults set at run time, for one trust store and action, the next N calls
+//!   (`POST /_faults`, form fields `TrustStoreArn`, `Action`, `Times`, `Kind`): `error`
+//!   (`Code`, `Status`: nothing done), `drop-after-commit` (done, then the connection closed
+//!   unanswered, so the client's retry repeats it, as with a lost response from real ELB),
+//!   `delay` (`Millis`), `miscount` (`By`: an add's `NumberOfRevokedEntries` off by that much).
+//!   `POST /_calls` with `TrustStoreArn` lists the actions called on it, in order.
 //!
 //! Not emulated: `ModifyTrustStore`, associations, tags calls, `CREATING` (stores are `ACTIVE`
 //! at once), the real ELB's undocumented checks (signature or freshness of the CRL).
@@ -43,7 +49,7 @@ use crlkit_upload::{AwsOptions, Store, StoreOptions, Target};
 
 use crate::http::{Request, Response};
 use crate::query::Form;
-use crate::service::{Fault, State};
+use crate::service::{Fault, FaultKind, State};
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -163,28 +169,65 @@ fn serve(s: &Shared, conn: TcpStream) {
     while let Ok(Some(req)) = http::read_request(&mut read) {
         s.requests.fetch_add(1, Ordering::Relaxed);
         let id = format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), s.requests.load(Ordering::Relaxed));
-        let resp = handle(s, &req, &id);
+        let Some(resp) = handle(s, &req, &id) else {
+            // A lost response: the call took effect, the client hears nothing.
+            return;
+        };
         if http::write_response(&mut write, &resp).is_err() {
             return;
         }
     }
 }
 
-fn handle(s: &Shared, req: &Request, request_id: &str) -> Response {
+/// The answer to `req`; `None` to close the connection unanswered (a `drop-after-commit` fault).
+fn handle(s: &Shared, req: &Request, request_id: &str) -> Option<Response> {
+    let text = |status: u16, body: String| Response {
+        status,
+        content_type: "text/plain",
+        body: body.into_bytes(),
+        request_id: request_id.into(),
+    };
+    // Test controls, unsigned (the emulator listens on loopback only): faults, and the call log.
+    if req.method == "POST" && req.path == "/_faults" {
+        let form = Form::parse(&req.body);
+        let (Some(arn), Some(action)) = (form.get("TrustStoreArn"), form.get("Action")) else {
+            return Some(text(400, "TrustStoreArn and Action are required\n".into()));
+        };
+        let times = form.get("Times").unwrap_or("1").parse().unwrap_or(1);
+        return Some(match service::FaultKind::parse(&form) {
+            Ok(kind) => {
+                let rule = service::FaultRule { arn: arn.into(), action: action.into(), times, kind };
+                s.state.lock().unwrap_or_else(|p| p.into_inner()).faults.push(rule);
+                text(200, "ok\n".into())
+            }
+            Err(e) => text(400, format!("{e}\n")),
+        });
+    }
+    if req.method == "POST" && req.path == "/_calls" {
+        let form = Form::parse(&req.body);
+        let arn = form.get("TrustStoreArn").unwrap_or_default();
+        let state = s.state.lock().unwrap_or_else(|p| p.into_inner());
+        let calls: Vec<&str> = state.calls.iter().filter(|(a, _)| a == arn).map(|(_, c)| c.as_str()).collect();
+        return Some(text(200, calls.iter().map(|c| format!("{c}\n")).collect()));
+    }
+    handle_call(s, req, request_id)
+}
+
+fn handle_call(s: &Shared, req: &Request, request_id: &str) -> Option<Response> {
     let xml =
         |status: u16, body: Vec<u8>| Response { status, content_type: "text/xml", body, request_id: request_id.into() };
-    let error = |f: Fault| xml(f.status, service::error_body(&f, request_id));
+    let error = |f: Fault| Some(xml(f.status, service::error_body(&f, request_id)));
     if req.method == "GET"
         && let Some(id) = req.path.strip_prefix("/_content/")
     {
         let pem = id.parse().ok().and_then(|id| s.state.lock().unwrap_or_else(|p| p.into_inner()).content(id));
         return match pem {
-            Some(b) => Response {
+            Some(b) => Some(Response {
                 status: 200,
                 content_type: "application/x-pem-file",
                 body: b.to_vec(),
                 request_id: request_id.into(),
-            },
+            }),
             None => error(Fault { status: 404, code: "NoSuchKey", message: "no such revocation content".into() }),
         };
     }
@@ -204,10 +247,29 @@ fn handle(s: &Shared, req: &Request, request_id: &str) -> Response {
         return error(service::fault("InvalidParameterValue", "Version must be 2015-12-01"));
     }
     let read = |bucket: &str, key: &str, version: Option<&str>| read_s3(s, bucket, key, version);
+    let arn = form.get("TrustStoreArn").or_else(|| form.get("TrustStoreArns.member.1")).unwrap_or_default().to_owned();
+    let fault = {
+        let mut state = s.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !arn.is_empty() {
+            state.calls.push((arn.clone(), action.to_owned()));
+        }
+        state.take_fault(&arn, action)
+    };
+    match fault {
+        Some(FaultKind::Error { status, code }) => {
+            return error(Fault { status, code, message: format!("{code} (an emulator fault)") });
+        }
+        Some(FaultKind::Delay { millis }) => std::thread::sleep(std::time::Duration::from_millis(millis)),
+        Some(FaultKind::Miscount { by }) => s.state.lock().unwrap_or_else(|p| p.into_inner()).miscount = by,
+        Some(FaultKind::DropAfterCommit) | None => {}
+    }
     let result =
         s.state.lock().unwrap_or_else(|p| p.into_inner()).call(action, &form, &signed.region, &read, &s.endpoint);
+    if fault == Some(FaultKind::DropAfterCommit) {
+        return None;
+    }
     match result {
-        Ok(body) => xml(200, service::answer(action, &body, request_id)),
+        Ok(body) => Some(xml(200, service::answer(action, &body, request_id))),
         Err(f) => error(f),
     }
 }

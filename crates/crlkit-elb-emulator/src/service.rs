@@ -63,6 +63,61 @@ impl TrustStore {
     }
 }
 
+/// A fault set at run time (`POST /_faults`): the next `times` calls of `action` naming
+/// `arn` fail this way. Scoped to one trust store, so tests sharing the emulator never see each
+/// other's faults.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    pub arn: String,
+    pub action: String,
+    pub times: u64,
+    pub kind: FaultKind,
+}
+
+/// How a call fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answered with this error and status, nothing done.
+    Error { status: u16, code: &'static str },
+    /// Done, then the connection is closed without an answer (a lost response: the client's
+    /// retry then repeats a call that already took effect).
+    DropAfterCommit,
+    /// Answered after this many milliseconds.
+    Delay { millis: u64 },
+    /// An add counts its CRL's entries off by this much (ELB's count differs from the CRL's).
+    Miscount { by: i64 },
+}
+
+impl FaultKind {
+    /// Parse the `/_faults` form's `Kind` (`error`, `drop-after-commit`, `delay`, `miscount`)
+    /// with its parameters (`Code`, `Status`, `Millis`, `By`).
+    pub fn parse(form: &Form) -> Result<Self, String> {
+        let number = |name: &str, default: &str| -> Result<i64, String> {
+            form.get(name).unwrap_or(default).parse().map_err(|_| format!("{name} must be a number"))
+        };
+        Ok(match form.get("Kind").unwrap_or("error") {
+            "error" => {
+                // Only codes the real service answers with (their retry classes differ).
+                let code = match form.get("Code").unwrap_or("InternalFailure") {
+                    "InternalFailure" => "InternalFailure",
+                    "ServiceUnavailable" => "ServiceUnavailable",
+                    "Throttling" => "Throttling",
+                    "RevocationIdNotFound" => "RevocationIdNotFound",
+                    "TrustStoreNotFound" => "TrustStoreNotFound",
+                    "AccessDenied" => "AccessDenied",
+                    other => return Err(format!("Code {other} is not one the emulator answers with")),
+                };
+                let status = number("Status", if code.starts_with("Internal") { "500" } else { "400" })?;
+                FaultKind::Error { status: u16::try_from(status).map_err(|_| "Status")?, code }
+            }
+            "drop-after-commit" => FaultKind::DropAfterCommit,
+            "delay" => FaultKind::Delay { millis: u64::try_from(number("Millis", "1000")?).map_err(|_| "Millis")? },
+            "miscount" => FaultKind::Miscount { by: number("By", "1")? },
+            other => return Err(format!("Kind {other}: error, drop-after-commit, delay or miscount")),
+        })
+    }
+}
+
 /// All trust stores of the emulated account, in every region.
 #[derive(Default)]
 pub struct State {
@@ -73,6 +128,12 @@ pub struct State {
     pub throttle_all: u64,
     /// Calls answered `Throttling` so far (tests read it).
     pub throttled: u64,
+    /// Faults still to happen.
+    pub faults: Vec<FaultRule>,
+    /// Every call naming a trust store, in order: `(arn, action)` (`POST /_calls` lists them).
+    pub calls: Vec<(String, String)>,
+    /// The add being answered counts its entries off by this much (a `miscount` fault).
+    pub miscount: i64,
 }
 
 fn xml_escape(s: &str) -> String {
@@ -185,6 +246,15 @@ pub fn count_crl(bytes: &[u8]) -> Result<u64, Fault> {
 }
 
 impl State {
+    /// The fault, if any, that the next call of `action` naming `arn` meets (used up).
+    pub fn take_fault(&mut self, arn: &str, action: &str) -> Option<FaultKind> {
+        let rule = self.faults.iter_mut().find(|f| f.arn == arn && f.action == action && f.times > 0)?;
+        rule.times -= 1;
+        let kind = rule.kind;
+        self.faults.retain(|f| f.times > 0);
+        Some(kind)
+    }
+
     /// Answer one call of `action` signed for `region`.
     pub fn call(
         &mut self,
@@ -378,9 +448,10 @@ impl State {
             ));
         }
         let mut xml = String::from("<TrustStoreRevocations>");
+        let off = std::mem::take(&mut self.miscount);
         for (entries, pem) in counted {
             self.next_revocation_id += 1;
-            let f = File { id: self.next_revocation_id, entries, pem };
+            let f = File { id: self.next_revocation_id, entries: entries.saturating_add_signed(off), pem };
             xml.push_str(&revocation_xml(&arn, &f));
             t.files.push(f);
         }

@@ -226,6 +226,7 @@ mod tests {
                 entries: 3,
                 sha256: format!("{id:064x}"),
                 size: 100,
+                idp: None,
             },
             elb_entries: 3,
             registered_at: "2026-12-01T00:00:00Z".into(),

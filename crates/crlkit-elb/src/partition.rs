@@ -19,7 +19,7 @@ use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use crlkit_der::{CrlRef, DistributionPointName};
+use crlkit_der::CrlRef;
 
 use crate::preflight::{Finding, Severity};
 
@@ -83,13 +83,7 @@ impl Partition {
     /// too (for `set-duplicate-serial`).
     pub fn new(file: impl Into<String>, crl: &CrlRef<'_>, entries: u64, serials: bool) -> Self {
         let ext = crl.extensions();
-        let idp = ext.and_then(|e| e.issuing_distribution_point).map(|i| match i.distribution_point {
-            Some(DistributionPointName::FullName(names)) => {
-                names.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
-            }
-            Some(DistributionPointName::NameRelativeToCrlIssuer(_)) => "nameRelativeToCRLIssuer".into(),
-            None => String::new(),
-        });
+        let idp = ext.and_then(|e| e.issuing_distribution_point).map(|i| crlkit_upload::idp_text(&i));
         let mut keys = Vec::new();
         if serials && idp.is_some() {
             keys.reserve(entries as usize);

@@ -140,10 +140,13 @@ impl Refusal {
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The same bytes are registered already.
+    /// The same bytes are registered already (and, with `replace`, what they supersede and
+    /// their duplicates were removed now: a rerun finishing what a failed one left).
     AlreadyRegistered {
         /// Its entry.
         entry: Box<LedgerEntry>,
+        /// Older files of its slot, or duplicates, removed now.
+        removed: Vec<LedgerEntry>,
     },
     /// Added (and older files removed).
     Added {
@@ -195,7 +198,12 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         unknown: r.unknown.clone(),
     };
 
-    if let Some(same) = r.known.iter().find(|e| e.crl.sha256 == req.crl.sha256) {
+    // The same bytes registered already (the oldest ID, if racing runs added them twice): the
+    // goal holds once its count is right and, with `replace`, nothing it supersedes is left.
+    if let Some(same) = r.known.iter().filter(|e| e.crl.sha256 == req.crl.sha256).min_by_key(|e| e.revocation_id) {
+        if same.elb_entries != same.crl.entries {
+            return Err(mismatch(arn, same.revocation_id, same.elb_entries, same.crl.entries, &same.object));
+        }
         let mut entry = same.clone();
         // Record where a synced copy came from, so the next sync need not download it.
         if req.source.is_some() && entry.source != req.source {
@@ -208,14 +216,24 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
                 })
                 .await?;
         }
-        return Ok(done(Outcome::AlreadyRegistered { entry: Box::new(entry) }));
+        let removed = if req.replace { leftovers(&r.known, &entry) } else { Vec::new() };
+        if !removed.is_empty() {
+            let ids: Vec<i64> = removed.iter().map(|e| e.revocation_id).collect();
+            remove(api, ledger, arn, &ids).await.map_err(|e| {
+                let what = format!(
+                    "{arn}: revocation ID {} (CRL number {}) is live; removing what it supersedes ({ids:?}) failed: they \
+                     stay registered (protection is not lowered) and a rerun removes them",
+                    entry.revocation_id,
+                    entry.crl.crl_number.as_deref().unwrap_or("none")
+                );
+                ElbError::new(e.kind(), what).with_source(e)
+            })?;
+        }
+        return Ok(done(Outcome::AlreadyRegistered { entry: Box::new(entry), removed }));
     }
 
-    let replaced: Vec<LedgerEntry> = if req.replace {
-        r.known.iter().filter(|e| e.crl.same_issuer(&req.crl)).cloned().collect()
-    } else {
-        Vec::new()
-    };
+    let replaced: Vec<LedgerEntry> =
+        if req.replace { r.known.iter().filter(|e| e.crl.same_slot(&req.crl)).cloned().collect() } else { Vec::new() };
     if let Some(newer) = replaced.iter().find(|e| req.crl.number_cmp(&e.crl) != Some(Ordering::Greater)) {
         return Ok(done(Outcome::Refused(Refusal::NotNewer { registered: Box::new(newer.clone()) })));
     }
@@ -274,24 +292,51 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         })
         .await?;
     if added.entries != req.crl.entries {
-        return Err(ElbError::new(
-            ElbErrorKind::EntryCountMismatch,
-            format!(
-                "{arn}: revocation ID {} has {} entries by ELB's count, {} by crlkit's (in {}); it stays registered \
-                 and in the ledger, and no older file was removed",
-                added.id,
-                added.entries,
-                req.crl.entries,
-                req.object.url()
-            ),
-        ));
+        return Err(mismatch(arn, added.id, added.entries, req.crl.entries, &req.object));
     }
     if !remove_first && !ids.is_empty() {
-        remove(api, ledger, arn, &ids).await?;
+        remove(api, ledger, arn, &ids).await.map_err(|e| {
+            let what = format!(
+                "{arn}: added revocation ID {} (CRL number {}); removing what it supersedes ({ids:?}) then failed: \
+                 they stay registered (protection is not lowered) and a rerun removes them",
+                added.id,
+                req.crl.crl_number.as_deref().unwrap_or("none")
+            );
+            ElbError::new(e.kind(), what).with_source(e)
+        })?;
     }
     Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
 }
 
+/// The entries `current` makes redundant in its trust store: older CRLs of its slot
+/// ([`CrlFacts::same_slot`], a lower CRL number) and other registrations of the very same
+/// bytes (racing runs). A CRL of another slot, or one that cannot be ordered, is never among
+/// them.
+pub fn leftovers(known: &[LedgerEntry], current: &LedgerEntry) -> Vec<LedgerEntry> {
+    known
+        .iter()
+        .filter(|e| e.trust_store_arn == current.trust_store_arn && e.revocation_id != current.revocation_id)
+        .filter(|e| {
+            e.crl.sha256 == current.crl.sha256
+                || (e.crl.same_slot(&current.crl) && current.crl.number_cmp(&e.crl) == Some(Ordering::Greater))
+        })
+        .cloned()
+        .collect()
+}
+
+fn mismatch(arn: &TrustStoreArn, id: i64, elb: u64, crlkit: u64, object: &S3Object) -> ElbError {
+    ElbError::new(
+        ElbErrorKind::EntryCountMismatch,
+        format!(
+            "{arn}: revocation ID {id} has {elb} entries by ELB's count, {crlkit} by crlkit's (in {}); it stays \
+             registered and in the ledger, no older file is removed, and every run says so until it is fixed",
+            object.url()
+        ),
+    )
+}
+
+/// Remove `ids` and drop them from the ledger. `RevocationIdNotFound` means some of them were
+/// removed meanwhile, not necessarily all: the live list is read again and the rest removed.
 async fn remove(
     api: &dyn TrustStoreApi,
     ledger: &LedgerStore,
@@ -300,8 +345,13 @@ async fn remove(
 ) -> Result<(), ElbError> {
     match api.remove_revocations(arn, ids).await {
         Ok(()) => {}
-        // Removed meanwhile by someone else: the goal is reached.
-        Err(e) if e.kind() == ElbErrorKind::RevocationIdNotFound => {}
+        Err(e) if e.kind() == ElbErrorKind::RevocationIdNotFound => {
+            let live = api.describe_revocations(arn).await?;
+            let still: Vec<i64> = ids.iter().copied().filter(|id| live.iter().any(|l| l.id == *id)).collect();
+            if !still.is_empty() {
+                api.remove_revocations(arn, &still).await?;
+            }
+        }
         Err(e) => return Err(e),
     }
     ledger.update(|l| l.remove(arn.as_str(), ids)).await?;
@@ -354,6 +404,8 @@ pub(crate) mod tests {
         pub next_id: Mutex<i64>,
         /// Entries ELB "counts" per key (default: 3).
         pub counts: Mutex<std::collections::BTreeMap<String, u64>>,
+        /// Removes that fail with a service error before one succeeds.
+        pub failing_removes: Mutex<u32>,
     }
 
     #[async_trait::async_trait]
@@ -381,7 +433,17 @@ pub(crate) mod tests {
         }
         async fn remove_revocations(&self, _: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
             self.calls.lock().unwrap().push(format!("remove {ids:?}"));
-            self.files.lock().unwrap().retain(|(r, _)| !ids.contains(&r.id));
+            let mut failing = self.failing_removes.lock().unwrap();
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(ElbError::new(ElbErrorKind::Service, "InternalFailure (500)"));
+            }
+            let mut files = self.files.lock().unwrap();
+            // As a batch: an unknown ID refuses it whole.
+            if let Some(id) = ids.iter().find(|id| !files.iter().any(|(r, _)| r.id == **id)) {
+                return Err(ElbError::new(ElbErrorKind::RevocationIdNotFound, format!("{id}")));
+            }
+            files.retain(|(r, _)| !ids.contains(&r.id));
             Ok(())
         }
     }
@@ -402,7 +464,17 @@ pub(crate) mod tests {
             entries,
             sha256: format!("{number:064}"),
             size: 10,
+            idp: None,
         }
+    }
+
+    /// Partition `idp` of generation `number`: its own key and bytes.
+    fn partition(number: u32, idp: &str) -> Request {
+        let mut r = request(number, 3, true);
+        r.crl.idp = Some(format!("URI:http://crl.example/{idp}.crl"));
+        r.crl.sha256 = format!("{number:032}{idp:0>32}");
+        r.object.key = format!("crl/{idp}-{number}.pem");
+        r
     }
 
     fn request(number: u32, entries: u64, replace: bool) -> Request {
@@ -435,7 +507,7 @@ pub(crate) mod tests {
             let first = register(&elb, &l, &request(1, 3, false)).await.unwrap();
             assert!(matches!(first.outcome, Outcome::Added { revocation: Revocation { id: 1, entries: 3 }, .. }));
             let again = register(&elb, &l, &request(1, 3, true)).await.unwrap();
-            assert!(matches!(again.outcome, Outcome::AlreadyRegistered { ref entry } if entry.revocation_id == 1));
+            assert!(matches!(again.outcome, Outcome::AlreadyRegistered { ref entry, .. } if entry.revocation_id == 1));
             let newer = register(&elb, &l, &request(2, 3, true)).await.unwrap();
             let Outcome::Added { revocation, removed, removed_first } = newer.outcome else { panic!("{newer:?}") };
             assert_eq!((revocation.id, removed.len(), removed_first), (2, 1, false));
@@ -445,6 +517,93 @@ pub(crate) mod tests {
             let older = register(&elb, &l, &request(1, 3, true)).await.unwrap();
             assert!(matches!(older.outcome, Outcome::Refused(Refusal::NotNewer { .. })), "{older:?}");
             assert_eq!(elb.calls.lock().unwrap().len(), 3, "a refusal sends nothing");
+        });
+    }
+
+    fn live_keys(elb: &FakeElb) -> Vec<String> {
+        elb.files.lock().unwrap().iter().map(|(_, o)| o.key.clone()).collect()
+    }
+
+    #[test]
+    fn a_rerun_finishes_what_a_failed_remove_left() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-rerun").await;
+            register(&elb, &l, &request(1, 3, true)).await.unwrap();
+            *elb.failing_removes.lock().unwrap() = 1;
+            let e = register(&elb, &l, &request(2, 3, true)).await.unwrap_err();
+            assert_eq!(e.kind(), ElbErrorKind::Service);
+            assert!(
+                e.to_string().contains("added revocation ID 2") && e.to_string().contains("a rerun removes them"),
+                "{e}"
+            );
+            assert_eq!(live_keys(&elb), ["crl/1.pem", "crl/2.pem"], "nothing lowered: both stay");
+            // The rerun: the same CRL is live, what it supersedes goes.
+            let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            let Outcome::AlreadyRegistered { entry, removed } = r.outcome else { panic!("{r:?}") };
+            assert_eq!(
+                (entry.revocation_id, removed.iter().map(|e| e.revocation_id).collect::<Vec<_>>()),
+                (2, vec![1])
+            );
+            assert_eq!(live_keys(&elb), ["crl/2.pem"]);
+            assert_eq!(l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [2]);
+            // And then nothing is left to do.
+            let calls = elb.calls.lock().unwrap().len();
+            let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            assert!(matches!(r.outcome, Outcome::AlreadyRegistered { ref removed, .. } if removed.is_empty()));
+            assert_eq!(elb.calls.lock().unwrap().len(), calls, "converged: no call");
+        });
+    }
+
+    #[test]
+    fn duplicates_go_and_a_partly_gone_batch_is_finished() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-dups").await;
+            register(&elb, &l, &request(1, 3, false)).await.unwrap();
+            // Racing runs each added the same CRL: the ledger knows all three.
+            for id in [2, 3] {
+                let added = elb.add_revocation(&arn(), &request(1, 3, false).object).await.unwrap();
+                let mut e = l.load().await.unwrap().entries[0].clone();
+                e.revocation_id = added.id;
+                assert_eq!(added.id, id);
+                l.update(|x| {
+                    x.insert(e.clone());
+                    true
+                })
+                .await
+                .unwrap();
+            }
+            // One of the copies is removed by someone else meanwhile (the batch then names an
+            // unknown ID): the rest still go.
+            elb.files.lock().unwrap().retain(|(r, _)| r.id != 3);
+            let r = register(&elb, &l, &request(1, 3, true)).await.unwrap();
+            let Outcome::AlreadyRegistered { entry, .. } = r.outcome else { panic!("{r:?}") };
+            assert_eq!(entry.revocation_id, 1, "the oldest copy is kept");
+            assert_eq!(elb.files.lock().unwrap().iter().map(|(r, _)| r.id).collect::<Vec<_>>(), [1]);
+            assert_eq!(l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [1]);
+        });
+    }
+
+    #[test]
+    fn each_partition_is_its_own_slot() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-slots").await;
+            // Generation 1: three partitions of one CA, one CRL number; none replaces another.
+            for p in ["p1", "p2", "p3"] {
+                let r = register(&elb, &l, &partition(1, p)).await.unwrap();
+                assert!(matches!(r.outcome, Outcome::Added { ref removed, .. } if removed.is_empty()), "{p}: {r:?}");
+            }
+            // Generation 2 of p2 replaces p2's generation 1 only.
+            let r = register(&elb, &l, &partition(2, "p2")).await.unwrap();
+            let Outcome::Added { removed, .. } = r.outcome else { panic!("{r:?}") };
+            assert_eq!(removed.iter().map(|e| e.object.key.as_str()).collect::<Vec<_>>(), ["crl/p2-1.pem"]);
+            let live: Vec<String> = elb.files.lock().unwrap().iter().map(|(_, o)| o.key.clone()).collect();
+            assert_eq!(live, ["crl/p1-1.pem", "crl/p3-1.pem", "crl/p2-2.pem"]);
+            // An unpartitioned CRL of the same CA is a slot of its own too.
+            let r = register(&elb, &l, &request(3, 3, true)).await.unwrap();
+            assert!(matches!(r.outcome, Outcome::Added { ref removed, .. } if removed.is_empty()), "{r:?}");
         });
     }
 
@@ -496,6 +655,10 @@ pub(crate) mod tests {
             assert!(e.to_string().contains("2 entries by ELB's count, 3 by crlkit's"), "{e}");
             let ids: Vec<i64> = l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect();
             assert_eq!(ids, [3, 4], "the miscounted file is recorded; the older one is not removed");
+            // The next run says so again: a mismatch never turns into "already registered".
+            let again = register(&elb, &l, &request(4, 3, true)).await.unwrap_err();
+            assert_eq!(again.kind(), ElbErrorKind::EntryCountMismatch, "{again}");
+            assert_eq!(l.load().await.unwrap().entries.len(), 2, "and nothing was removed");
         });
     }
 }

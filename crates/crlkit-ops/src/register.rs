@@ -97,12 +97,16 @@ pub(crate) fn ids<S: Serializer>(files: &[FileRef], s: S) -> Result<S::Ok, S::Er
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum RegistrationOutcome {
-    /// The same bytes were registered already: nothing sent.
+    /// The same bytes were registered already: nothing added (superseded files a failed run
+    /// left are removed now).
     AlreadyRegistered {
         /// The registration.
         revocation_id: i64,
         /// ELB's count of its entries.
         elb_entries: u64,
+        /// Older files of its slot, or duplicates of it, removed now.
+        #[serde(serialize_with = "ids")]
+        removed: Vec<FileRef>,
     },
     /// Added, its count checked, and older files removed.
     Added {
@@ -148,18 +152,23 @@ impl Registration {
         matches!(self.outcome, RegistrationOutcome::Refused { .. })
     }
 
-    /// True when a file was added.
-    pub fn added(&self) -> bool {
-        matches!(self.outcome, RegistrationOutcome::Added { .. })
+    /// True when the trust store was changed: a file added or removed.
+    pub fn changed(&self) -> bool {
+        match &self.outcome {
+            RegistrationOutcome::Added { .. } => true,
+            RegistrationOutcome::AlreadyRegistered { removed, .. } => !removed.is_empty(),
+            RegistrationOutcome::Refused { .. } => false,
+        }
     }
 }
 
 impl From<&Report> for Registration {
     fn from(r: &Report) -> Self {
         let outcome = match &r.outcome {
-            Outcome::AlreadyRegistered { entry } => RegistrationOutcome::AlreadyRegistered {
+            Outcome::AlreadyRegistered { entry, removed } => RegistrationOutcome::AlreadyRegistered {
                 revocation_id: entry.revocation_id,
                 elb_entries: entry.elb_entries,
+                removed: removed.iter().map(FileRef::from).collect(),
             },
             Outcome::Added { revocation, removed, removed_first } => RegistrationOutcome::Added {
                 revocation_id: revocation.id,

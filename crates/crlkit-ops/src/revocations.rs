@@ -72,6 +72,11 @@ pub struct RevocationFile {
     /// What the ledger says of it.
     #[serde(flatten)]
     pub state: FileState,
+    /// What is wrong with it beyond freshness: `superseded` (a newer CRL of its slot is live
+    /// too: a rotation did not finish), `duplicate` (the same CRL is live under a lower ID),
+    /// `count-mismatch` (ELB's count is not crlkit's). A `sync` or `register --replace` of the
+    /// current CRL removes the first two.
+    pub problems: Vec<&'static str>,
 }
 
 /// A trust store's files (`crlkit revocations --json`).
@@ -92,13 +97,32 @@ pub struct RevocationsReport {
     pub stale: u64,
     /// Files the ledger does not know.
     pub unknown_source: u64,
+    /// Files with a problem (see [`RevocationFile::problems`]).
+    pub with_problems: u64,
 }
 
 impl RevocationsReport {
-    /// True when every known file is fresh (exit 0).
-    pub fn all_fresh(&self) -> bool {
-        self.stale == 0
+    /// True when every known file is fresh and none has a problem (exit 0).
+    pub fn all_well(&self) -> bool {
+        self.stale == 0 && self.with_problems == 0
     }
+}
+
+/// What is wrong with `e` among the live files `known` of its trust store.
+fn problems(e: &LedgerEntry, elb_entries: u64, known: &[LedgerEntry]) -> Vec<&'static str> {
+    let mut p = Vec::new();
+    let newer =
+        |f: &&LedgerEntry| f.crl.same_slot(&e.crl) && f.crl.number_cmp(&e.crl) == Some(std::cmp::Ordering::Greater);
+    if known.iter().any(|f| newer(&f)) {
+        p.push("superseded");
+    }
+    if known.iter().any(|f| f.crl.sha256 == e.crl.sha256 && f.revocation_id < e.revocation_id) {
+        p.push("duplicate");
+    }
+    if elb_entries != e.crl.entries {
+        p.push("count-mismatch");
+    }
+    p
 }
 
 /// Describe the trust store and its files, and match them with the ledger; freshness is
@@ -117,12 +141,14 @@ pub async fn revocations(
     let revocations: Vec<RevocationFile> = live
         .iter()
         .map(|rev| {
-            let state = match r.known.iter().find(|e| e.revocation_id == rev.id) {
+            let known = r.known.iter().find(|e| e.revocation_id == rev.id);
+            let state = match known {
                 Some(e) if stale_at(e.crl.next_update.as_deref()) => FileState::Stale(e.into()),
                 Some(e) => FileState::Fresh(e.into()),
                 None => FileState::UnknownSource,
             };
-            RevocationFile { revocation_id: rev.id, elb_entries: rev.entries, state }
+            let problems = known.map_or_else(Vec::new, |e| problems(e, rev.entries, &r.known));
+            RevocationFile { revocation_id: rev.id, elb_entries: rev.entries, state, problems }
         })
         .collect();
     Ok(RevocationsReport {
@@ -131,6 +157,7 @@ pub async fn revocations(
         total_revoked_entries: info.total_revoked_entries,
         stale: revocations.iter().filter(|f| matches!(f.state, FileState::Stale(_))).count() as u64,
         unknown_source: r.unknown.len() as u64,
+        with_problems: revocations.iter().filter(|f| !f.problems.is_empty()).count() as u64,
         revocations,
         ledger_only: r.gone.iter().map(FileRef::from).collect(),
     })

@@ -2,10 +2,13 @@
 //! on Private CA's `ACM Private CA CRL Generation` event, run this same code.
 //!
 //! 1. HEAD the source. If every trust store has a live registration whose recorded source
-//!    ETag (or version) is this one, stop: nothing is downloaded and nothing changes.
+//!    ETag (or version) is this one, with ELB's count equal to crlkit's and nothing it
+//!    supersedes (or a second copy of it) still live, stop: nothing is downloaded and nothing
+//!    changes.
 //! 2. Download it; validate, verify against the CA bundle, preflight (blocking findings
 //!    refuse the sync).
-//! 3. For each trust store, skip it when the ledger ties a CRL of this issuer with a number at
+//! 3. For each trust store, skip it when the ledger ties a CRL of this slot (issuer and issuing
+//!    distribution point: each partition of a partitioned CRL is its own) with a number at
 //!    least as high to it.
 //! 4. Upload the PEM beside the others (the uploader's rules: never over a newer CRL, read back
 //!    and compared), then register it in each remaining trust store with `replace`.
@@ -16,6 +19,7 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{S3Object, TrustStoreApi};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
 use crlkit_elb::preflight;
+use crlkit_elb::register::leftovers;
 use crlkit_elb::{ElbError, ElbErrorKind, plan};
 use crlkit_upload::{Store, Target, UploadResult, upload_crl};
 use crlkit_verify::CaBundle;
@@ -192,7 +196,14 @@ pub async fn sync_with(
     for arn in &req.trust_stores {
         let live = api.describe_revocations(arn).await?;
         let known = state.reconcile(arn, &live).known;
-        let current = known.iter().find(|e| same_source(e)).map(StoreSync::up_to_date);
+        // Up to date only when what is live is what is wanted: this source's CRL, its count as
+        // crlkit's, nothing it supersedes and no second copy of it left (a failed or racing run's
+        // leftovers send the run on, to registration, which removes them).
+        let current = known
+            .iter()
+            .find(|e| same_source(e))
+            .filter(|e| e.elb_entries == e.crl.entries && leftovers(&known, e).is_empty())
+            .map(StoreSync::up_to_date);
         stores.push((arn.clone(), current));
     }
     let mut report = SyncReport {
@@ -245,7 +256,7 @@ pub async fn sync_with(
         }
         let newest = state
             .of(arn)
-            .filter(|e| e.crl.same_issuer(&facts) && e.crl.sha256 != facts.sha256)
+            .filter(|e| e.crl.same_slot(&facts) && e.crl.sha256 != facts.sha256)
             .filter(|e| facts.number_cmp(&e.crl).is_some_and(|o| o != Ordering::Greater))
             .max_by(|a, b| a.crl.number_cmp(&b.crl).unwrap_or(Ordering::Equal));
         *s = newest.map(StoreSync::not_newer);
@@ -285,7 +296,7 @@ pub async fn sync_with(
             None => {
                 let r = rotation.request(&arn, &object, &facts, Some(source.clone()));
                 let registration = Registration::from(&crlkit_elb::register::register(api, &ledger, &r).await?);
-                report.changed |= registration.added();
+                report.changed |= registration.changed();
                 StoreSync::Registered { registration }
             }
         };

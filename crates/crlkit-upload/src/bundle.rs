@@ -149,6 +149,8 @@ pub enum BundleProblem {
     Extra(String),
     /// A listed file's size or SHA-256 differs.
     Changed(String),
+    /// A file's key is not one crlkit will write to (the key, and why).
+    BadKey(String, &'static str),
 }
 
 impl BundleProblem {
@@ -160,6 +162,7 @@ impl BundleProblem {
             Self::Missing(_) => "bundle-missing-file",
             Self::Extra(_) => "bundle-extra-file",
             Self::Changed(_) => "bundle-changed-file",
+            Self::BadKey(..) => "bundle-bad-key",
         }
     }
 }
@@ -174,6 +177,7 @@ impl std::fmt::Display for BundleProblem {
             Self::Missing(n) => write!(f, "{n} is listed in the manifest but missing"),
             Self::Extra(n) => write!(f, "{n} is not listed in the manifest (added after staging?)"),
             Self::Changed(n) => write!(f, "{n} differs from what was staged (size or SHA-256)"),
+            Self::BadKey(key, why) => write!(f, "the manifest's key {key:?} is refused: {why}"),
         }
     }
 }
@@ -198,6 +202,11 @@ pub fn read_bundle(dir: &Path) -> Result<(Manifest, Vec<Vec<u8>>), BundleProblem
         serde_json::from_slice(&manifest_bytes).map_err(|e| BundleProblem::BadManifest(e.to_string()))?;
     if manifest.format != FORMAT {
         return Err(BundleProblem::BadManifest(format!("format {:?}", manifest.format)));
+    }
+    // Every key before anything else is read: none may escape the target or touch the ledger.
+    if let Some((f, why)) = manifest.files.iter().find_map(|f| crate::check_relative_key(&f.key).err().map(|w| (f, w)))
+    {
+        return Err(BundleProblem::BadKey(f.key.clone(), why));
     }
     let mut present: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| BundleProblem::Unreadable(format!("{}: {e}", dir.display())))?

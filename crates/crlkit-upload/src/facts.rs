@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crlkit_der::CrlRef;
+use crlkit_der::{CrlRef, DistributionPointName, IssuingDistributionPoint};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -31,6 +31,37 @@ pub struct CrlFacts {
     pub sha256: String,
     /// Size of the stored bytes.
     pub size: u64,
+    /// The issuing distribution point, as [`idp_text`] writes it: a partition of a partitioned
+    /// CRL (AWS Private CA's `PARTITIONED` type) has one, and each partition is its own slot
+    /// ([`CrlFacts::same_slot`]). Absent from ledgers written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
+}
+
+/// An issuing distribution point as one line: its names (`URI:http://…/2.crl`, comma
+/// separated; `nameRelativeToCRLIssuer`; empty without a name) and the scope flags it sets, so
+/// two partitions differ in text exactly when they differ in what they cover.
+pub fn idp_text(idp: &IssuingDistributionPoint<'_>) -> String {
+    let mut s = match idp.distribution_point {
+        Some(DistributionPointName::FullName(names)) => {
+            names.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        }
+        Some(DistributionPointName::NameRelativeToCrlIssuer(_)) => "nameRelativeToCRLIssuer".into(),
+        None => String::new(),
+    };
+    for (set, flag) in [
+        (idp.only_contains_user_certs, "onlyContainsUserCerts"),
+        (idp.only_contains_ca_certs, "onlyContainsCACerts"),
+        (idp.only_contains_attribute_certs, "onlyContainsAttributeCerts"),
+        (idp.indirect_crl, "indirectCRL"),
+        (idp.only_some_reasons.is_some(), "onlySomeReasons"),
+    ] {
+        if set {
+            s.push_str(if s.is_empty() { "" } else { "; " });
+            s.push_str(flag);
+        }
+    }
+    s
 }
 
 /// SHA-256 of `bytes`, lowercase hex.
@@ -56,6 +87,11 @@ const THIS_UPDATE: &str = "crlkit-this-update";
 const NEXT_UPDATE: &str = "crlkit-next-update";
 const ENTRIES: &str = "crlkit-entries";
 const SHA256: &str = "crlkit-sha256";
+const IDP: &str = "crlkit-idp";
+/// Which set of facts the metadata holds: metadata of an older crlkit (without the IDP) is
+/// not trusted for the slot, and the CRL itself is read instead.
+const FACTS: &str = "crlkit-facts";
+const FACTS_VERSION: &str = "2";
 
 /// Metadata values must be ASCII (they travel as HTTP headers): other bytes, and `%`, are
 /// percent-encoded.
@@ -107,6 +143,7 @@ impl CrlFacts {
             entries,
             sha256: sha256_hex(stored),
             size: stored.len() as u64,
+            idp: crl.extensions().and_then(|x| x.issuing_distribution_point).map(|i| idp_text(&i)),
         }
     }
 
@@ -141,11 +178,18 @@ impl CrlFacts {
         }
         m.insert(ENTRIES.into(), self.entries.to_string());
         m.insert(SHA256.into(), self.sha256.clone());
+        if let Some(idp) = &self.idp {
+            m.insert(IDP.into(), to_ascii(idp));
+        }
+        m.insert(FACTS.into(), FACTS_VERSION.into());
         m
     }
 
     /// From object metadata written by [`CrlFacts::to_metadata`]; `None` when it is not there.
     pub fn from_metadata(m: &BTreeMap<String, String>, size: u64) -> Option<Self> {
+        if m.get(FACTS).map(String::as_str) != Some(FACTS_VERSION) {
+            return None;
+        }
         Some(Self {
             issuer: from_ascii(m.get(ISSUER)?),
             issuer_sha256: m.get(ISSUER_SHA256)?.clone(),
@@ -157,6 +201,7 @@ impl CrlFacts {
             entries: m.get(ENTRIES)?.parse().ok()?,
             sha256: m.get(SHA256)?.clone(),
             size,
+            idp: m.get(IDP).map(|s| from_ascii(s)),
         })
     }
 
@@ -172,6 +217,13 @@ impl CrlFacts {
             (Some(a), Some(b)) => a == b,
             _ => self.issuer_sha256 == other.issuer_sha256,
         }
+    }
+
+    /// The same slot: the same CA ([`CrlFacts::same_issuer`]) and the same issuing
+    /// distribution point (or neither has one). A CRL supersedes only an older CRL of its own
+    /// slot: the partitions of a partitioned CRL never replace one another.
+    pub fn same_slot(&self, other: &CrlFacts) -> bool {
+        self.same_issuer(other) && self.idp == other.idp
     }
 
     /// How this CRL's number compares with `other`'s; `None` when either has none.

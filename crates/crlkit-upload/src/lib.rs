@@ -58,7 +58,7 @@ mod upload;
 #[cfg(feature = "s3")]
 pub use aws::ChainCredentials;
 pub use error::{Causes, StoreError, StoreErrorKind};
-pub use facts::{CrlFacts, sha256_hex};
+pub use facts::{CrlFacts, idp_text, sha256_hex};
 pub use store::{AwsOptions, Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
-pub use target::{Scheme, Target};
+pub use target::{CRLKIT_DIR, Scheme, Target, check_relative_key};
 pub use upload::{Refusal, UploadResult, upload_crl, would_refuse};

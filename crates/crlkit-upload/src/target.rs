@@ -129,8 +129,58 @@ impl Target {
     }
 }
 
+/// The directory, under a CRL prefix, of crlkit's own objects (the ledger, the lease): no CRL
+/// key may name it.
+pub const CRLKIT_DIR: &str = ".crlkit";
+
+/// Check a key that came from outside (a staged manifest) before it is joined to a target: it
+/// must be relative, with no empty, `.` or `..` segment, and never under [`CRLKIT_DIR`] (the
+/// ledger and the lease live there). Returns why not.
+pub fn check_relative_key(key: &str) -> Result<(), &'static str> {
+    if key.is_empty() {
+        return Err("it is empty");
+    }
+    if key.starts_with('/') {
+        return Err("it is absolute");
+    }
+    if key.contains('\\') || key.chars().any(char::is_control) {
+        return Err("it holds a backslash or a control character");
+    }
+    for segment in key.split('/') {
+        match segment {
+            "" => return Err("it has an empty segment (`//` or a trailing `/`)"),
+            "." | ".." => return Err("it has a `.` or `..` segment"),
+            CRLKIT_DIR => return Err("it names crlkit's own directory (the ledger and the lease live in .crlkit/)"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn outside_keys_are_checked() {
+        for good in ["crl/p1.pem", "a.pem", "x/y/z.pem", "..a.pem", ".well-known.pem"] {
+            assert_eq!(check_relative_key(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "/abs.pem",
+            "crl//a.pem",
+            "crl/",
+            "../up.pem",
+            "crl/../../x.pem",
+            "./a.pem",
+            ".crlkit/ledger.json",
+            "crl/.crlkit/lease.json",
+            "a\\b.pem",
+            "a\nb.pem",
+        ] {
+            assert!(check_relative_key(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

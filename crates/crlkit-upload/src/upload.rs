@@ -33,6 +33,12 @@ pub enum Refusal {
         /// What is there.
         existing: Box<CrlFacts>,
     },
+    /// The key holds another partition of the same CA's partitioned CRL (another issuing
+    /// distribution point): a partition never replaces another.
+    OtherPartition {
+        /// What is there.
+        existing: Box<CrlFacts>,
+    },
     /// The key holds a CRL (of the same issuer) without a CRL number, or this one has none:
     /// which is newer cannot be told.
     Unordered {
@@ -47,11 +53,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// Its stable code (`not-newer`, `other-issuer`, `unordered`, `not-a-crl-object`).
+    /// Its stable code (`not-newer`, `other-issuer`, `other-partition`, `unordered`,
+    /// `not-a-crl-object`).
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NotNewer { .. } => "not-newer",
             Refusal::OtherIssuer { .. } => "other-issuer",
+            Refusal::OtherPartition { .. } => "other-partition",
             Refusal::Unordered { .. } => "unordered",
             Refusal::NotACrl { .. } => "not-a-crl-object",
         }
@@ -69,6 +77,12 @@ impl Refusal {
             Refusal::OtherIssuer { existing } => {
                 format!("the key holds a CRL of another issuer ({}); --force replaces it", existing.issuer)
             }
+            Refusal::OtherPartition { existing } => format!(
+                "the key holds another partition of this CA's CRL (distribution point {}, this one {}): a partition \
+                 never replaces another; give each its own key, or --force",
+                existing.idp.as_deref().unwrap_or("none"),
+                ours.idp.as_deref().unwrap_or("none")
+            ),
             Refusal::Unordered { existing } => format!(
                 "a CRL number is missing (stored {}, this {}): which is newer cannot be told; --force replaces it",
                 number(existing),
@@ -178,6 +192,8 @@ async fn decide(
     if !force && let Some(existing) = &existing {
         let refusal = if !facts.same_issuer(existing) {
             Some(Refusal::OtherIssuer { existing: existing.clone() })
+        } else if !facts.same_slot(existing) {
+            Some(Refusal::OtherPartition { existing: existing.clone() })
         } else {
             match facts.number_cmp(existing) {
                 Some(Ordering::Greater) => None,

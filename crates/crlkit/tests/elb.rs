@@ -396,3 +396,194 @@ fn plan_needs_no_credentials_and_sends_nothing() {
         assert!(stdout(&o).contains("nothing was sent") && stdout(&o).contains("aws elbv2"), "{}", stdout(&o));
     }
 }
+
+/// Send a form to one of the emulator's test controls (`/_faults`, `/_calls`); its answer.
+fn emulator_control(path: &str, fields: &[(&str, &str)]) -> String {
+    use std::io::{Read as _, Write as _};
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let body = body.join("&");
+    let endpoint = elb_endpoint();
+    let mut conn = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
+    write!(
+        conn,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // The emulator keeps the connection open: read the head, then Content-Length bytes.
+    let mut reader = std::io::BufReader::new(conn);
+    let (mut head, mut line) = (String::new(), String::new());
+    while line != "\r\n" {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0, "the emulator hung up: {head}");
+        head.push_str(&line);
+    }
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|n| n.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    String::from_utf8(body).unwrap()
+}
+
+/// The next `times` calls of `action` on `arn` fail as `kind` says (`error`, `miscount`, ...).
+fn fault(arn: &str, action: &str, times: u32, kind: &[(&str, &str)]) {
+    let times = times.to_string();
+    let mut fields = vec![("TrustStoreArn", arn), ("Action", action), ("Times", times.as_str())];
+    fields.extend_from_slice(kind);
+    emulator_control("/_faults", &fields);
+}
+
+/// How many times `action` was called on `arn`.
+fn called(arn: &str, action: &str) -> usize {
+    emulator_control("/_calls", &[("TrustStoreArn", arn)]).lines().filter(|l| *l == action).count()
+}
+
+/// `sync --json` of `source` into `to` for `arns`, at [`AT`].
+fn sync_json(source: &str, bundle: &Path, to: &str, arns: &[&str]) -> Output {
+    let mut a = vec!["sync", "--from", source, "--ca", bundle.to_str().unwrap(), "--to", to, "--at", AT, "--json"];
+    a.push("--trust-store-arn");
+    a.extend_from_slice(arns);
+    run(&a)
+}
+
+#[test]
+fn a_remove_that_failed_is_finished_by_the_next_sync() {
+    let (bucket, dir, ca) = setup("chaos-remove");
+    let arn = trust_store(&bucket, "us-east-1", &format!("rm{}", std::process::id()), &[]);
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let (v1, v2) = (dir.join("v1.crl"), dir.join("v2.crl"));
+    crl(&ca, &v1, 11, 40);
+    crl(&ca, &v2, 12, 41);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    let o = sync_json(&source, &bundle, &to, &[&arn]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let first = live(&arn);
+    assert!(run(&["upload", v2.to_str().unwrap(), &source, "--force"]).status.success());
+
+    // The add of the newer CRL works; its remove of the old one fails on every retry.
+    fault(&arn, "RemoveTrustStoreRevocations", 3, &[("Kind", "error"), ("Code", "InternalFailure")]);
+    let o = sync_json(&source, &bundle, &to, &[&arn]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("removing what it supersedes") && e.contains("a rerun removes them"), "{e}");
+    let both = live(&arn);
+    assert_eq!((both.len(), both[0], both[1].1), (2, first[0], 41), "nothing lowered: old and new are live");
+
+    // The rerun finishes it: the old ID goes, nothing is added.
+    let o = sync_json(&source, &bundle, &to, &[&arn]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let reg = &v["trust_stores"][0]["registration"];
+    assert_eq!((reg["result"].as_str(), reg["removed"][0].as_i64()), (Some("already-registered"), Some(first[0].0)));
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(live(&arn), [both[1]]);
+    // And then it is up to date: a HEAD and a Describe, no change.
+    let o = sync_json(&source, &bundle, &to, &[&arn]);
+    let v = json(&o);
+    assert_eq!((v["downloaded"].as_bool(), v["trust_stores"][0]["result"].as_str()), (Some(false), Some("up-to-date")));
+    assert_eq!(
+        (called(&arn, "AddTrustStoreRevocations"), called(&arn, "RemoveTrustStoreRevocations")),
+        (2, 4),
+        "two adds in all; three failed removes, then one"
+    );
+}
+
+#[test]
+fn a_miscount_alarms_on_every_run_until_fixed() {
+    let (bucket, dir, ca) = setup("chaos-count");
+    let arn = trust_store(&bucket, "us-east-1", &format!("count{}", std::process::id()), &[]);
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 21, 30);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    fault(&arn, "AddTrustStoreRevocations", 1, &[("Kind", "miscount"), ("By", "1")]);
+    for run_no in 0..2 {
+        let o = sync_json(&source, &bundle, &to, &[&arn]);
+        assert_eq!(o.status.code(), Some(2), "run {run_no}: {}{}", stdout(&o), stderr(&o));
+        assert!(stderr(&o).contains("error[entry-count-mismatch]") && stderr(&o).contains("31 entries by ELB's count"));
+    }
+    assert_eq!(called(&arn, "AddTrustStoreRevocations"), 1, "the miscounted file is not added again");
+    let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(
+        (v["with_problems"].as_u64(), v["revocations"][0]["problems"][0].as_str()),
+        (Some(1), Some("count-mismatch"))
+    );
+}
+
+#[test]
+fn each_partition_of_a_partitioned_crl_is_its_own_slot() {
+    let (bucket, dir, _) = setup("chaos-slots");
+    let arn = trust_store(&bucket, "us-east-1", &format!("slots{}", std::process::id()), &[]);
+    let to = format!("s3://{bucket}/crl/");
+    let (key, cert) = (fixture("keys/ca.p256.key.pem"), dir.join("ca.pem"));
+    let partition = |generation: u32, p: u32| {
+        let file = dir.join(format!("g{generation}/p{p}.crl"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let o = run(&[
+            "gen",
+            "--entries",
+            "20",
+            "--seed",
+            &format!("{generation}{p}"),
+            "--ca-cert",
+            cert.to_str().unwrap(),
+            "--ca-key",
+            key.to_str().unwrap(),
+            "--idp",
+            &format!("http://crl.example/p{p}.crl"),
+            "--crl-number",
+            &generation.to_string(),
+            "--this-update",
+            &format!("2026-11-01T00:0{generation}:00Z"),
+            "--out",
+            file.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        file
+    };
+    // Staged, as an offline signing machine would, then published as staged.
+    let publish = |files: &[&Path]| {
+        let bundle = files[0].parent().unwrap().join("staged");
+        let mut a = vec!["stage"];
+        a.extend(files.iter().map(|f| f.to_str().unwrap()));
+        a.extend(["--out", bundle.to_str().unwrap(), "--ca", cert.to_str().unwrap(), "--at", AT]);
+        let o = run(&a);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        let mut a = vec!["publish", bundle.to_str().unwrap()];
+        a.extend(["--to", &to, "--at", AT, "--ca", cert.to_str().unwrap(), "--trust-store-arn", &arn, "--replace"]);
+        a.push("--json");
+        run(&a)
+    };
+    // Generation 1, three partitions of one CA with one CRL number: all three registered.
+    let g1: Vec<_> = (1..=3).map(|p| partition(1, p)).collect();
+    let o = publish(&g1.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let first = live(&arn);
+    assert_eq!(first.len(), 3, "no partition replaces another: {}", stdout(&o));
+    // Generation 2 of partition 2 only: it replaces partition 2's generation 1, nothing else.
+    let p2 = partition(2, 2);
+    let o = publish(&[&p2]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let removed = json(&o)["crls"][0]["registrations"][0]["removed"].clone();
+    assert_eq!(removed, serde_json::json!([first[1].0]), "{}", stdout(&o));
+    let now: Vec<i64> = live(&arn).iter().map(|l| l.0).collect();
+    assert_eq!((now.len(), now[0], now[1]), (3, first[0].0, first[2].0));
+}

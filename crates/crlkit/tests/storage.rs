@@ -231,8 +231,30 @@ fn staged_bundles_are_reproducible_and_refused_when_changed() {
             "{err}"
         );
     }
+    // A manifest whose key would escape the target or overwrite the ledger, its checksum made
+    // to match: refused before anything is sent.
+    for (i, key) in ["../escape.pem", "/abs.pem", "crl//pca.pem", "./pca.pem", ".crlkit/ledger.json"].iter().enumerate()
+    {
+        let d = copy(&format!("bad-key-{i}"));
+        let m =
+            std::fs::read_to_string(d.join("manifest.json")).unwrap().replace("\"crl/pca.pem\"", &format!("{key:?}"));
+        assert!(m.contains(&format!("{key:?}")), "the key was replaced");
+        std::fs::write(d.join("manifest.json"), &m).unwrap();
+        std::fs::write(
+            d.join("manifest.sha256"),
+            format!("{}  manifest.json\n", crlkit_upload::sha256_hex(m.as_bytes())),
+        )
+        .unwrap();
+        let out = crlkit_s3(&endpoint, &["upload", d.to_str().unwrap(), &format!("s3://{bucket}/other/")]);
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("error[bundle-bad-key]") && err.contains("nothing was uploaded"), "{key}: {err}");
+    }
     let listed = crlkit_s3(&endpoint, &["pull", &format!("s3://{bucket}/other/"), "--json"]);
     assert!(json(&listed)["objects"].as_array().unwrap().is_empty(), "nothing sent for a refused bundle");
+    let all = json(&crlkit_s3(&endpoint, &["pull", &format!("s3://{bucket}/"), "--json"]));
+    let keys: Vec<&str> = all["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert!(!keys.iter().any(|k| k.contains("escape") || k.contains("abs.pem")), "{keys:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

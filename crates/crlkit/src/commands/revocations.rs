@@ -12,7 +12,8 @@ use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
 use crate::support::{elb, store};
 
-const ABOUT: &str = "List a trust store's revocation files with their source CRLs; exit 1 if any is stale.";
+const ABOUT: &str = "List a trust store's revocation files with their source CRLs; exit 1 if any is stale, \
+superseded, a duplicate or miscounted.";
 
 const EXAMPLES: &str = "\
 ELB's Describe calls return revocation IDs and entry counts only; the ledger crlkit keeps
@@ -86,7 +87,7 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
     })?;
     if c.json {
         crate::support::output::print_json(&report)?;
-        return Ok(Outcome::from_ok(report.all_fresh()));
+        return Ok(Outcome::from_ok(report.all_well()));
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -106,9 +107,11 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
         match &rev.state {
             FileState::Fresh(e) | FileState::Stale(e) => {
                 let state = if matches!(rev.state, FileState::Stale(_)) { "STALE" } else { "fresh" };
+                let problems =
+                    if rev.problems.is_empty() { String::new() } else { format!("  [{}]", rev.problems.join(", ")) };
                 let _ = writeln!(
                     out,
-                    "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {} ({})",
+                    "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  {} ({}){problems}",
                     rev.revocation_id,
                     rev.elb_entries,
                     state,
@@ -134,8 +137,16 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
             g.revocation_id, g.object_url
         );
     }
+    if report.with_problems > 0 {
+        let _ = writeln!(
+            out,
+            "{} file(s) with a problem: superseded files and duplicates go with the next sync (or register \
+             --replace) of the current CRL; a count mismatch needs a look at the CRL object",
+            report.with_problems
+        );
+    }
     crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(report.all_fresh()))
+    Ok(Outcome::from_ok(report.all_well()))
 }
 
 #[cfg(test)]

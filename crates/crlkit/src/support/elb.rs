@@ -70,12 +70,23 @@ pub fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
 pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
     let arn = &r.trust_store_arn;
     match &r.outcome {
-        RegistrationOutcome::AlreadyRegistered { revocation_id, elb_entries } => {
+        RegistrationOutcome::AlreadyRegistered { revocation_id, elb_entries, removed } => {
+            let sent = if removed.is_empty() { "nothing sent" } else { "nothing added" };
             let _ = writeln!(
                 out,
                 "{arn}: already registered as revocation ID {revocation_id} ({elb_entries} entries, same SHA-256); \
-                 nothing sent"
+                 {sent}"
             );
+            for e in removed {
+                let _ = writeln!(
+                    out,
+                    "  removed revocation ID {} (CRL number {}, {} entries, {}): superseded, or the same CRL twice",
+                    e.revocation_id,
+                    e.crl_number.as_deref().unwrap_or("none"),
+                    e.elb_entries,
+                    e.object_url
+                );
+            }
         }
         RegistrationOutcome::Added { revocation_id, elb_entries, removed, removed_first } => {
             let _ = writeln!(
