@@ -12,6 +12,9 @@
 //!    least as high to it.
 //! 4. Upload the PEM beside the others (the uploader's rules: never over a newer CRL, read back
 //!    and compared), then register it in each remaining trust store with `replace`.
+//!
+//! A trust store that fails (reading it, or registering) is reported as failed with its code,
+//! and the others go on; the report is returned whole.
 
 use std::cmp::Ordering;
 
@@ -85,9 +88,28 @@ pub enum StoreSync {
         /// The registration.
         registration: Registration,
     },
+    /// This trust store failed; the others went on. What it had done before is in `message`
+    /// (a registration's error says what already changed); a rerun finishes it.
+    Failed {
+        /// The stable code (docs/ERRORS.md).
+        code: &'static str,
+        /// What failed, in sentences.
+        message: String,
+    },
 }
 
 impl StoreSync {
+    fn failed(e: &ElbError) -> Self {
+        let code = e.store_error().map_or_else(|| e.kind().code(), |s| s.kind().code());
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        StoreSync::Failed { code, message }
+    }
+
     fn up_to_date(e: &LedgerEntry) -> Self {
         StoreSync::UpToDate { revocation_id: e.revocation_id, crl_number: e.crl.crl_number.clone() }
     }
@@ -150,6 +172,17 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    /// The trust stores that failed, with their codes (exit 2, after the whole report).
+    pub fn failed(&self) -> Vec<(&str, &'static str)> {
+        self.trust_stores
+            .iter()
+            .filter_map(|t| match t.result {
+                StoreSync::Failed { code, .. } => Some((t.trust_store_arn.as_str(), code)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// True when a check refused the sync or a registration (exit 1).
     pub fn refused(&self) -> bool {
         self.refused.is_some()
@@ -194,7 +227,14 @@ pub async fn sync_with(
     // Which trust stores already hold a registration of this very object (and still have it).
     let mut stores: Vec<(TrustStoreArn, Option<StoreSync>)> = Vec::new();
     for arn in &req.trust_stores {
-        let live = api.describe_revocations(arn).await?;
+        // One trust store that cannot be read fails alone; the others go on.
+        let live = match api.describe_revocations(arn).await {
+            Ok(live) => live,
+            Err(e) => {
+                stores.push((arn.clone(), Some(StoreSync::failed(&e))));
+                continue;
+            }
+        };
         let known = state.reconcile(arn, &live).known;
         // Up to date only when what is live is what is wanted: this source's CRL, its count as
         // crlkit's, nothing it supersedes and no second copy of it left (a failed or racing run's
@@ -295,9 +335,16 @@ pub async fn sync_with(
             Some(done) => done,
             None => {
                 let r = rotation.request(&arn, &object, &facts, Some(source.clone()));
-                let registration = Registration::from(&crlkit_elb::register::register(api, &ledger, &r).await?);
-                report.changed |= registration.changed();
-                StoreSync::Registered { registration }
+                match crlkit_elb::register::register(api, &ledger, &r).await {
+                    Ok(done) => {
+                        let registration = Registration::from(&done);
+                        report.changed |= registration.changed();
+                        StoreSync::Registered { registration }
+                    }
+                    // A failed trust store does not stop the others, and the report keeps what
+                    // was done (the upload, the other registrations).
+                    Err(e) => StoreSync::failed(&e),
+                }
             }
         };
         report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });

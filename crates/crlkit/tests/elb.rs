@@ -478,8 +478,12 @@ fn a_remove_that_failed_is_finished_by_the_next_sync() {
     fault(&arn, "RemoveTrustStoreRevocations", 3, &[("Kind", "error"), ("Code", "InternalFailure")]);
     let o = sync_json(&source, &bundle, &to, &[&arn]);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
-    let e = stderr(&o);
+    let v = json(&o);
+    let failed = &v["trust_stores"][0];
+    assert_eq!((failed["result"].as_str(), failed["code"].as_str()), (Some("failed"), Some("elb-service")), "{v}");
+    let e = failed["message"].as_str().unwrap();
     assert!(e.contains("removing what it supersedes") && e.contains("a rerun removes them"), "{e}");
+    assert!(stderr(&o).contains("1 of 1 trust store(s) failed"), "{}", stderr(&o));
     let both = live(&arn);
     assert_eq!((both.len(), both[0], both[1].1), (2, first[0], 41), "nothing lowered: old and new are live");
 
@@ -515,7 +519,11 @@ fn a_miscount_alarms_on_every_run_until_fixed() {
     for run_no in 0..2 {
         let o = sync_json(&source, &bundle, &to, &[&arn]);
         assert_eq!(o.status.code(), Some(2), "run {run_no}: {}{}", stdout(&o), stderr(&o));
-        assert!(stderr(&o).contains("error[entry-count-mismatch]") && stderr(&o).contains("31 entries by ELB's count"));
+        let v = json(&o);
+        let failed = &v["trust_stores"][0];
+        assert_eq!(failed["code"], "entry-count-mismatch", "run {run_no}: {v}");
+        assert!(failed["message"].as_str().unwrap().contains("31 entries by ELB's count"), "{v}");
+        assert!(stderr(&o).contains("error[entry-count-mismatch]"), "{}", stderr(&o));
     }
     assert_eq!(called(&arn, "AddTrustStoreRevocations"), 1, "the miscounted file is not added again");
     let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT, "--json"]);
@@ -586,4 +594,37 @@ fn each_partition_of_a_partitioned_crl_is_its_own_slot() {
     assert_eq!(removed, serde_json::json!([first[1].0]), "{}", stdout(&o));
     let now: Vec<i64> = live(&arn).iter().map(|l| l.0).collect();
     assert_eq!((now.len(), now[0], now[1]), (3, first[0].0, first[2].0));
+}
+
+#[test]
+fn one_failing_trust_store_does_not_stop_the_others() {
+    let (bucket, dir, ca) = setup("chaos-three");
+    let arns: Vec<String> =
+        (0..3).map(|i| trust_store(&bucket, "us-east-1", &format!("three{i}x{}", std::process::id()), &[])).collect();
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 31, 25);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    // The middle one refuses the add (not retried).
+    fault(&arns[1], "AddTrustStoreRevocations", 1, &[("Kind", "error"), ("Code", "AccessDenied")]);
+    let all: Vec<&str> = arns.iter().map(String::as_str).collect();
+    let o = sync_json(&source, &bundle, &to, &all);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let results: Vec<&str> =
+        v["trust_stores"].as_array().unwrap().iter().map(|t| t["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["registered", "failed", "registered"], "{v}");
+    assert!(v["trust_stores"][1]["message"].as_str().unwrap().contains("AccessDenied"), "{v}");
+    assert_eq!((v["upload"].as_str(), v["changed"].as_bool()), (Some("uploaded"), Some(true)));
+    assert!(stderr(&o).contains("1 of 3 trust store(s) failed") && stderr(&o).contains(&arns[1]), "{}", stderr(&o));
+    assert_eq!((live(&arns[0]).len(), live(&arns[1]).len(), live(&arns[2]).len()), (1, 0, 1));
+    // The rerun does the one left, and only it.
+    let o = sync_json(&source, &bundle, &to, &all);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let results: Vec<&str> =
+        v["trust_stores"].as_array().unwrap().iter().map(|t| t["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["up-to-date", "registered", "up-to-date"], "{v}");
+    assert_eq!(arns.iter().map(|a| called(a, "AddTrustStoreRevocations")).collect::<Vec<_>>(), [1, 2, 1]);
 }

@@ -127,7 +127,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     })?;
     if c.json {
         crate::support::output::print_json(&report)?;
-        return Ok(Outcome::from_ok(!report.refused()));
+        return finish(&report);
     }
     let mut out = String::new();
     let number = report.crl_number.as_deref().unwrap_or("none");
@@ -184,13 +184,36 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
             StoreSync::Registered { registration } => {
                 elb::registration_text(registration, report.upload_url.as_deref().unwrap_or_default(), &mut out);
             }
+            StoreSync::Failed { code, message } => {
+                let _ = writeln!(out, "{arn}: FAILED: error[{code}] {message}");
+            }
         }
     }
     if !report.changed && report.refused.is_none() {
         let _ = writeln!(out, "nothing changed");
     }
     crate::support::output::print_stdout(&out)?;
-    Ok(Outcome::from_ok(!report.refused()))
+    finish(&report)
+}
+
+/// Exit 2 when a trust store failed (after the whole report), else 0 or 1 (refused).
+fn finish(report: &crlkit_ops::sync::SyncReport) -> Result<Outcome, Failure> {
+    let failed = report.failed();
+    let Some(&(_, code)) = failed.first() else {
+        return Ok(Outcome::from_ok(!report.refused()));
+    };
+    let done = report.trust_stores.len() - failed.len();
+    let names: Vec<&str> = failed.iter().map(|(arn, _)| *arn).collect();
+    let others = if done > 0 { format!("; the other {done} are done, as reported") } else { String::new() };
+    Err(Failure::new(
+        code,
+        format!(
+            "{} of {} trust store(s) failed ({}){others}; a rerun finishes what is left",
+            failed.len(),
+            report.trust_stores.len(),
+            names.join(", ")
+        ),
+    ))
 }
 
 #[cfg(test)]
