@@ -47,6 +47,7 @@
 pub mod api;
 mod arn;
 mod error;
+pub mod lease;
 pub mod ledger;
 pub mod partition;
 pub mod plan;

@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 
 use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{S3Object, TrustStoreApi};
+use crlkit_elb::lease::{Acquired, Lease, LeaseOptions};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
 use crlkit_elb::preflight;
 use crlkit_elb::register::leftovers;
@@ -50,6 +51,8 @@ pub struct SyncRequest {
     pub preflight: preflight::Options,
     /// How registrations proceed (`replace` is always on: a sync retires what it supersedes).
     pub rotation: Rotation,
+    /// The lease that keeps other runs on the same ledger out while this one works.
+    pub lease: LeaseOptions,
 }
 
 impl SyncRequest {
@@ -60,6 +63,10 @@ impl SyncRequest {
 
     fn ledger_key(&self) -> String {
         LedgerStore::key_for_prefix(self.to.key())
+    }
+
+    fn lease_key(&self) -> String {
+        Lease::key_for_prefix(self.to.key())
     }
 }
 
@@ -129,6 +136,15 @@ pub struct TrustStoreSync {
     pub result: StoreSync,
 }
 
+/// Who holds the lease (`--json`: `lease_held_by`).
+#[derive(Clone, Debug, Serialize)]
+pub struct LeaseHolder {
+    /// The holding run (`crlkit pid N on HOST`).
+    pub owner: String,
+    /// When its lease expires unless renewed, Unix seconds.
+    pub expires_at: i64,
+}
+
 /// Why nothing was uploaded or registered (exit 1).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -160,6 +176,9 @@ pub struct SyncReport {
     pub changed: bool,
     /// Per trust store, in the order given.
     pub trust_stores: Vec<TrustStoreSync>,
+    /// Another run held the lease for longer than this one would wait: it is doing this work,
+    /// and this run did nothing (exit 75).
+    pub lease_held_by: Option<LeaseHolder>,
     /// The CRL, once downloaded (its findings say why preflight refused).
     #[serde(skip)]
     pub crl: Option<PreparedCrl>,
@@ -213,6 +232,47 @@ pub async fn sync_with(
         .head(source_key)
         .await?
         .ok_or_else(|| ElbError::new(ElbErrorKind::Source, format!("{source_url}: no such object")))?;
+    let mut report = SyncReport {
+        source: source_url.clone(),
+        source_etag: head.e_tag.clone(),
+        source_version: head.version.clone(),
+        downloaded: false,
+        crl_number: None,
+        refused: None,
+        upload: None,
+        changed: false,
+        trust_stores: Vec::new(),
+        lease_held_by: None,
+        crl: None,
+        upload_url: None,
+        upload_refusal: None,
+    };
+    // One run at a time decides and acts for this ledger: the state is read under the lease.
+    let mut lease = match Lease::acquire(dest, &req.lease_key(), &req.lease).await? {
+        Acquired::Taken(lease) => *lease,
+        Acquired::Held(holder) => {
+            report.lease_held_by = Some(LeaseHolder { owner: holder.owner, expires_at: holder.expires_at });
+            return Ok(report);
+        }
+    };
+    let result = converge(source, dest, api, req, &head, &mut lease, &mut report).await;
+    // A lease that cannot be released expires by itself; the work is done either way.
+    let _ = lease.release().await;
+    result.map(|()| report)
+}
+
+/// Steps 1 to 4 of the module documentation, under the lease.
+async fn converge(
+    source: &Store,
+    dest: &Store,
+    api: &dyn TrustStoreApi,
+    req: &SyncRequest,
+    head: &crlkit_upload::ObjectInfo,
+    lease: &mut Lease,
+    report: &mut SyncReport,
+) -> Result<(), OpsError> {
+    let source_key = req.from.key();
+    let source_url = report.source.clone();
     let ledger = LedgerStore::new(dest.clone(), req.ledger_key());
     let state = ledger.load().await?;
     let same_source = |e: &LedgerEntry| {
@@ -246,20 +306,6 @@ pub async fn sync_with(
             .map(StoreSync::up_to_date);
         stores.push((arn.clone(), current));
     }
-    let mut report = SyncReport {
-        source: source_url.clone(),
-        source_etag: head.e_tag.clone(),
-        source_version: head.version.clone(),
-        downloaded: false,
-        crl_number: None,
-        refused: None,
-        upload: None,
-        changed: false,
-        trust_stores: Vec::new(),
-        crl: None,
-        upload_url: None,
-        upload_refusal: None,
-    };
     let decided = |stores: Vec<(TrustStoreArn, Option<StoreSync>)>| -> Vec<TrustStoreSync> {
         stores
             .into_iter()
@@ -268,7 +314,7 @@ pub async fn sync_with(
     };
     if stores.iter().all(|(_, s)| s.is_some()) {
         report.trust_stores = decided(stores);
-        return Ok(report);
+        return Ok(());
     }
 
     let (info, bytes) = source
@@ -286,7 +332,7 @@ pub async fn sync_with(
     if !ready {
         report.refused = Some(SyncRefusal::Preflight);
         report.trust_stores = decided(stores);
-        return Ok(report);
+        return Ok(());
     }
     // Trust stores that hold this issuer's CRL with a number at least as high are skipped
     // (registration reads the ledger again, conditionally, before it changes anything).
@@ -303,7 +349,7 @@ pub async fn sync_with(
     }
     if stores.iter().all(|(_, s)| s.is_some()) {
         report.trust_stores = decided(stores);
-        return Ok(report);
+        return Ok(());
     }
 
     let key = req.dest_key();
@@ -323,7 +369,7 @@ pub async fn sync_with(
             report.refused = Some(SyncRefusal::Upload);
             report.upload_refusal = Some(r.message(&facts));
             report.trust_stores = decided(stores);
-            return Ok(report);
+            return Ok(());
         }
     };
     report.upload_url = Some(dest.url_of(&key));
@@ -334,6 +380,7 @@ pub async fn sync_with(
         let result = match s {
             Some(done) => done,
             None => {
+                lease.renew().await?;
                 let r = rotation.request(&arn, &object, &facts, Some(source.clone()));
                 match crlkit_elb::register::register(api, &ledger, &r).await {
                     Ok(done) => {
@@ -349,7 +396,7 @@ pub async fn sync_with(
         };
         report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });
     }
-    Ok(report)
+    Ok(())
 }
 
 /// `sync --plan`: the reads that decide whether anything is to do, then the upload and each
@@ -357,8 +404,16 @@ pub async fn sync_with(
 pub fn plan(req: &SyncRequest) -> Plan {
     let ledger_url = req.to.url_of(&req.ledger_key());
     let source = req.from.url();
+    let lease_url = req.to.url_of(&req.lease_key());
     let mut calls = vec![
         plan::read_object(&source, "HeadObject", "read: the source's ETag and version"),
+        plan::read_object(&lease_url, "GetObject", "read: the lease (one run at a time per ledger)"),
+        plan::put_object(
+            &lease_url,
+            "lease.json",
+            &Default::default(),
+            "change: take the lease (conditional: If-None-Match, or If-Match on an expired one)",
+        ),
         plan::read_object(&ledger_url, "GetObject", "read: the ledger: which source each registration came from"),
     ];
     calls.extend(req.trust_stores.iter().map(plan::describe_revocations));
@@ -377,5 +432,6 @@ pub fn plan(req: &SyncRequest) -> Plan {
     ));
     let object = S3Object { bucket: req.to.bucket().into(), key, version: None };
     calls.extend(registration_calls(&req.trust_stores, &object, None, "the CA", true, &ledger_url));
+    calls.push(plan::put_object(&lease_url, "lease.json", &Default::default(), "change: release the lease"));
     Plan::new(calls, Vec::new())
 }

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         match &result {
             Ok(Outcome::Positive) => "done",
             Ok(Outcome::Negative) => "done (negative answer)",
+            Ok(Outcome::Busy) => "nothing done: another run is at it",
             Err(_) => "failed",
         },
         started.elapsed().as_secs_f64(),
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Positive) => ExitCode::SUCCESS,
         Ok(Outcome::Negative) => ExitCode::from(1),
+        Ok(Outcome::Busy) => ExitCode::from(75),
         Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
         Err(f) => {
             f.print();

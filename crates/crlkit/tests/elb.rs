@@ -628,3 +628,94 @@ fn one_failing_trust_store_does_not_stop_the_others() {
     assert_eq!(results, ["up-to-date", "registered", "up-to-date"], "{v}");
     assert_eq!(arns.iter().map(|a| called(a, "AddTrustStoreRevocations")).collect::<Vec<_>>(), [1, 2, 1]);
 }
+
+#[test]
+fn eight_syncs_at_once_add_the_crl_once() {
+    let (bucket, dir, ca) = setup("chaos-race");
+    let arn = trust_store(&bucket, "us-east-1", &format!("race{}", std::process::id()), &[]);
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 41, 60);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_crlkit"))
+                .args(["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
+                .args(["--json", "--trust-store-arn", &arn])
+                .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
+                .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut added = 0;
+    for child in runs {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        added += usize::from(v["trust_stores"][0]["registration"]["result"] == "added");
+    }
+    assert_eq!((added, called(&arn, "AddTrustStoreRevocations")), (1, 1), "one run added it, the others found it");
+    assert_eq!(live(&arn).len(), 1);
+
+    // A lease held (by a run elsewhere): a run that will not wait exits 75 and does nothing; once
+    // the holder's lease has expired (it crashed), it is taken over.
+    let lease_key = "crl/.crlkit/lease.json";
+    let put_lease = |expires_at: i64| {
+        let lease = dir.join("lease.json");
+        let record = format!(
+            "{{\"format\":\"crlkit-lease/1\",\"owner\":\"crlkit pid 1 on elsewhere\",\"expires_at\":{expires_at}}}"
+        );
+        std::fs::write(&lease, record).unwrap();
+        boto3(
+            "s3.put_object(Bucket=sys.argv[4], Key=sys.argv[5], Body=open(sys.argv[6], 'rb').read())",
+            &["us-east-1", &bucket, lease_key, lease.to_str().unwrap()],
+        );
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    put_lease(now + 600);
+    let o = run(&[
+        "sync",
+        "--from",
+        &source,
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--to",
+        &to,
+        "--at",
+        AT,
+        "--trust-store-arn",
+        &arn,
+        "--lease-wait",
+        "1s",
+    ]);
+    assert_eq!(o.status.code(), Some(75), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("crlkit pid 1 on elsewhere") && stdout(&o).contains("nothing was done"),
+        "{}",
+        stdout(&o)
+    );
+    put_lease(now - 1);
+    let o = run(&[
+        "sync",
+        "--from",
+        &source,
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--to",
+        &to,
+        "--at",
+        AT,
+        "--trust-store-arn",
+        &arn,
+        "--lease-wait",
+        "1s",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["trust_stores"][0]["result"], "up-to-date");
+    assert_eq!(called(&arn, "AddTrustStoreRevocations"), 1);
+}

@@ -7,7 +7,7 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_ops::register::Rotation;
 use crlkit_upload::{StoreOptions, Target};
 
-use crate::cli::args::{AtArg, ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
+use crate::cli::args::{AtArg, ElbArgs, JsonArg, MaxEntriesArg, StoreArgs, parse_duration};
 use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
 use crate::support::{elb, store};
@@ -23,8 +23,13 @@ The job to run on a schedule, or on Private CA's `ACM Private CA CRL Generation`
   4. Upload the PEM under --to (never over a newer CRL; read back), then register it with
      --replace in every remaining trust store (each in its ARN's region): the older file is
      removed after the add, within the quotas.
-Run it twice: the second run changes nothing and says so.
-Exit codes: 0 up to date (changed or not), 1 refused (verification, preflight, quota), 2 error.
+Run it twice: the second run changes nothing and says so. A run that failed part-way (a remove
+that did not go through, one trust store of several failing) is finished by the next one.
+One run at a time per ledger: a lease beside it (.crlkit/lease.json) is taken first; a run that
+finds it held waits up to --lease-wait for the other run, which is doing the same work.
+Exit codes: 0 up to date (changed or not), 1 refused (verification, preflight, quota), 2 error
+(the whole report first: what each trust store did), 75 another run held the lease throughout
+--lease-wait (nothing done: that run is doing it).
 
 Examples:
   crlkit sync --from s3://pca-crls/crl/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.crl --ca ca.pem \\
@@ -54,6 +59,13 @@ pub struct Args {
     json: JsonArg,
     #[command(flatten)]
     store: StoreArgs,
+    /// How long to wait while another run holds the ledger's lease, before giving up (exit 75).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    lease_wait: i64,
+    /// How long this run's lease lasts between renewals: a run that crashed keeps others out
+    /// this long.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    lease_ttl: i64,
 }
 
 /// What `sync` was asked to do.
@@ -68,6 +80,7 @@ pub struct Sync {
     pub plan: bool,
     pub json: bool,
     pub store: StoreOptions,
+    pub lease: crlkit_elb::lease::LeaseOptions,
 }
 
 impl Args {
@@ -75,6 +88,9 @@ impl Args {
         let from = store::target(&self.from)?;
         if from.is_prefix() {
             return Err(Failure::usage(format!("--from {}: name the CRL object, not a prefix", self.from)));
+        }
+        if self.lease_ttl < 10 {
+            return Err(Failure::usage("--lease-ttl: at least 10s (renewals happen every third of it)"));
         }
         let to = store::target(&self.to)?;
         if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
@@ -96,6 +112,11 @@ impl Args {
             plan: self.elb.plan,
             json: self.json.json,
             store: self.store.options()?,
+            lease: crlkit_elb::lease::LeaseOptions {
+                ttl: std::time::Duration::from_secs(self.lease_ttl as u64),
+                wait: std::time::Duration::from_secs(self.lease_wait as u64),
+                owner: crlkit_elb::lease::default_owner(),
+            },
         })
     }
 }
@@ -113,6 +134,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         bundle,
         preflight,
         rotation: c.rotation.clone(),
+        lease: c.lease.clone(),
     };
     if c.plan {
         let mut plan = crlkit_ops::sync::plan(&req);
@@ -130,6 +152,17 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         return finish(&report);
     }
     let mut out = String::new();
+    if let Some(holder) = &report.lease_held_by {
+        let _ = writeln!(
+            out,
+            "{}: another run ({}) holds the ledger's lease until {}: it is doing this work; nothing was done here",
+            report.source,
+            holder.owner,
+            crate::support::time::show(holder.expires_at)
+        );
+        crate::support::output::print_stdout(&out)?;
+        return finish(&report);
+    }
     let number = report.crl_number.as_deref().unwrap_or("none");
     if report.downloaded {
         let _ = writeln!(out, "{}: downloaded (CRL number {number})", report.source);
@@ -196,8 +229,12 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     finish(&report)
 }
 
-/// Exit 2 when a trust store failed (after the whole report), else 0 or 1 (refused).
+/// Exit 75 when another run held the lease, 2 when a trust store failed (after the whole
+/// report), else 0 or 1 (refused).
 fn finish(report: &crlkit_ops::sync::SyncReport) -> Result<Outcome, Failure> {
+    if report.lease_held_by.is_some() {
+        return Ok(Outcome::Busy);
+    }
     let failed = report.failed();
     let Some(&(_, code)) = failed.first() else {
         return Ok(Outcome::from_ok(!report.refused()));

@@ -8,6 +8,9 @@ pub enum Outcome {
     Positive,
     /// A check answered negatively (invalid, not ready, revoked, different, alarm): exit 1.
     Negative,
+    /// Nothing done because another run is doing it (`sync` found the ledger's lease held):
+    /// exit 75, sysexits' EX_TEMPFAIL, so a scheduler can tell it from success and from error.
+    Busy,
 }
 
 impl Outcome {
