@@ -1,4 +1,4 @@
-//! The narrow trait the rotation logic talks to: four ELB calls, nothing else. The SDK client
+//! The narrow trait the rotation logic talks to: five ELB calls, nothing else. The SDK client
 //! ([`crate::sdk::SdkTrustStores`]) implements it against AWS (or the test emulator); tests of
 //! the logic use a plain in-memory implementation.
 
@@ -48,7 +48,7 @@ impl S3Object {
     }
 }
 
-/// The four calls crlkit makes to ELB.
+/// The five calls crlkit makes to ELB.
 #[async_trait::async_trait]
 pub trait TrustStoreApi: Send + Sync {
     /// `DescribeTrustStores` for one ARN.
@@ -59,4 +59,8 @@ pub trait TrustStoreApi: Send + Sync {
     async fn add_revocation(&self, arn: &TrustStoreArn, object: &S3Object) -> Result<Revocation, ElbError>;
     /// `RemoveTrustStoreRevocations`.
     async fn remove_revocations(&self, arn: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError>;
+    /// `GetTrustStoreRevocationContent`, then the file its location holds: the bytes ELB keeps
+    /// for `id`, so an ID the ledger does not know can be told by its content (at most
+    /// `max_bytes`).
+    async fn revocation_content(&self, arn: &TrustStoreArn, id: i64, max_bytes: u64) -> Result<Vec<u8>, ElbError>;
 }

@@ -59,6 +59,21 @@ pub struct LedgerEntry {
     pub source: Option<SourceObject>,
 }
 
+/// A live file the ledger did not know, read once by its content and found to be no CRL crlkit
+/// registered: left alone (never removed), and not read again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignFile {
+    /// The trust store.
+    pub trust_store_arn: String,
+    /// Its revocation ID there.
+    pub revocation_id: i64,
+    /// SHA-256 of its content, hex.
+    pub sha256: String,
+    /// The issuer of the CRL in it, if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
 /// The whole ledger.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -66,6 +81,9 @@ pub struct Ledger {
     pub format: String,
     /// Every registered file, sorted by trust store and ID.
     pub entries: Vec<LedgerEntry>,
+    /// Live files identified as not crlkit's (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<ForeignFile>,
 }
 
 /// What reconciling the ledger with a live trust store found.
@@ -84,7 +102,7 @@ pub struct Reconciled {
 impl Ledger {
     /// An empty ledger.
     pub fn new() -> Self {
-        Self { format: FORMAT.into(), entries: Vec::new() }
+        Self { format: FORMAT.into(), entries: Vec::new(), foreign: Vec::new() }
     }
 
     /// Parse a stored ledger.
@@ -128,6 +146,11 @@ impl Ledger {
         }
         r.unknown = live.iter().filter(|l| !r.known.iter().any(|k| k.revocation_id == l.id)).copied().collect();
         r
+    }
+
+    /// Whether `id` of `arn` was read and found not to be crlkit's.
+    pub fn is_foreign(&self, arn: &str, id: i64) -> bool {
+        self.foreign.iter().any(|f| f.trust_store_arn == arn && f.revocation_id == id)
     }
 
     /// Add (or replace) the entry for its trust store and ID.

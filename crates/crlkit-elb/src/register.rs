@@ -164,6 +164,10 @@ pub enum Outcome {
 /// The whole story of one registration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// Live files the ledger did not know that turned out, by their content, to be this CRL or
+    /// one crlkit registered (an add whose answer was lost, or a run that crashed before it
+    /// wrote the ledger): taken into the ledger, so they are handled like any other.
+    pub adopted: Vec<LedgerEntry>,
     /// The trust store.
     pub arn: TrustStoreArn,
     /// As described before any change.
@@ -184,13 +188,15 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         return Err(ElbError::new(ElbErrorKind::TrustStoreNotReady, format!("{arn} (status {})", before.status)));
     }
     let live = api.describe_revocations(arn).await?;
-    let state = ledger.load().await?;
+    let mut state = ledger.load().await?;
+    let adopted = identify(api, ledger, &mut state, arn, &live, req).await?;
     let r = state.reconcile(arn, &live);
     if !r.gone.is_empty() {
         let gone: Vec<i64> = r.gone.iter().map(|e| e.revocation_id).collect();
         ledger.update(|l| l.remove(arn.as_str(), &gone)).await?;
     }
     let done = |outcome: Outcome| Report {
+        adopted: adopted.clone(),
         arn: arn.clone(),
         before: before.clone(),
         outcome,
@@ -306,6 +312,82 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         })?;
     }
     Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
+}
+
+/// The largest file ELB takes, plus room: what is read of an unknown revocation file.
+const MAX_CONTENT_BYTES: u64 = quotas::MAX_CRL_FILE_BYTES + (1 << 20);
+
+/// Read each live file of `arn` that the ledger neither knows nor has found foreign, once: a
+/// file byte-identical to `req`'s CRL or to a CRL the ledger holds for this trust store is
+/// adopted (a ledger entry with its ID); anything else is recorded as foreign and left alone.
+/// Returns the adopted entries; `state` is the ledger as written.
+async fn identify(
+    api: &dyn TrustStoreApi,
+    ledger: &LedgerStore,
+    state: &mut crate::ledger::Ledger,
+    arn: &TrustStoreArn,
+    live: &[Revocation],
+    req: &Request,
+) -> Result<Vec<LedgerEntry>, ElbError> {
+    let unread: Vec<Revocation> =
+        state.reconcile(arn, live).unknown.into_iter().filter(|u| !state.is_foreign(arn.as_str(), u.id)).collect();
+    if unread.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut adopted = Vec::new();
+    let mut foreign = Vec::new();
+    for u in unread {
+        let bytes = match api.revocation_content(arn, u.id, MAX_CONTENT_BYTES).await {
+            Ok(b) => b,
+            // Removed meanwhile: nothing to identify.
+            Err(e)
+                if matches!(e.kind(), ElbErrorKind::RevocationIdNotFound | ElbErrorKind::RevocationContentNotFound) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let sha256 = crlkit_upload::sha256_hex(&bytes);
+        let template = if sha256 == req.crl.sha256 {
+            Some(LedgerEntry {
+                trust_store_arn: arn.as_str().to_owned(),
+                revocation_id: u.id,
+                object: req.object.clone(),
+                crl: req.crl.clone(),
+                elb_entries: u.entries,
+                registered_at: req.now.clone(),
+                source: req.source.clone(),
+            })
+        } else {
+            state.of(arn).find(|e| e.crl.sha256 == sha256).cloned()
+        };
+        match template {
+            Some(t) => adopted.push(LedgerEntry { revocation_id: u.id, elb_entries: u.entries, ..t }),
+            None => foreign.push(crate::ledger::ForeignFile {
+                trust_store_arn: arn.as_str().to_owned(),
+                revocation_id: u.id,
+                sha256,
+                issuer: CrlFacts::from_stored(&bytes).ok().map(|f| f.issuer),
+            }),
+        }
+    }
+    let live_ids: Vec<i64> = live.iter().map(|l| l.id).collect();
+    *state = ledger
+        .update(|l| {
+            for e in &adopted {
+                l.insert(e.clone());
+            }
+            for f in &foreign {
+                if !l.is_foreign(&f.trust_store_arn, f.revocation_id) {
+                    l.foreign.push(f.clone());
+                }
+            }
+            // Foreign files that are gone are forgotten.
+            l.foreign.retain(|f| f.trust_store_arn != arn.as_str() || live_ids.contains(&f.revocation_id));
+            true
+        })
+        .await?;
+    Ok(adopted)
 }
 
 /// The entries `current` makes redundant in its trust store: older CRLs of its slot
@@ -430,6 +512,16 @@ pub(crate) mod tests {
             let r = Revocation { id: *id, entries };
             self.files.lock().unwrap().push((r, o.clone()));
             Ok(r)
+        }
+        async fn revocation_content(&self, _: &TrustStoreArn, id: i64, _: u64) -> Result<Vec<u8>, ElbError> {
+            self.calls.lock().unwrap().push(format!("content {id}"));
+            // A file's content is its key's bytes (see `content_of`).
+            let files = self.files.lock().unwrap();
+            let (_, o) = files
+                .iter()
+                .find(|(r, _)| r.id == id)
+                .ok_or_else(|| ElbError::new(ElbErrorKind::RevocationIdNotFound, format!("{id}")))?;
+            Ok(o.key.as_bytes().to_vec())
         }
         async fn remove_revocations(&self, _: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
             self.calls.lock().unwrap().push(format!("remove {ids:?}"));
@@ -582,6 +674,39 @@ pub(crate) mod tests {
             assert_eq!(entry.revocation_id, 1, "the oldest copy is kept");
             assert_eq!(elb.files.lock().unwrap().iter().map(|(r, _)| r.id).collect::<Vec<_>>(), [1]);
             assert_eq!(l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [1]);
+        });
+    }
+
+    /// A request whose CRL's SHA-256 is that of what [`FakeElb`] answers as its content.
+    fn content_of(mut r: Request) -> Request {
+        r.crl.sha256 = crlkit_upload::sha256_hex(r.object.key.as_bytes());
+        r
+    }
+
+    #[test]
+    fn an_add_whose_answer_was_lost_is_adopted_not_added_again() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-adopt").await;
+            // The add went through, but the run never heard (or crashed before the ledger).
+            let req = content_of(request(1, 3, true));
+            let orphan = elb.add_revocation(&arn(), &req.object).await.unwrap();
+            let hand = S3Object { bucket: "b".into(), key: "hand.pem".into(), version: None };
+            let foreign = elb.add_revocation(&arn(), &hand).await.unwrap();
+            let r = register(&elb, &l, &req).await.unwrap();
+            assert!(
+                matches!(r.outcome, Outcome::AlreadyRegistered { ref entry, .. } if entry.revocation_id == orphan.id)
+            );
+            assert_eq!(r.adopted.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [orphan.id]);
+            assert_eq!(r.unknown, [foreign], "a file of other content stays unknown, never removed");
+            let calls = elb.calls.lock().unwrap().clone();
+            assert!(!calls.iter().skip(2).any(|c| c.starts_with("add")), "no second add: {calls:?}");
+            let state = l.load().await.unwrap();
+            assert!(state.is_foreign(arn().as_str(), foreign.id), "the foreign file is recorded, not read again");
+            let before = elb.calls.lock().unwrap().len();
+            register(&elb, &l, &req).await.unwrap();
+            let again = elb.calls.lock().unwrap()[before..].to_vec();
+            assert!(again.is_empty(), "converged: nothing read or sent: {again:?}");
         });
     }
 

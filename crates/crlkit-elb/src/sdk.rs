@@ -26,13 +26,20 @@ pub struct SdkTrustStores {
     sdk: SdkConfig,
     endpoint: Option<String>,
     clients: Mutex<BTreeMap<String, elbv2::Client>>,
+    /// For the presigned URLs `GetTrustStoreRevocationContent` answers with.
+    http: reqwest::Client,
 }
 
 impl SdkTrustStores {
     /// Clients from `sdk` (whose credentials chain is shared with the object stores), with
     /// `endpoint` overriding the endpoint of every region.
     pub fn new(sdk: &SdkConfig, endpoint: Option<String>) -> Self {
-        Self { sdk: sdk.clone(), endpoint, clients: Mutex::new(BTreeMap::new()) }
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(300))
+            .build()
+            .unwrap_or_default();
+        Self { sdk: sdk.clone(), endpoint, clients: Mutex::new(BTreeMap::new()), http }
     }
 
     fn client(&self, arn: &TrustStoreArn) -> elbv2::Client {
@@ -208,5 +215,33 @@ impl TrustStoreApi for SdkTrustStores {
             .await
             .map_err(|e| failure("RemoveTrustStoreRevocations", arn, e))?;
         Ok(())
+    }
+
+    async fn revocation_content(&self, arn: &TrustStoreArn, id: i64, max_bytes: u64) -> Result<Vec<u8>, ElbError> {
+        let out = self
+            .client(arn)
+            .get_trust_store_revocation_content()
+            .trust_store_arn(arn.as_str())
+            .revocation_id(id)
+            .send()
+            .await
+            .map_err(|e| failure("GetTrustStoreRevocationContent", arn, e))?;
+        let what = format!("the content of revocation ID {id} of {arn}");
+        let location = out
+            .location()
+            .ok_or_else(|| ElbError::new(ElbErrorKind::Service, format!("{what}: no Location in the answer")))?;
+        let network = |e: reqwest::Error| ElbError::new(ElbErrorKind::Network, what.clone()).with_source(e);
+        let mut resp = self.http.get(location).send().await.map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(ElbError::new(ElbErrorKind::Service, format!("{what}: HTTP {}", resp.status())));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(network)? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(ElbError::new(ElbErrorKind::Service, format!("{what}: over {max_bytes} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 }

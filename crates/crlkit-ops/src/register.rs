@@ -142,6 +142,10 @@ pub struct Registration {
     /// Ledger entries whose file the trust store no longer has: dropped.
     #[serde(serialize_with = "ids")]
     pub ledger_repaired: Vec<FileRef>,
+    /// Live files the ledger did not know, found by their content to be crlkit's (an add whose
+    /// answer was lost, a run that crashed): taken into the ledger.
+    #[serde(serialize_with = "ids")]
+    pub adopted: Vec<FileRef>,
     /// `TotalRevokedEntries` before any change.
     pub total_revoked_entries_before: u64,
 }
@@ -185,6 +189,7 @@ impl From<&Report> for Registration {
             outcome,
             unknown_source: r.unknown.iter().map(UnknownFile::from).collect(),
             ledger_repaired: r.repaired.iter().map(FileRef::from).collect(),
+            adopted: r.adopted.iter().map(FileRef::from).collect(),
             total_revoked_entries_before: r.before.total_revoked_entries,
         }
     }

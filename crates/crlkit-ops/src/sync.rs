@@ -295,14 +295,18 @@ async fn converge(
                 continue;
             }
         };
-        let known = state.reconcile(arn, &live).known;
+        let reconciled = state.reconcile(arn, &live);
+        let known = reconciled.known;
+        // A live file the ledger does not know, and has not found foreign, may be an add whose
+        // answer was lost: registration reads it and adopts it.
+        let unread = reconciled.unknown.iter().any(|u| !state.is_foreign(arn.as_str(), u.id));
         // Up to date only when what is live is what is wanted: this source's CRL, its count as
         // crlkit's, nothing it supersedes and no second copy of it left (a failed or racing run's
         // leftovers send the run on, to registration, which removes them).
         let current = known
             .iter()
             .find(|e| same_source(e))
-            .filter(|e| e.elb_entries == e.crl.entries && leftovers(&known, e).is_empty())
+            .filter(|e| !unread && e.elb_entries == e.crl.entries && leftovers(&known, e).is_empty())
             .map(StoreSync::up_to_date);
         stores.push((arn.clone(), current));
     }

@@ -719,3 +719,64 @@ fn eight_syncs_at_once_add_the_crl_once() {
     assert_eq!(json(&o)["trust_stores"][0]["result"], "up-to-date");
     assert_eq!(called(&arn, "AddTrustStoreRevocations"), 1);
 }
+
+#[test]
+fn an_add_whose_answer_was_lost_or_whose_run_was_killed_is_adopted() {
+    let (bucket, dir, ca) = setup("chaos-lost");
+    let (lost, killed) = (
+        trust_store(&bucket, "us-east-1", &format!("lost{}", std::process::id()), &[]),
+        trust_store(&bucket, "us-east-1", &format!("killed{}", std::process::id()), &[]),
+    );
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 51, 70);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+
+    // The add takes effect and its answer is lost: the SDK's retry adds it again.
+    fault(&lost, "AddTrustStoreRevocations", 1, &[("Kind", "drop-after-commit")]);
+    let _ = sync_json(&source, &bundle, &to, &[&lost]);
+    let adds = called(&lost, "AddTrustStoreRevocations");
+    assert!(live(&lost).len() == adds && adds >= 1, "{:?}", live(&lost));
+    // The next run reads the file it does not know, finds it is this CRL, keeps one copy.
+    let o = sync_json(&source, &bundle, &to, &[&lost]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["trust_stores"][0]["registration"]["result"], "already-registered", "{v}");
+    assert_eq!(live(&lost).len(), 1, "one registration left");
+    assert_eq!(called(&lost, "AddTrustStoreRevocations"), adds, "no add after the lost answer");
+    let o = sync_json(&source, &bundle, &to, &[&lost]);
+    assert_eq!(json(&o)["trust_stores"][0]["result"], "up-to-date", "converged");
+
+    // A run killed while its add is in flight (the add then completes): the next run, once the
+    // dead run's lease has expired, adopts the file instead of adding it again.
+    fault(&killed, "AddTrustStoreRevocations", 1, &[("Kind", "delay"), ("Millis", "2000")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
+        .args(["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
+        .args(["--trust-store-arn", &killed, "--lease-ttl", "10s"])
+        .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
+        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while called(&killed, "AddTrustStoreRevocations") == 0 {
+        assert!(started.elapsed().as_secs() < 60, "the add was never sent");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(live(&killed).len(), 1, "the add completed after its run died");
+    let o = sync_json(&source, &bundle, &to, &[&killed]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let reg = &v["trust_stores"][0]["registration"];
+    assert_eq!(
+        (reg["result"].as_str(), reg["adopted"].as_array().map(Vec::len)),
+        (Some("already-registered"), Some(1)),
+        "{v}"
+    );
+    assert_eq!((live(&killed).len(), called(&killed, "AddTrustStoreRevocations")), (1, 1), "no second add");
+}

@@ -10,6 +10,8 @@ pub enum Outcome {
     Negative,
     /// Nothing done because another run is doing it (`sync` found the ledger's lease held):
     /// exit 75, sysexits' EX_TEMPFAIL, so a scheduler can tell it from success and from error.
+    /// (Only `sync` answers it: the offline build has none.)
+    #[cfg_attr(not(feature = "online"), allow(dead_code))]
     Busy,
 }
 
