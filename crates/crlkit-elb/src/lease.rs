@@ -61,7 +61,7 @@ pub fn default_owner() -> String {
 /// The stored lease.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseRecord {
-    /// [`FORMAT`].
+    /// `crlkit-lease/1`.
     pub format: String,
     /// Who holds (or last held) it.
     pub owner: String,
