@@ -25,6 +25,13 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
     }
+    // The AWS CLI's timeouts, for every SDK client made from this configuration (ELB): a
+    // stalled answer fails in bounded time (and is retried as the retry policy says).
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(opts.connect_timeout())
+        .read_timeout(opts.read_timeout())
+        .build();
+    loader = loader.timeout_config(timeouts);
     loader.load().await
 }
 

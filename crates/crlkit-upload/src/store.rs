@@ -38,6 +38,38 @@ pub struct AwsOptions {
     pub endpoint: Option<String>,
     /// `--allow-http` (or `AWS_ALLOW_HTTP=true`): plain HTTP to a remote endpoint.
     pub allow_http: bool,
+    /// `--connect-timeout`: how long to wait for a connection (the AWS CLI's
+    /// `--cli-connect-timeout`; [`DEFAULT_TIMEOUT`] when `None`).
+    pub connect_timeout: Option<std::time::Duration>,
+    /// `--read-timeout`: how long to wait for an answer to start or go on (the AWS CLI's
+    /// `--cli-read-timeout`; [`DEFAULT_TIMEOUT`] when `None`). An S3 request as a whole gets
+    /// this plus the time the largest CRL ELB takes needs at [`SLOW_LINK_BYTES_PER_SECOND`].
+    pub read_timeout: Option<std::time::Duration>,
+}
+
+/// The AWS CLI's default connect and read timeouts.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The slowest link an S3 transfer is given time for: a 50 MB CRL at 64 KiB/s takes 13 minutes,
+/// so a whole request is never cut off for being large, only for stalling.
+pub const SLOW_LINK_BYTES_PER_SECOND: u64 = 64 << 10;
+
+impl AwsOptions {
+    /// The connect timeout to use.
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.connect_timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// The read timeout to use.
+    pub fn read_timeout(&self) -> std::time::Duration {
+        self.read_timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// The whole-request timeout of an S3 call: the read timeout plus a 50 MB transfer on a
+    /// slow link (object_store's default, 30 s for the whole request, cuts a large upload off).
+    pub fn request_timeout(&self) -> std::time::Duration {
+        const MAX_OBJECT: u64 = 50 << 20;
+        self.read_timeout() + std::time::Duration::from_secs(MAX_OBJECT / SLOW_LINK_BYTES_PER_SECOND)
+    }
 }
 
 /// Server-side encryption for S3 writes.
@@ -448,7 +480,13 @@ async fn open_s3(
     let mut b = AmazonS3Builder::new()
         .with_bucket_name(target.bucket())
         .with_region(region)
-        .with_credentials(Arc::new(credentials));
+        .with_credentials(Arc::new(credentials))
+        // First: client options replace the whole set, allow-http included.
+        .with_client_options(
+            object_store::ClientOptions::new()
+                .with_connect_timeout(opts.aws.connect_timeout())
+                .with_timeout(opts.aws.request_timeout()),
+        );
     if let Some(endpoint) = aws::endpoint(sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
         let http = aws::check_http(&endpoint, &opts.aws)?;
         b = b.with_endpoint(endpoint).with_allow_http(http);

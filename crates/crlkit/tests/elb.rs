@@ -780,3 +780,39 @@ fn an_add_whose_answer_was_lost_or_whose_run_was_killed_is_adopted() {
     );
     assert_eq!((live(&killed).len(), called(&killed, "AddTrustStoreRevocations")), (1, 1), "no second add");
 }
+
+#[test]
+fn a_stalled_answer_fails_in_bounded_time() {
+    let (bucket, dir, ca) = setup("chaos-stall");
+    let arn = trust_store(&bucket, "us-east-1", &format!("stall{}", std::process::id()), &[]);
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let v1 = dir.join("v1.crl");
+    crl(&ca, &v1, 61, 10);
+    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    // Every attempt's answer would take a minute: with a 1 s read timeout the run gives up on
+    // this trust store after the SDK's three attempts, long before one answer would come.
+    fault(&arn, "DescribeTrustStoreRevocations", 3, &[("Kind", "delay"), ("Millis", "60000")]);
+    let started = std::time::Instant::now();
+    let o = run(&[
+        "sync",
+        "--from",
+        &source,
+        "--ca",
+        bundle.to_str().unwrap(),
+        "--to",
+        &to,
+        "--at",
+        AT,
+        "--json",
+        "--trust-store-arn",
+        &arn,
+        "--read-timeout",
+        "1s",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(55), "not one full answer's wait");
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["trust_stores"][0]["result"], "failed", "{v}");
+    assert!(live(&arn).is_empty());
+}

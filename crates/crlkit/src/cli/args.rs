@@ -145,6 +145,15 @@ pub struct StoreArgs {
     /// Use an S3 Bucket Key with --sse aws:kms.
     #[arg(long)]
     pub bucket_key: bool,
+    /// How long to wait for a connection to S3 or ELB [default: 60s, as the AWS CLI's
+    /// --cli-connect-timeout].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<i64>,
+    /// How long to wait for an answer to start or go on [default: 60s, as the AWS CLI's
+    /// --cli-read-timeout]; an S3 transfer as a whole also gets the time a 50 MB CRL needs on a
+    /// slow link.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub read_timeout: Option<i64>,
 }
 
 impl StoreArgs {
@@ -171,10 +180,20 @@ impl StoreArgs {
                 region: self.region.clone(),
                 endpoint: self.endpoint_url.clone(),
                 allow_http: self.allow_http,
+                connect_timeout: seconds(self.connect_timeout, "--connect-timeout")?,
+                read_timeout: seconds(self.read_timeout, "--read-timeout")?,
             },
             sse,
             max_retries: None,
         })
+    }
+}
+
+/// A timeout flag: at least one second.
+fn seconds(value: Option<i64>, flag: &str) -> Result<Option<std::time::Duration>, crate::support::failure::Failure> {
+    match value {
+        Some(s) if s < 1 => Err(crate::support::failure::Failure::usage(format!("{flag}: at least 1s"))),
+        other => Ok(other.map(|s| std::time::Duration::from_secs(s as u64))),
     }
 }
 
