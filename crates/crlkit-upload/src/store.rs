@@ -39,11 +39,11 @@ pub struct AwsOptions {
     /// `--allow-http` (or `AWS_ALLOW_HTTP=true`): plain HTTP to a remote endpoint.
     pub allow_http: bool,
     /// `--connect-timeout`: how long to wait for a connection (the AWS CLI's
-    /// `--cli-connect-timeout`; [`DEFAULT_TIMEOUT`] when `None`).
+    /// `--cli-connect-timeout`; 60 s when `None`).
     pub connect_timeout: Option<std::time::Duration>,
     /// `--read-timeout`: how long to wait for an answer to start or go on (the AWS CLI's
-    /// `--cli-read-timeout`; [`DEFAULT_TIMEOUT`] when `None`). An S3 request as a whole gets
-    /// this plus the time the largest CRL ELB takes needs at [`SLOW_LINK_BYTES_PER_SECOND`].
+    /// `--cli-read-timeout`; 60 s when `None`). An S3 request as a whole gets this plus the
+    /// time the largest CRL ELB takes needs at 64 KiB/s.
     pub read_timeout: Option<std::time::Duration>,
 }
 
