@@ -74,6 +74,31 @@ pub fn describe_revocations(arn: &TrustStoreArn) -> PlannedCall {
     }
 }
 
+/// `GetTrustStoreRevocationContent` of a live file the ledger does not know (its ID is known
+/// only when it runs).
+pub fn revocation_content(arn: &TrustStoreArn) -> PlannedCall {
+    PlannedCall {
+        service: "elbv2",
+        action: "GetTrustStoreRevocationContent",
+        region: Some(arn.region().into()),
+        params: serde_json::json!({ "TrustStoreArn": arn.as_str(), "RevocationId": "<ID>" }),
+        aws_cli: cli(&[
+            "aws",
+            "elbv2",
+            "get-trust-store-revocation-content",
+            "--trust-store-arn",
+            arn.as_str(),
+            "--revocation-id",
+            "<ID>",
+            "--region",
+            arn.region(),
+        ]),
+        note: "read, only for each live file the ledger neither knows nor has found foreign, once: its content (then \
+               a GET of the presigned location), so an add whose answer was lost is adopted, not repeated"
+            .into(),
+    }
+}
+
 /// `AddTrustStoreRevocations` of `object`.
 pub fn add_revocation(arn: &TrustStoreArn, object: &S3Object, entries: Option<u64>) -> PlannedCall {
     let mut content = serde_json::json!({ "S3Bucket": object.bucket, "S3Key": object.key, "RevocationType": "CRL" });
@@ -104,7 +129,8 @@ pub fn add_revocation(arn: &TrustStoreArn, object: &S3Object, entries: Option<u6
     }
 }
 
-/// `RemoveTrustStoreRevocations` of the IDs the ledger ties to `issuer` (known when it runs).
+/// `RemoveTrustStoreRevocations` of the IDs the ledger ties to `issuer`'s slot (known when it
+/// runs).
 pub fn remove_replaced(arn: &TrustStoreArn, issuer: &str) -> PlannedCall {
     PlannedCall {
         service: "elbv2",
@@ -123,8 +149,9 @@ pub fn remove_replaced(arn: &TrustStoreArn, issuer: &str) -> PlannedCall {
             arn.region(),
         ]),
         note: format!(
-            "change (--replace): after the add succeeded and its count checked, the older revocation IDs the ledger \
-             ties to {issuer}; IDs the ledger does not know are never removed"
+            "change (--replace): after the add succeeded and its count checked (or when this CRL is live already), \
+             the older revocation IDs of {issuer}'s CRL slot (issuer and distribution point) and second copies of \
+             this one; IDs the ledger does not know are never removed"
         ),
     }
 }

@@ -275,6 +275,13 @@ pub fn registration_calls(
     for arn in arns {
         calls.push(plan::describe_trust_store(arn));
         calls.push(plan::describe_revocations(arn));
+        calls.push(plan::revocation_content(arn));
+        calls.push(plan::put_object(
+            ledger_url,
+            "ledger.json",
+            &Default::default(),
+            "change, only if such a file was read: adopt it, or record it as foreign",
+        ));
         calls.push(plan::add_revocation(arn, object, entries));
         calls.push(plan::put_object(
             ledger_url,

@@ -365,6 +365,8 @@ fn plan_needs_no_credentials_and_sends_nothing() {
             "GetObject",
             "DescribeTrustStores",
             "DescribeTrustStoreRevocations",
+            "GetTrustStoreRevocationContent",
+            "PutObject",
             "AddTrustStoreRevocations",
             "PutObject",
             "RemoveTrustStoreRevocations",
@@ -815,4 +817,79 @@ fn a_stalled_answer_fails_in_bounded_time() {
     let v = json(&o);
     assert_eq!(v["trust_stores"][0]["result"], "failed", "{v}");
     assert!(live(&arn).is_empty());
+}
+
+/// The ELB actions of a `--plan --json` output, in order.
+fn planned_elb_actions(o: &Output) -> Vec<String> {
+    assert!(o.status.success(), "{}{}", stdout(o), stderr(o));
+    let v = json(o);
+    v["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["service"] == "elbv2")
+        .map(|c| c["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every ELB call the emulator saw for `arn`, in order.
+fn elb_calls(arn: &str) -> Vec<String> {
+    emulator_control("/_calls", &[("TrustStoreArn", arn)]).lines().map(str::to_owned).collect()
+}
+
+/// Whether `run` is `plan` with some (conditional) calls left out.
+fn within(run: &[String], plan: &[String]) -> bool {
+    let mut planned = plan.iter();
+    run.iter().all(|call| planned.any(|p| p == call))
+}
+
+#[test]
+fn a_plan_lists_every_call_its_run_makes_in_order() {
+    let (bucket, dir, ca) = setup("plan-run");
+    let arn = trust_store(&bucket, "us-east-1", &format!("planrun{}", std::process::id()), &[]);
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let sync = |extra: &[&str]| {
+        let mut a = vec!["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT];
+        a.extend(["--trust-store-arn", &arn, "--json"]);
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let plan = planned_elb_actions(&sync(&["--plan"]));
+    // A new CRL, then a newer one (add, then remove), then an add whose answer is lost (adopted
+    // by the next run): each run's calls are the plan's, some left out, none added or reordered.
+    for (number, lost) in [(71, false), (72, false), (73, true)] {
+        let file = dir.join(format!("{number}.crl"));
+        crl(&ca, &file, number, 5);
+        assert!(run(&["upload", file.to_str().unwrap(), &source, "--force"]).status.success());
+        if lost {
+            fault(&arn, "AddTrustStoreRevocations", 1, &[("Kind", "drop-after-commit")]);
+        }
+        for _ in 0..2 {
+            let before = elb_calls(&arn).len();
+            let o = sync(&[]);
+            assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+            let calls = elb_calls(&arn)[before..].to_vec();
+            // The SDK's retry of a lost answer repeats the add: one planned call, sent twice.
+            let mut sent = calls.clone();
+            sent.dedup();
+            assert!(within(&sent, &plan), "CRL {number}: the run called {calls:?}, the plan lists {plan:?}");
+        }
+    }
+    // publish and register: the same.
+    let pem = dir.join("p.crl");
+    crl(&ca, &pem, 80, 5);
+    let publish = |extra: &[&str]| {
+        let mut a = vec!["publish", pem.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &arn];
+        a.extend(["--replace", "--json"]);
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let plan = planned_elb_actions(&publish(&["--plan"]));
+    let before = elb_calls(&arn).len();
+    let o = publish(&[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let calls = elb_calls(&arn)[before..].to_vec();
+    assert!(within(&calls, &plan), "publish called {calls:?}, the plan lists {plan:?}");
+    assert!(calls.contains(&"RemoveTrustStoreRevocations".to_owned()), "the older CRL was replaced: {calls:?}");
 }
