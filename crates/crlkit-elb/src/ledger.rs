@@ -22,8 +22,9 @@ use crate::error::{ElbError, ElbErrorKind};
 pub const FORMAT: &str = "crlkit-ledger/1";
 /// Where the ledger lives under a prefix.
 pub const LEDGER_NAME: &str = ".crlkit/ledger.json";
-/// Read-modify-write rounds before giving up on a ledger that keeps changing.
-const ATTEMPTS: usize = 8;
+/// Read-modify-write rounds before giving up on a ledger that keeps changing (each round one
+/// writer wins, so this many runs or trust stores may write at once).
+const ATTEMPTS: usize = 32;
 
 /// Where a synced CRL came from (the Private CA's object), so that an unchanged source is not
 /// even downloaded again.

@@ -14,7 +14,8 @@
 //!    and compared), then register it in each remaining trust store with `replace`.
 //!
 //! A trust store that fails (reading it, or registering) is reported as failed with its code,
-//! and the others go on; the report is returned whole.
+//! and the others go on; the report is returned whole. Trust stores are read and registered
+//! eight at a time, reported in the order given. The whole run holds the ledger's lease.
 
 use std::cmp::Ordering;
 
@@ -27,6 +28,7 @@ use crlkit_elb::register::leftovers;
 use crlkit_elb::{ElbError, ElbErrorKind, plan};
 use crlkit_upload::{Store, Target, UploadResult, upload_crl};
 use crlkit_verify::CaBundle;
+use futures::StreamExt as _;
 use serde::Serialize;
 
 use crate::connect::Connection;
@@ -35,6 +37,9 @@ use crate::plan::Plan;
 use crate::prepare::{PreparedCrl, prepare_bytes};
 use crate::register::{Registration, Rotation, registration_calls};
 use crate::upload::pem_name;
+
+/// Trust stores read or registered at once (each in its own region's client).
+const TRUST_STORES_AT_ONCE: usize = 8;
 
 /// What to sync.
 #[derive(Clone, Debug)]
@@ -286,9 +291,15 @@ async fn converge(
     };
     // Which trust stores already hold a registration of this very object (and still have it).
     let mut stores: Vec<(TrustStoreArn, Option<StoreSync>)> = Vec::new();
-    for arn in &req.trust_stores {
+    // A few trust stores at a time: fifty cost little more than one.
+    let lives: Vec<_> = futures::stream::iter(&req.trust_stores)
+        .map(|arn| api.describe_revocations(arn))
+        .buffered(TRUST_STORES_AT_ONCE)
+        .collect()
+        .await;
+    for (arn, live) in req.trust_stores.iter().zip(lives) {
         // One trust store that cannot be read fails alone; the others go on.
-        let live = match api.describe_revocations(arn).await {
+        let live = match live {
             Ok(live) => live,
             Err(e) => {
                 stores.push((arn.clone(), Some(StoreSync::failed(&e))));
@@ -380,25 +391,30 @@ async fn converge(
     let object = S3Object { bucket: dest.target().bucket().to_owned(), key, version: stored.version.clone() };
     let source = SourceObject { url: source_url, etag: info.e_tag.clone(), version: info.version.clone() };
     let rotation = Rotation { replace: true, ..req.rotation.clone() };
-    for (arn, s) in stores {
-        let result = match s {
-            Some(done) => done,
-            None => {
-                lease.renew().await?;
-                let r = rotation.request(&arn, &object, &facts, Some(source.clone()));
-                match crlkit_elb::register::register(api, &ledger, &r).await {
-                    Ok(done) => {
-                        let registration = Registration::from(&done);
-                        report.changed |= registration.changed();
-                        StoreSync::Registered { registration }
+    // A few trust stores at a time, the lease renewed between batches.
+    for batch in stores.chunks(TRUST_STORES_AT_ONCE) {
+        lease.renew().await?;
+        let results = futures::future::join_all(batch.iter().map(|(arn, s)| async {
+            match s {
+                Some(done) => done.clone(),
+                None => {
+                    let r = rotation.request(arn, &object, &facts, Some(source.clone()));
+                    match crlkit_elb::register::register(api, &ledger, &r).await {
+                        Ok(done) => StoreSync::Registered { registration: Registration::from(&done) },
+                        // A failed trust store does not stop the others, and the report keeps
+                        // what was done (the upload, the other registrations).
+                        Err(e) => StoreSync::failed(&e),
                     }
-                    // A failed trust store does not stop the others, and the report keeps what
-                    // was done (the upload, the other registrations).
-                    Err(e) => StoreSync::failed(&e),
                 }
             }
-        };
-        report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });
+        }))
+        .await;
+        for ((arn, _), result) in batch.iter().zip(results) {
+            if let StoreSync::Registered { registration } = &result {
+                report.changed |= registration.changed();
+            }
+            report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });
+        }
     }
     Ok(())
 }

@@ -893,3 +893,35 @@ fn a_plan_lists_every_call_its_run_makes_in_order() {
     assert!(within(&calls, &plan), "publish called {calls:?}, the plan lists {plan:?}");
     assert!(calls.contains(&"RemoveTrustStoreRevocations".to_owned()), "the older CRL was replaced: {calls:?}");
 }
+
+#[test]
+fn ten_trust_stores_in_two_regions_are_synced_together() {
+    let (bucket, dir, ca) = setup("many-stores");
+    let arns: Vec<String> = (0..10)
+        .map(|i| {
+            let region = if i % 2 == 0 { "us-east-1" } else { "eu-west-1" };
+            trust_store(&bucket, region, &format!("many{i}x{}", std::process::id()), &[])
+        })
+        .collect();
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let all: Vec<&str> = arns.iter().map(String::as_str).collect();
+    for number in [91, 92] {
+        let file = dir.join(format!("{number}.crl"));
+        crl(&ca, &file, number, 15);
+        assert!(run(&["upload", file.to_str().unwrap(), &source, "--force"]).status.success());
+        let o = sync_json(&source, &bundle, &to, &all);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        let reported: Vec<&str> =
+            v["trust_stores"].as_array().unwrap().iter().map(|t| t["trust_store_arn"].as_str().unwrap()).collect();
+        assert_eq!(reported, all, "reported in the order given");
+        assert!(v["trust_stores"].as_array().unwrap().iter().all(|t| t["registration"]["result"] == "added"), "{v}");
+    }
+    for arn in &arns {
+        assert_eq!((live(arn).len(), called(arn, "AddTrustStoreRevocations")), (1, 2), "{arn}");
+    }
+    let o = sync_json(&source, &bundle, &to, &all);
+    let v = json(&o);
+    assert!(v["trust_stores"].as_array().unwrap().iter().all(|t| t["result"] == "up-to-date"), "{v}");
+}
