@@ -187,8 +187,10 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
     if before.status != "ACTIVE" {
         return Err(ElbError::new(ElbErrorKind::TrustStoreNotReady, format!("{arn} (status {})", before.status)));
     }
-    let live = api.describe_revocations(arn).await?;
+    // The ledger first, then the live list: an entry a concurrent run adds in between is then
+    // unknown for now (and left alone), never taken for one whose ID is gone and dropped.
     let mut state = ledger.load().await?;
+    let live = api.describe_revocations(arn).await?;
     let adopted = identify(api, ledger, &mut state, arn, &live, req).await?;
     let r = state.reconcile(arn, &live);
     if !r.gone.is_empty() {
@@ -378,7 +380,12 @@ async fn identify(
                 l.insert(e.clone());
             }
             for f in &foreign {
-                if !l.is_foreign(&f.trust_store_arn, f.revocation_id) {
+                // Registered meanwhile by a concurrent run: crlkit's, not foreign.
+                let known = l
+                    .entries
+                    .iter()
+                    .any(|e| e.trust_store_arn == f.trust_store_arn && e.revocation_id == f.revocation_id);
+                if !known && !l.is_foreign(&f.trust_store_arn, f.revocation_id) {
                     l.foreign.push(f.clone());
                 }
             }
@@ -488,6 +495,9 @@ pub(crate) mod tests {
         pub counts: Mutex<std::collections::BTreeMap<String, u64>>,
         /// Removes that fail with a service error before one succeeds.
         pub failing_removes: Mutex<u32>,
+        /// A concurrent run's registration, completed (file added, ledger written) just after
+        /// the next Describe answered.
+        pub concurrent: Mutex<Option<(LedgerStore, LedgerEntry)>>,
     }
 
     #[async_trait::async_trait]
@@ -502,7 +512,19 @@ pub(crate) mod tests {
             })
         }
         async fn describe_revocations(&self, _: &TrustStoreArn) -> Result<Vec<Revocation>, ElbError> {
-            Ok(self.files.lock().unwrap().iter().map(|(r, _)| *r).collect())
+            let answer = self.files.lock().unwrap().iter().map(|(r, _)| *r).collect();
+            let concurrent = self.concurrent.lock().unwrap().take();
+            if let Some((ledger, entry)) = concurrent {
+                let revocation = Revocation { id: entry.revocation_id, entries: entry.elb_entries };
+                self.files.lock().unwrap().push((revocation, entry.object.clone()));
+                ledger
+                    .update(|l| {
+                        l.insert(entry.clone());
+                        true
+                    })
+                    .await?;
+            }
+            Ok(answer)
         }
         async fn add_revocation(&self, _: &TrustStoreArn, o: &S3Object) -> Result<Revocation, ElbError> {
             self.calls.lock().unwrap().push(format!("add {}", o.key));
@@ -707,6 +729,26 @@ pub(crate) mod tests {
             register(&elb, &l, &req).await.unwrap();
             let again = elb.calls.lock().unwrap()[before..].to_vec();
             assert!(again.is_empty(), "converged: nothing read or sent: {again:?}");
+        });
+    }
+
+    #[test]
+    fn an_entry_a_concurrent_run_writes_meanwhile_is_kept() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-concurrent").await;
+            register(&elb, &l, &request(1, 3, false)).await.unwrap();
+            // Another run registers a CRL of another CA just after this run's Describe.
+            let mut other = l.load().await.unwrap().entries[0].clone();
+            other.revocation_id = 50;
+            other.crl.issuer_sha256 = "22".into();
+            other.crl.authority_key_id = Some("CD".into());
+            other.object.key = "crl/other.pem".into();
+            *elb.concurrent.lock().unwrap() = Some((l.clone(), other));
+            let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            assert!(r.repaired.is_empty(), "nothing taken for gone: {:?}", r.repaired);
+            let ids: Vec<i64> = l.load().await.unwrap().entries.iter().map(|e| e.revocation_id).collect();
+            assert!(ids.contains(&50), "the concurrent run's entry is kept: {ids:?}");
         });
     }
 
