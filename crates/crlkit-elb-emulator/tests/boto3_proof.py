@@ -7,6 +7,8 @@ botocore model: a code the model does not know would come back as a plain Client
 """
 import os
 import sys
+import urllib.parse
+import urllib.request
 import uuid
 
 import boto3
@@ -158,4 +160,59 @@ raises(lambda: client(key="crlkit-expired", secret="crlkit-expired-secret").desc
 
 elb.delete_trust_store(TrustStoreArn=tarn)
 raises(lambda: elb.delete_trust_store(TrustStoreArn=tarn), E.TrustStoreNotFoundException, "TrustStoreNotFound")
+
+
+# Faults set at run time (POST /_faults), as boto3 sees them on the wire.
+def control(path, **fields):
+    data = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(urllib.request.Request(ELB + path, data=data)) as r:
+        check(r.status == 200, f"{path} answered {r.status}")
+        return r.read().decode()
+
+
+def fault(arn, action, times=1, **kind):
+    control("/_faults", TrustStoreArn=arn, Action=action, Times=str(times), **kind)
+
+
+def revocations(arn):
+    return elb.describe_trust_store_revocations(TrustStoreArn=arn)["TrustStoreRevocations"]
+
+
+farn = elb.create_trust_store(Name="faults", CaCertificatesBundleS3Bucket=bucket,
+                              CaCertificatesBundleS3Key="ca.pem")["TrustStores"][0]["TrustStoreArn"]
+small = {"S3Bucket": bucket, "S3Key": "small.pem"}
+first = elb.add_trust_store_revocations(TrustStoreArn=farn, RevocationContents=[small])["TrustStoreRevocations"][0]
+# A modelled error: boto3's own exception class, and nothing done.
+fault(farn, "RemoveTrustStoreRevocations", Kind="error", Code="RevocationIdNotFound")
+raises(lambda: elb.remove_trust_store_revocations(TrustStoreArn=farn, RevocationIds=[first["RevocationId"]]),
+       E.RevocationIdNotFoundException, "RevocationIdNotFound")
+check(len(revocations(farn)) == 1, "a faulted remove removes nothing")
+# A 500: boto3's standard mode retries it.
+fault(farn, "DescribeTrustStoreRevocations", times=2, Kind="error", Code="InternalFailure")
+r = retrying.describe_trust_store_revocations(TrustStoreArn=farn)
+check(r["ResponseMetadata"]["RetryAttempts"] == 2 and len(r["TrustStoreRevocations"]) == 1, r["ResponseMetadata"])
+# A miscount: the add's answer and every later Describe say one entry more than the CRL holds.
+fault(farn, "AddTrustStoreRevocations", Kind="miscount", By="1")
+big = elb.add_trust_store_revocations(TrustStoreArn=farn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "big.pem"}])["TrustStoreRevocations"][0]
+check(big["NumberOfRevokedEntries"] == 1001, big)
+check([x["NumberOfRevokedEntries"] for x in revocations(farn)] == [0, 1001], revocations(farn))
+# A lost answer: the add takes effect, the connection closes unanswered, boto3 retries: two adds.
+fault(farn, "AddTrustStoreRevocations", Kind="drop-after-commit")
+before = control("/_calls", TrustStoreArn=farn).split().count("AddTrustStoreRevocations")
+again = retrying.add_trust_store_revocations(TrustStoreArn=farn, RevocationContents=[small])
+check(again["ResponseMetadata"]["RetryAttempts"] == 1, again["ResponseMetadata"])
+check(len(revocations(farn)) == 4, f"the lost add and its retry both took effect: {revocations(farn)}")
+check(control("/_calls", TrustStoreArn=farn).split().count("AddTrustStoreRevocations") == before + 2, "two adds logged")
+# A delay past the client's read timeout: boto3 gives up on the answer.
+fault(farn, "DescribeTrustStores", Kind="delay", Millis="3000")
+impatient = boto3.client("elbv2", endpoint_url=ELB, region_name="us-east-1", aws_access_key_id="crlkit-test",
+                         aws_secret_access_key="crlkit-test-secret",
+                         config=Config(read_timeout=1, retries={"mode": "standard", "total_max_attempts": 1}))
+try:
+    impatient.describe_trust_stores(TrustStoreArns=[farn])
+    check(False, "a delayed answer was not a read timeout")
+except botocore.exceptions.ReadTimeoutError:
+    check(True, "read timeout")
+elb.delete_trust_store(TrustStoreArn=farn)
 print(f"boto3 proof: {checks} checks passed")
