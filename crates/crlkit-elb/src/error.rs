@@ -117,6 +117,12 @@ impl ElbError {
     pub fn store_error(&self) -> Option<&StoreError> {
         self.store.as_ref()
     }
+
+    /// The stable code to report (docs/ERRORS.md): the storage error's for a storage failure
+    /// underneath, else this kind's.
+    pub fn code(&self) -> &'static str {
+        self.store.as_ref().map_or_else(|| self.kind.code(), |s| s.kind().code())
+    }
 }
 
 impl From<StoreError> for ElbError {

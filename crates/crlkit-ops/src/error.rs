@@ -34,7 +34,7 @@ impl OpsError {
     pub fn code(&self) -> &'static str {
         match &self.cause {
             Cause::Store(e) => e.kind().code(),
-            Cause::Elb(e) => e.store_error().map_or_else(|| e.kind().code(), |s| s.kind().code()),
+            Cause::Elb(e) => e.code(),
         }
     }
 

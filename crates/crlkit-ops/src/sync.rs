@@ -111,15 +111,9 @@ pub enum StoreSync {
 }
 
 impl StoreSync {
+    /// The error's own text already ends with its causes (`Causes`).
     fn failed(e: &ElbError) -> Self {
-        let code = e.store_error().map_or_else(|| e.kind().code(), |s| s.kind().code());
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            message.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        StoreSync::Failed { code, message }
+        StoreSync::Failed { code: e.code(), message: e.to_string() }
     }
 
     fn up_to_date(e: &LedgerEntry) -> Self {

@@ -19,14 +19,18 @@ fn elb_endpoint() -> String {
         .expect("CRLKIT_ELB_ENDPOINT is not set: run the tests with `cargo xtask test`, which starts the emulator")
 }
 
-/// `crlkit ARGS` with S3 at moto and ELB at the emulator.
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crlkit"))
-        .args(args)
+/// `crlkit ARGS` with S3 at moto and ELB at the emulator, to run or spawn.
+fn crlkit_command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_crlkit"));
+    c.args(args)
         .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
-        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
-        .output()
-        .unwrap()
+        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint());
+    c
+}
+
+/// `crlkit ARGS` with S3 at moto and ELB at the emulator, run to the end.
+fn run(args: &[&str]) -> Output {
+    crlkit_command(args).output().unwrap()
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -453,6 +457,15 @@ fn called(arn: &str, action: &str) -> usize {
     emulator_control("/_calls", &[("TrustStoreArn", arn)]).lines().filter(|l| *l == action).count()
 }
 
+/// CRL `number` of `ca` with `count` entries, written under `dir` and uploaded as the CA's CRL
+/// object `source` (as Private CA would write it).
+fn issue(ca: &Ca, dir: &Path, source: &str, number: u64, count: u64) {
+    let file = dir.join(format!("{number}.crl"));
+    crl(ca, &file, number, count);
+    let o = run(&["upload", file.to_str().unwrap(), source, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// `sync --json` of `source` into `to` for `arns`, at [`AT`].
 fn sync_json(source: &str, bundle: &Path, to: &str, arns: &[&str]) -> Output {
     let mut a = vec!["sync", "--from", source, "--ca", bundle.to_str().unwrap(), "--to", to, "--at", AT, "--json"];
@@ -467,14 +480,11 @@ fn a_remove_that_failed_is_finished_by_the_next_sync() {
     let arn = trust_store(&bucket, "us-east-1", &format!("rm{}", std::process::id()), &[]);
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
-    let (v1, v2) = (dir.join("v1.crl"), dir.join("v2.crl"));
-    crl(&ca, &v1, 11, 40);
-    crl(&ca, &v2, 12, 41);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 11, 40);
     let o = sync_json(&source, &bundle, &to, &[&arn]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let first = live(&arn);
-    assert!(run(&["upload", v2.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 12, 41);
 
     // The add of the newer CRL works; its remove of the old one fails on every retry.
     fault(&arn, "RemoveTrustStoreRevocations", 3, &[("Kind", "error"), ("Code", "InternalFailure")]);
@@ -514,9 +524,7 @@ fn a_miscount_alarms_on_every_run_until_fixed() {
     let arn = trust_store(&bucket, "us-east-1", &format!("count{}", std::process::id()), &[]);
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
-    let v1 = dir.join("v1.crl");
-    crl(&ca, &v1, 21, 30);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 21, 30);
     fault(&arn, "AddTrustStoreRevocations", 1, &[("Kind", "miscount"), ("By", "1")]);
     for run_no in 0..2 {
         let o = sync_json(&source, &bundle, &to, &[&arn]);
@@ -605,9 +613,7 @@ fn one_failing_trust_store_does_not_stop_the_others() {
         (0..3).map(|i| trust_store(&bucket, "us-east-1", &format!("three{i}x{}", std::process::id()), &[])).collect();
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
-    let v1 = dir.join("v1.crl");
-    crl(&ca, &v1, 31, 25);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 31, 25);
     // The middle one refuses the add (not retried).
     fault(&arns[1], "AddTrustStoreRevocations", 1, &[("Kind", "error"), ("Code", "AccessDenied")]);
     let all: Vec<&str> = arns.iter().map(String::as_str).collect();
@@ -637,16 +643,11 @@ fn eight_syncs_at_once_add_the_crl_once() {
     let arn = trust_store(&bucket, "us-east-1", &format!("race{}", std::process::id()), &[]);
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
-    let v1 = dir.join("v1.crl");
-    crl(&ca, &v1, 41, 60);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 41, 60);
     let runs: Vec<_> = (0..8)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_crlkit"))
-                .args(["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
+            crlkit_command(&["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
                 .args(["--json", "--trust-store-arn", &arn])
-                .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
-                .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -731,9 +732,7 @@ fn an_add_whose_answer_was_lost_or_whose_run_was_killed_is_adopted() {
     );
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
-    let v1 = dir.join("v1.crl");
-    crl(&ca, &v1, 51, 70);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 51, 70);
 
     // The add takes effect and its answer is lost: the SDK's retry adds it again.
     fault(&lost, "AddTrustStoreRevocations", 1, &[("Kind", "drop-after-commit")]);
@@ -753,15 +752,13 @@ fn an_add_whose_answer_was_lost_or_whose_run_was_killed_is_adopted() {
     // A run killed while its add is in flight (the add then completes): the next run, once the
     // dead run's lease has expired, adopts the file instead of adding it again.
     fault(&killed, "AddTrustStoreRevocations", 1, &[("Kind", "delay"), ("Millis", "2000")]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crlkit"))
-        .args(["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
-        .args(["--trust-store-arn", &killed, "--lease-ttl", "10s"])
-        .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
-        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        crlkit_command(&["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT])
+            .args(["--trust-store-arn", &killed, "--lease-ttl", "10s"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
     let started = std::time::Instant::now();
     while called(&killed, "AddTrustStoreRevocations") == 0 {
         assert!(started.elapsed().as_secs() < 60, "the add was never sent");
@@ -789,9 +786,7 @@ fn a_stalled_answer_fails_in_bounded_time() {
     let arn = trust_store(&bucket, "us-east-1", &format!("stall{}", std::process::id()), &[]);
     let source = format!("s3://{bucket}/pca/crl/ca.crl");
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
-    let v1 = dir.join("v1.crl");
-    crl(&ca, &v1, 61, 10);
-    assert!(run(&["upload", v1.to_str().unwrap(), &source, "--force"]).status.success());
+    issue(&ca, &dir, &source, 61, 10);
     // Every attempt's answer would take a minute: with a 1 s read timeout the run gives up on
     // this trust store after the SDK's three attempts, long before one answer would come.
     fault(&arn, "DescribeTrustStoreRevocations", 3, &[("Kind", "delay"), ("Millis", "60000")]);
@@ -859,9 +854,7 @@ fn a_plan_lists_every_call_its_run_makes_in_order() {
     // A new CRL, then a newer one (add, then remove), then an add whose answer is lost (adopted
     // by the next run): each run's calls are the plan's, some left out, none added or reordered.
     for (number, lost) in [(71, false), (72, false), (73, true)] {
-        let file = dir.join(format!("{number}.crl"));
-        crl(&ca, &file, number, 5);
-        assert!(run(&["upload", file.to_str().unwrap(), &source, "--force"]).status.success());
+        issue(&ca, &dir, &source, number, 5);
         if lost {
             fault(&arn, "AddTrustStoreRevocations", 1, &[("Kind", "drop-after-commit")]);
         }
@@ -907,9 +900,7 @@ fn ten_trust_stores_in_two_regions_are_synced_together() {
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
     let all: Vec<&str> = arns.iter().map(String::as_str).collect();
     for number in [91, 92] {
-        let file = dir.join(format!("{number}.crl"));
-        crl(&ca, &file, number, 15);
-        assert!(run(&["upload", file.to_str().unwrap(), &source, "--force"]).status.success());
+        issue(&ca, &dir, &source, number, 15);
         let o = sync_json(&source, &bundle, &to, &all);
         assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
         let v = json(&o);

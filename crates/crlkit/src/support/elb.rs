@@ -65,6 +65,19 @@ pub fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
     crate::support::output::print_stdout(&out)
 }
 
+/// One removed file as an indented line, `tail` saying when or why.
+#[cfg(feature = "online")]
+fn removed_line(out: &mut String, e: &crlkit_ops::register::FileRef, tail: &str) {
+    let _ = writeln!(
+        out,
+        "  removed revocation ID {} (CRL number {}, {} entries, {}){tail}",
+        e.revocation_id,
+        e.crl_number.as_deref().unwrap_or("none"),
+        e.elb_entries,
+        e.object_url
+    );
+}
+
 /// A registration as text lines; `object_url` is what was added.
 #[cfg(feature = "online")]
 pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
@@ -78,14 +91,7 @@ pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
                  {sent}"
             );
             for e in removed {
-                let _ = writeln!(
-                    out,
-                    "  removed revocation ID {} (CRL number {}, {} entries, {}): superseded, or the same CRL twice",
-                    e.revocation_id,
-                    e.crl_number.as_deref().unwrap_or("none"),
-                    e.elb_entries,
-                    e.object_url
-                );
+                removed_line(out, e, ": superseded, or the same CRL twice");
             }
         }
         RegistrationOutcome::Added { revocation_id, elb_entries, removed, removed_first } => {
@@ -93,20 +99,13 @@ pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
                 out,
                 "{arn}: added revocation ID {revocation_id} from {object_url}: {elb_entries} entries, as crlkit counted"
             );
+            let when = if *removed_first {
+                " BEFORE the add (--remove-first: its revoked clients were accepted until the add completed)"
+            } else {
+                " after the add"
+            };
             for e in removed {
-                let when = if *removed_first {
-                    "BEFORE the add (--remove-first: its revoked clients were accepted until the add completed)"
-                } else {
-                    "after the add"
-                };
-                let _ = writeln!(
-                    out,
-                    "  removed revocation ID {} (CRL number {}, {} entries, {}) {when}",
-                    e.revocation_id,
-                    e.crl_number.as_deref().unwrap_or("none"),
-                    e.elb_entries,
-                    e.object_url
-                );
+                removed_line(out, e, when);
             }
         }
         RegistrationOutcome::Refused { message, .. } => {

@@ -48,6 +48,12 @@ pub fn rounded(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale
 }
 
+/// `"name":`.
+fn push_key(out: &mut String, name: &str) {
+    push(out, &name);
+    out.push(':');
+}
+
 /// The members that open a streamed report, before the array that streams (`"files"`,
 /// `"results"`): `{"name":value,...,"array":[`.
 pub struct Head(String);
@@ -59,23 +65,24 @@ impl Head {
 
     /// Add the member `name`.
     pub fn member(mut self, name: &str, value: &impl Serialize) -> Self {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        push(&mut self.0, &name);
-        self.0.push(':');
+        self.key(name);
         push(&mut self.0, value);
         self
     }
 
     /// Open the array `name` whose elements stream after this text; a [`Tail`] closes it.
     pub fn array(mut self, name: &str) -> String {
+        self.key(name);
+        self.0.push('[');
+        self.0
+    }
+
+    /// `"name":`, after a comma unless it is the first member.
+    fn key(&mut self, name: &str) {
         if self.0.len() > 1 {
             self.0.push(',');
         }
-        push(&mut self.0, &name);
-        self.0.push_str(":[");
-        self.0
+        push_key(&mut self.0, name);
     }
 }
 
@@ -92,8 +99,7 @@ impl Tail {
     /// Add the member `name`.
     pub fn member(mut self, name: &str, value: &impl Serialize) -> Self {
         self.0.push(',');
-        push(&mut self.0, &name);
-        self.0.push(':');
+        push_key(&mut self.0, name);
         push(&mut self.0, value);
         self
     }
