@@ -105,6 +105,15 @@ impl Lease {
         format!("{prefix}{LEASE_NAME}")
     }
 
+    /// The key of the lease that goes with the ledger at `ledger_key`: beside it in `.crlkit/`,
+    /// or `<ledger key>.lease` for a ledger kept elsewhere.
+    pub fn key_for_ledger(ledger_key: &str) -> String {
+        match ledger_key.strip_suffix(crate::ledger::LEDGER_NAME) {
+            Some(prefix) => Self::key_for_prefix(prefix),
+            None => format!("{ledger_key}.lease"),
+        }
+    }
+
     /// Take the lease at `key` of `store`, waiting up to `opts.wait` while another run holds it.
     pub async fn acquire(store: &Store, key: &str, opts: &LeaseOptions) -> Result<Acquired, ElbError> {
         let started = std::time::Instant::now();
@@ -225,7 +234,10 @@ mod tests {
     fn one_holder_at_a_time_and_released_or_expired_leases_are_taken() {
         run(async {
             let s = store("one").await;
-            let key = Lease::key_for_prefix("crl/");
+            assert_eq!(Lease::key_for_ledger("crl/.crlkit/ledger.json"), Lease::key_for_prefix("crl/"));
+            // A file store's keys are paths from the root: the lease goes under its directory.
+            let key = Lease::key_for_prefix(s.target().key());
+            assert_eq!(Lease::key_for_ledger("ops/ledger.json"), "ops/ledger.json.lease");
             let Acquired::Taken(a) = Lease::acquire(&s, &key, &opts("a", 0)).await.unwrap() else { panic!() };
             let Acquired::Held(h) = Lease::acquire(&s, &key, &opts("b", 600)).await.unwrap() else { panic!() };
             assert_eq!(h.owner, "a", "a waiter gives up after its wait and says who holds it");

@@ -162,9 +162,10 @@ impl Ledger {
 
     /// Drop the entries of `arn` with these IDs; true if any was there.
     pub fn remove(&mut self, arn: &str, ids: &[i64]) -> bool {
-        let before = self.entries.len();
+        let before = self.entries.len() + self.foreign.len();
         self.entries.retain(|e| !(e.trust_store_arn == arn && ids.contains(&e.revocation_id)));
-        self.entries.len() != before
+        self.foreign.retain(|f| !(f.trust_store_arn == arn && ids.contains(&f.revocation_id)));
+        self.entries.len() + self.foreign.len() != before
     }
 }
 
@@ -196,6 +197,16 @@ impl LedgerStore {
     /// Its URL.
     pub fn url(&self) -> String {
         self.store.url_of(&self.key)
+    }
+
+    /// The store it is kept in (its lease is kept there too).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Its key.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Read it; an absent ledger is an empty one.

@@ -156,6 +156,18 @@ pub fn remove_replaced(arn: &TrustStoreArn, issuer: &str) -> PlannedCall {
     }
 }
 
+/// `RemoveTrustStoreRevocations` of the files found foreign (`--prune-foreign`; known when it
+/// runs).
+pub fn remove_foreign(arn: &TrustStoreArn) -> PlannedCall {
+    PlannedCall {
+        note: "change (--prune-foreign): once this CRL is live and its count checked, the files the ledger does not \
+               know whose content is no CRL crlkit registered nor an older one of a slot it manages"
+            .into(),
+        params: serde_json::json!({ "TrustStoreArn": arn.as_str(), "RevocationIds": ["<foreign IDs>"] }),
+        ..remove_replaced(arn, "")
+    }
+}
+
 /// `GetObject` (or `HeadObject`) of `url`.
 pub fn read_object(url: &str, action: &'static str, note: &str) -> PlannedCall {
     let (bucket, key) = split_s3(url);

@@ -3,8 +3,11 @@
 //!
 //! Per trust store:
 //! 1. Describe the trust store (it must exist and be `ACTIVE`) and its revocation files, and
-//!    reconcile the ledger with them: entries whose ID is gone are reported and dropped, live
-//!    IDs the ledger does not know are listed and never touched.
+//!    reconcile the ledger with them: entries whose ID is gone are reported and dropped. A live
+//!    ID the ledger does not know is read once by its content: a file byte-identical to a CRL
+//!    crlkit registered (an add whose answer was lost) or an older CRL of a slot crlkit manages
+//!    here is adopted and handled like any other; anything else is foreign, listed, never
+//!    removed.
 //! 2. The same CRL (same SHA-256) registered already: nothing to do, its ID is reported.
 //! 3. With `replace`, the older files of the same issuer (by the ledger) are to go; a file of
 //!    that issuer with a CRL number at least as high refuses the swap.
@@ -54,6 +57,9 @@ pub struct Request {
     pub replace: bool,
     /// When old and new cannot both fit: remove first.
     pub remove_first: bool,
+    /// Once this CRL is live and its count checked, remove the files found foreign (read by
+    /// their content: no CRL crlkit registered, nor an older one of a slot it manages).
+    pub prune_foreign: bool,
     /// Quotas to respect.
     pub quotas: Quotas,
     /// The source object (for `sync`).
@@ -176,12 +182,33 @@ pub struct Report {
     pub outcome: Outcome,
     /// Ledger entries whose ID the trust store no longer had: dropped from the ledger.
     pub repaired: Vec<LedgerEntry>,
-    /// Live files the ledger knows nothing about (never removed).
+    /// Live files the ledger knows nothing about (never removed, unless `prune_foreign`).
     pub unknown: Vec<Revocation>,
+    /// Those of them removed (`prune_foreign`).
+    pub pruned: Vec<Revocation>,
 }
 
-/// Register `req.object` in `req.arn` (see the module documentation for the steps).
+/// Register `req.object` in `req.arn` (see the module documentation for the steps), then, with
+/// `prune_foreign`, remove the files found foreign.
 pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) -> Result<Report, ElbError> {
+    let mut report = rotate(api, ledger, req).await?;
+    if req.prune_foreign && !matches!(report.outcome, Outcome::Refused(_)) && !report.unknown.is_empty() {
+        let ids: Vec<i64> = report.unknown.iter().map(|u| u.id).collect();
+        remove(api, ledger, &req.arn, &ids).await.map_err(|e| {
+            let what = format!(
+                "{}: the CRL is registered; removing the foreign files {ids:?} (--prune-foreign) then failed: a rerun \
+                 removes them",
+                req.arn
+            );
+            ElbError::new(e.kind(), what).with_source(e)
+        })?;
+        report.pruned = std::mem::take(&mut report.unknown);
+    }
+    Ok(report)
+}
+
+/// Steps 1 to 6 of the module documentation.
+async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) -> Result<Report, ElbError> {
     let arn = &req.arn;
     let before = api.describe_trust_store(arn).await?;
     if before.status != "ACTIVE" {
@@ -204,6 +231,7 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         outcome,
         repaired: r.gone.clone(),
         unknown: r.unknown.clone(),
+        pruned: Vec::new(),
     };
 
     // The same bytes registered already (the oldest ID, if racing runs added them twice): the
@@ -317,7 +345,7 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
 }
 
 /// The largest file ELB takes, plus room: what is read of an unknown revocation file.
-const MAX_CONTENT_BYTES: u64 = quotas::MAX_CRL_FILE_BYTES + (1 << 20);
+pub const MAX_CONTENT_BYTES: u64 = quotas::MAX_CRL_FILE_BYTES + (1 << 20);
 
 /// Read each live file of `arn` that the ledger neither knows nor has found foreign, once: a
 /// file byte-identical to `req`'s CRL or to a CRL the ledger holds for this trust store is
@@ -363,13 +391,36 @@ async fn identify(
         } else {
             state.of(arn).find(|e| e.crl.sha256 == sha256).cloned()
         };
-        match template {
+        let parsed = CrlFacts::from_stored(&bytes).ok();
+        // An older CRL of a slot crlkit manages here (this CRL's, or one the ledger holds for
+        // this trust store): added by hand, or by a run whose ledger was lost. Adopted, so what
+        // supersedes it removes it; a newer or unnumbered one stays foreign.
+        let older = || {
+            let f = parsed.as_ref()?;
+            let managed = f.same_slot(&req.crl) || state.of(arn).any(|e| e.crl.same_slot(f));
+            let superseded = req.crl.same_slot(f) && req.crl.number_cmp(f) == Some(Ordering::Greater)
+                || state.of(arn).any(|e| e.crl.same_slot(f) && e.crl.number_cmp(f) == Some(Ordering::Greater));
+            (managed && superseded).then(|| LedgerEntry {
+                trust_store_arn: arn.as_str().to_owned(),
+                revocation_id: u.id,
+                object: S3Object {
+                    bucket: String::new(),
+                    key: format!("(adopted revocation ID {})", u.id),
+                    version: None,
+                },
+                crl: f.clone(),
+                elb_entries: u.entries,
+                registered_at: req.now.clone(),
+                source: None,
+            })
+        };
+        match template.or_else(older) {
             Some(t) => adopted.push(LedgerEntry { revocation_id: u.id, elb_entries: u.entries, ..t }),
             None => foreign.push(crate::ledger::ForeignFile {
                 trust_store_arn: arn.as_str().to_owned(),
                 revocation_id: u.id,
                 sha256,
-                issuer: CrlFacts::from_stored(&bytes).ok().map(|f| f.issuer),
+                issuer: parsed.map(|f| f.issuer),
             }),
         }
     }
@@ -498,6 +549,8 @@ pub(crate) mod tests {
         /// A concurrent run's registration, completed (file added, ledger written) just after
         /// the next Describe answered.
         pub concurrent: Mutex<Option<(LedgerStore, LedgerEntry)>>,
+        /// What a file added from a key holds, when not its key's bytes.
+        pub contents: Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
     }
 
     #[async_trait::async_trait]
@@ -543,7 +596,7 @@ pub(crate) mod tests {
                 .iter()
                 .find(|(r, _)| r.id == id)
                 .ok_or_else(|| ElbError::new(ElbErrorKind::RevocationIdNotFound, format!("{id}")))?;
-            Ok(o.key.as_bytes().to_vec())
+            Ok(self.contents.lock().unwrap().get(&o.key).cloned().unwrap_or_else(|| o.key.as_bytes().to_vec()))
         }
         async fn remove_revocations(&self, _: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
             self.calls.lock().unwrap().push(format!("remove {ids:?}"));
@@ -598,6 +651,7 @@ pub(crate) mod tests {
             crl: facts(number, entries),
             replace,
             remove_first: false,
+            prune_foreign: false,
             quotas: Quotas::default(),
             source: None,
             now: "2026-12-01T00:00:00Z".into(),
@@ -729,6 +783,83 @@ pub(crate) mod tests {
             register(&elb, &l, &req).await.unwrap();
             let again = elb.calls.lock().unwrap()[before..].to_vec();
             assert!(again.is_empty(), "converged: nothing read or sent: {again:?}");
+        });
+    }
+
+    #[test]
+    fn an_older_crl_of_the_slot_added_by_hand_is_adopted_and_replaced() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-older").await;
+            let der = std::fs::read(format!("{}/../../fixtures/crl.p256.1k.der", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let hand_facts = CrlFacts::from_stored(&der).unwrap();
+            // Someone registered this CA's CRL by hand; crlkit now registers a newer one of the
+            // same slot, and an older one of another CA sits there too.
+            let hand = S3Object { bucket: "b".into(), key: "hand.crl".into(), version: None };
+            elb.contents.lock().unwrap().insert(hand.key.clone(), der.clone());
+            elb.counts.lock().unwrap().insert(hand.key.clone(), hand_facts.entries);
+            let by_hand = elb.add_revocation(&arn(), &hand).await.unwrap();
+            let other =
+                elb.add_revocation(&arn(), &S3Object { key: "other.pem".into(), ..hand.clone() }).await.unwrap();
+            let mut req = request(1, 3, true);
+            req.crl = CrlFacts {
+                crl_number_hex: Some("FFFFFFFF".into()),
+                crl_number: Some("4294967295".into()),
+                sha256: "99".repeat(32),
+                entries: 3,
+                ..hand_facts.clone()
+            };
+            let r = register(&elb, &l, &req).await.unwrap();
+            assert_eq!(r.adopted.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [by_hand.id]);
+            let Outcome::Added { removed, .. } = &r.outcome else { panic!("{r:?}") };
+            assert_eq!(
+                removed.iter().map(|e| e.revocation_id).collect::<Vec<_>>(),
+                [by_hand.id],
+                "superseded: removed"
+            );
+            let live: Vec<i64> = elb.files.lock().unwrap().iter().map(|(r, _)| r.id).collect();
+            assert!(live.contains(&other.id) && !live.contains(&by_hand.id), "the other CA's file stays: {live:?}");
+            // A newer CRL of the slot found live is never adopted: it would be taken for one to
+            // remove.
+            let elb = FakeElb::default();
+            let l = ledger("reg-newer").await;
+            elb.contents.lock().unwrap().insert(hand.key.clone(), der);
+            elb.counts.lock().unwrap().insert(hand.key.clone(), hand_facts.entries);
+            let by_hand = elb.add_revocation(&arn(), &hand).await.unwrap();
+            req.crl.crl_number_hex = Some("1".into());
+            let r = register(&elb, &l, &req).await.unwrap();
+            assert!(r.adopted.is_empty() && r.unknown.iter().any(|u| u.id == by_hand.id), "{r:?}");
+        });
+    }
+
+    #[test]
+    fn foreign_files_go_only_when_asked_and_only_once_the_crl_is_live() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-prune").await;
+            let hand = S3Object { bucket: "b".into(), key: "hand.pem".into(), version: None };
+            let hand = elb.add_revocation(&arn(), &hand).await.unwrap();
+            let r = register(&elb, &l, &request(1, 3, true)).await.unwrap();
+            assert_eq!((r.unknown.clone(), r.pruned.len()), (vec![hand], 0), "kept unless asked");
+            // Refused: nothing pruned either.
+            let mut refused = request(1, 3, true);
+            refused.crl.sha256 = "other".into();
+            refused.prune_foreign = true;
+            let r = register(&elb, &l, &refused).await.unwrap();
+            assert!(matches!(r.outcome, Outcome::Refused(_)) && r.pruned.is_empty(), "{r:?}");
+            let mut req = request(2, 3, true);
+            req.prune_foreign = true;
+            let r = register(&elb, &l, &req).await.unwrap();
+            assert_eq!((r.pruned, r.unknown.len()), (vec![hand], 0));
+            assert_eq!(live_keys(&elb), ["crl/2.pem"]);
+            let calls = elb.calls.lock().unwrap().clone();
+            let add = calls.iter().position(|c| c == "add crl/2.pem").unwrap();
+            assert_eq!(
+                calls[add + 1..],
+                ["remove [2]".to_owned(), format!("remove [{}]", hand.id)],
+                "after the add: {calls:?}"
+            );
+            assert!(!l.load().await.unwrap().is_foreign(arn().as_str(), hand.id), "forgotten by the ledger");
         });
     }
 

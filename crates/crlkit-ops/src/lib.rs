@@ -13,8 +13,9 @@
 //! | `sync` | a CA's CRL object to trust stores, idempotent | `SyncReport` |
 //! | `revocations` | a trust store's files with the CRLs they came from | `RevocationsReport` |
 //!
-//! Each flow with `--plan` has its `plan` beside it, built from the same keys and steps the
-//! flow uses, returning a [`plan::Plan`].
+//! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
+//! on in-memory stores that record every request and trust stores that record every call and
+//! answer (`rehearsal`), so a [`plan::Plan`] lists the calls the flow's steps make, in order.
 //!
 //! ```
 //! use crlkit_ops::upload::{key_for, pem_name};
@@ -45,9 +46,13 @@ pub mod upload;
 #[cfg(feature = "online")]
 pub mod connect;
 #[cfg(feature = "online")]
+pub mod lease;
+#[cfg(feature = "online")]
 pub mod publish;
 #[cfg(feature = "online")]
 pub mod register;
+#[cfg(feature = "online")]
+mod rehearsal;
 #[cfg(feature = "online")]
 pub mod revocations;
 #[cfg(feature = "online")]

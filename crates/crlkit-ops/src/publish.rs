@@ -2,17 +2,19 @@
 //! trust stores (the registration rules), each CRL in turn (`crlkit publish`).
 
 use crlkit_elb::TrustStoreArn;
-use crlkit_elb::api::S3Object;
+use crlkit_elb::api::{S3Object, TrustStoreApi};
+use crlkit_elb::lease::{Lease, LeaseOptions};
 use crlkit_elb::ledger::LedgerStore;
-use crlkit_elb::plan;
 use crlkit_upload::{Store, Target, UploadResult};
 use serde::Serialize;
 
 use crate::connect::Connection;
 use crate::error::OpsError;
+use crate::lease::{LeaseHolder, holding};
 use crate::plan::Plan;
 use crate::prepare::PreparedCrl;
-use crate::register::{Registration, Rotation, registration_calls};
+use crate::register::{Registration, Rotation};
+use crate::rehearsal::{Notes, Rehearsal};
 use crate::upload::Item;
 
 /// What to publish.
@@ -26,11 +28,13 @@ pub struct PublishRequest {
     pub arns: Vec<TrustStoreArn>,
     /// How registrations proceed.
     pub rotation: Rotation,
+    /// The ledger's lease: one run at a time decides and changes these trust stores.
+    pub lease: LeaseOptions,
 }
 
 impl PublishRequest {
-    fn ledger_url(&self) -> String {
-        self.to.url_of(&LedgerStore::key_for_prefix(self.to.key()))
+    fn ledger_key(&self) -> String {
+        LedgerStore::key_for_prefix(self.to.key())
     }
 }
 
@@ -82,6 +86,9 @@ pub struct PublishReport {
     pub to: String,
     /// Every CRL, in input order.
     pub crls: Vec<PublishRecord>,
+    /// Another run held the ledger's lease for longer than this one would wait: nothing was
+    /// uploaded or registered (exit 75).
+    pub lease_held_by: Option<LeaseHolder>,
 }
 
 impl PublishReport {
@@ -96,26 +103,44 @@ impl PublishReport {
 
 /// Upload each CRL that preflight lets through, then register it in every trust store.
 pub async fn publish(conn: &Connection, req: &PublishRequest) -> Result<PublishReport, OpsError> {
-    let dest = conn.open(&req.to).await?;
-    let ledger = LedgerStore::new(dest.clone(), LedgerStore::key_for_prefix(req.to.key()));
-    let mut crls = Vec::new();
-    for Item { key, crl } in &req.items {
-        let outcome = publish_one(conn, &dest, &ledger, req, key, crl).await?;
-        crls.push(PublishRecord {
-            source: crl.source.clone(),
-            url: req.to.url_of(key),
-            crl_number: crl.facts.crl_number.clone(),
-            entries: crl.facts.entries,
-            sha256: crl.facts.sha256.clone(),
-            outcome,
-        });
-    }
-    Ok(PublishReport { to: req.to.url(), crls })
+    publish_with(&conn.open(&req.to).await?, conn.elb(), req).await
+}
+
+/// [`publish`] to a store and an ELB client of the caller's.
+pub async fn publish_with(
+    dest: &Store,
+    api: &dyn TrustStoreApi,
+    req: &PublishRequest,
+) -> Result<PublishReport, OpsError> {
+    let ledger = LedgerStore::new(dest.clone(), req.ledger_key());
+    let lease_key = Lease::key_for_ledger(ledger.key());
+    let held = holding(dest, &lease_key, &req.lease, async |lease: &mut Lease| {
+        let mut crls = Vec::new();
+        for Item { key, crl } in &req.items {
+            lease.renew().await?;
+            let outcome = publish_one(api, dest, &ledger, req, key, crl).await?;
+            crls.push(PublishRecord {
+                source: crl.source.clone(),
+                url: req.to.url_of(key),
+                crl_number: crl.facts.crl_number.clone(),
+                entries: crl.facts.entries,
+                sha256: crl.facts.sha256.clone(),
+                outcome,
+            });
+        }
+        Ok(crls)
+    })
+    .await?;
+    let (crls, lease_held_by) = match held {
+        Ok(c) => (c, None),
+        Err(holder) => (Vec::new(), Some(holder)),
+    };
+    Ok(PublishReport { to: req.to.url(), crls, lease_held_by })
 }
 
 /// One CRL: refused by preflight or at its key, or stored and registered in every trust store.
 async fn publish_one(
-    conn: &Connection,
+    api: &dyn TrustStoreApi,
     dest: &Store,
     ledger: &LedgerStore,
     req: &PublishRequest,
@@ -136,50 +161,43 @@ async fn publish_one(
     let mut registrations = Vec::new();
     for arn in &req.arns {
         let r = req.rotation.request(arn, &object, &crl.facts, None);
-        registrations.push(Registration::from(&crlkit_elb::register::register(conn.elb(), ledger, &r).await?));
+        registrations.push(Registration::from(&crlkit_elb::register::register(api, ledger, &r).await?));
     }
     Ok(PublishOutcome::Published { upload, version: info.version, registrations })
 }
 
-/// `publish --plan`: per CRL, what preflight said, then its upload and registrations.
-pub fn plan(req: &PublishRequest) -> Plan {
-    let mut checks = Vec::new();
-    let mut calls = Vec::new();
-    let ledger_url = req.ledger_url();
+/// `publish --plan`: per CRL, what preflight said; then the calls [`publish_with`] makes in a
+/// rehearsal (`crate::rehearsal`), where each trust store holds an older CRL of each one's slot.
+pub async fn plan(req: &PublishRequest) -> Result<Plan, OpsError> {
+    let checks = req
+        .items
+        .iter()
+        .map(|Item { crl, .. }| {
+            let blocking: Vec<&str> = crl.blocking().map(|f| f.code).collect();
+            format!(
+                "{}: CRL number {}, {} entries, {} bytes of PEM, SHA-256 {}; preflight {}",
+                crl.source,
+                crl.facts.crl_number.as_deref().unwrap_or("none"),
+                crl.facts.entries,
+                crl.facts.size,
+                crl.facts.sha256,
+                if blocking.is_empty() { "ready".to_owned() } else { format!("BLOCKED ({})", blocking.join(", ")) }
+            )
+        })
+        .collect();
+    let mut rehearsal = Rehearsal::new(Notes {
+        read: None,
+        pem_put: "change: the PEM, with its facts as metadata",
+        metadata_known: true,
+    });
+    rehearsal.elb.show_counts = true;
+    let dest = rehearsal.store(&req.to);
+    let ledger = LedgerStore::new(dest.unrecorded(), req.ledger_key());
     for Item { key, crl } in &req.items {
-        let url = req.to.url_of(key);
-        let blocking: Vec<&str> = crl.blocking().map(|f| f.code).collect();
-        checks.push(format!(
-            "{}: CRL number {}, {} entries, {} bytes of PEM, SHA-256 {}; preflight {}",
-            crl.source,
-            crl.facts.crl_number.as_deref().unwrap_or("none"),
-            crl.facts.entries,
-            crl.facts.size,
-            crl.facts.sha256,
-            if blocking.is_empty() { "ready".to_owned() } else { format!("BLOCKED ({})", blocking.join(", ")) }
-        ));
-        calls.push(plan::read_object(
-            &url,
-            "HeadObject",
-            "read: what the key holds (a newer CRL there refuses the upload)",
-        ));
-        let file = key.rsplit('/').next().unwrap_or(key);
-        calls.push(plan::put_object(
-            &url,
-            file,
-            &crl.facts.to_metadata(),
-            "change: the PEM, with its facts as metadata",
-        ));
-        calls.push(plan::read_object(&url, "GetObject", "read: back, compared with what was sent"));
-        let object = S3Object { bucket: req.to.bucket().into(), key: key.clone(), version: None };
-        calls.extend(registration_calls(
-            &req.arns,
-            &object,
-            Some(crl.facts.entries),
-            &crl.facts.issuer,
-            req.rotation.replace,
-            &ledger_url,
-        ));
+        for arn in &req.arns {
+            rehearsal.assume(&ledger, arn, &crl.facts, key).await?;
+        }
     }
-    Plan::new(calls, checks)
+    publish_with(&dest, &rehearsal.elb, req).await?;
+    Ok(rehearsal.finish(checks))
 }

@@ -2,16 +2,18 @@
 //! record every ELB flow reports, and the calls one registration makes, for `--plan`.
 
 use crlkit_elb::TrustStoreArn;
-use crlkit_elb::api::{Revocation, S3Object};
+use crlkit_elb::api::{Revocation, S3Object, TrustStoreApi};
+use crlkit_elb::lease::{Lease, LeaseOptions};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
-use crlkit_elb::plan::{self, PlannedCall};
 use crlkit_elb::register::{self, Outcome, Quotas, Report};
-use crlkit_upload::{CrlFacts, Target};
+use crlkit_upload::{CrlFacts, Store, Target};
 use serde::{Serialize, Serializer};
 
 use crate::connect::Connection;
 use crate::error::OpsError;
+use crate::lease::{LeaseHolder, holding};
 use crate::plan::Plan;
+use crate::rehearsal::{Notes, Reading, Rehearsal, assumed_facts};
 
 /// How registrations proceed, the same for every trust store of a run.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct Rotation {
     pub replace: bool,
     /// Remove them before the add when old and new cannot both fit (`--remove-first`).
     pub remove_first: bool,
+    /// Remove the files found foreign once the CRL is live (`--prune-foreign`).
+    pub prune_foreign: bool,
     /// The trust stores' quotas.
     pub quotas: Quotas,
     /// Now, RFC 3339 (ledger timestamps).
@@ -41,6 +45,7 @@ impl Rotation {
             crl: crl.clone(),
             replace: self.replace,
             remove_first: self.remove_first,
+            prune_foreign: self.prune_foreign,
             quotas: self.quotas,
             source,
             now: self.now.clone(),
@@ -146,6 +151,8 @@ pub struct Registration {
     /// answer was lost, a run that crashed): taken into the ledger.
     #[serde(serialize_with = "ids")]
     pub adopted: Vec<FileRef>,
+    /// Files found foreign and removed (`--prune-foreign`).
+    pub pruned: Vec<UnknownFile>,
     /// `TotalRevokedEntries` before any change.
     pub total_revoked_entries_before: u64,
 }
@@ -158,11 +165,12 @@ impl Registration {
 
     /// True when the trust store was changed: a file added or removed.
     pub fn changed(&self) -> bool {
-        match &self.outcome {
-            RegistrationOutcome::Added { .. } => true,
-            RegistrationOutcome::AlreadyRegistered { removed, .. } => !removed.is_empty(),
-            RegistrationOutcome::Refused { .. } => false,
-        }
+        !self.pruned.is_empty()
+            || match &self.outcome {
+                RegistrationOutcome::Added { .. } => true,
+                RegistrationOutcome::AlreadyRegistered { removed, .. } => !removed.is_empty(),
+                RegistrationOutcome::Refused { .. } => false,
+            }
     }
 }
 
@@ -190,6 +198,7 @@ impl From<&Report> for Registration {
             unknown_source: r.unknown.iter().map(UnknownFile::from).collect(),
             ledger_repaired: r.repaired.iter().map(FileRef::from).collect(),
             adopted: r.adopted.iter().map(FileRef::from).collect(),
+            pruned: r.pruned.iter().map(UnknownFile::from).collect(),
             total_revoked_entries_before: r.before.total_revoked_entries,
         }
     }
@@ -208,6 +217,8 @@ pub struct RegisterRequest {
     pub arns: Vec<TrustStoreArn>,
     /// How.
     pub rotation: Rotation,
+    /// The ledger's lease: one run at a time decides and changes these trust stores.
+    pub lease: LeaseOptions,
 }
 
 /// What `register` did (`crlkit register --json`).
@@ -225,32 +236,55 @@ pub struct RegisterReport {
     pub sha256: String,
     /// Per trust store, in the order given.
     pub registrations: Vec<Registration>,
+    /// Another run held the ledger's lease for longer than this one would wait: nothing was
+    /// registered (exit 75).
+    pub lease_held_by: Option<LeaseHolder>,
 }
 
 /// Read the object (one PEM CRL of at most 50 MB, counted), then register it in every trust
 /// store in turn. A failure names how many trust stores were dealt with before it.
 pub async fn register(conn: &Connection, req: &RegisterRequest) -> Result<RegisterReport, OpsError> {
     let objects = conn.open(&req.object).await?;
-    let (object, facts) = register::read_registrable(&objects, req.object.key(), req.version.as_deref()).await?;
     let ledger = LedgerStore::new(conn.open(&req.ledger).await?, req.ledger.key());
-    let mut registrations = Vec::new();
-    for arn in &req.arns {
-        let r = register::register(conn.elb(), &ledger, &req.rotation.request(arn, &object, &facts, None))
-            .await
-            .map_err(|e| {
-                let e = OpsError::from(e);
-                if registrations.is_empty() {
-                    e
-                } else {
-                    e.with_context(format!(
-                        "{} of {} trust store(s) were dealt with before this one",
-                        registrations.len(),
-                        req.arns.len()
-                    ))
-                }
-            })?;
-        registrations.push(Registration::from(&r));
-    }
+    register_with(&objects, &ledger, conn.elb(), req, &Reading::Real).await
+}
+
+async fn register_with(
+    objects: &Store,
+    ledger: &LedgerStore,
+    api: &dyn TrustStoreApi,
+    req: &RegisterRequest,
+    reading: &Reading,
+) -> Result<RegisterReport, OpsError> {
+    let (object, facts) = reading.registrable(objects, req.object.key(), req.version.as_deref()).await?;
+    let lease_key = Lease::key_for_ledger(req.ledger.key());
+    let held = holding(ledger.store(), &lease_key, &req.lease, async |lease: &mut Lease| {
+        let mut registrations = Vec::new();
+        for arn in &req.arns {
+            lease.renew().await?;
+            let r = register::register(api, ledger, &req.rotation.request(arn, &object, &facts, None)).await.map_err(
+                |e| {
+                    let e = OpsError::from(e);
+                    if registrations.is_empty() {
+                        e
+                    } else {
+                        e.with_context(format!(
+                            "{} of {} trust store(s) were dealt with before this one",
+                            registrations.len(),
+                            req.arns.len()
+                        ))
+                    }
+                },
+            )?;
+            registrations.push(Registration::from(&r));
+        }
+        Ok(registrations)
+    })
+    .await?;
+    let (registrations, lease_held_by) = match held {
+        Ok(r) => (r, None),
+        Err(holder) => (Vec::new(), Some(holder)),
+    };
     Ok(RegisterReport {
         object: object.url(),
         version: object.version.clone(),
@@ -258,59 +292,32 @@ pub async fn register(conn: &Connection, req: &RegisterRequest) -> Result<Regist
         crl_number: facts.crl_number.clone(),
         sha256: facts.sha256.clone(),
         registrations,
+        lease_held_by,
     })
 }
 
-/// The calls of one registration of `object` in each trust store: the ledger read, then per
-/// trust store the quota check, the add, its record and, with `replace`, the removal.
-pub fn registration_calls(
-    arns: &[TrustStoreArn],
-    object: &S3Object,
-    entries: Option<u64>,
-    issuer: &str,
-    replace: bool,
-    ledger_url: &str,
-) -> Vec<PlannedCall> {
-    let mut calls = vec![plan::read_object(ledger_url, "GetObject", "read: the ledger (absent: empty)")];
-    for arn in arns {
-        calls.push(plan::describe_trust_store(arn));
-        calls.push(plan::describe_revocations(arn));
-        calls.push(plan::revocation_content(arn));
-        calls.push(plan::put_object(
-            ledger_url,
-            "ledger.json",
-            &Default::default(),
-            "change, only if such a file was read: adopt it, or record it as foreign",
-        ));
-        calls.push(plan::add_revocation(arn, object, entries));
-        calls.push(plan::put_object(
-            ledger_url,
-            "ledger.json",
-            &Default::default(),
-            "change: record the new revocation ID in the ledger",
-        ));
-        if replace {
-            calls.push(plan::remove_replaced(arn, issuer));
-            calls.push(plan::put_object(
-                ledger_url,
-                "ledger.json",
-                &Default::default(),
-                "change: drop the removed IDs from the ledger",
-            ));
-        }
+/// `register --plan`: the calls [`register`] makes in a rehearsal (`crate::rehearsal`): the
+/// object is read, and each trust store holds an older CRL of its slot.
+pub async fn plan(req: &RegisterRequest) -> Result<Plan, OpsError> {
+    let rehearsal = Rehearsal::new(Notes {
+        read: Some((
+            req.object.url(),
+            "read: the object",
+            "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)",
+        )),
+        pem_put: "change: the object",
+        metadata_known: false,
+    });
+    let objects = rehearsal.store(&req.object);
+    rehearsal.place(&objects, req.object.key()).await?;
+    let ledger_store =
+        if req.ledger.bucket() == req.object.bucket() { objects.clone() } else { rehearsal.store(&req.ledger) };
+    let ledger = LedgerStore::new(ledger_store.clone(), req.ledger.key());
+    let assumed = LedgerStore::new(ledger_store.unrecorded(), req.ledger.key());
+    let facts = assumed_facts();
+    for arn in &req.arns {
+        rehearsal.assume(&assumed, arn, &facts, req.object.key()).await?;
     }
-    calls
-}
-
-/// `register --plan`: read the object, then each registration.
-pub fn plan(req: &RegisterRequest) -> Plan {
-    let object =
-        S3Object { bucket: req.object.bucket().into(), key: req.object.key().into(), version: req.version.clone() };
-    let mut calls = vec![plan::read_object(
-        &req.object.url(),
-        "GetObject",
-        "read: the CRL object, validated and counted (one PEM CRL, at most 50 MB)",
-    )];
-    calls.extend(registration_calls(&req.arns, &object, None, "its issuer", req.rotation.replace, &req.ledger.url()));
-    Plan::new(calls, vec![format!("{} trust store ARN(s) parsed", req.arns.len())])
+    register_with(&objects, &ledger, &rehearsal.elb, req, &Reading::Assumed).await?;
+    Ok(rehearsal.finish(vec![format!("{} trust store ARN(s) parsed", req.arns.len())]))
 }

@@ -1,9 +1,10 @@
 //! A trust store's revocation files with the CRLs they came from (`crlkit revocations`): ELB
 //! says only IDs and counts, the ledger says the rest.
 
-use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::TrustStoreApi;
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
+use crlkit_elb::register::MAX_CONTENT_BYTES;
+use crlkit_elb::{ElbErrorKind, TrustStoreArn};
 use crlkit_upload::Target;
 use serde::Serialize;
 
@@ -74,8 +75,10 @@ pub struct RevocationFile {
     pub state: FileState,
     /// What is wrong with it beyond freshness: `superseded` (a newer CRL of its slot is live
     /// too: a rotation did not finish), `duplicate` (the same CRL is live under a lower ID),
-    /// `count-mismatch` (ELB's count is not crlkit's). A `sync` or `register --replace` of the
-    /// current CRL removes the first two.
+    /// `count-mismatch` (ELB's count is not crlkit's), `unknown-of-managed-issuer` (not in the
+    /// ledger, yet a CRL of an issuer whose CRLs crlkit registers here: a second source of
+    /// truth a rotation will not retire). A `sync` or `register --replace` of the current CRL
+    /// removes the first two.
     pub problems: Vec<&'static str>,
 }
 
@@ -137,6 +140,22 @@ pub async fn revocations(
     let live = conn.elb().describe_revocations(arn).await?;
     let state = LedgerStore::new(conn.open(ledger).await?, ledger.key()).load().await?;
     let r = state.reconcile(arn, &live);
+    // The issuer of each file the ledger does not know: as recorded when a run read it, else
+    // read now (its content).
+    let mut unknown_issuers = std::collections::HashMap::new();
+    for u in &r.unknown {
+        let recorded = state.foreign.iter().find(|f| f.trust_store_arn == arn.as_str() && f.revocation_id == u.id);
+        let issuer = match recorded {
+            Some(f) => f.issuer.clone(),
+            None => match conn.elb().revocation_content(arn, u.id, MAX_CONTENT_BYTES).await {
+                Ok(bytes) => crlkit_upload::CrlFacts::from_stored(&bytes).ok().map(|f| f.issuer),
+                Err(e) if e.kind() == ElbErrorKind::RevocationIdNotFound => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        unknown_issuers.insert(u.id, issuer);
+    }
+    let managed = |issuer: &Option<String>| issuer.as_ref().is_some_and(|i| r.known.iter().any(|e| &e.crl.issuer == i));
     let stale_at = |next: Option<&str>| next.and_then(crlkit_der::Time::from_rfc3339).is_some_and(|t| t.unix() < at);
     let revocations: Vec<RevocationFile> = live
         .iter()
@@ -147,7 +166,11 @@ pub async fn revocations(
                 Some(e) => FileState::Fresh(e.into()),
                 None => FileState::UnknownSource,
             };
-            let problems = known.map_or_else(Vec::new, |e| problems(e, rev.entries, &r.known));
+            let problems = match known {
+                Some(e) => problems(e, rev.entries, &r.known),
+                None if unknown_issuers.get(&rev.id).is_some_and(managed) => vec!["unknown-of-managed-issuer"],
+                None => Vec::new(),
+            };
             RevocationFile { revocation_id: rev.id, elb_entries: rev.entries, state, problems }
         })
         .collect();

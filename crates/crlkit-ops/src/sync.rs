@@ -21,11 +21,11 @@ use std::cmp::Ordering;
 
 use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{S3Object, TrustStoreApi};
-use crlkit_elb::lease::{Acquired, Lease, LeaseOptions};
+use crlkit_elb::lease::{Lease, LeaseOptions};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
 use crlkit_elb::preflight;
 use crlkit_elb::register::leftovers;
-use crlkit_elb::{ElbError, ElbErrorKind, plan};
+use crlkit_elb::{ElbError, ElbErrorKind};
 use crlkit_upload::{Store, Target, UploadResult, upload_crl};
 use crlkit_verify::CaBundle;
 use futures::StreamExt as _;
@@ -33,9 +33,12 @@ use serde::Serialize;
 
 use crate::connect::Connection;
 use crate::error::OpsError;
+pub use crate::lease::LeaseHolder;
+use crate::lease::holding;
 use crate::plan::Plan;
-use crate::prepare::{PreparedCrl, prepare_bytes};
-use crate::register::{Registration, Rotation, registration_calls};
+use crate::prepare::PreparedCrl;
+use crate::register::{Registration, Rotation};
+use crate::rehearsal::{Notes, Reading, Rehearsal, assumed_facts};
 use crate::upload::pem_name;
 
 /// Trust stores read or registered at once (each in its own region's client).
@@ -135,15 +138,6 @@ pub struct TrustStoreSync {
     pub result: StoreSync,
 }
 
-/// Who holds the lease (`--json`: `lease_held_by`).
-#[derive(Clone, Debug, Serialize)]
-pub struct LeaseHolder {
-    /// The holding run (`crlkit pid N on HOST`).
-    pub owner: String,
-    /// When its lease expires unless renewed, Unix seconds.
-    pub expires_at: i64,
-}
-
 /// Why nothing was uploaded or registered (exit 1).
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -225,6 +219,17 @@ pub async fn sync_with(
     api: &dyn TrustStoreApi,
     req: &SyncRequest,
 ) -> Result<SyncReport, OpsError> {
+    run(source, dest, api, req, &Reading::Real).await
+}
+
+/// [`sync_with`], the CRL read as `reading` says (a rehearsal assumes it).
+async fn run(
+    source: &Store,
+    dest: &Store,
+    api: &dyn TrustStoreApi,
+    req: &SyncRequest,
+    reading: &Reading,
+) -> Result<SyncReport, OpsError> {
     let source_key = req.from.key();
     let source_url = source.url_of(source_key);
     let head = source
@@ -247,39 +252,36 @@ pub async fn sync_with(
         upload_refusal: None,
     };
     // One run at a time decides and acts for this ledger: the state is read under the lease.
-    let mut lease = match Lease::acquire(dest, &req.lease_key(), &req.lease).await? {
-        Acquired::Taken(lease) => *lease,
-        Acquired::Held(holder) => {
-            report.lease_held_by = Some(LeaseHolder { owner: holder.owner, expires_at: holder.expires_at });
-            return Ok(report);
-        }
-    };
-    let result = converge(source, dest, api, req, &head, &mut lease, &mut report).await;
-    // A lease that cannot be released expires by itself; the work is done either way.
-    let _ = lease.release().await;
-    result.map(|()| report)
+    let held = holding(dest, &req.lease_key(), &req.lease, async |lease: &mut Lease| {
+        converge(source, dest, api, req, lease, &mut report, reading).await
+    })
+    .await?;
+    report.lease_held_by = held.err();
+    Ok(report)
 }
 
-/// Steps 1 to 4 of the module documentation, under the lease.
+/// Steps 1 to 4 of the module documentation, under the lease; `report` holds what the HEAD
+/// said of the source.
 async fn converge(
     source: &Store,
     dest: &Store,
     api: &dyn TrustStoreApi,
     req: &SyncRequest,
-    head: &crlkit_upload::ObjectInfo,
     lease: &mut Lease,
     report: &mut SyncReport,
+    reading: &Reading,
 ) -> Result<(), OpsError> {
     let source_key = req.from.key();
     let source_url = report.source.clone();
+    let (head_etag, head_version) = (report.source_etag.clone(), report.source_version.clone());
     let ledger = LedgerStore::new(dest.clone(), req.ledger_key());
     let state = ledger.load().await?;
     let same_source = |e: &LedgerEntry| {
         e.source.as_ref().is_some_and(|s| {
             s.url == source_url
-                && match (&s.version, &head.version) {
+                && match (&s.version, &head_version) {
                     (Some(a), Some(b)) => a == b,
-                    _ => s.etag.is_some() && s.etag == head.e_tag,
+                    _ => s.etag.is_some() && s.etag == head_etag,
                 }
         })
     };
@@ -303,8 +305,10 @@ async fn converge(
         let reconciled = state.reconcile(arn, &live);
         let known = reconciled.known;
         // A live file the ledger does not know, and has not found foreign, may be an add whose
-        // answer was lost: registration reads it and adopts it.
-        let unread = reconciled.unknown.iter().any(|u| !state.is_foreign(arn.as_str(), u.id));
+        // answer was lost: registration reads it and adopts it. With --prune-foreign, a foreign
+        // file still live is work to do too.
+        let unread = reconciled.unknown.iter().any(|u| !state.is_foreign(arn.as_str(), u.id))
+            || (req.rotation.prune_foreign && !reconciled.unknown.is_empty());
         // Up to date only when what is live is what is wanted: this source's CRL, its count as
         // crlkit's, nothing it supersedes and no second copy of it left (a failed or racing run's
         // leftovers send the run on, to registration, which removes them).
@@ -333,7 +337,7 @@ async fn converge(
     report.downloaded = true;
     report.source_etag = info.e_tag.clone();
     report.source_version = info.version.clone();
-    let prepared = prepare_bytes(&bytes, &source_url, Some(&req.bundle), &req.preflight)?;
+    let prepared = reading.prepare(&bytes, &source_url, &req.bundle, &req.preflight)?;
     let facts = prepared.facts.clone();
     report.crl_number = facts.crl_number.clone();
     let ready = prepared.is_ready();
@@ -413,39 +417,26 @@ async fn converge(
     Ok(())
 }
 
-/// `sync --plan`: the reads that decide whether anything is to do, then the upload and each
-/// registration a run would make if the CRL is new.
-pub fn plan(req: &SyncRequest) -> Plan {
-    let ledger_url = req.to.url_of(&req.ledger_key());
-    let source = req.from.url();
-    let lease_url = req.to.url_of(&req.lease_key());
-    let mut calls = vec![
-        plan::read_object(&source, "HeadObject", "read: the source's ETag and version"),
-        plan::read_object(&lease_url, "GetObject", "read: the lease (one run at a time per ledger)"),
-        plan::put_object(
-            &lease_url,
-            "lease.json",
-            &Default::default(),
-            "change: take the lease (conditional: If-None-Match, or If-Match on an expired one)",
-        ),
-        plan::read_object(&ledger_url, "GetObject", "read: the ledger: which source each registration came from"),
-    ];
-    calls.extend(req.trust_stores.iter().map(plan::describe_revocations));
-    calls.push(plan::read_object(
-        &source,
-        "GetObject",
-        "read, only if some trust store's registration is not from this ETag: validated, verified against the \
-         bundle, preflighted",
-    ));
-    let key = req.dest_key();
-    calls.push(plan::put_object(
-        &req.to.url_of(&key),
-        &pem_name(req.from.key()),
-        &Default::default(),
-        "change, only if the CRL number is newer than the registered one: the PEM",
-    ));
-    let object = S3Object { bucket: req.to.bucket().into(), key, version: None };
-    calls.extend(registration_calls(&req.trust_stores, &object, None, "the CA", true, &ledger_url));
-    calls.push(plan::put_object(&lease_url, "lease.json", &Default::default(), "change: release the lease"));
-    Plan::new(calls, Vec::new())
+/// `sync --plan`: the calls [`sync_with`] makes in a rehearsal (`crate::rehearsal`): the
+/// source holds a CRL newer than the one each trust store holds.
+pub async fn plan(req: &SyncRequest) -> Result<Plan, OpsError> {
+    let rehearsal = Rehearsal::new(Notes {
+        read: Some((
+            req.from.url(),
+            "read: the source's ETag and version",
+            "read, only if some trust store's registration is not from this ETag: validated, verified against the \
+             bundle, preflighted",
+        )),
+        pem_put: "change, only if the CRL number is newer than the registered one: the PEM",
+        metadata_known: false,
+    });
+    let source = rehearsal.store(&req.from);
+    let dest = if req.from.bucket() == req.to.bucket() { source.clone() } else { rehearsal.store(&req.to) };
+    rehearsal.place(&source, req.from.key()).await?;
+    let ledger = LedgerStore::new(dest.unrecorded(), req.ledger_key());
+    for arn in &req.trust_stores {
+        rehearsal.assume(&ledger, arn, &assumed_facts(), &req.dest_key()).await?;
+    }
+    run(&source, &dest, &rehearsal.elb, req, &Reading::Assumed).await?;
+    Ok(rehearsal.finish(Vec::new()))
 }

@@ -59,6 +59,8 @@ mod upload;
 pub use aws::ChainCredentials;
 pub use error::{Causes, StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, idp_text, sha256_hex};
-pub use store::{AwsOptions, Listing, ObjectInfo, ObjectReader, Sse, Store, StoreOptions, WriteMode};
+pub use store::{
+    AwsOptions, Listing, ObjectInfo, ObjectReader, Recorder, Sse, Store, StoreCall, StoreOptions, WriteMode,
+};
 pub use target::{CRLKIT_DIR, Scheme, Target, check_relative_key};
 pub use upload::{Refusal, UploadResult, upload_crl, would_refuse};

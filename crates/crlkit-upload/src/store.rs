@@ -161,6 +161,40 @@ pub struct Listing {
 pub struct Store {
     inner: Arc<dyn ObjectStore>,
     target: Target,
+    recorder: Option<Recorder>,
+}
+
+/// One request a recording store was asked to make ([`Store::recording`]): what a plan shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreCall {
+    /// `HeadObject` of a key.
+    Head(String),
+    /// `GetObject` of a key.
+    Get(String),
+    /// A conditional `PutObject` of a key, with its metadata.
+    Put(String, BTreeMap<String, String>),
+    /// `ListObjectsV2` under a prefix.
+    List(String),
+}
+
+/// What a [`Recorder`] calls: the store the call was made on, and the call.
+type Report = dyn Fn(&Store, StoreCall) + Send + Sync;
+
+/// Where a recording store reports its calls, in the order made.
+#[derive(Clone)]
+pub struct Recorder(Arc<Report>);
+
+impl Recorder {
+    /// Report each call to `f`, with the store it was made on.
+    pub fn new(f: impl Fn(&Store, StoreCall) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recorder")
+    }
 }
 
 impl Store {
@@ -174,7 +208,7 @@ impl Store {
         #[cfg(not(feature = "s3"))]
         {
             let _ = opts;
-            Ok(Self { inner: open_local(target)?, target: target.clone() })
+            Ok(Self { inner: open_local(target)?, target: target.clone(), recorder: None })
         }
     }
 
@@ -196,7 +230,28 @@ impl Store {
             }
             _ => open_local(target)?,
         };
-        Ok(Self { inner, target: target.clone() })
+        Ok(Self { inner, target: target.clone(), recorder: None })
+    }
+
+    /// A fresh in-memory store that answers as `target` would (an empty bucket) and reports
+    /// every request to `recorder`: a flow run on it shows the calls it would make (`--plan`).
+    pub fn recording(target: &Target, recorder: Recorder) -> Self {
+        Self {
+            inner: Arc::new(object_store::memory::InMemory::new()),
+            target: target.clone(),
+            recorder: Some(recorder),
+        }
+    }
+
+    /// The same store, its requests no longer reported (a plan filling it with what it assumes).
+    pub fn unrecorded(&self) -> Self {
+        Self { recorder: None, ..self.clone() }
+    }
+
+    fn record(&self, call: impl FnOnce() -> StoreCall) {
+        if let Some(r) = &self.recorder {
+            (r.0)(self, call());
+        }
     }
 
     /// The store's target (its URL, with the key it was opened with).
@@ -220,6 +275,7 @@ impl Store {
 
     /// Describe `key` (metadata included), or `None` if there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        self.record(|| StoreCall::Head(key.to_owned()));
         let path = self.path(key)?;
         let opts = GetOptions { head: true, ..GetOptions::default() };
         match self.inner.get_opts(&path, opts).await {
@@ -241,6 +297,7 @@ impl Store {
     /// Read `key` whole, or `None` if there is no such object. With `if_match`, only the
     /// object with that ETag (a conflict otherwise).
     pub async fn get(&self, key: &str, if_match: Option<&str>) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
+        self.record(|| StoreCall::Get(key.to_owned()));
         let path = self.path(key)?;
         let opts = GetOptions { if_match: if_match.map(str::to_owned), ..GetOptions::default() };
         let result = match self.inner.get_opts(&path, opts).await {
@@ -261,6 +318,7 @@ impl Store {
         version: Option<&str>,
     ) -> Result<Option<(ObjectInfo, Bytes)>, StoreError> {
         let Some(version) = version else { return self.get(key, None).await };
+        self.record(|| StoreCall::Get(key.to_owned()));
         let path = self.path(key)?;
         let opts = GetOptions { version: Some(version.to_owned()), ..GetOptions::default() };
         let result = match self.inner.get_opts(&path, opts).await {
@@ -278,6 +336,7 @@ impl Store {
         &self,
         key: &str,
     ) -> Result<(ObjectInfo, BoxStream<'static, Result<Bytes, StoreError>>), StoreError> {
+        self.record(|| StoreCall::Get(key.to_owned()));
         let path = self.path(key)?;
         let result = self.inner.get(&path).await.map_err(|e| StoreError::from_store(self.url_of(key), e))?;
         let info = ObjectInfo::new(&result.meta, &result.attributes);
@@ -307,6 +366,7 @@ impl Store {
         if self.target.scheme() == Scheme::File {
             return self.put_file(key, bytes, mode).await;
         }
+        self.record(|| StoreCall::Put(key.to_owned(), metadata.clone()));
         let path = self.path(key)?;
         let mut attributes = Attributes::new();
         for (k, v) in metadata {
@@ -377,6 +437,7 @@ impl Store {
 
     /// Objects and prefixes directly under `prefix` (a key ending in `/`, or empty).
     pub async fn list(&self, prefix: &str) -> Result<Listing, StoreError> {
+        self.record(|| StoreCall::List(prefix.to_owned()));
         let trimmed = prefix.trim_end_matches('/');
         let path = if trimmed.is_empty() { None } else { Some(self.path(trimmed)?) };
         let listed = self

@@ -162,9 +162,24 @@ fn publish_then_publish_again_is_a_no_op_and_revocations_joins_the_ledger() {
     assert_eq!(states, ["stale", "unknown-source"], "{v}");
     assert_eq!(v["revocations"][0]["crl_number"], "5");
     assert_eq!(v["revocations"][0]["source"], format!("s3://{bucket}/crl/ca.pem"));
+    // Fresh at AT, but the file of unknown source holds a CRL of the issuer crlkit manages
+    // here: a second source of truth no rotation retires, so still exit 1.
+    let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["revocations"][1]["problems"], serde_json::json!(["unknown-of-managed-issuer"]));
+    // A publish --replace reads it, finds it a second copy of its own CRL, adopts and removes it.
+    let mut replace = args.to_vec();
+    replace.push("--replace");
+    let o = run(&replace);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let reg = &json(&o)["crls"][0]["registrations"][0];
+    assert_eq!(
+        (reg["result"].as_str(), reg["adopted"].as_array().map(Vec::len)),
+        (Some("already-registered"), Some(1))
+    );
+    assert_eq!(live(&arn), [(id, 1000)], "the copy is gone");
     let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT]);
-    assert_eq!(o.status.code(), Some(0), "fresh at {AT}: {}", stderr(&o));
-    assert!(stdout(&o).contains("not in the ledger"), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(0), "fresh at {AT}, nothing wrong: {}", stderr(&o));
 }
 
 #[test]
@@ -363,20 +378,36 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     assert_eq!(
         actions,
         [
+            "GetObject",
+            "PutObject",
             "HeadObject",
             "PutObject",
             "GetObject",
-            "GetObject",
             "DescribeTrustStores",
+            "GetObject",
             "DescribeTrustStoreRevocations",
             "GetTrustStoreRevocationContent",
+            "GetObject",
             "PutObject",
             "AddTrustStoreRevocations",
+            "GetObject",
             "PutObject",
             "RemoveTrustStoreRevocations",
+            "GetObject",
+            "PutObject",
             "PutObject"
         ]
     );
+    // The plan is the run's own calls: the lease around it all, and each ledger change reads the
+    // ledger and writes it back.
+    let notes: Vec<&str> = v["plan"].as_array().unwrap().iter().map(|c| c["note"].as_str().unwrap()).collect();
+    assert!(notes[1].starts_with("change: take the lease"), "{notes:?}");
+    assert!(notes[10].starts_with("change, only if such a file was read"), "{notes:?}");
+    assert!(notes[13].starts_with("change: record the new revocation ID"), "{notes:?}");
+    assert!(notes[16].starts_with("change: drop the removed IDs"), "{notes:?}");
+    assert!(notes[17].starts_with("change: release the lease"), "{notes:?}");
+    let put = &v["plan"][3];
+    assert_eq!(put["params"]["Metadata"]["crlkit-crl-number"], "4", "publish knows the CRL: {put}");
     let add = v["plan"].as_array().unwrap().iter().find(|c| c["action"] == "AddTrustStoreRevocations").unwrap();
     assert_eq!(add["region"], "eu-west-1");
     assert!(add["aws_cli"].as_str().unwrap().starts_with("aws elbv2 add-trust-store-revocations --trust-store-arn"));
@@ -401,6 +432,30 @@ fn plan_needs_no_credentials_and_sends_nothing() {
         assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
         assert!(stdout(&o).contains("nothing was sent") && stdout(&o).contains("aws elbv2"), "{}", stdout(&o));
     }
+    // sync's plan: the lease around everything, the source read, the PEM written beside the
+    // others, then the registration, as the run makes them.
+    let ca_pem = dir.join("ca.pem");
+    let mut args = vec!["sync", "--from", "s3://pca/crl/x.crl", "--ca", ca_pem.to_str().unwrap()];
+    args.extend(["--to", "s3://my-crls/crl/", "--trust-store-arn", arn, "--plan", "--json"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_crlkit")).args(&args).env_clear().output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    let calls: Vec<(String, String)> = v["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["action"].as_str().unwrap().to_owned(), c["params"]["Key"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let at = |action: &str, key: &str| calls.iter().position(|c| c.0 == action && c.1 == key);
+    assert_eq!(calls[0], ("HeadObject".to_owned(), "crl/x.crl".to_owned()), "{calls:?}");
+    let taken = at("PutObject", "crl/.crlkit/lease.json").unwrap();
+    let download = at("GetObject", "crl/x.crl").unwrap();
+    let pem = at("PutObject", "crl/x.pem").unwrap();
+    let add = calls.iter().position(|c| c.0 == "AddTrustStoreRevocations").unwrap();
+    assert!(taken < download && download < pem && pem < add, "{calls:?}");
+    assert_eq!(calls.last().unwrap(), &("PutObject".to_owned(), "crl/.crlkit/lease.json".to_owned()));
+    assert!(v["plan"].as_array().unwrap().last().unwrap()["note"].as_str().unwrap().contains("release the lease"));
+    assert_eq!(v["plan"][pem]["params"]["Metadata"], serde_json::json!({}), "the CRL is read only when it runs");
 }
 
 /// Send a form to one of the emulator's test controls (`/_faults`, `/_calls`); its answer.

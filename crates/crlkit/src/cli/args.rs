@@ -269,6 +269,37 @@ mod tests {
     }
 }
 
+/// The ledger's lease (`register`, `publish`, `sync`): one run at a time decides and changes the
+/// trust stores of a ledger.
+#[cfg(feature = "online")]
+#[derive(Args, Debug, Clone)]
+pub struct LeaseArgs {
+    /// How long to wait while another run holds the ledger's lease, before giving up (exit 75).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    lease_wait: i64,
+    /// How long this run's lease lasts between renewals: a run that crashed keeps others out
+    /// this long.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    lease_ttl: i64,
+}
+
+#[cfg(feature = "online")]
+impl LeaseArgs {
+    /// The lease options, owned by this process on this host.
+    pub fn options(&self) -> Result<crlkit_elb::lease::LeaseOptions, crate::support::failure::Failure> {
+        if self.lease_ttl < 10 {
+            return Err(crate::support::failure::Failure::usage(
+                "--lease-ttl: at least 10s (renewals happen every third of it)",
+            ));
+        }
+        Ok(crlkit_elb::lease::LeaseOptions {
+            ttl: std::time::Duration::from_secs(self.lease_ttl as u64),
+            wait: std::time::Duration::from_secs(self.lease_wait as u64),
+            owner: crlkit_elb::lease::default_owner(),
+        })
+    }
+}
+
 /// Which trust stores, how to reach ELB, and how a registration may proceed (`register`,
 /// `publish`, `sync`).
 #[cfg(feature = "online")]
@@ -289,6 +320,11 @@ pub struct ElbArgs {
     /// Until the add completes, clients the old CRL revoked are ACCEPTED; the output says so.
     #[arg(long)]
     pub remove_first: bool,
+    /// Once the CRL is live and its count checked, also remove the trust store's foreign files:
+    /// those the ledger does not know whose content is no CRL crlkit registered (nor an older
+    /// one of a slot it manages). Without it they are listed and never touched.
+    #[arg(long)]
+    pub prune_foreign: bool,
     /// Do every offline check, then print the API calls (and `aws` CLI commands) a run would
     /// make, without sending anything or needing credentials.
     #[arg(long)]

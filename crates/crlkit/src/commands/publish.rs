@@ -8,7 +8,7 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_ops::register::Rotation;
 use crlkit_upload::{StoreOptions, Target};
 
-use crate::cli::args::{ElbArgs, JsonArg, PreflightArgs, StoreArgs};
+use crate::cli::args::{ElbArgs, JsonArg, LeaseArgs, PreflightArgs, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::items::Input;
 use crate::support::outcome::Outcome;
@@ -26,7 +26,10 @@ The ledger is <prefix>.crlkit/ledger.json. The same CRL again: nothing uploaded,
 
 --plan does every offline check (preflight, conversion, the keys) and prints the calls as API
 requests and aws CLI commands without sending anything or needing credentials.
-Exit codes: 0 published or already there, 1 refused (preflight, not newer, quota), 2 error.
+One run at a time per ledger: a lease beside it is taken first (--lease-wait, --lease-ttl, as for
+sync).
+Exit codes: 0 published or already there, 1 refused (preflight, not newer, quota), 2 error, 75
+another run held the ledger's lease throughout --lease-wait (nothing done).
 
 Examples:
   crlkit publish pca.crl --to s3://my-crls/crl/ --ca ca.pem --replace \\
@@ -55,6 +58,8 @@ pub struct Args {
     json: JsonArg,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    lease: LeaseArgs,
 }
 
 /// What `publish` was asked to do.
@@ -68,6 +73,7 @@ pub struct Publish {
     pub plan: bool,
     pub json: bool,
     pub store: StoreOptions,
+    pub lease: crlkit_elb::lease::LeaseOptions,
 }
 
 impl Args {
@@ -88,6 +94,7 @@ impl Args {
             rotation: Rotation {
                 replace: self.replace,
                 remove_first: self.elb.remove_first,
+                prune_foreign: self.elb.prune_foreign,
                 quotas: self.elb.quotas(self.checks.quota),
                 now: elb::now_rfc3339(),
             },
@@ -97,6 +104,7 @@ impl Args {
             checks: self.checks,
             json: self.json.json,
             store: self.store.options()?,
+            lease: self.lease.options()?,
         })
     }
 }
@@ -106,9 +114,18 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
     let bundle = c.checks.bundle()?;
     let at = c.checks.at.or_now();
     let items = crate::support::items::prepare_items(&c.input, &c.to, c.checks.quota.max_entries, bundle.as_ref(), at)?;
-    let req = PublishRequest { items, to: c.to.clone(), arns: c.arns.clone(), rotation: c.rotation.clone() };
+    let req = PublishRequest {
+        items,
+        to: c.to.clone(),
+        arns: c.arns.clone(),
+        rotation: c.rotation.clone(),
+        lease: c.lease.clone(),
+    };
     if c.plan {
-        elb::print_plan(&crlkit_ops::publish::plan(&req), c.json)?;
+        let plan = crate::support::runtime::block_on(async {
+            crlkit_ops::publish::plan(&req).await.map_err(|e| store::ops_failure(&e))
+        })?;
+        elb::print_plan(&plan, c.json)?;
         return Ok(Outcome::from_ok(req.items.iter().all(|i| i.crl.is_ready())));
     }
     let report = crate::support::runtime::block_on(async {
@@ -119,6 +136,13 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
     crate::support::checked::print_warnings(req.items.iter().map(|i| (i.crl.source.as_str(), &i.crl.findings[..])));
     if c.json {
         crate::support::output::print_json(&report)?;
+    } else if let Some(holder) = &report.lease_held_by {
+        crate::support::output::print_stdout(&elb::lease_held_text(&report.to, holder))?;
+    }
+    if report.lease_held_by.is_some() {
+        return Ok(Outcome::Busy);
+    }
+    if c.json {
         return Ok(Outcome::from_ok(!report.refused()));
     }
     let mut out = String::new();

@@ -6,7 +6,7 @@ use crlkit_elb::ledger::LedgerStore;
 use crlkit_ops::register::{RegisterRequest, Rotation};
 use crlkit_upload::{StoreOptions, Target};
 
-use crate::cli::args::{ElbArgs, JsonArg, MaxEntriesArg, StoreArgs};
+use crate::cli::args::{ElbArgs, JsonArg, LeaseArgs, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
 use crate::support::{elb, store};
@@ -28,7 +28,10 @@ removed, only listed.
 Before any add the live trust store is checked against the quotas: TotalRevokedEntries plus the
 new entries at most 500,000 (--max-entries), files at most 30 (--max-files); during a swap old
 and new both count. A swap that cannot fit is refused (exit 1) unless --remove-first.
-Exit codes: 0 registered or already there, 1 refused (quota, not newer), 2 error.
+One run at a time per ledger: a lease beside it is taken first (--lease-wait, --lease-ttl, as for
+sync).
+Exit codes: 0 registered or already there, 1 refused (quota, not newer), 2 error, 75 another run
+held the ledger's lease throughout --lease-wait (nothing done).
 
 Examples:
   crlkit register --trust-store-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0a1b2c3d4e5f6a7b \\
@@ -60,6 +63,8 @@ pub struct Args {
     json: JsonArg,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    lease: LeaseArgs,
 }
 
 /// What `register` was asked to do.
@@ -103,9 +108,11 @@ impl Args {
                 rotation: Rotation {
                     replace: self.replace,
                     remove_first: self.elb.remove_first,
+                    prune_foreign: self.elb.prune_foreign,
                     quotas: self.elb.quotas(self.quota),
                     now: elb::now_rfc3339(),
                 },
+                lease: self.lease.options()?,
             },
             elb_endpoint: self.elb.elb_endpoint_url.clone(),
             plan: self.elb.plan,
@@ -117,7 +124,10 @@ impl Args {
 
 pub fn run(c: &Register) -> Result<Outcome, Failure> {
     if c.plan {
-        elb::print_plan(&crlkit_ops::register::plan(&c.request), c.json)?;
+        let plan = crate::support::runtime::block_on(async {
+            crlkit_ops::register::plan(&c.request).await.map_err(|e| store::ops_failure(&e))
+        })?;
+        elb::print_plan(&plan, c.json)?;
         return Ok(Outcome::Positive);
     }
     let report = crate::support::runtime::block_on(async {
@@ -127,12 +137,17 @@ pub fn run(c: &Register) -> Result<Outcome, Failure> {
     })?;
     if c.json {
         crate::support::output::print_json(&report)?;
+    } else if let Some(holder) = &report.lease_held_by {
+        crate::support::output::print_stdout(&elb::lease_held_text(&report.object, holder))?;
     } else {
         let mut out = String::new();
         for r in &report.registrations {
             elb::registration_text(r, &report.object, &mut out);
         }
         crate::support::output::print_stdout(&out)?;
+    }
+    if report.lease_held_by.is_some() {
+        return Ok(Outcome::Busy);
     }
     Ok(Outcome::from_ok(!report.registrations.iter().any(|r| r.refused())))
 }

@@ -13,14 +13,17 @@ use crate::support::outcome::Outcome;
 use crate::support::{elb, store};
 
 const ABOUT: &str = "List a trust store's revocation files with their source CRLs; exit 1 if any is stale, \
-superseded, a duplicate or miscounted.";
+superseded, a duplicate, miscounted, or an unknown file of an issuer crlkit manages.";
 
 const EXAMPLES: &str = "\
 ELB's Describe calls return revocation IDs and entry counts only; the ledger crlkit keeps
 (written by register, publish and sync) says which object, issuer, CRL number and nextUpdate
-each ID came from. An ID the ledger does not know is listed as of unknown source; a ledger
-entry whose ID the trust store no longer has is reported (and dropped by the next register).
-Exit codes: 0 every registered CRL is fresh, 1 one is past its nextUpdate (at --at), 2 error.
+each ID came from. An ID the ledger does not know is listed as of unknown source (its content is
+read, once, to name its issuer: a CRL of an issuer crlkit registers here is a problem, a second
+source of truth no rotation retires); a ledger entry whose ID the trust store no longer has is
+reported (and dropped by the next register).
+Exit codes: 0 every registered CRL is fresh and nothing is wrong, 1 one is past its nextUpdate
+(at --at), superseded, a duplicate, miscounted, or an unknown file of a managed issuer, 2 error.
 
 Examples:
   crlkit revocations --trust-store-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0a1b2c3d4e5f6a7b \\
@@ -122,9 +125,11 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
                 );
             }
             FileState::UnknownSource => {
+                let problems =
+                    if rev.problems.is_empty() { String::new() } else { format!("  [{}]", rev.problems.join(", ")) };
                 let _ = writeln!(
                     out,
-                    "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  (not in the ledger: added by hand or another tool)",
+                    "{:>6}  {:>9}  {:<8}  {:<10}  {:<20}  (not in the ledger: added by hand or another tool){problems}",
                     rev.revocation_id, rev.elb_entries, "unknown", "-", "-"
                 );
             }
@@ -140,8 +145,9 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
     if report.with_problems > 0 {
         let _ = writeln!(
             out,
-            "{} file(s) with a problem: superseded files and duplicates go with the next sync (or register \
-             --replace) of the current CRL; a count mismatch needs a look at the CRL object",
+            "{} file(s) with a problem: superseded files and duplicates (an unknown file found to be one \
+             included) go with the next sync (or register --replace) of the current CRL; a count mismatch needs \
+             a look at the CRL object; any other unknown file of a managed issuer is for you to remove",
             report.with_problems
         );
     }

@@ -7,7 +7,7 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_ops::register::Rotation;
 use crlkit_upload::{StoreOptions, Target};
 
-use crate::cli::args::{AtArg, ElbArgs, JsonArg, MaxEntriesArg, StoreArgs, parse_duration};
+use crate::cli::args::{AtArg, ElbArgs, JsonArg, LeaseArgs, MaxEntriesArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
 use crate::support::{elb, store};
@@ -59,13 +59,8 @@ pub struct Args {
     json: JsonArg,
     #[command(flatten)]
     store: StoreArgs,
-    /// How long to wait while another run holds the ledger's lease, before giving up (exit 75).
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
-    lease_wait: i64,
-    /// How long this run's lease lasts between renewals: a run that crashed keeps others out
-    /// this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    lease_ttl: i64,
+    #[command(flatten)]
+    lease: LeaseArgs,
 }
 
 /// What `sync` was asked to do.
@@ -89,9 +84,6 @@ impl Args {
         if from.is_prefix() {
             return Err(Failure::usage(format!("--from {}: name the CRL object, not a prefix", self.from)));
         }
-        if self.lease_ttl < 10 {
-            return Err(Failure::usage("--lease-ttl: at least 10s (renewals happen every third of it)"));
-        }
         let to = store::target(&self.to)?;
         if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
             return Err(Failure::usage(format!("--to {}: ELB reads S3: give a prefix, s3://bucket/prefix/", self.to)));
@@ -104,6 +96,7 @@ impl Args {
             rotation: Rotation {
                 replace: true,
                 remove_first: self.elb.remove_first,
+                prune_foreign: self.elb.prune_foreign,
                 quotas: self.elb.quotas(self.quota),
                 now: elb::now_rfc3339(),
             },
@@ -112,11 +105,7 @@ impl Args {
             plan: self.elb.plan,
             json: self.json.json,
             store: self.store.options()?,
-            lease: crlkit_elb::lease::LeaseOptions {
-                ttl: std::time::Duration::from_secs(self.lease_ttl as u64),
-                wait: std::time::Duration::from_secs(self.lease_wait as u64),
-                owner: crlkit_elb::lease::default_owner(),
-            },
+            lease: self.lease.options()?,
         })
     }
 }
@@ -137,7 +126,9 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         lease: c.lease.clone(),
     };
     if c.plan {
-        let mut plan = crlkit_ops::sync::plan(&req);
+        let mut plan = crate::support::runtime::block_on(async {
+            crlkit_ops::sync::plan(&req).await.map_err(|e| store::ops_failure(&e))
+        })?;
         plan.offline_checks.push(format!("CA bundle {}: {certificates} certificate(s)", c.ca.display()));
         elb::print_plan(&plan, c.json)?;
         return Ok(Outcome::Positive);
@@ -153,13 +144,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     }
     let mut out = String::new();
     if let Some(holder) = &report.lease_held_by {
-        let _ = writeln!(
-            out,
-            "{}: another run ({}) holds the ledger's lease until {}: it is doing this work; nothing was done here",
-            report.source,
-            holder.owner,
-            crate::support::time::show(holder.expires_at)
-        );
+        out.push_str(&elb::lease_held_text(&report.source, holder));
         crate::support::output::print_stdout(&out)?;
         return finish(&report);
     }

@@ -40,6 +40,16 @@ pub fn failure(e: &ElbError) -> Failure {
     f
 }
 
+/// Another run held the ledger's lease throughout the wait (exit 75): what was not done.
+#[cfg(feature = "online")]
+pub fn lease_held_text(what: &str, holder: &crlkit_ops::lease::LeaseHolder) -> String {
+    format!(
+        "{what}: another run ({}) holds the ledger's lease until {}: it is doing this work; nothing was done here\n",
+        holder.owner,
+        crate::support::time::show(holder.expires_at)
+    )
+}
+
 /// Now, RFC 3339.
 #[cfg(feature = "online")]
 pub fn now_rfc3339() -> String {
@@ -117,6 +127,20 @@ pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
             out,
             "  revocation ID {} ({} entries) is not in the ledger: unknown source, left in place",
             u.revocation_id, u.elb_entries
+        );
+    }
+    for u in &r.pruned {
+        let _ = writeln!(
+            out,
+            "  removed revocation ID {} ({} entries): not in the ledger and no CRL crlkit manages (--prune-foreign)",
+            u.revocation_id, u.elb_entries
+        );
+    }
+    for a in &r.adopted {
+        let _ = writeln!(
+            out,
+            "  adopted revocation ID {}: not in the ledger, found by its content to be crlkit's ({})",
+            a.revocation_id, a.object_url
         );
     }
     for g in &r.ledger_repaired {
