@@ -88,6 +88,16 @@ pub enum Refusal {
         /// Removing first would make it fit.
         fits_if_removed_first: bool,
     },
+    /// A swap of several CRLs (a partitioned set's next generation) would not fit at one of
+    /// its steps: refused whole, before any change, rather than left half done.
+    SwapQuota {
+        /// Which CRL of the swap (1-based) would not fit.
+        step: usize,
+        /// How many CRLs the swap adds.
+        of: usize,
+        /// That step's refusal.
+        quota: Box<Refusal>,
+    },
     /// With `--replace`: the ledger ties a file of the same issuer with a CRL number at least
     /// as high (or one without a number) to this trust store.
     NotNewer {
@@ -100,7 +110,7 @@ impl Refusal {
     /// Its stable code (`quota`, `not-newer`).
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::Quota { .. } => "quota",
+            Refusal::Quota { .. } | Refusal::SwapQuota { .. } => "quota",
             Refusal::NotNewer { .. } => "not-newer",
         }
     }
@@ -133,6 +143,11 @@ impl Refusal {
                 }
                 s
             }
+            Refusal::SwapQuota { step, of, quota } => format!(
+                "the swap of {of} CRLs (added in turn, each before the older one of its slot goes) does not fit at CRL \
+                 {step}: {}; nothing was sent to this trust store",
+                quota.message()
+            ),
             Refusal::NotNewer { registered } => format!(
                 "revocation ID {} holds CRL number {} of this issuer; this one is not newer: --replace removes only \
                  older CRLs",
@@ -342,6 +357,52 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
         })?;
     }
     Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
+}
+
+/// Check a swap of several CRLs into `arn` against `quotas` before any change: each is added
+/// in turn and, with `replace`, the older files of its slot removed after it, so each step must
+/// fit what is live then plus the new file. CRLs already live are skipped. `None`: it fits;
+/// else the refusal and `TotalRevokedEntries` as described.
+pub async fn check_swap(
+    api: &dyn TrustStoreApi,
+    ledger: &LedgerStore,
+    arn: &TrustStoreArn,
+    crls: &[&CrlFacts],
+    replace: bool,
+    quotas: Quotas,
+) -> Result<Option<(Refusal, u64)>, ElbError> {
+    let before = api.describe_trust_store(arn).await?;
+    let state = ledger.load().await?;
+    let live = api.describe_revocations(arn).await?;
+    let mut known = state.reconcile(arn, &live).known;
+    let (mut entries, mut files) = (before.total_revoked_entries, live.len() as u64);
+    let adding: Vec<&&CrlFacts> = crls.iter().filter(|c| !known.iter().any(|e| e.crl.sha256 == c.sha256)).collect();
+    for (i, crl) in adding.iter().enumerate() {
+        let replaced: Vec<LedgerEntry> = known
+            .iter()
+            .filter(|e| replace && e.crl.same_slot(crl) && crl.number_cmp(&e.crl) == Some(Ordering::Greater))
+            .cloned()
+            .collect();
+        let removing: u64 =
+            replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
+        if entries + crl.entries > quotas.max_entries || files >= quotas.max_files {
+            let quota = Refusal::Quota {
+                entries_now: entries,
+                files_now: files,
+                adding: crl.entries,
+                removing,
+                removing_files: replaced.len() as u64,
+                quotas,
+                fits_if_removed_first: false,
+            };
+            let refusal = Refusal::SwapQuota { step: i + 1, of: adding.len(), quota: Box::new(quota) };
+            return Ok(Some((refusal, before.total_revoked_entries)));
+        }
+        entries = entries + crl.entries - removing.min(entries + crl.entries);
+        files = files + 1 - (replaced.len() as u64).min(files + 1);
+        known.retain(|e| !replaced.contains(e));
+    }
+    Ok(None)
 }
 
 /// The largest file ELB takes, plus room: what is read of an unknown revocation file.

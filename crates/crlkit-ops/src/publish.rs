@@ -5,7 +5,8 @@ use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{S3Object, TrustStoreApi};
 use crlkit_elb::lease::{Lease, LeaseOptions};
 use crlkit_elb::ledger::LedgerStore;
-use crlkit_upload::{Store, Target, UploadResult};
+use crlkit_elb::register::check_swap;
+use crlkit_upload::{CrlFacts, Store, Target, UploadResult};
 use serde::Serialize;
 
 use crate::connect::Connection;
@@ -115,10 +116,11 @@ pub async fn publish_with(
     let ledger = LedgerStore::new(dest.clone(), req.ledger_key());
     let lease_key = Lease::key_for_ledger(ledger.key());
     let held = holding(dest, &lease_key, &req.lease, async |lease: &mut Lease| {
+        let refused = check_swaps(api, &ledger, req).await?;
         let mut crls = Vec::new();
         for Item { key, crl } in &req.items {
             lease.renew().await?;
-            let outcome = publish_one(api, dest, &ledger, req, key, crl).await?;
+            let outcome = publish_one(api, dest, &ledger, req, key, crl, &refused).await?;
             crls.push(PublishRecord {
                 source: crl.source.clone(),
                 url: req.to.url_of(key),
@@ -138,7 +140,30 @@ pub async fn publish_with(
     Ok(PublishReport { to: req.to.url(), crls, lease_held_by })
 }
 
-/// One CRL: refused by preflight or at its key, or stored and registered in every trust store.
+/// Several CRLs (a partitioned set's next generation) are one swap: checked against each trust
+/// store's quotas before any change, and refused whole there if a step would not fit, rather
+/// than left half done. With `--remove-first` each registration makes its own check instead.
+async fn check_swaps(
+    api: &dyn TrustStoreApi,
+    ledger: &LedgerStore,
+    req: &PublishRequest,
+) -> Result<Vec<Registration>, OpsError> {
+    let ready: Vec<&CrlFacts> = req.items.iter().filter(|i| i.crl.is_ready()).map(|i| &i.crl.facts).collect();
+    let mut refused = Vec::new();
+    if ready.len() < 2 || req.rotation.remove_first {
+        return Ok(refused);
+    }
+    for arn in &req.arns {
+        let q = req.rotation.quotas;
+        if let Some((refusal, before)) = check_swap(api, ledger, arn, &ready, req.rotation.replace, q).await? {
+            refused.push(Registration::refused_whole(arn, &refusal, before));
+        }
+    }
+    Ok(refused)
+}
+
+/// One CRL: refused by preflight or at its key, or stored and registered in every trust store
+/// (but those that refused the whole swap, `refused`).
 async fn publish_one(
     api: &dyn TrustStoreApi,
     dest: &Store,
@@ -146,6 +171,7 @@ async fn publish_one(
     req: &PublishRequest,
     key: &str,
     crl: &PreparedCrl,
+    refused: &[Registration],
 ) -> Result<PublishOutcome, OpsError> {
     if !crl.is_ready() {
         return Ok(PublishOutcome::Refused { refusal: "preflight", message: None });
@@ -160,6 +186,10 @@ async fn publish_one(
     let object = S3Object { bucket: req.to.bucket().into(), key: key.to_owned(), version: info.version.clone() };
     let mut registrations = Vec::new();
     for arn in &req.arns {
+        if let Some(r) = refused.iter().find(|r| r.trust_store_arn == arn.as_str()) {
+            registrations.push(r.clone());
+            continue;
+        }
         let r = req.rotation.request(arn, &object, &crl.facts, None);
         registrations.push(Registration::from(&crlkit_elb::register::register(api, ledger, &r).await?));
     }

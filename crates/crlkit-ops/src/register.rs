@@ -174,6 +174,21 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// A trust store that refused before any change, with `TotalRevokedEntries` as described.
+    pub fn refused_whole(arn: &TrustStoreArn, refusal: &register::Refusal, before: u64) -> Self {
+        Self {
+            trust_store_arn: arn.as_str().to_owned(),
+            outcome: RegistrationOutcome::Refused { refusal: refusal.code(), message: refusal.message() },
+            unknown_source: Vec::new(),
+            ledger_repaired: Vec::new(),
+            adopted: Vec::new(),
+            pruned: Vec::new(),
+            total_revoked_entries_before: before,
+        }
+    }
+}
+
 impl From<&Report> for Registration {
     fn from(r: &Report) -> Self {
         let outcome = match &r.outcome {

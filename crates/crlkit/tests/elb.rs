@@ -600,65 +600,133 @@ fn a_miscount_alarms_on_every_run_until_fixed() {
     );
 }
 
+/// Partition `p` of generation `generation` of the fixture CA (`dir/ca.pem`): `entries` entries,
+/// its own IDP, the generation as CRL number.
+fn partition(dir: &Path, generation: u32, p: u32, entries: u64) -> std::path::PathBuf {
+    let (key, cert) = (fixture("keys/ca.p256.key.pem"), dir.join("ca.pem"));
+    let file = dir.join(format!("g{generation}/p{p}.crl"));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let o = run(&[
+        "gen",
+        "--entries",
+        &entries.to_string(),
+        "--seed",
+        &format!("{generation}{p}"),
+        "--ca-cert",
+        cert.to_str().unwrap(),
+        "--ca-key",
+        key.to_str().unwrap(),
+        "--idp",
+        &format!("http://crl.example/p{p}.crl"),
+        "--crl-number",
+        &generation.to_string(),
+        "--this-update",
+        &format!("2026-11-01T00:0{generation}:00Z"),
+        "--out",
+        file.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    file
+}
+
+/// `files` staged, as an offline signing machine would, then published as staged with
+/// `--replace` (and `extra`) to `to` for `arn`, `--json`.
+fn publish_staged(dir: &Path, files: &[&Path], to: &str, arn: &str, extra: &[&str]) -> Output {
+    let cert = dir.join("ca.pem");
+    let bundle = files[0].parent().unwrap().join("staged");
+    let _ = std::fs::remove_dir_all(&bundle);
+    let mut a = vec!["stage"];
+    a.extend(files.iter().map(|f| f.to_str().unwrap()));
+    a.extend(["--out", bundle.to_str().unwrap(), "--ca", cert.to_str().unwrap(), "--at", AT]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let mut a = vec!["publish", bundle.to_str().unwrap()];
+    a.extend(["--to", to, "--at", AT, "--ca", cert.to_str().unwrap(), "--trust-store-arn", arn, "--replace"]);
+    a.push("--json");
+    a.extend_from_slice(extra);
+    run(&a)
+}
+
 #[test]
 fn each_partition_of_a_partitioned_crl_is_its_own_slot() {
     let (bucket, dir, _) = setup("chaos-slots");
     let arn = trust_store(&bucket, "us-east-1", &format!("slots{}", std::process::id()), &[]);
     let to = format!("s3://{bucket}/crl/");
-    let (key, cert) = (fixture("keys/ca.p256.key.pem"), dir.join("ca.pem"));
-    let partition = |generation: u32, p: u32| {
-        let file = dir.join(format!("g{generation}/p{p}.crl"));
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        let o = run(&[
-            "gen",
-            "--entries",
-            "20",
-            "--seed",
-            &format!("{generation}{p}"),
-            "--ca-cert",
-            cert.to_str().unwrap(),
-            "--ca-key",
-            key.to_str().unwrap(),
-            "--idp",
-            &format!("http://crl.example/p{p}.crl"),
-            "--crl-number",
-            &generation.to_string(),
-            "--this-update",
-            &format!("2026-11-01T00:0{generation}:00Z"),
-            "--out",
-            file.to_str().unwrap(),
-            "-q",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        file
-    };
-    // Staged, as an offline signing machine would, then published as staged.
-    let publish = |files: &[&Path]| {
-        let bundle = files[0].parent().unwrap().join("staged");
-        let mut a = vec!["stage"];
-        a.extend(files.iter().map(|f| f.to_str().unwrap()));
-        a.extend(["--out", bundle.to_str().unwrap(), "--ca", cert.to_str().unwrap(), "--at", AT]);
-        let o = run(&a);
-        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-        let mut a = vec!["publish", bundle.to_str().unwrap()];
-        a.extend(["--to", &to, "--at", AT, "--ca", cert.to_str().unwrap(), "--trust-store-arn", &arn, "--replace"]);
-        a.push("--json");
-        run(&a)
-    };
+    let publish = |files: &[&Path]| publish_staged(&dir, files, &to, &arn, &[]);
     // Generation 1, three partitions of one CA with one CRL number: all three registered.
-    let g1: Vec<_> = (1..=3).map(|p| partition(1, p)).collect();
+    let g1: Vec<_> = (1..=3).map(|p| partition(&dir, 1, p, 20)).collect();
     let o = publish(&g1.iter().map(|p| p.as_path()).collect::<Vec<_>>());
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let first = live(&arn);
     assert_eq!(first.len(), 3, "no partition replaces another: {}", stdout(&o));
     // Generation 2 of partition 2 only: it replaces partition 2's generation 1, nothing else.
-    let p2 = partition(2, 2);
+    let p2 = partition(&dir, 2, 2, 20);
     let o = publish(&[&p2]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let removed = json(&o)["crls"][0]["registrations"][0]["removed"].clone();
     assert_eq!(removed, serde_json::json!([first[1].0]), "{}", stdout(&o));
     let now: Vec<i64> = live(&arn).iter().map(|l| l.0).collect();
     assert_eq!((now.len(), now[0], now[1]), (3, first[0].0, first[2].0));
+}
+
+#[test]
+fn a_partitioned_set_is_swapped_whole_partition_by_partition_or_not_at_all() {
+    let (bucket, dir, _) = setup("chaos-generation");
+    let arn = trust_store(&bucket, "us-east-1", &format!("generation{}", std::process::id()), &[]);
+    let to = format!("s3://{bucket}/crl/");
+    let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>();
+    let g1: Vec<_> = (1..=4).map(|p| partition(&dir, 1, p, 20)).collect();
+    let o = publish_staged(&dir, &g1.iter().map(|p| p.as_path()).collect::<Vec<_>>(), &to, &arn, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let first = live(&arn);
+    assert_eq!(first.iter().map(|l| l.1).collect::<Vec<_>>(), [20, 20, 20, 20]);
+    // The next generation, partition 4 grown to 40 entries: swapped one partition at a time,
+    // 80 live plus one new file at most, so at --max-entries 110 the last step (80 + 40) does
+    // not fit: refused whole, before anything is sent, not left half done.
+    let mut g2: Vec<_> = (1..=3).map(|p| partition(&dir, 2, p, 20)).collect();
+    g2.push(partition(&dir, 2, 4, 40));
+    let g2 = paths(&g2);
+    let g2_refs: Vec<&Path> = g2.iter().map(|p| p.as_path()).collect();
+    let before = elb_calls(&arn).len();
+    let o = publish_staged(&dir, &g2_refs, &to, &arn, &["--max-entries", "110"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    for c in v["crls"].as_array().unwrap() {
+        let reg = &c["registrations"][0];
+        assert_eq!((reg["result"].as_str(), reg["refusal"].as_str()), (Some("refused"), Some("quota")), "{v}");
+        assert!(reg["message"].as_str().unwrap().contains("does not fit at CRL 4"), "{v}");
+    }
+    let calls = elb_calls(&arn)[before..].to_vec();
+    assert!(calls.iter().all(|c| c.starts_with("Describe")), "reads only: {calls:?}");
+    assert_eq!(live(&arn), first, "nothing changed");
+    // With room for it: every partition swapped, each count checked, each older partition removed
+    // only after its successor was added, so no partition is ever without a CRL.
+    let before = elb_calls(&arn).len();
+    let o = publish_staged(&dir, &g2_refs, &to, &arn, &["--max-entries", "120"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let calls = elb_calls(&arn)[before..].to_vec();
+    let changes: Vec<&str> = calls.iter().map(String::as_str).filter(|c| !c.starts_with("Describe")).collect();
+    assert_eq!(changes.iter().filter(|c| c.starts_with("Add")).count(), 4, "{calls:?}");
+    let mut live_now: Vec<u64> = Vec::new();
+    for (i, c) in v["crls"].as_array().unwrap().iter().enumerate() {
+        let reg = &c["registrations"][0];
+        assert_eq!(reg["result"], "added", "{v}");
+        assert_eq!(reg["removed"], serde_json::json!([first[i].0]), "partition {}: its own older file", i + 1);
+        live_now.push(reg["elb_entries"].as_u64().unwrap());
+    }
+    assert_eq!(live_now, [20, 20, 20, 40], "each count checked against crlkit's");
+    let expected: Vec<&str> =
+        (0..4).flat_map(|_| ["AddTrustStoreRevocations", "RemoveTrustStoreRevocations"]).collect();
+    assert_eq!(changes, expected, "add then remove, partition by partition");
+    // A partition whose bytes are already live is left untouched: the same generation again.
+    let before = elb_calls(&arn).len();
+    let o = publish_staged(&dir, &g2_refs, &to, &arn, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert!(v["crls"].as_array().unwrap().iter().all(|c| c["registrations"][0]["result"] == "already-registered"));
+    assert!(elb_calls(&arn)[before..].iter().all(|c| c.starts_with("Describe")), "nothing sent");
 }
 
 #[test]

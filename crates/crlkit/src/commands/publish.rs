@@ -23,6 +23,9 @@ the prefix (a stale CRL never replaces a fresh one; the bytes are read back and 
 each trust store gets it (the object version pinned on versioned buckets), ELB's entry count is
 checked against crlkit's, and with --replace the issuer's older files are removed after the add.
 The ledger is <prefix>.crlkit/ledger.json. The same CRL again: nothing uploaded, nothing added.
+Several CRLs at once (a staged partitioned set's next generation) are one swap: each added before
+the older CRL of its own slot goes, and checked against each trust store's quotas as a whole
+before anything is sent there (refused whole, quota, rather than left half done).
 
 --plan does every offline check (preflight, conversion, the keys) and prints the calls as API
 requests and aws CLI commands without sending anything or needing credentials.
