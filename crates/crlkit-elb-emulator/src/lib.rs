@@ -12,8 +12,9 @@
 //! - SigV4 checked for service `elasticloadbalancing` against known keys; a store is found
 //!   only in the region the request is signed for.
 //! - CRLs read from the local S3 server (moto) at the bucket, key and version given, PEM only,
-//!   50 MB, one CRL per file, entries counted with crlkit-der; 30 files and 500,000 entries per
-//!   trust store (tags on `CreateTrustStore` lower or raise them per store, see
+//!   50 MB, one CRL per file, entries counted with rasn-pkix (independent of crlkit-der); 30
+//!   files and 500,000 entries per trust store (tags on `CreateTrustStore` lower or raise them
+//!   per store, see
 //!   [`TAG_MAX_FILES`]); revocation IDs only grow and are never reused;
 //!   `DescribeTrustStoreRevocations` and `DescribeTrustStores` page with `Marker` and
 //!   `PageSize` 1..400.
@@ -27,8 +28,13 @@
 //!   `delay` (`Millis`), `miscount` (`By`: an add's `NumberOfRevokedEntries` off by that much).
 //!   `POST /_calls` with `TrustStoreArn` lists the actions called on it, in order.
 //!
-//! Not emulated: `ModifyTrustStore`, associations, tags calls, `CREATING` (stores are `ACTIVE`
-//! at once), the real ELB's undocumented checks (signature or freshness of the CRL).
+//! - `AddTags` and `DescribeTags` on trust stores (`CreateTrustStore`'s tags included).
+//! - A trust store that stays `CREATING` for its first N `DescribeTrustStores` (tag
+//!   [`TAG_CREATING_DESCRIBES`]); revocation calls on it meanwhile are refused with
+//!   `TrustStoreNotReady`.
+//!
+//! Not emulated: `ModifyTrustStore`, associations, `RemoveTags`, the real ELB's undocumented
+//! checks (signature or freshness of the CRL).
 
 #![forbid(unsafe_code)]
 
@@ -37,7 +43,7 @@ mod query;
 mod service;
 mod sigv4;
 
-pub use service::{TAG_MAX_ENTRIES, TAG_MAX_FILES, TAG_THROTTLE_FIRST};
+pub use service::{TAG_CREATING_DESCRIBES, TAG_MAX_ENTRIES, TAG_MAX_FILES, TAG_THROTTLE_FIRST};
 
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
@@ -247,7 +253,12 @@ fn handle_call(s: &Shared, req: &Request, request_id: &str) -> Option<Response> 
         return error(service::fault("InvalidParameterValue", "Version must be 2015-12-01"));
     }
     let read = |bucket: &str, key: &str, version: Option<&str>| read_s3(s, bucket, key, version);
-    let arn = form.get("TrustStoreArn").or_else(|| form.get("TrustStoreArns.member.1")).unwrap_or_default().to_owned();
+    let arn = form
+        .get("TrustStoreArn")
+        .or_else(|| form.get("TrustStoreArns.member.1"))
+        .or_else(|| form.get("ResourceArns.member.1"))
+        .unwrap_or_default()
+        .to_owned();
     let fault = {
         let mut state = s.state.lock().unwrap_or_else(|p| p.into_inner());
         if !arn.is_empty() {

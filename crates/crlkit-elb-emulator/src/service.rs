@@ -19,6 +19,9 @@ pub const TAG_MAX_FILES: &str = "crlkit-emulator:max-revocation-files";
 pub const TAG_MAX_ENTRIES: &str = "crlkit-emulator:max-revoked-entries";
 /// The first N calls naming the trust store are answered `Throttling`.
 pub const TAG_THROTTLE_FIRST: &str = "crlkit-emulator:throttle-first";
+/// The trust store shows `CREATING` to its first N `DescribeTrustStores` (and refuses
+/// revocation calls with `TrustStoreNotReady` until then).
+pub const TAG_CREATING_DESCRIBES: &str = "crlkit-emulator:creating-describes";
 
 /// An error answer.
 #[derive(Debug)]
@@ -55,6 +58,10 @@ struct TrustStore {
     max_files: u64,
     max_entries: u64,
     throttle_left: u64,
+    /// `DescribeTrustStores` answers left that show it `CREATING`.
+    creating_left: u64,
+    /// Its tags, in the order added (`AddTags` replaces a key's value in place).
+    tags: Vec<(String, String)>,
 }
 
 impl TrustStore {
@@ -174,10 +181,11 @@ pub fn error_body(f: &Fault, request_id: &str) -> Vec<u8> {
 
 fn trust_store_xml(t: &TrustStore) -> String {
     format!(
-        "<member><Name>{}</Name><TrustStoreArn>{}</TrustStoreArn><Status>ACTIVE</Status>\
+        "<member><Name>{}</Name><TrustStoreArn>{}</TrustStoreArn><Status>{}</Status>\
          <NumberOfCaCertificates>{}</NumberOfCaCertificates><TotalRevokedEntries>{}</TotalRevokedEntries></member>",
         xml_escape(&t.name),
         xml_escape(&t.arn),
+        if t.creating_left > 0 { "CREATING" } else { "ACTIVE" },
         t.ca_certificates,
         t.total()
     )
@@ -228,7 +236,8 @@ fn lower_first(s: &str) -> String {
     c.next().map(|f| f.to_ascii_lowercase().to_string() + c.as_str()).unwrap_or_default()
 }
 
-/// Count the entries of one PEM CRL file as ELB would take it, or say why not.
+/// Count the entries of one PEM CRL file as ELB would take it (the armor read by crlkit-der, the
+/// CRL decoded by rasn-pkix), or say why not.
 pub fn count_crl(bytes: &[u8]) -> Result<u64, Fault> {
     let invalid = |why: String| fault("InvalidRevocationContent", format!("The revocation file is invalid: {why}"));
     if bytes.len() > 50_000_000 {
@@ -241,8 +250,10 @@ pub fn count_crl(bytes: &[u8]) -> Result<u64, Fault> {
     if blocks.len() != 1 {
         return Err(invalid(format!("{} CRLs in one file", blocks.len())));
     }
-    let crl = crlkit_der::CrlRef::from_der(&blocks[0].der).map_err(|e| invalid(e.to_string()))?;
-    Ok(crl.validate().map_err(|e| invalid(e.to_string()))?.count)
+    // Counted by rasn-pkix, not crlkit-der: ELB's count is checked against crlkit's, and the
+    // check means something only if the two counts come from different decoders.
+    let crl: rasn_pkix::CertificateList = rasn::der::decode(&blocks[0].der).map_err(|e| invalid(e.to_string()))?;
+    Ok(crl.tbs_cert_list.revoked_certificates.len() as u64)
 }
 
 impl State {
@@ -278,6 +289,12 @@ impl State {
             self.throttled += 1;
             return Err(fault("Throttling", "Rate exceeded"));
         }
+        if matches!(action, "AddTrustStoreRevocations" | "RemoveTrustStoreRevocations")
+            && let Some(arn) = form.get("TrustStoreArn")
+            && self.stores.get(arn).is_some_and(|t| t.creating_left > 0)
+        {
+            return Err(fault("TrustStoreNotReady", format!("Trust store '{arn}' is not ready (CREATING)")));
+        }
         match action {
             "CreateTrustStore" => self.create(form, region, s3),
             "DeleteTrustStore" => {
@@ -289,6 +306,8 @@ impl State {
             "AddTrustStoreRevocations" => self.add(form, region, s3),
             "RemoveTrustStoreRevocations" => self.remove(form, region),
             "DescribeTrustStoreRevocations" => self.describe_revocations(form, region),
+            "AddTags" => self.add_tags(form, region),
+            "DescribeTags" => self.describe_tags(form, region),
             "GetTrustStoreRevocationContent" => {
                 let t = self.store(form, region)?;
                 let id = revocation_id(required(form, "RevocationId")?)?;
@@ -300,6 +319,62 @@ impl State {
             }
             _ => Err(fault("InvalidAction", format!("The action {action} is not valid for this web service."))),
         }
+    }
+
+    /// The trust stores `ResourceArns` names (only trust stores live here).
+    fn resources(&mut self, form: &Form, region: &str) -> Result<Vec<String>, Fault> {
+        let arns = form.list("ResourceArns");
+        if arns.is_empty() {
+            return Err(validation("ResourceArns is required"));
+        }
+        for arn in &arns {
+            match self.stores.get(*arn) {
+                Some(t) if t.region == region => {}
+                _ => return Err(fault("TrustStoreNotFound", format!("Trust store '{arn}' not found"))),
+            }
+        }
+        Ok(arns.into_iter().map(str::to_owned).collect())
+    }
+
+    /// `AddTags`: each key's value replaced, or the tag added (at most 50 per resource).
+    fn add_tags(&mut self, form: &Form, region: &str) -> Result<String, Fault> {
+        let arns = self.resources(form, region)?;
+        let mut tags = Vec::new();
+        for i in form.members("Tags") {
+            let key = required(form, &format!("Tags.member.{i}.Key"))?;
+            if tags.iter().any(|(k, _)| k == key) {
+                return Err(fault("DuplicateTagKeys", format!("A tag key was specified more than once: {key}")));
+            }
+            tags.push((key.to_owned(), form.get(&format!("Tags.member.{i}.Value")).unwrap_or("").to_owned()));
+        }
+        for arn in arns {
+            let t = self.stores.get_mut(&arn).expect("checked");
+            for (k, v) in &tags {
+                match t.tags.iter_mut().find(|(key, _)| key == k) {
+                    Some(tag) => tag.1.clone_from(v),
+                    None => t.tags.push((k.clone(), v.clone())),
+                }
+            }
+            if t.tags.len() > 50 {
+                return Err(fault("TooManyTags", "You've reached the limit on the number of tags for this resource"));
+            }
+        }
+        Ok(String::new())
+    }
+
+    /// `DescribeTags`.
+    fn describe_tags(&mut self, form: &Form, region: &str) -> Result<String, Fault> {
+        let arns = self.resources(form, region)?;
+        let mut xml = String::from("<TagDescriptions>");
+        for arn in arns {
+            let _ = write!(xml, "<member><ResourceArn>{}</ResourceArn><Tags>", xml_escape(&arn));
+            for (k, v) in &self.stores[&arn].tags {
+                let _ = write!(xml, "<member><Key>{}</Key><Value>{}</Value></member>", xml_escape(k), xml_escape(v));
+            }
+            xml.push_str("</Tags></member>");
+        }
+        xml.push_str("</TagDescriptions>");
+        Ok(xml)
     }
 
     /// The stored PEM of a revocation ID (what `GetTrustStoreRevocationContent` points at).
@@ -352,6 +427,8 @@ impl State {
             max_files: 30,
             max_entries: 500_000,
             throttle_left: 0,
+            creating_left: 0,
+            tags: Vec::new(),
         };
         for i in form.members("Tags") {
             let key = form.get(&format!("Tags.member.{i}.Key")).unwrap_or("");
@@ -361,8 +438,10 @@ impl State {
                 TAG_MAX_FILES => t.max_files = number()?,
                 TAG_MAX_ENTRIES => t.max_entries = number()?,
                 TAG_THROTTLE_FIRST => t.throttle_left = number()?,
+                TAG_CREATING_DESCRIBES => t.creating_left = number()?,
                 _ => {}
             }
+            t.tags.push((key.to_owned(), value.to_owned()));
         }
         self.next_store += 1;
         t.arn = format!(
@@ -401,8 +480,14 @@ impl State {
             xml.push_str(&trust_store_xml(t));
         }
         xml.push_str("</TrustStores>");
+        let shown: Vec<String> = page.iter().map(|t| t.arn.clone()).collect();
         if start + page.len() < selected.len() {
             let _ = write!(xml, "<NextMarker>next-{}</NextMarker>", start + page.len());
+        }
+        // A store shown CREATING is a step nearer ACTIVE.
+        for arn in shown {
+            let t = self.stores.get_mut(&arn).expect("shown");
+            t.creating_left = t.creating_left.saturating_sub(1);
         }
         Ok(xml)
     }

@@ -152,6 +152,27 @@ retrying = client(attempts=3)
 r = retrying.describe_trust_store_revocations(TrustStoreArn=tarn)
 check(r["ResponseMetadata"]["RetryAttempts"] == 2 and r["TrustStoreRevocations"] == [], r["ResponseMetadata"])
 
+# A trust store still CREATING (its first describe), refusing adds with the modelled
+# TrustStoreNotReady until then; and tags, as AddTags and DescribeTags carry them.
+creating = elb.create_trust_store(Name="creating", CaCertificatesBundleS3Bucket=bucket,
+                                  CaCertificatesBundleS3Key="ca.pem",
+                                  Tags=[{"Key": "crlkit-emulator:creating-describes", "Value": "1"}])
+carn = creating["TrustStores"][0]["TrustStoreArn"]
+raises(lambda: elb.add_trust_store_revocations(TrustStoreArn=carn, RevocationContents=[
+    {"S3Bucket": bucket, "S3Key": "small.pem"}]), E.TrustStoreNotReadyException, "TrustStoreNotReady")
+check(elb.describe_trust_stores(TrustStoreArns=[carn])["TrustStores"][0]["Status"] == "CREATING", "CREATING")
+check(elb.describe_trust_stores(TrustStoreArns=[carn])["TrustStores"][0]["Status"] == "ACTIVE", "then ACTIVE")
+elb.add_tags(ResourceArns=[carn], Tags=[{"Key": "crlkit-ledger-0123456789ab", "Value": "s3://b/crl/.crlkit/ledger.json"}])
+elb.add_tags(ResourceArns=[carn], Tags=[{"Key": "crlkit-ledger-0123456789ab", "Value": "s3://b/x/.crlkit/ledger.json"}])
+tags = elb.describe_tags(ResourceArns=[carn])["TagDescriptions"]
+check(tags[0]["ResourceArn"] == carn, tags)
+check({t["Key"]: t["Value"] for t in tags[0]["Tags"]}["crlkit-ledger-0123456789ab"] == "s3://b/x/.crlkit/ledger.json",
+      f"AddTags replaces a key's value: {tags}")
+raises(lambda: elb.add_tags(ResourceArns=[carn], Tags=[{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]),
+       E.DuplicateTagKeysException, "DuplicateTagKeys")
+elb.delete_trust_store(TrustStoreArn=carn)
+raises(lambda: elb.describe_tags(ResourceArns=[carn]), E.TrustStoreNotFoundException, "TrustStoreNotFound")
+
 # Signatures: a wrong secret, an unknown key, an expired one.
 raises(lambda: client(secret="wrong").describe_trust_stores(), botocore.exceptions.ClientError, "SignatureDoesNotMatch")
 raises(lambda: client(key="nobody").describe_trust_stores(), botocore.exceptions.ClientError, "InvalidClientTokenId")

@@ -1,4 +1,4 @@
-//! The narrow trait the rotation logic talks to: five ELB calls, nothing else. The SDK client
+//! The narrow trait the rotation logic talks to: the ELB calls crlkit makes, nothing else. The SDK client
 //! ([`crate::sdk::SdkTrustStores`]) implements it against AWS (or the test emulator); tests of
 //! the logic use a plain in-memory implementation.
 
@@ -48,7 +48,7 @@ impl S3Object {
     }
 }
 
-/// The five calls crlkit makes to ELB.
+/// The calls crlkit makes to ELB.
 #[async_trait::async_trait]
 pub trait TrustStoreApi: Send + Sync {
     /// `DescribeTrustStores` for one ARN.
@@ -63,4 +63,8 @@ pub trait TrustStoreApi: Send + Sync {
     /// for `id`, so an ID the ledger does not know can be told by its content (at most
     /// `max_bytes`).
     async fn revocation_content(&self, arn: &TrustStoreArn, id: i64, max_bytes: u64) -> Result<Vec<u8>, ElbError>;
+    /// `DescribeTags` of the trust store: its tags, in ELB's order.
+    async fn tags(&self, arn: &TrustStoreArn) -> Result<Vec<(String, String)>, ElbError>;
+    /// `AddTags` on the trust store (a key's old value is replaced).
+    async fn add_tags(&self, arn: &TrustStoreArn, tags: &[(String, String)]) -> Result<(), ElbError>;
 }

@@ -169,6 +169,22 @@ impl Ledger {
     }
 }
 
+/// The prefix of the trust-store tags that name the ledgers crlkit keeps for it: one tag per
+/// ledger (several CAs, each with its own prefix, may share a trust store), its value the
+/// ledger's URL, so `revocations` finds them from the trust store alone.
+pub const LEDGER_TAG_PREFIX: &str = "crlkit-ledger-";
+
+/// The tag naming the ledger at `url`: `crlkit-ledger-<12 hex digits of its URL's SHA-256>`.
+pub fn ledger_tag(url: &str) -> (String, String) {
+    let digest = crlkit_upload::sha256_hex(url.as_bytes());
+    (format!("{LEDGER_TAG_PREFIX}{}", &digest[..12]), url.to_owned())
+}
+
+/// The ledger URLs `tags` name.
+pub fn tagged_ledgers(tags: &[(String, String)]) -> Vec<String> {
+    tags.iter().filter(|(k, _)| k.starts_with(LEDGER_TAG_PREFIX)).map(|(_, v)| v.clone()).collect()
+}
+
 /// The ledger object in a store.
 #[derive(Clone, Debug)]
 pub struct LedgerStore {

@@ -168,6 +168,40 @@ pub fn remove_foreign(arn: &TrustStoreArn) -> PlannedCall {
     }
 }
 
+/// `AddTags`: the trust store names the ledger (`key`, `value`: its URL).
+pub fn add_tags(arn: &TrustStoreArn, key: &str, value: &str) -> PlannedCall {
+    PlannedCall {
+        service: "elbv2",
+        action: "AddTags",
+        region: Some(arn.region().into()),
+        params: serde_json::json!({ "ResourceArns": [arn.as_str()], "Tags": [{ "Key": key, "Value": value }] }),
+        aws_cli: cli(&[
+            "aws",
+            "elbv2",
+            "add-tags",
+            "--resource-arns",
+            arn.as_str(),
+            "--tags",
+            &format!("Key={key},Value={value}"),
+            "--region",
+            arn.region(),
+        ]),
+        note: "change, after an add: the trust store names its ledger, so `revocations` finds it (best effort)".into(),
+    }
+}
+
+/// `DescribeTags`: the ledgers the trust store names.
+pub fn describe_tags(arn: &TrustStoreArn) -> PlannedCall {
+    PlannedCall {
+        service: "elbv2",
+        action: "DescribeTags",
+        region: Some(arn.region().into()),
+        params: serde_json::json!({ "ResourceArns": [arn.as_str()] }),
+        aws_cli: cli(&["aws", "elbv2", "describe-tags", "--resource-arns", arn.as_str(), "--region", arn.region()]),
+        note: "read: the ledgers the trust store names (tags crlkit-ledger-*)".into(),
+    }
+}
+
 /// `GetObject` (or `HeadObject`) of `url`.
 pub fn read_object(url: &str, action: &'static str, note: &str) -> PlannedCall {
     let (bucket, key) = split_s3(url);

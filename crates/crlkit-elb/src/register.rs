@@ -201,6 +201,9 @@ pub struct Report {
     pub unknown: Vec<Revocation>,
     /// Those of them removed (`prune_foreign`).
     pub pruned: Vec<Revocation>,
+    /// Tagging the trust store with the ledger's URL after an add failed (the registration
+    /// stands; `revocations` then needs `--ledger`): why.
+    pub ledger_tag_error: Option<String>,
 }
 
 /// Register `req.object` in `req.arn` (see the module documentation for the steps), then, with
@@ -218,6 +221,14 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
             ElbError::new(e.kind(), what).with_source(e)
         })?;
         report.pruned = std::mem::take(&mut report.unknown);
+    }
+    // The trust store names its ledger, so `revocations` finds it from the trust store alone.
+    // Best effort: the CRL is registered either way.
+    if matches!(report.outcome, Outcome::Added { .. }) {
+        let tag = crate::ledger::ledger_tag(&ledger.url());
+        if let Err(e) = api.add_tags(&req.arn, &[tag]).await {
+            report.ledger_tag_error = Some(e.to_string());
+        }
     }
     Ok(report)
 }
@@ -247,6 +258,7 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
         repaired: r.gone.clone(),
         unknown: r.unknown.clone(),
         pruned: Vec::new(),
+        ledger_tag_error: None,
     };
 
     // The same bytes registered already (the oldest ID, if racing runs added them twice): the
@@ -612,6 +624,7 @@ pub(crate) mod tests {
         pub concurrent: Mutex<Option<(LedgerStore, LedgerEntry)>>,
         /// What a file added from a key holds, when not its key's bytes.
         pub contents: Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+        pub tags: Mutex<Vec<(String, String)>>,
     }
 
     #[async_trait::async_trait]
@@ -658,6 +671,19 @@ pub(crate) mod tests {
                 .find(|(r, _)| r.id == id)
                 .ok_or_else(|| ElbError::new(ElbErrorKind::RevocationIdNotFound, format!("{id}")))?;
             Ok(self.contents.lock().unwrap().get(&o.key).cloned().unwrap_or_else(|| o.key.as_bytes().to_vec()))
+        }
+
+        async fn tags(&self, _: &TrustStoreArn) -> Result<Vec<(String, String)>, ElbError> {
+            Ok(self.tags.lock().unwrap().clone())
+        }
+
+        async fn add_tags(&self, _: &TrustStoreArn, tags: &[(String, String)]) -> Result<(), ElbError> {
+            let mut mine = self.tags.lock().unwrap();
+            for (k, v) in tags {
+                mine.retain(|(key, _)| key != k);
+                mine.push((k.clone(), v.clone()));
+            }
+            Ok(())
         }
         async fn remove_revocations(&self, _: &TrustStoreArn, ids: &[i64]) -> Result<(), ElbError> {
             self.calls.lock().unwrap().push(format!("remove {ids:?}"));
@@ -741,6 +767,8 @@ pub(crate) mod tests {
             let Outcome::Added { revocation, removed, removed_first } = newer.outcome else { panic!("{newer:?}") };
             assert_eq!((revocation.id, removed.len(), removed_first), (2, 1, false));
             assert_eq!(*elb.calls.lock().unwrap(), ["add crl/1.pem", "add crl/2.pem", "remove [1]"]);
+            let tagged = crate::ledger::tagged_ledgers(&elb.tags.lock().unwrap());
+            assert_eq!(tagged, [l.url()], "the trust store names its ledger");
             let entries = l.load().await.unwrap().entries;
             assert_eq!(entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [2]);
             let older = register(&elb, &l, &request(1, 3, true)).await.unwrap();
@@ -852,7 +880,8 @@ pub(crate) mod tests {
         run(async {
             let elb = FakeElb::default();
             let l = ledger("reg-older").await;
-            let der = std::fs::read(format!("{}/../../fixtures/crl.p256.1k.der", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
+            let der = std::fs::read(format!("{dir}/../../fixtures/crl.p256.1k.der")).unwrap();
             let hand_facts = CrlFacts::from_stored(&der).unwrap();
             // Someone registered this CA's CRL by hand; crlkit now registers a newer one of the
             // same slot, and an older one of another CA sits there too.

@@ -244,4 +244,33 @@ impl TrustStoreApi for SdkTrustStores {
         }
         Ok(bytes)
     }
+
+    async fn tags(&self, arn: &TrustStoreArn) -> Result<Vec<(String, String)>, ElbError> {
+        let out = self
+            .client(arn)
+            .describe_tags()
+            .resource_arns(arn.as_str())
+            .send()
+            .await
+            .map_err(|e| failure("DescribeTags", arn, e))?;
+        Ok(out
+            .tag_descriptions()
+            .iter()
+            .filter(|d| d.resource_arn() == Some(arn.as_str()))
+            .flat_map(|d| d.tags())
+            .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect())
+    }
+
+    async fn add_tags(&self, arn: &TrustStoreArn, tags: &[(String, String)]) -> Result<(), ElbError> {
+        let tags = tags.iter().map(|(k, v)| elbv2::types::Tag::builder().key(k).value(v).build()).collect();
+        self.client(arn)
+            .add_tags()
+            .resource_arns(arn.as_str())
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| failure("AddTags", arn, e))?;
+        Ok(())
+    }
 }

@@ -153,6 +153,9 @@ pub struct Registration {
     pub adopted: Vec<FileRef>,
     /// Files found foreign and removed (`--prune-foreign`).
     pub pruned: Vec<UnknownFile>,
+    /// Why tagging the trust store with the ledger's URL failed, after an add (the
+    /// registration stands; `revocations` then needs `--ledger`).
+    pub ledger_tag_error: Option<String>,
     /// `TotalRevokedEntries` before any change.
     pub total_revoked_entries_before: u64,
 }
@@ -184,6 +187,7 @@ impl Registration {
             ledger_repaired: Vec::new(),
             adopted: Vec::new(),
             pruned: Vec::new(),
+            ledger_tag_error: None,
             total_revoked_entries_before: before,
         }
     }
@@ -214,6 +218,7 @@ impl From<&Report> for Registration {
             ledger_repaired: r.repaired.iter().map(FileRef::from).collect(),
             adopted: r.adopted.iter().map(FileRef::from).collect(),
             pruned: r.pruned.iter().map(UnknownFile::from).collect(),
+            ledger_tag_error: r.ledger_tag_error.clone(),
             total_revoked_entries_before: r.before.total_revoked_entries,
         }
     }

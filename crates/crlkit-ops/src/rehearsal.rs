@@ -383,6 +383,18 @@ impl TrustStoreApi for RehearsalElb {
         self.record(plan::revocation_content(arn));
         Ok(b"a revocation file added by someone else".to_vec())
     }
+
+    async fn tags(&self, arn: &TrustStoreArn) -> Result<Vec<(String, String)>, ElbError> {
+        self.record(plan::describe_tags(arn));
+        Ok(Vec::new())
+    }
+
+    async fn add_tags(&self, arn: &TrustStoreArn, tags: &[(String, String)]) -> Result<(), ElbError> {
+        for (k, v) in tags {
+            self.record(plan::add_tags(arn, k, v));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! A trust store's revocation files with the CRLs they came from (`crlkit revocations`): ELB
 //! says only IDs and counts, the ledger says the rest.
 
+use crlkit_elb::ElbError;
 use crlkit_elb::api::TrustStoreApi;
-use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
+use crlkit_elb::ledger::{Ledger, LedgerEntry, LedgerStore, tagged_ledgers};
 use crlkit_elb::register::MAX_CONTENT_BYTES;
 use crlkit_elb::{ElbErrorKind, TrustStoreArn};
 use crlkit_upload::Target;
@@ -102,6 +103,8 @@ pub struct RevocationsReport {
     pub unknown_source: u64,
     /// Files with a problem (see [`RevocationFile::problems`]).
     pub with_problems: u64,
+    /// The ledgers read: the one given, or those the trust store names.
+    pub ledgers: Vec<String>,
 }
 
 impl RevocationsReport {
@@ -128,17 +131,55 @@ fn problems(e: &LedgerEntry, elb_entries: u64, known: &[LedgerEntry]) -> Vec<&'s
     p
 }
 
-/// Describe the trust store and its files, and match them with the ledger; freshness is
-/// judged at `at` (Unix seconds).
+/// The ledger `ledger` names or, without it, every ledger the trust store names (its
+/// `crlkit-ledger-*` tags, written when crlkit adds a CRL there), merged; and their URLs.
+async fn ledgers(
+    conn: &Connection,
+    arn: &TrustStoreArn,
+    ledger: Option<&Target>,
+) -> Result<(Ledger, Vec<String>), OpsError> {
+    let targets = match ledger {
+        Some(t) => vec![t.clone()],
+        None => {
+            let urls = tagged_ledgers(&conn.elb().tags(arn).await?);
+            if urls.is_empty() {
+                return Err(ElbError::new(
+                    ElbErrorKind::Ledger,
+                    format!(
+                        "{arn} names no ledger (crlkit tags a trust store with its ledger when it adds a CRL there): \
+                         give --ledger"
+                    ),
+                )
+                .into());
+            }
+            let parse = |u: &String| {
+                Target::parse(u).map_err(|e| {
+                    ElbError::new(ElbErrorKind::Ledger, format!("{arn}: its tag names {u}, not a ledger URL: {e}"))
+                })
+            };
+            urls.iter().map(parse).collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let mut merged = Ledger::new();
+    for t in &targets {
+        let one = LedgerStore::new(conn.open(t).await?, t.key()).load().await?;
+        merged.entries.extend(one.entries);
+        merged.foreign.extend(one.foreign);
+    }
+    Ok((merged, targets.iter().map(Target::url).collect()))
+}
+
+/// Describe the trust store and its files, and match them with the ledger (`None`: the ledgers
+/// the trust store names); freshness is judged at `at` (Unix seconds).
 pub async fn revocations(
     conn: &Connection,
     arn: &TrustStoreArn,
-    ledger: &Target,
+    ledger: Option<&Target>,
     at: i64,
 ) -> Result<RevocationsReport, OpsError> {
     let info = conn.elb().describe_trust_store(arn).await?;
     let live = conn.elb().describe_revocations(arn).await?;
-    let state = LedgerStore::new(conn.open(ledger).await?, ledger.key()).load().await?;
+    let (state, ledger_urls) = ledgers(conn, arn, ledger).await?;
     let r = state.reconcile(arn, &live);
     // The issuer of each file the ledger does not know: as recorded when a run read it, else
     // read now (its content).
@@ -183,5 +224,6 @@ pub async fn revocations(
         with_problems: revocations.iter().filter(|f| !f.problems.is_empty()).count() as u64,
         revocations,
         ledger_only: r.gone.iter().map(FileRef::from).collect(),
+        ledgers: ledger_urls,
     })
 }

@@ -180,6 +180,49 @@ fn publish_then_publish_again_is_a_no_op_and_revocations_joins_the_ledger() {
     assert_eq!(live(&arn), [(id, 1000)], "the copy is gone");
     let o = run(&["revocations", "--trust-store-arn", &arn, "--ledger", &to, "--at", AT]);
     assert_eq!(o.status.code(), Some(0), "fresh at {AT}, nothing wrong: {}", stderr(&o));
+    // Without --ledger: the trust store names its ledger (tagged when crlkit added the CRL).
+    let o = run(&["revocations", "--trust-store-arn", &arn, "--at", AT, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["ledgers"], serde_json::json!([format!("{to}.crlkit/ledger.json")]), "{v}");
+    assert_eq!(v["revocations"][0]["crl_number"], "5", "joined with the tagged ledger: {v}");
+    // A trust store crlkit never added to names none: say so, exit 2.
+    let bare = trust_store(&bucket, "us-east-1", &format!("bare{}", std::process::id()), &[]);
+    let o = run(&["revocations", "--trust-store-arn", &bare]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("names no ledger") && stderr(&o).contains("--ledger"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_trust_store_still_creating_fails_alone_and_the_rerun_registers() {
+    let (bucket, dir, ca) = setup("chaos-creating");
+    let ready = trust_store(&bucket, "us-east-1", &format!("ready{}", std::process::id()), &[]);
+    let creating = trust_store(
+        &bucket,
+        "us-east-1",
+        &format!("creating{}", std::process::id()),
+        &[("crlkit-emulator:creating-describes", "1")],
+    );
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    issue(&ca, &dir, &source, 3, 5);
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let o = sync_json(&source, &bundle, &to, &[&ready, &creating]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["trust_stores"][0]["registration"]["result"], "added", "{v}");
+    assert_eq!(
+        (v["trust_stores"][1]["result"].as_str(), v["trust_stores"][1]["code"].as_str()),
+        (Some("failed"), Some("trust-store-not-ready")),
+        "{v}"
+    );
+    assert!(live(&creating).is_empty(), "nothing added to a trust store that is not ACTIVE");
+    // Once ACTIVE, the rerun registers it there and leaves the other alone.
+    let o = sync_json(&source, &bundle, &to, &[&ready, &creating]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["trust_stores"][0]["result"], "up-to-date", "{v}");
+    assert_eq!(v["trust_stores"][1]["registration"]["result"], "added", "{v}");
+    assert_eq!(live(&creating).len(), 1);
 }
 
 #[test]
@@ -395,6 +438,7 @@ fn plan_needs_no_credentials_and_sends_nothing() {
             "RemoveTrustStoreRevocations",
             "GetObject",
             "PutObject",
+            "AddTags",
             "PutObject"
         ]
     );
@@ -405,7 +449,8 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     assert!(notes[10].starts_with("change, only if such a file was read"), "{notes:?}");
     assert!(notes[13].starts_with("change: record the new revocation ID"), "{notes:?}");
     assert!(notes[16].starts_with("change: drop the removed IDs"), "{notes:?}");
-    assert!(notes[17].starts_with("change: release the lease"), "{notes:?}");
+    assert!(notes[17].contains("the trust store names its ledger"), "{notes:?}");
+    assert!(notes[18].starts_with("change: release the lease"), "{notes:?}");
     let put = &v["plan"][3];
     assert_eq!(put["params"]["Metadata"]["crlkit-crl-number"], "4", "publish knows the CRL: {put}");
     let add = v["plan"].as_array().unwrap().iter().find(|c| c["action"] == "AddTrustStoreRevocations").unwrap();
@@ -707,8 +752,11 @@ fn a_partitioned_set_is_swapped_whole_partition_by_partition_or_not_at_all() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let v = json(&o);
     let calls = elb_calls(&arn)[before..].to_vec();
-    let changes: Vec<&str> = calls.iter().map(String::as_str).filter(|c| !c.starts_with("Describe")).collect();
-    assert_eq!(changes.iter().filter(|c| c.starts_with("Add")).count(), 4, "{calls:?}");
+    let changes: Vec<&str> = calls
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.ends_with("TrustStoreRevocations") && !c.starts_with("Describe"))
+        .collect();
     let mut live_now: Vec<u64> = Vec::new();
     for (i, c) in v["crls"].as_array().unwrap().iter().enumerate() {
         let reg = &c["registrations"][0];

@@ -18,7 +18,8 @@ superseded, a duplicate, miscounted, or an unknown file of an issuer crlkit mana
 const EXAMPLES: &str = "\
 ELB's Describe calls return revocation IDs and entry counts only; the ledger crlkit keeps
 (written by register, publish and sync) says which object, issuer, CRL number and nextUpdate
-each ID came from. An ID the ledger does not know is listed as of unknown source (its content is
+each ID came from. Without --ledger, the ledgers the trust store names are read (crlkit tags a
+trust store with its ledger, crlkit-ledger-*, when it adds a CRL there). An ID the ledger does not know is listed as of unknown source (its content is
 read, once, to name its issuer: a CRL of an issuer crlkit registers here is a problem, a second
 source of truth no rotation retires); a ledger entry whose ID the trust store no longer has is
 reported (and dropped by the next register).
@@ -28,7 +29,8 @@ Exit codes: 0 every registered CRL is fresh and nothing is wrong, 1 one is past 
 Examples:
   crlkit revocations --trust-store-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/mtls/0a1b2c3d4e5f6a7b \\
       --ledger s3://my-crls/crl/
-  crlkit revocations --trust-store-arn ARN --ledger s3://my-crls/crl/ --json";
+  crlkit revocations --trust-store-arn ARN --ledger s3://my-crls/crl/ --json
+  crlkit revocations --trust-store-arn ARN        # the ledgers the trust store names";
 
 /// `crlkit revocations` as typed.
 #[derive(clap::Args, Debug)]
@@ -38,7 +40,8 @@ pub struct Args {
     #[arg(long, value_name = "ARN")]
     trust_store_arn: String,
     /// The ledger: the prefix the CRLs were published under (ending in /), or the ledger
-    /// object (default: CRLKIT_LEDGER).
+    /// object (default: CRLKIT_LEDGER, else the ledgers the trust store names: crlkit tags it
+    /// with its ledger when it adds a CRL there).
     #[arg(long, value_name = "URL")]
     ledger: Option<String>,
     /// ELB endpoint (default: AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL).
@@ -55,7 +58,7 @@ pub struct Args {
 /// What `revocations` was asked to do.
 pub struct Revocations {
     pub arn: TrustStoreArn,
-    pub ledger: Target,
+    pub ledger: Option<Target>,
     pub elb_endpoint: Option<String>,
     pub at: i64,
     pub json: bool,
@@ -65,11 +68,13 @@ pub struct Revocations {
 impl Args {
     pub fn config(self) -> Result<Revocations, Failure> {
         let arn = TrustStoreArn::parse(&self.trust_store_arn).map_err(|e| elb::failure(&e))?;
-        let flag = self.ledger.or_else(|| std::env::var("CRLKIT_LEDGER").ok()).ok_or_else(|| {
-            Failure::usage("--ledger URL (or CRLKIT_LEDGER): the prefix the CRLs were published under")
-        })?;
-        let url = if flag.ends_with('/') { format!("{flag}{}", crlkit_elb::ledger::LEDGER_NAME) } else { flag };
-        let ledger = store::target(&url)?;
+        let ledger = match self.ledger.or_else(|| std::env::var("CRLKIT_LEDGER").ok()) {
+            Some(flag) => {
+                let url = if flag.ends_with('/') { format!("{flag}{}", crlkit_elb::ledger::LEDGER_NAME) } else { flag };
+                Some(store::target(&url)?)
+            }
+            None => None,
+        };
         Ok(Revocations {
             arn,
             ledger,
@@ -86,7 +91,9 @@ pub fn run(c: &Revocations) -> Result<Outcome, Failure> {
     let report = crate::support::runtime::block_on(async {
         let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
         let conn = conn.map_err(|e| store::ops_failure(&e))?;
-        crlkit_ops::revocations::revocations(&conn, &c.arn, &c.ledger, c.at).await.map_err(|e| store::ops_failure(&e))
+        crlkit_ops::revocations::revocations(&conn, &c.arn, c.ledger.as_ref(), c.at)
+            .await
+            .map_err(|e| store::ops_failure(&e))
     })?;
     if c.json {
         crate::support::output::print_json(&report)?;
@@ -170,7 +177,7 @@ mod tests {
             Command::Revocations(a) => a.config().unwrap(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(c.ledger.url(), "s3://bkt/crl/.crlkit/ledger.json");
+        assert_eq!(c.ledger.map(|l| l.url()).as_deref(), Some("s3://bkt/crl/.crlkit/ledger.json"));
         assert_eq!(c.arn.region(), "eu-west-1");
     }
 }

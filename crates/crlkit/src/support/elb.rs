@@ -143,6 +143,10 @@ pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
             a.revocation_id, a.object_url
         );
     }
+    if let Some(e) = &r.ledger_tag_error {
+        let _ =
+            writeln!(out, "  note: tagging the trust store with its ledger failed ({e}): revocations needs --ledger");
+    }
     for g in &r.ledger_repaired {
         let _ = writeln!(
             out,
