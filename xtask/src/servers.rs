@@ -57,6 +57,9 @@ impl Moto {
         let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(venv.join("bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Its request recorder (a test turns it on to read the signatures sent), kept out of
+            // the checkout.
+            .env("MOTO_RECORDER_FILEPATH", crate::target_dir(root).join(format!("moto-{port}.recording")))
             .stdout(out.try_clone()?)
             .stderr(out)
             .stdin(Stdio::null())

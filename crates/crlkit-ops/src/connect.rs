@@ -41,4 +41,13 @@ impl Connection {
     pub async fn open(&self, target: &Target) -> Result<Store, OpsError> {
         Ok(Store::open_with(target, &self.store, Some(&self.sdk)).await?)
     }
+
+    /// [`Connection::open`] in `region` (a bucket in another region than the run's, as the AWS
+    /// CLI's `s3 cp --source-region`); `None`: the run's.
+    pub async fn open_in(&self, target: &Target, region: Option<&str>) -> Result<Store, OpsError> {
+        let Some(region) = region else { return self.open(target).await };
+        let mut opts = self.store.clone();
+        opts.aws.region = Some(region.to_owned());
+        Ok(Store::open_with(target, &opts, Some(&self.sdk)).await?)
+    }
 }

@@ -49,6 +49,8 @@ const TRUST_STORES_AT_ONCE: usize = 8;
 pub struct SyncRequest {
     /// The CA's CRL object (AWS Private CA: `s3://BUCKET/crl/<CA-ID>.crl`).
     pub from: Target,
+    /// The source bucket's region, when not the run's (`--source-region`).
+    pub source_region: Option<String>,
     /// The S3 prefix the PEM goes under; the ledger is `<prefix>.crlkit/ledger.json`.
     pub to: Target,
     /// Trust stores to keep up to date (each in its ARN's region).
@@ -207,7 +209,7 @@ impl SyncReport {
 
 /// Run one sync on a connection (see the module documentation).
 pub async fn sync(conn: &Connection, req: &SyncRequest) -> Result<SyncReport, OpsError> {
-    let source = conn.open(&req.from).await?;
+    let source = conn.open_in(&req.from, req.source_region.as_deref()).await?;
     let dest = conn.open(&req.to).await?;
     sync_with(&source, &dest, conn.elb(), req).await
 }

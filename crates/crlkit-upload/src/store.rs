@@ -537,7 +537,9 @@ async fn open_s3(
     use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
     let credentials = ChainCredentials::from_sdk(sdk)?;
     credentials.resolve().await?;
-    let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+    // A region of this store's own (`--source-region`) before the chain's.
+    let region = opts.aws.region.clone().or_else(|| sdk.region().map(|r| r.to_string()));
+    let region = region.unwrap_or_else(|| "us-east-1".to_owned());
     let mut b = AmazonS3Builder::new()
         .with_bucket_name(target.bucket())
         .with_region(region)

@@ -193,6 +193,49 @@ fn publish_then_publish_again_is_a_no_op_and_revocations_joins_the_ledger() {
     assert!(stderr(&o).contains("names no ledger") && stderr(&o).contains("--ledger"), "{}", stderr(&o));
 }
 
+/// The region each S3 request for `bucket` was signed for (its `Authorization` credential
+/// scope), from moto's request recording.
+fn signed_regions(recording: &str, bucket: &str) -> Vec<String> {
+    recording
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["url"].as_str().is_some_and(|u| u.contains(&format!("/{bucket}/"))))
+        .filter_map(|e| {
+            let auth = e["headers"]["Authorization"].as_str()?.to_owned();
+            // Credential=KEY/DATE/REGION/s3/aws4_request
+            auth.split("Credential=").nth(1)?.split('/').nth(2).map(str::to_owned)
+        })
+        .collect()
+}
+
+#[test]
+fn source_and_destination_buckets_in_two_regions() {
+    let (bucket, dir, ca) = setup("regions");
+    let arn = trust_store(&bucket, "us-east-1", &format!("regions{}", std::process::id()), &[]);
+    let pca = format!("elb-pca-eu-{}", std::process::id());
+    boto3(
+        "s3.create_bucket(Bucket=sys.argv[4], CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})",
+        &["us-east-1", &pca],
+    );
+    let source = format!("s3://{pca}/crl/ca.crl");
+    issue(&ca, &dir, &source, 4, 5);
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let endpoint = s3_endpoint();
+    let (status, _) = http(&endpoint, "POST", "/moto-api/recorder/start-recording", b"");
+    assert_eq!(status, 200);
+    let mut a = vec!["sync", "--from", &source, "--source-region", "eu-west-1", "--ca", bundle.to_str().unwrap()];
+    a.extend(["--to", &to, "--at", AT, "--trust-store-arn", &arn, "--json"]);
+    let o = run(&a);
+    http(&endpoint, "POST", "/moto-api/recorder/stop-recording", b"");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["trust_stores"][0]["registration"]["result"], "added");
+    let (_, recording) = http(&endpoint, "GET", "/moto-api/recorder/download-recording", b"");
+    let recording = String::from_utf8_lossy(&recording);
+    let (from, into) = (signed_regions(&recording, &pca), signed_regions(&recording, &bucket));
+    assert!(!from.is_empty() && from.iter().all(|r| r == "eu-west-1"), "the source, in its region: {from:?}");
+    assert!(!into.is_empty() && into.iter().all(|r| r == "us-east-1"), "the destination, in the run's: {into:?}");
+}
+
 #[test]
 fn a_trust_store_still_creating_fails_alone_and_the_rerun_registers() {
     let (bucket, dir, ca) = setup("chaos-creating");

@@ -34,6 +34,8 @@ Exit codes: 0 up to date (changed or not), 1 refused (verification, preflight, q
 Examples:
   crlkit sync --from s3://pca-crls/crl/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.crl --ca ca.pem \\
       --to s3://my-crls/crl/ --trust-store-arn ARN-EU ARN-US
+  crlkit sync --from s3://pca-crls/crl/ID.crl --source-region eu-west-1 --region us-east-1 --ca ca.pem \
+      --to s3://my-crls/crl/ --trust-store-arn ARN
   crlkit sync --from s3://pca-crls/crl/ID.crl --ca ca.pem --to s3://my-crls/crl/ --trust-store-arn ARN --plan";
 
 /// `crlkit sync` as typed.
@@ -43,6 +45,10 @@ pub struct Args {
     /// The CA's CRL object (AWS Private CA: s3://BUCKET/crl/CA-ID.crl).
     #[arg(long, value_name = "URL")]
     from: String,
+    /// The region of --from's bucket, when not the run's (--region, AWS_REGION, the profile's),
+    /// as the AWS CLI's `s3 cp --source-region`: --to stays in the run's region.
+    #[arg(long, value_name = "REGION")]
+    source_region: Option<String>,
     /// The CA bundle the CRL must verify against.
     #[arg(long, value_name = "BUNDLE")]
     ca: std::path::PathBuf,
@@ -66,6 +72,7 @@ pub struct Args {
 /// What `sync` was asked to do.
 pub struct Sync {
     pub from: Target,
+    pub source_region: Option<String>,
     pub ca: std::path::PathBuf,
     pub to: Target,
     pub arns: Vec<TrustStoreArn>,
@@ -90,6 +97,7 @@ impl Args {
         }
         Ok(Sync {
             from,
+            source_region: self.source_region,
             ca: self.ca,
             to,
             arns: self.elb.arns()?,
@@ -118,6 +126,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     let certificates = bundle.certs().len();
     let req = SyncRequest {
         from: c.from.clone(),
+        source_region: c.source_region.clone(),
         to: c.to.clone(),
         trust_stores: c.arns.clone(),
         bundle,
