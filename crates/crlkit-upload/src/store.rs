@@ -549,7 +549,11 @@ async fn open_s3(
             object_store::ClientOptions::new()
                 .with_connect_timeout(opts.aws.connect_timeout())
                 .with_timeout(opts.aws.request_timeout()),
-        );
+        )
+        // Every PUT carries x-amz-checksum-sha256: S3 checks the bytes on arrival and refuses
+        // a corrupted upload (BadDigest). The read-back stays: moto, the local S3 the tests run
+        // against, does not check the header, so the read-back is what the tests can hold.
+        .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
     if let Some(endpoint) = aws::endpoint(sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
         let http = aws::check_http(&endpoint, &opts.aws)?;
         b = b.with_endpoint(endpoint).with_allow_http(http);

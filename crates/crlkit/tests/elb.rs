@@ -234,6 +234,29 @@ fn source_and_destination_buckets_in_two_regions() {
     let (from, into) = (signed_regions(&recording, &pca), signed_regions(&recording, &bucket));
     assert!(!from.is_empty() && from.iter().all(|r| r == "eu-west-1"), "the source, in its region: {from:?}");
     assert!(!into.is_empty() && into.iter().all(|r| r == "us-east-1"), "the destination, in the run's: {into:?}");
+    // The PEM's PUT carried x-amz-checksum-sha256, S3's check on arrival: the SHA-256 of the
+    // bytes stored, as Python computes it.
+    let sent: Vec<String> = recording
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| {
+            e["method"] == "PUT" && e["url"].as_str().is_some_and(|u| u.ends_with(&format!("/{bucket}/crl/ca.pem")))
+        })
+        .filter_map(|e| {
+            let headers = e["headers"].as_object()?.clone();
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-checksum-sha256"))
+                .map(|(_, v)| v.as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    let stored = boto3(
+        "import base64, hashlib\n\
+         b = s3.get_object(Bucket=sys.argv[4], Key=sys.argv[5])['Body'].read()\n\
+         print(base64.b64encode(hashlib.sha256(b).digest()).decode())",
+        &["us-east-1", &bucket, "crl/ca.pem"],
+    );
+    assert_eq!(sent, [stored], "one PUT of the PEM, its checksum that of the bytes stored");
 }
 
 #[test]
