@@ -168,6 +168,8 @@ pub enum Only {
     Serials,
     /// upload and pull, against moto and file://.
     Storage,
+    /// an unchanged sync for 1, 10 and 50 trust stores, against moto and the emulator.
+    Sync,
     /// convert of 1,000 CRLs into a directory, next to an openssl loop.
     Bulk,
 }
@@ -189,6 +191,9 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
     if only == Only::Serials {
         let &(count, label) = sizes.last().expect("at least one size");
         return crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label);
+    }
+    if only == Only::Sync {
+        return crate::bench_sync::run(root, &crlkit, &scratch, runs);
     }
     if only == Only::Storage {
         let &(count, label) = sizes.last().expect("at least one size");
@@ -395,6 +400,7 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
         crate::bench_serials::run(root, &crlkit, &scratch, runs, count, label)?;
         let big = fixtures::large(root, count, label)?;
         crate::bench_storage::run(root, &crlkit, &scratch, runs, &big)?;
+        crate::bench_sync::run(root, &crlkit, &scratch, runs)?;
         crate::bench_bulk::run(root, &crlkit, &scratch, runs, quick, &big)?;
     }
     Ok(())

@@ -2,8 +2,9 @@
 //! against a local moto server (started here) and the local filesystem.
 //!
 //! - `crlkit upload` of a 45 MB PEM (preflight, PEM conversion, metadata, the conditional put
-//!   and the read-back check) into moto, next to boto3 `put_object` of the same bytes, and next
-//!   to boto3 `put_object` + `get_object` (the same transfers crlkit makes);
+//!   with x-amz-checksum-sha256, and the read-back check) into moto, next to boto3
+//!   `put_object` of the same bytes, with and without the checksum, and next to boto3
+//!   `put_object` + `get_object` (the same transfers crlkit makes);
 //! - the same upload into `file://`, next to `cp`;
 //! - `crlkit pull` of the 5M-entry DER CRL (validated as it streams) into a file, next to boto3
 //!   `get_object` into a file.
@@ -18,14 +19,18 @@ use anyhow::{Result, bail};
 
 use crate::bench::{measure, medians};
 
-/// boto3 doing one transfer: `put FILE KEY`, `putget FILE KEY`, `get KEY FILE`.
+/// boto3 doing one transfer: `put FILE KEY`, `putsum FILE KEY` (with x-amz-checksum-sha256),
+/// `putget FILE KEY`, `get KEY FILE`.
 const BOTO3: &str = r#"
 import boto3, sys
 op, a, b, endpoint, bucket = sys.argv[1:6]
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-if op in ("put", "putget"):
+if op in ("put", "putget", "putsum"):
     with open(a, "rb") as f:
-        s3.put_object(Bucket=bucket, Key=b, Body=f.read())
+        if op == "putsum":
+            s3.put_object(Bucket=bucket, Key=b, Body=f.read(), ChecksumAlgorithm="SHA256")
+        else:
+            s3.put_object(Bucket=bucket, Key=b, Body=f.read())
     if op == "putget":
         s3.get_object(Bucket=bucket, Key=b)["Body"].read()
 else:
@@ -62,8 +67,8 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, big_der: &Pa
     crate::run(Command::new(crlkit).args(["convert", &s(&der), "-o", &s(&pem)]))?;
     let pem_len = std::fs::metadata(&pem)?.len();
     eprintln!("bench storage: {} bytes of PEM, {runs} runs each", pem_len);
-    let (mut ours, mut put, mut putget, mut ours_file, mut cp) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut put, mut putsum, mut putget, mut ours_file, mut cp) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let store_dir = scratch.join("storage-store");
     for i in 0..runs {
         // A fresh key each time: a repeat of the same bytes would be crlkit's no-op.
@@ -71,6 +76,7 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, big_der: &Pa
         let args = ["upload", &s(&pem), &key, "--max-entries", "1000000"];
         ours.push(measure_env(crlkit, &args, scratch, &env)?);
         put.push(boto3(&["put", &s(&pem), &format!("boto3/{i}.pem")])?);
+        putsum.push(boto3(&["putsum", &s(&pem), &format!("boto3sum/{i}.pem")])?);
         putget.push(boto3(&["putget", &s(&pem), &format!("boto3get/{i}.pem")])?);
         let _ = std::fs::remove_dir_all(&store_dir);
         let url = format!("file://{}/", store_dir.display());
@@ -113,10 +119,17 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize, big_der: &Pa
     let (put_s, putget_s, cp_s, got_s) = (m(&put).0, m(&putget).0, m(&cp).0, m(&got).0);
     line(&format!("crlkit upload {pem_len} B PEM -> moto"), m(&ours), Some(("boto3 put+get", putget_s)));
     line("boto3 put_object", m(&put), None);
+    line("boto3 put_object, x-amz-checksum-sha256", m(&putsum), Some(("boto3 put", put_s)));
     line("boto3 put_object + get_object", m(&putget), Some(("boto3 put", put_s)));
     line("crlkit upload -> file://", m(&ours_file), Some(("cp", cp_s)));
     line(&format!("crlkit pull {big_len} B DER, validated"), m(&pulled), Some(("boto3 get", got_s)));
     line("boto3 get_object -> file", m(&got), None);
+    println!(
+        "the read-back crlkit keeps costs what a get does ({:.3} s over a put here); the checksum S3 checks on \
+         arrival costs {:.3} s",
+        putget_s - put_s,
+        m(&putsum).0 - put_s
+    );
     println!(
         "crlkit upload adds {:.3} s over boto3 put+get ({:.1} MB/s end to end); pull adds {:.3} s over boto3 get ({:.0} MB/s)",
         m(&ours).0 - putget_s,

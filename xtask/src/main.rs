@@ -13,6 +13,7 @@ mod bench;
 mod bench_bulk;
 mod bench_serials;
 mod bench_storage;
+mod bench_sync;
 mod dist;
 mod fixtures;
 mod fuzz;
@@ -117,8 +118,9 @@ fn main() -> Result<()> {
                 Some("crl") => bench::Only::Crl,
                 Some("serials") => bench::Only::Serials,
                 Some("storage") => bench::Only::Storage,
+                Some("sync") => bench::Only::Sync,
                 Some("bulk") => bench::Only::Bulk,
-                Some(other) => bail!("--only takes crl, serials, storage or bulk, not {other}"),
+                Some(other) => bail!("--only takes crl, serials, storage, sync or bulk, not {other}"),
             };
             let quick = f.flag("--quick");
             let before = f.value("--before")?.map(PathBuf::from);

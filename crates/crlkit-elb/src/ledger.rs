@@ -75,6 +75,24 @@ pub struct ForeignFile {
     pub issuer: Option<String>,
 }
 
+/// An add about to be made, written before it (write-ahead): a run that crashes, or loses the
+/// add's answer, leaves it behind, and the next run that finds a live file of this content the
+/// ledger does not know adopts it with these facts, whatever it came to register itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The trust store.
+    pub trust_store_arn: String,
+    /// The object being added.
+    pub object: S3Object,
+    /// The CRL in it.
+    pub crl: CrlFacts,
+    /// When the add was begun, RFC 3339.
+    pub at: String,
+    /// The sync source, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceObject>,
+}
+
 /// The whole ledger.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -85,6 +103,9 @@ pub struct Ledger {
     /// Live files identified as not crlkit's (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign: Vec<ForeignFile>,
+    /// Adds begun and not yet recorded (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<Intent>,
 }
 
 /// What reconciling the ledger with a live trust store found.
@@ -103,7 +124,7 @@ pub struct Reconciled {
 impl Ledger {
     /// An empty ledger.
     pub fn new() -> Self {
-        Self { format: FORMAT.into(), entries: Vec::new(), foreign: Vec::new() }
+        Self { format: FORMAT.into(), entries: Vec::new(), foreign: Vec::new(), intents: Vec::new() }
     }
 
     /// Parse a stored ledger.

@@ -15,8 +15,9 @@
 //!    fit, because during the swap old and new both count. If they do not, the swap is
 //!    refused, unless `remove_first`, which removes the old files before the add (a window in
 //!    which revoked clients are accepted, recorded in the report).
-//! 5. Add; record the new ID in the ledger at once; check ELB's `NumberOfRevokedEntries`
-//!    against crlkit's count (a mismatch is an error, and nothing old is removed).
+//! 5. Write the add's intent to the ledger (write-ahead), add, record the new ID in the ledger
+//!    at once (clearing the intent); check ELB's `NumberOfRevokedEntries` against crlkit's
+//!    count (a mismatch is an error, and nothing old is removed).
 //! 6. Remove the replaced IDs, only now, and drop them from the ledger.
 
 use std::cmp::Ordering;
@@ -324,6 +325,22 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
     if remove_first {
         remove(api, ledger, arn, &ids).await?;
     }
+    // Write-ahead: the add about to be made, so a crash or a lost answer from here on is
+    // recovered by the next run (it adopts the file by these facts), never added twice.
+    let intent = crate::ledger::Intent {
+        trust_store_arn: arn.as_str().to_owned(),
+        object: req.object.clone(),
+        crl: req.crl.clone(),
+        at: req.now.clone(),
+        source: req.source.clone(),
+    };
+    ledger
+        .update(|l| {
+            l.intents.retain(|i| !(i.trust_store_arn == intent.trust_store_arn && i.crl.sha256 == intent.crl.sha256));
+            l.intents.push(intent.clone());
+            true
+        })
+        .await?;
     let added = match api.add_revocation(arn, &req.object).await {
         Ok(a) => a,
         Err(e) if remove_first => {
@@ -351,6 +368,7 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
     ledger
         .update(|l| {
             l.insert(entry.clone());
+            l.intents.retain(|i| !(i.trust_store_arn == entry.trust_store_arn && i.crl.sha256 == entry.crl.sha256));
             true
         })
         .await?;
@@ -462,7 +480,20 @@ async fn identify(
                 source: req.source.clone(),
             })
         } else {
-            state.of(arn).find(|e| e.crl.sha256 == sha256).cloned()
+            state.of(arn).find(|e| e.crl.sha256 == sha256).cloned().or_else(|| {
+                // An add another run began here (its intent), whose answer never came back.
+                state.intents.iter().find(|i| i.trust_store_arn == arn.as_str() && i.crl.sha256 == sha256).map(|i| {
+                    LedgerEntry {
+                        trust_store_arn: i.trust_store_arn.clone(),
+                        revocation_id: u.id,
+                        object: i.object.clone(),
+                        crl: i.crl.clone(),
+                        elb_entries: u.entries,
+                        registered_at: i.at.clone(),
+                        source: i.source.clone(),
+                    }
+                })
+            })
         };
         let parsed = CrlFacts::from_stored(&bytes).ok();
         // An older CRL of a slot crlkit manages here (this CRL's, or one the ledger holds for
@@ -502,6 +533,7 @@ async fn identify(
         .update(|l| {
             for e in &adopted {
                 l.insert(e.clone());
+                l.intents.retain(|i| !(i.trust_store_arn == e.trust_store_arn && i.crl.sha256 == e.crl.sha256));
             }
             for f in &foreign {
                 // Registered meanwhile by a concurrent run: crlkit's, not foreign.
@@ -950,6 +982,40 @@ pub(crate) mod tests {
                 "after the add: {calls:?}"
             );
             assert!(!l.load().await.unwrap().is_foreign(arn().as_str(), hand.id), "forgotten by the ledger");
+        });
+    }
+
+    #[test]
+    fn an_add_begun_by_a_run_that_crashed_is_adopted_by_its_intent() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-intent").await;
+            // A run wrote its intent for partition p1 (a slot crlkit has nothing in yet), added
+            // it, and died before recording it.
+            let crashed = content_of(partition(1, "p1"));
+            let intent = crate::ledger::Intent {
+                trust_store_arn: arn().as_str().to_owned(),
+                object: crashed.object.clone(),
+                crl: crashed.crl.clone(),
+                at: crashed.now.clone(),
+                source: None,
+            };
+            l.update(|x| {
+                x.intents.push(intent.clone());
+                true
+            })
+            .await
+            .unwrap();
+            let orphan = elb.add_revocation(&arn(), &crashed.object).await.unwrap();
+            // The next run registers something else: it still adopts the orphan, by the intent.
+            let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            assert_eq!(r.adopted.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [orphan.id]);
+            assert!(r.unknown.is_empty(), "not foreign: {r:?}");
+            let state = l.load().await.unwrap();
+            assert!(state.intents.is_empty(), "intents are cleared once recorded: {:?}", state.intents);
+            assert_eq!(state.entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [orphan.id, orphan.id + 1]);
+            let calls = elb.calls.lock().unwrap().clone();
+            assert_eq!(calls.iter().filter(|c| c.starts_with("add")).count(), 2, "one add each: {calls:?}");
         });
     }
 

@@ -221,6 +221,21 @@ impl Rehearsal {
         if let Some(last) = calls.iter_mut().rev().find(|c| lease(c)) {
             last.note = put_note("change: release the lease");
         }
+        // The last ledger write before an add is its write-ahead record.
+        let ledger_put = |c: &PlannedCall| c.action == "PutObject" && c.aws_cli.contains(&ledger_key_suffix());
+        for i in 0..calls.len() {
+            if !ledger_put(&calls[i]) {
+                continue;
+            }
+            let next =
+                calls[i + 1..].iter().position(|c| c.service == "elbv2" || ledger_put(c)).map(|j| &calls[i + 1 + j]);
+            if next.is_some_and(|c| c.action == "AddTrustStoreRevocations") {
+                calls[i].note = put_note(
+                    "change, write-ahead: the add about to be made (trust store, object, CRL), so a crash or a lost \
+                     answer is recovered by the next run without a second add",
+                );
+            }
+        }
         Plan::new(calls, offline_checks)
     }
 }

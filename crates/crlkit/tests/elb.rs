@@ -260,6 +260,42 @@ fn source_and_destination_buckets_in_two_regions() {
 }
 
 #[test]
+fn foreign_files_are_listed_and_go_only_with_prune_foreign() {
+    let (bucket, dir, ca) = setup("chaos-prune");
+    let arn = trust_store(&bucket, "us-east-1", &format!("prune{}", std::process::id()), &[]);
+    // A CRL of a CA crlkit does not manage here, added by hand.
+    let (other, other_pem) = (dir.join("other.crl"), dir.join("other.pem"));
+    let o = run(&["gen", "--entries", "3", "--seed", "99", "--out", other.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["convert", other.to_str().unwrap(), "-o", other_pem.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    boto3(
+        "s3.put_object(Bucket=sys.argv[4], Key='hand/other.pem', Body=open(sys.argv[5], 'rb').read())\n\
+         elb.add_trust_store_revocations(TrustStoreArn=sys.argv[6], RevocationContents=[{'S3Bucket': sys.argv[4], 'S3Key': 'hand/other.pem'}])",
+        &["us-east-1", &bucket, other_pem.to_str().unwrap(), &arn],
+    );
+    let foreign = live(&arn)[0].0;
+    let source = format!("s3://{bucket}/pca/crl/ca.crl");
+    issue(&ca, &dir, &source, 3, 5);
+    let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
+    let o = sync_json(&source, &bundle, &to, &[&arn]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let reg = &json(&o)["trust_stores"][0]["registration"];
+    assert_eq!(reg["unknown_source"][0]["revocation_id"].as_i64(), Some(foreign), "listed: {reg}");
+    assert_eq!(reg["pruned"], serde_json::json!([]), "and left in place: {reg}");
+    assert_eq!(live(&arn).len(), 2);
+    // Asked for: removed, once the CRL is live (it is), and said so.
+    let mut a = vec!["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT];
+    a.extend(["--trust-store-arn", &arn, "--prune-foreign", "--json"]);
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let reg = &json(&o)["trust_stores"][0]["registration"];
+    assert_eq!(reg["result"], "already-registered", "{reg}");
+    assert_eq!(reg["pruned"][0]["revocation_id"].as_i64(), Some(foreign), "{reg}");
+    assert_eq!(live(&arn).len(), 1, "only crlkit's CRL is left");
+}
+
+#[test]
 fn a_trust_store_still_creating_fails_alone_and_the_rerun_registers() {
     let (bucket, dir, ca) = setup("chaos-creating");
     let ready = trust_store(&bucket, "us-east-1", &format!("ready{}", std::process::id()), &[]);
@@ -498,6 +534,8 @@ fn plan_needs_no_credentials_and_sends_nothing() {
             "GetTrustStoreRevocationContent",
             "GetObject",
             "PutObject",
+            "GetObject",
+            "PutObject",
             "AddTrustStoreRevocations",
             "GetObject",
             "PutObject",
@@ -513,10 +551,11 @@ fn plan_needs_no_credentials_and_sends_nothing() {
     let notes: Vec<&str> = v["plan"].as_array().unwrap().iter().map(|c| c["note"].as_str().unwrap()).collect();
     assert!(notes[1].starts_with("change: take the lease"), "{notes:?}");
     assert!(notes[10].starts_with("change, only if such a file was read"), "{notes:?}");
-    assert!(notes[13].starts_with("change: record the new revocation ID"), "{notes:?}");
-    assert!(notes[16].starts_with("change: drop the removed IDs"), "{notes:?}");
-    assert!(notes[17].contains("the trust store names its ledger"), "{notes:?}");
-    assert!(notes[18].starts_with("change: release the lease"), "{notes:?}");
+    assert!(notes[12].starts_with("change, write-ahead: the add about to be made"), "{notes:?}");
+    assert!(notes[15].starts_with("change: record the new revocation ID"), "{notes:?}");
+    assert!(notes[18].starts_with("change: drop the removed IDs"), "{notes:?}");
+    assert!(notes[19].contains("the trust store names its ledger"), "{notes:?}");
+    assert!(notes[20].starts_with("change: release the lease"), "{notes:?}");
     let put = &v["plan"][3];
     assert_eq!(put["params"]["Metadata"]["crlkit-crl-number"], "4", "publish knows the CRL: {put}");
     let add = v["plan"].as_array().unwrap().iter().find(|c| c["action"] == "AddTrustStoreRevocations").unwrap();
@@ -938,6 +977,24 @@ fn eight_syncs_at_once_add_the_crl_once() {
         "{}",
         stdout(&o)
     );
+    // publish and register take the same lease: 75, nothing sent.
+    let newer = dir.join("newer.crl");
+    crl(&ca, &newer, 99, 5);
+    let before = elb_calls(&arn).len();
+    let mut publish = vec!["publish", newer.to_str().unwrap(), "--to", &to, "--at", AT, "--trust-store-arn", &arn];
+    publish.extend(["--replace", "--lease-wait", "1s", "--json"]);
+    let o = run(&publish);
+    assert_eq!(o.status.code(), Some(75), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(
+        (v["lease_held_by"]["owner"].as_str(), v["crls"].as_array().map(Vec::len)),
+        (Some("crlkit pid 1 on elsewhere"), Some(0))
+    );
+    let object = format!("{to}ca.pem");
+    let o = run(&["register", "--trust-store-arn", &arn, "--object", &object, "--replace", "--lease-wait", "1s"]);
+    assert_eq!(o.status.code(), Some(75), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("holds the ledger's lease"), "{}", stdout(&o));
+    assert_eq!(elb_calls(&arn).len(), before, "nothing sent to the trust store");
     put_lease(now - 1);
     let o = run(&[
         "sync",
