@@ -391,14 +391,16 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
 
 /// Check a swap of several CRLs into `arn` against `quotas` before any change: each is added
 /// in turn and, with `replace`, the older files of its slot removed after it, so each step must
-/// fit what is live then plus the new file. CRLs already live are skipped. `None`: it fits;
-/// else the refusal and `TotalRevokedEntries` as described.
+/// fit what is live then plus the new file; with `remove_first` (`--remove-first`), a step that
+/// does not fit may remove its slot's older files first, as its registration will, and must fit
+/// then. CRLs already live are skipped. `None`: it fits; else the refusal and
+/// `TotalRevokedEntries` as described.
 pub async fn check_swap(
     api: &dyn TrustStoreApi,
     ledger: &LedgerStore,
     arn: &TrustStoreArn,
     crls: &[&CrlFacts],
-    replace: bool,
+    (replace, remove_first): (bool, bool),
     quotas: Quotas,
 ) -> Result<Option<(Refusal, u64)>, ElbError> {
     let before = api.describe_trust_store(arn).await?;
@@ -415,7 +417,11 @@ pub async fn check_swap(
             .collect();
         let removing: u64 =
             replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
-        if entries + crl.entries > quotas.max_entries || files >= quotas.max_files {
+        let fits = entries + crl.entries <= quotas.max_entries && files < quotas.max_files;
+        let fits_removed = !replaced.is_empty()
+            && entries.saturating_sub(removing) + crl.entries <= quotas.max_entries
+            && files.saturating_sub(replaced.len() as u64) < quotas.max_files;
+        if !(fits || remove_first && fits_removed) {
             let quota = Refusal::Quota {
                 entries_now: entries,
                 files_now: files,
@@ -423,7 +429,7 @@ pub async fn check_swap(
                 removing,
                 removing_files: replaced.len() as u64,
                 quotas,
-                fits_if_removed_first: false,
+                fits_if_removed_first: fits_removed && !remove_first,
             };
             let refusal = Refusal::SwapQuota { step: i + 1, of: adding.len(), quota: Box::new(quota) };
             return Ok(Some((refusal, before.total_revoked_entries)));
@@ -1086,6 +1092,37 @@ pub(crate) mod tests {
             files.quotas.max_files = 1;
             let full = register(&elb, &l, &files).await.unwrap();
             assert!(matches!(full.outcome, Outcome::Refused(Refusal::Quota { files_now: 1, .. })));
+        });
+    }
+
+    #[test]
+    fn a_swap_is_checked_whole_and_remove_first_per_step() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-swap").await;
+            // Generation 1 of two partitions, 40 entries each: 80 live.
+            for p in ["p1", "p2"] {
+                let mut r = partition(1, p);
+                r.crl.entries = 40;
+                elb.counts.lock().unwrap().insert(r.object.key.clone(), 40);
+                register(&elb, &l, &r).await.unwrap();
+            }
+            let next: Vec<CrlFacts> =
+                ["p1", "p2"].iter().map(|p| CrlFacts { entries: 50, ..partition(2, p).crl }).collect();
+            let next: Vec<&CrlFacts> = next.iter().collect();
+            let q = |max_entries| Quotas { max_entries, max_files: 30 };
+            // In turn: 80 + 50 at the first step, 90 + 50 at the second.
+            assert!(check_swap(&elb, &l, &arn(), &next, (true, false), q(140)).await.unwrap().is_none());
+            let (refusal, before) = check_swap(&elb, &l, &arn(), &next, (true, false), q(130)).await.unwrap().unwrap();
+            assert_eq!(before, 80);
+            let Refusal::SwapQuota { step, of, quota } = &refusal else { panic!("{refusal:?}") };
+            assert_eq!((*step, *of), (2, 2), "the first step fits, the second does not: {}", refusal.message());
+            assert!(matches!(**quota, Refusal::Quota { fits_if_removed_first: true, .. }));
+            // With --remove-first each step may first remove its own older partition: 40 + 50 at
+            // the second step fits 130; at 85 not even that does.
+            assert!(check_swap(&elb, &l, &arn(), &next, (true, true), q(130)).await.unwrap().is_none());
+            assert!(check_swap(&elb, &l, &arn(), &next, (true, true), q(85)).await.unwrap().is_some());
+            assert!(elb.calls.lock().unwrap().iter().all(|c| c.starts_with("add")), "reads only");
         });
     }
 

@@ -141,8 +141,9 @@ pub async fn publish_with(
 }
 
 /// Several CRLs (a partitioned set's next generation) are one swap: checked against each trust
-/// store's quotas before any change, and refused whole there if a step would not fit, rather
-/// than left half done. With `--remove-first` each registration makes its own check instead.
+/// store's quotas before any change, and refused whole there if a step would not fit (with
+/// `--remove-first`, not even after removing its slot's older file first), rather than left half
+/// done.
 async fn check_swaps(
     api: &dyn TrustStoreApi,
     ledger: &LedgerStore,
@@ -150,12 +151,12 @@ async fn check_swaps(
 ) -> Result<Vec<Registration>, OpsError> {
     let ready: Vec<&CrlFacts> = req.items.iter().filter(|i| i.crl.is_ready()).map(|i| &i.crl.facts).collect();
     let mut refused = Vec::new();
-    if ready.len() < 2 || req.rotation.remove_first {
+    if ready.len() < 2 {
         return Ok(refused);
     }
+    let how = (req.rotation.replace, req.rotation.remove_first);
     for arn in &req.arns {
-        let q = req.rotation.quotas;
-        if let Some((refusal, before)) = check_swap(api, ledger, arn, &ready, req.rotation.replace, q).await? {
+        if let Some((refusal, before)) = check_swap(api, ledger, arn, &ready, how, req.rotation.quotas).await? {
             refused.push(Registration::refused_whole(arn, &refusal, before));
         }
     }

@@ -25,7 +25,10 @@ checked against crlkit's, and with --replace the issuer's older files are remove
 The ledger is <prefix>.crlkit/ledger.json. The same CRL again: nothing uploaded, nothing added.
 Several CRLs at once (a staged partitioned set's next generation) are one swap: each added before
 the older CRL of its own slot goes, and checked against each trust store's quotas as a whole
-before anything is sent there (refused whole, quota, rather than left half done).
+before anything is sent there (refused whole, quota, rather than left half done). With
+--remove-first it works partition by partition: a step that cannot fit old and new removes its
+own partition's older file first (each registration says so: removed_first), and the swap is
+refused whole only if some step cannot fit even then.
 
 --plan does every offline check (preflight, conversion, the keys) and prints the calls as API
 requests and aws CLI commands without sending anything or needing credentials.
