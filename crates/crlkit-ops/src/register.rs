@@ -316,7 +316,7 @@ async fn register_with(
     })
 }
 
-/// `register --plan`: the calls [`register`] makes in a rehearsal (`crate::rehearsal`): the
+/// `register --plan`: the calls [`register()`] makes in a rehearsal (`crate::rehearsal`): the
 /// object is read, and each trust store holds an older CRL of its slot.
 pub async fn plan(req: &RegisterRequest) -> Result<Plan, OpsError> {
     let rehearsal = Rehearsal::new(Notes {
