@@ -181,7 +181,12 @@ impl Ledger {
         self.entries.push(entry);
     }
 
-    /// Drop the entries of `arn` with these IDs; true if any was there.
+    /// Drop the intent to add the CRL `sha256` to `arn` (recorded, adopted, or begun again).
+    pub fn clear_intent(&mut self, arn: &str, sha256: &str) {
+        self.intents.retain(|i| !(i.trust_store_arn == arn && i.crl.sha256 == sha256));
+    }
+
+    /// Drop the entries (and foreign files) of `arn` with these IDs; true if any was there.
     pub fn remove(&mut self, arn: &str, ids: &[i64]) -> bool {
         let before = self.entries.len() + self.foreign.len();
         self.entries.retain(|e| !(e.trust_store_arn == arn && ids.contains(&e.revocation_id)));

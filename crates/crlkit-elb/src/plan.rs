@@ -241,8 +241,13 @@ pub fn put_object(
         region: None,
         params: serde_json::json!({ "Bucket": bucket, "Key": key, "Metadata": metadata, "IfNoneMatch": "*" }),
         aws_cli: cli(&words),
-        note: format!("{note} (If-None-Match: * when the key is empty, else If-Match: <the ETag read>)"),
+        note: put_note(note),
     }
+}
+
+/// A conditional `PutObject`'s note: `note`, and the condition it is written under.
+pub fn put_note(note: &str) -> String {
+    format!("{note} (If-None-Match: * when the key is empty, else If-Match: <the ETag read>)")
 }
 
 fn split_s3(url: &str) -> (&str, &str) {

@@ -301,25 +301,10 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
     if let Some(newer) = replaced.iter().find(|e| req.crl.number_cmp(&e.crl) != Some(Ordering::Greater)) {
         return Ok(done(Outcome::Refused(Refusal::NotNewer { registered: Box::new(newer.clone()) })));
     }
-    let removing: u64 =
-        replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
-    let entries_now = before.total_revoked_entries;
-    let files_now = live.len() as u64;
-    let q = req.quotas;
-    let fits = entries_now + req.crl.entries <= q.max_entries && files_now < q.max_files;
-    let fits_removed = entries_now.saturating_sub(removing) + req.crl.entries <= q.max_entries
-        && files_now.saturating_sub(replaced.len() as u64) < q.max_files;
-    let remove_first = !fits && req.remove_first && !replaced.is_empty() && fits_removed;
-    if !fits && !remove_first {
-        return Ok(done(Outcome::Refused(Refusal::Quota {
-            entries_now,
-            files_now,
-            adding: req.crl.entries,
-            removing,
-            removing_files: replaced.len() as u64,
-            quotas: q,
-            fits_if_removed_first: fits_removed && !replaced.is_empty(),
-        })));
+    let fit = Fit::new(before.total_revoked_entries, live.len() as u64, req.crl.entries, &replaced, &live, req.quotas);
+    let remove_first = !fit.fits && req.remove_first && fit.fits_removed_first;
+    if !fit.fits && !remove_first {
+        return Ok(done(Outcome::Refused(fit.refusal)));
     }
     let ids: Vec<i64> = replaced.iter().map(|e| e.revocation_id).collect();
     if remove_first {
@@ -336,7 +321,7 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
     };
     ledger
         .update(|l| {
-            l.intents.retain(|i| !(i.trust_store_arn == intent.trust_store_arn && i.crl.sha256 == intent.crl.sha256));
+            l.clear_intent(&intent.trust_store_arn, &intent.crl.sha256);
             l.intents.push(intent.clone());
             true
         })
@@ -368,7 +353,7 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
     ledger
         .update(|l| {
             l.insert(entry.clone());
-            l.intents.retain(|i| !(i.trust_store_arn == entry.trust_store_arn && i.crl.sha256 == entry.crl.sha256));
+            l.clear_intent(&entry.trust_store_arn, &entry.crl.sha256);
             true
         })
         .await?;
@@ -387,6 +372,49 @@ async fn rotate(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Request) ->
         })?;
     }
     Ok(done(Outcome::Added { revocation: added, removed: replaced, removed_first: remove_first }))
+}
+
+/// One add beside what is live, against the quotas (old and new both count while they swap).
+struct Fit {
+    /// It fits as things are.
+    fits: bool,
+    /// It would fit once the files it replaces were removed first (there are some).
+    fits_removed_first: bool,
+    /// Entries of the files it replaces, by ELB's count.
+    removing: u64,
+    /// The `quota` refusal that says so.
+    refusal: Refusal,
+}
+
+impl Fit {
+    /// Adding `adding` entries beside `entries_now` in `files_now` files, `replaced` (their
+    /// counts as `live` says) going after it, or before it with `--remove-first`.
+    fn new(
+        entries_now: u64,
+        files_now: u64,
+        adding: u64,
+        replaced: &[LedgerEntry],
+        live: &[Revocation],
+        quotas: Quotas,
+    ) -> Self {
+        let removing: u64 =
+            replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
+        let removing_files = replaced.len() as u64;
+        let fits = entries_now + adding <= quotas.max_entries && files_now < quotas.max_files;
+        let fits_removed_first = removing_files > 0
+            && entries_now.saturating_sub(removing) + adding <= quotas.max_entries
+            && files_now.saturating_sub(removing_files) < quotas.max_files;
+        let refusal = Refusal::Quota {
+            entries_now,
+            files_now,
+            adding,
+            removing,
+            removing_files,
+            quotas,
+            fits_if_removed_first: fits_removed_first,
+        };
+        Self { fits, fits_removed_first, removing, refusal }
+    }
 }
 
 /// Check a swap of several CRLs into `arn` against `quotas` before any change: each is added
@@ -415,26 +443,12 @@ pub async fn check_swap(
             .filter(|e| replace && e.crl.same_slot(crl) && crl.number_cmp(&e.crl) == Some(Ordering::Greater))
             .cloned()
             .collect();
-        let removing: u64 =
-            replaced.iter().map(|e| live.iter().find(|l| l.id == e.revocation_id).map_or(0, |l| l.entries)).sum();
-        let fits = entries + crl.entries <= quotas.max_entries && files < quotas.max_files;
-        let fits_removed = !replaced.is_empty()
-            && entries.saturating_sub(removing) + crl.entries <= quotas.max_entries
-            && files.saturating_sub(replaced.len() as u64) < quotas.max_files;
-        if !(fits || remove_first && fits_removed) {
-            let quota = Refusal::Quota {
-                entries_now: entries,
-                files_now: files,
-                adding: crl.entries,
-                removing,
-                removing_files: replaced.len() as u64,
-                quotas,
-                fits_if_removed_first: fits_removed && !remove_first,
-            };
-            let refusal = Refusal::SwapQuota { step: i + 1, of: adding.len(), quota: Box::new(quota) };
+        let fit = Fit::new(entries, files, crl.entries, &replaced, &live, quotas);
+        if !(fit.fits || remove_first && fit.fits_removed_first) {
+            let refusal = Refusal::SwapQuota { step: i + 1, of: adding.len(), quota: Box::new(fit.refusal) };
             return Ok(Some((refusal, before.total_revoked_entries)));
         }
-        entries = entries + crl.entries - removing.min(entries + crl.entries);
+        entries = entries + crl.entries - fit.removing.min(entries + crl.entries);
         files = files + 1 - (replaced.len() as u64).min(files + 1);
         known.retain(|e| !replaced.contains(e));
     }
@@ -507,10 +521,10 @@ async fn identify(
         // supersedes it removes it; a newer or unnumbered one stays foreign.
         let older = || {
             let f = parsed.as_ref()?;
-            let managed = f.same_slot(&req.crl) || state.of(arn).any(|e| e.crl.same_slot(f));
+            // Superseded by this CRL or one the ledger holds: a slot crlkit manages, by that.
             let superseded = req.crl.same_slot(f) && req.crl.number_cmp(f) == Some(Ordering::Greater)
                 || state.of(arn).any(|e| e.crl.same_slot(f) && e.crl.number_cmp(f) == Some(Ordering::Greater));
-            (managed && superseded).then(|| LedgerEntry {
+            superseded.then(|| LedgerEntry {
                 trust_store_arn: arn.as_str().to_owned(),
                 revocation_id: u.id,
                 object: S3Object {
@@ -539,7 +553,7 @@ async fn identify(
         .update(|l| {
             for e in &adopted {
                 l.insert(e.clone());
-                l.intents.retain(|i| !(i.trust_store_arn == e.trust_store_arn && i.crl.sha256 == e.crl.sha256));
+                l.clear_intent(&e.trust_store_arn, &e.crl.sha256);
             }
             for f in &foreign {
                 // Registered meanwhile by a concurrent run: crlkit's, not foreign.

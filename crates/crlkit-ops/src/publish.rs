@@ -220,6 +220,7 @@ pub async fn plan(req: &PublishRequest) -> Result<Plan, OpsError> {
         read: None,
         pem_put: "change: the PEM, with its facts as metadata",
         metadata_known: true,
+        ledger: crate::rehearsal::at(&req.to, &req.ledger_key()),
     });
     rehearsal.elb.show_counts = true;
     let dest = rehearsal.store(&req.to);

@@ -327,6 +327,7 @@ pub async fn plan(req: &RegisterRequest) -> Result<Plan, OpsError> {
         )),
         pem_put: "change: the object",
         metadata_known: false,
+        ledger: crate::rehearsal::at(&req.ledger, req.ledger.key()),
     });
     let objects = rehearsal.store(&req.object);
     rehearsal.place(&objects, req.object.key()).await?;

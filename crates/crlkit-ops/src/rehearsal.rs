@@ -16,11 +16,12 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use crlkit_elb::api::{Revocation, S3Object, TrustStoreApi, TrustStoreInfo};
+use crlkit_elb::lease::Lease;
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
 use crlkit_elb::partition::Partition;
 use crlkit_elb::plan::{self, PlannedCall};
 use crlkit_elb::{ElbError, TrustStoreArn, preflight};
-use crlkit_upload::{CRLKIT_DIR, CrlFacts, Recorder, Store, StoreCall, Target, WriteMode};
+use crlkit_upload::{CrlFacts, Recorder, Store, StoreCall, Target, WriteMode};
 use crlkit_verify::CaBundle;
 
 use crate::error::OpsError;
@@ -142,6 +143,14 @@ pub(crate) struct Notes {
     /// The PEM's metadata is shown (`publish`: the CRL is at hand), or decided by the CRL the
     /// run reads.
     pub metadata_known: bool,
+    /// The ledger's URL, and its lease's ([`at`]).
+    pub ledger: (String, String),
+}
+
+/// The URLs of the ledger at `key` of `target`'s bucket and of its lease: how a rehearsal tells
+/// their requests from the others'.
+pub(crate) fn at(target: &Target, key: &str) -> (String, String) {
+    (target.url_of(key), target.url_of(&Lease::key_for_ledger(key)))
 }
 
 /// One rehearsal: the recorded calls, and the trust stores that answered them.
@@ -217,20 +226,18 @@ impl Rehearsal {
     /// The plan: the calls as recorded (the last lease write is its release).
     pub(crate) fn finish(self, offline_checks: Vec<String>) -> Plan {
         let mut calls = std::mem::take(&mut *self.log.lock().unwrap_or_else(|p| p.into_inner()));
-        let lease = |c: &PlannedCall| c.action == "PutObject" && c.aws_cli.contains(&lease_key_suffix());
-        if let Some(last) = calls.iter_mut().rev().find(|c| lease(c)) {
-            last.note = put_note("change: release the lease");
+        let (ledger, lease) = &self.notes.ledger;
+        if let Some(last) = calls.iter_mut().rev().find(|c| put_to(c, lease)) {
+            last.note = plan::put_note("change: release the lease");
         }
         // The last ledger write before an add is its write-ahead record.
-        let ledger_put = |c: &PlannedCall| c.action == "PutObject" && c.aws_cli.contains(&ledger_key_suffix());
         for i in 0..calls.len() {
-            if !ledger_put(&calls[i]) {
+            if !put_to(&calls[i], ledger) {
                 continue;
             }
-            let next =
-                calls[i + 1..].iter().position(|c| c.service == "elbv2" || ledger_put(c)).map(|j| &calls[i + 1 + j]);
+            let next = calls[i + 1..].iter().find(|c| c.service == "elbv2" || put_to(c, ledger));
             if next.is_some_and(|c| c.action == "AddTrustStoreRevocations") {
-                calls[i].note = put_note(
+                calls[i].note = plan::put_note(
                     "change, write-ahead: the add about to be made (trust store, object, CRL), so a crash or a lost \
                      answer is recovered by the next run without a second add",
                 );
@@ -240,17 +247,10 @@ impl Rehearsal {
     }
 }
 
-fn lease_key_suffix() -> String {
-    format!("{CRLKIT_DIR}/lease.json")
-}
-
-fn ledger_key_suffix() -> String {
-    format!("{CRLKIT_DIR}/ledger.json")
-}
-
-/// `plan::put_object`'s note, as it words the condition.
-fn put_note(note: &str) -> String {
-    format!("{note} (If-None-Match: * when the key is empty, else If-Match: <the ETag read>)")
+/// Whether `c` is a `PutObject` of `url`.
+fn put_to(c: &PlannedCall, url: &str) -> bool {
+    let param = |name: &str| c.params[name].as_str().unwrap_or_default();
+    c.action == "PutObject" && url.strip_prefix("s3://") == Some(&format!("{}/{}", param("Bucket"), param("Key")))
 }
 
 /// The planned form of a recorded S3 request, with the note its role calls for.
@@ -265,15 +265,14 @@ fn s3_call(store: &Store, call: StoreCall, notes: &Notes, log: &[PlannedCall]) -
     let url = store.url_of(key);
     let file = key.rsplit('/').next().unwrap_or(key);
     let read = notes.read.as_ref().filter(|(u, _, _)| *u == url);
-    let ledger = key.ends_with(&ledger_key_suffix());
-    let lease = key.ends_with(&lease_key_suffix());
+    let ledger = url == notes.ledger.0;
+    let lease = url == notes.ledger.1;
     match call {
         StoreCall::Put(_, metadata) => {
             let note = if ledger {
                 ledger_change(log)
             } else if lease {
-                let taken = log.iter().any(|c| c.action == "PutObject" && c.aws_cli.contains(&lease_key_suffix()));
-                if taken {
+                if log.iter().any(|c| put_to(c, &notes.ledger.1)) {
                     "change: renew the lease (a few trust stores at a time)"
                 } else {
                     "change: take the lease (an expired one is taken over)"

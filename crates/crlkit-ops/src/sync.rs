@@ -431,6 +431,7 @@ pub async fn plan(req: &SyncRequest) -> Result<Plan, OpsError> {
         )),
         pem_put: "change, only if the CRL number is newer than the registered one: the PEM",
         metadata_known: false,
+        ledger: crate::rehearsal::at(&req.to, &req.ledger_key()),
     });
     let source = rehearsal.store(&req.from);
     let dest = if req.from.bucket() == req.to.bucket() { source.clone() } else { rehearsal.store(&req.to) };
