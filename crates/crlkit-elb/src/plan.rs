@@ -202,11 +202,15 @@ pub fn describe_tags(arn: &TrustStoreArn) -> PlannedCall {
     }
 }
 
-/// `GetObject` (or `HeadObject`) of `url`.
+/// `GetObject`, `HeadObject` or `ListObjectsV2` (`url` a prefix) of `url`.
 pub fn read_object(url: &str, action: &'static str, note: &str) -> PlannedCall {
     let (bucket, key) = split_s3(url);
-    let cmd = if action == "HeadObject" { "head-object" } else { "get-object" };
-    let mut words = vec!["aws", "s3api", cmd, "--bucket", bucket, "--key", key];
+    let (cmd, key_flag) = match action {
+        "HeadObject" => ("head-object", "--key"),
+        "ListObjectsV2" => ("list-objects-v2", "--prefix"),
+        _ => ("get-object", "--key"),
+    };
+    let mut words = vec!["aws", "s3api", cmd, "--bucket", bucket, key_flag, key];
     if action == "GetObject" {
         words.push("-");
     }
@@ -214,13 +218,18 @@ pub fn read_object(url: &str, action: &'static str, note: &str) -> PlannedCall {
         service: "s3",
         action,
         region: None,
-        params: serde_json::json!({ "Bucket": bucket, "Key": key }),
+        params: if action == "ListObjectsV2" {
+            serde_json::json!({ "Bucket": bucket, "Prefix": key })
+        } else {
+            serde_json::json!({ "Bucket": bucket, "Key": key })
+        },
         aws_cli: cli(&words),
         note: note.into(),
     }
 }
 
-/// A conditional `PutObject` of `file` to `url` with `metadata`.
+/// A conditional `PutObject` of `file` to `url` with `metadata`, its SHA-256 sent for S3 to
+/// check on arrival (as every crlkit PUT is; no content type is set, as crlkit sets none).
 pub fn put_object(
     url: &str,
     file: &str,
@@ -230,7 +239,7 @@ pub fn put_object(
     let (bucket, key) = split_s3(url);
     let meta = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
     let mut words = vec!["aws", "s3api", "put-object", "--bucket", bucket, "--key", key, "--body", file];
-    words.extend(["--content-type", "application/x-pem-file"]);
+    words.extend(["--checksum-algorithm", "SHA256"]);
     if !meta.is_empty() {
         words.extend(["--metadata", &meta]);
     }

@@ -202,7 +202,7 @@ pub struct Report {
     pub unknown: Vec<Revocation>,
     /// Those of them removed (`prune_foreign`).
     pub pruned: Vec<Revocation>,
-    /// Tagging the trust store with the ledger's URL after an add failed (the registration
+    /// Tagging the trust store with the ledger's URL after a change failed (the registration
     /// stands; `revocations` then needs `--ledger`): why.
     pub ledger_tag_error: Option<String>,
 }
@@ -223,9 +223,16 @@ pub async fn register(api: &dyn TrustStoreApi, ledger: &LedgerStore, req: &Reque
         })?;
         report.pruned = std::mem::take(&mut report.unknown);
     }
-    // The trust store names its ledger, so `revocations` finds it from the trust store alone.
-    // Best effort: the CRL is registered either way.
-    if matches!(report.outcome, Outcome::Added { .. }) {
+    // The trust store names its ledger, so `revocations` finds it from the trust store alone:
+    // tagged whenever this run changed it or took a file into the ledger (AddTags is
+    // idempotent), so one registered before tags were written gets it too. Best effort: the
+    // CRL is registered either way.
+    let changed = match &report.outcome {
+        Outcome::Added { .. } => true,
+        Outcome::AlreadyRegistered { removed, .. } => !removed.is_empty(),
+        Outcome::Refused(_) => false,
+    };
+    if changed || !report.adopted.is_empty() || !report.pruned.is_empty() {
         let tag = crate::ledger::ledger_tag(&ledger.url());
         if let Err(e) = api.add_tags(&req.arn, &[tag]).await {
             report.ledger_tag_error = Some(e.to_string());
@@ -461,7 +468,9 @@ pub const MAX_CONTENT_BYTES: u64 = quotas::MAX_CRL_FILE_BYTES + (1 << 20);
 /// Read each live file of `arn` that the ledger neither knows nor has found foreign, once: a
 /// file byte-identical to `req`'s CRL or to a CRL the ledger holds for this trust store is
 /// adopted (a ledger entry with its ID); anything else is recorded as foreign and left alone.
-/// Returns the adopted entries; `state` is the ledger as written.
+/// Intents of earlier runs here that no live file answers are cleared: their add never
+/// happened (the lease keeps any other run from adding meanwhile, and this run's own intent is
+/// written after). Returns the adopted entries; `state` is the ledger as written.
 async fn identify(
     api: &dyn TrustStoreApi,
     ledger: &LedgerStore,
@@ -472,7 +481,16 @@ async fn identify(
 ) -> Result<Vec<LedgerEntry>, ElbError> {
     let unread: Vec<Revocation> =
         state.reconcile(arn, live).unknown.into_iter().filter(|u| !state.is_foreign(arn.as_str(), u.id)).collect();
+    let intents_here = state.intents.iter().any(|i| i.trust_store_arn == arn.as_str());
     if unread.is_empty() {
+        if intents_here {
+            *state = ledger
+                .update(|l| {
+                    l.intents.retain(|i| i.trust_store_arn != arn.as_str());
+                    true
+                })
+                .await?;
+        }
         return Ok(Vec::new());
     }
     let mut adopted = Vec::new();
@@ -565,8 +583,9 @@ async fn identify(
                     l.foreign.push(f.clone());
                 }
             }
-            // Foreign files that are gone are forgotten.
+            // Foreign files that are gone are forgotten, and so are intents no live file answers.
             l.foreign.retain(|f| f.trust_store_arn != arn.as_str() || live_ids.contains(&f.revocation_id));
+            l.intents.retain(|i| i.trust_store_arn != arn.as_str());
             true
         })
         .await?;
@@ -847,8 +866,11 @@ pub(crate) mod tests {
                 "{e}"
             );
             assert_eq!(live_keys(&elb), ["crl/1.pem", "crl/2.pem"], "nothing lowered: both stay");
-            // The rerun: the same CRL is live, what it supersedes goes.
+            // The rerun: the same CRL is live, what it supersedes goes (and the trust store,
+            // untagged meanwhile, names its ledger again: a change tags it, not only an add).
+            elb.tags.lock().unwrap().clear();
             let r = register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            assert_eq!(crate::ledger::tagged_ledgers(&elb.tags.lock().unwrap()), [l.url()]);
             let Outcome::AlreadyRegistered { entry, removed } = r.outcome else { panic!("{r:?}") };
             assert_eq!(
                 (entry.revocation_id, removed.iter().map(|e| e.revocation_id).collect::<Vec<_>>()),
@@ -1036,6 +1058,49 @@ pub(crate) mod tests {
             assert_eq!(state.entries.iter().map(|e| e.revocation_id).collect::<Vec<_>>(), [orphan.id, orphan.id + 1]);
             let calls = elb.calls.lock().unwrap().clone();
             assert_eq!(calls.iter().filter(|c| c.starts_with("add")).count(), 2, "one add each: {calls:?}");
+        });
+    }
+
+    #[test]
+    fn an_intent_whose_add_never_happened_is_cleared_by_the_next_run_there() {
+        run(async {
+            let elb = FakeElb::default();
+            let l = ledger("reg-stale-intent").await;
+            // A run wrote its intent, then its add failed (or it died before sending it).
+            let never = content_of(partition(1, "p1"));
+            let intent = |arn: &str| crate::ledger::Intent {
+                trust_store_arn: arn.to_owned(),
+                object: never.object.clone(),
+                crl: never.crl.clone(),
+                at: never.now.clone(),
+                source: None,
+            };
+            let elsewhere = "arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/other/0123456789abcdef";
+            l.update(|x| {
+                x.intents.push(intent(arn().as_str()));
+                x.intents.push(intent(elsewhere));
+                true
+            })
+            .await
+            .unwrap();
+            // Nothing unknown is live here: the next registration clears it, and only it.
+            register(&elb, &l, &request(1, 3, false)).await.unwrap();
+            let state = l.load().await.unwrap();
+            assert_eq!(state.intents.len(), 1, "{:?}", state.intents);
+            assert_eq!(state.intents[0].trust_store_arn, elsewhere, "another trust store's intent stays");
+            // With an unknown file live too (read, found foreign), the same.
+            l.update(|x| {
+                x.intents.push(intent(arn().as_str()));
+                true
+            })
+            .await
+            .unwrap();
+            let hand = content_of(partition(2, "p2"));
+            let other = S3Object { key: "hand/other.pem".into(), ..hand.object.clone() };
+            elb.add_revocation(&arn(), &other).await.unwrap();
+            register(&elb, &l, &request(2, 3, true)).await.unwrap();
+            let state = l.load().await.unwrap();
+            assert!(state.intents.iter().all(|i| i.trust_store_arn == elsewhere), "{:?}", state.intents);
         });
     }
 

@@ -42,6 +42,15 @@ impl Connection {
         Ok(Store::open_with(target, &self.store, Some(&self.sdk)).await?)
     }
 
+    /// The region an S3 bucket is in, as S3 says (`crlkit_upload::aws::bucket_region`);
+    /// `None` for other stores, or when the store does not say.
+    pub async fn bucket_region(&self, target: &Target) -> Option<String> {
+        if target.scheme() != crlkit_upload::Scheme::S3 {
+            return None;
+        }
+        aws::bucket_region(&self.sdk, &self.store.aws, target.bucket()).await
+    }
+
     /// [`Connection::open`] in `region` (a bucket in another region than the run's, as the AWS
     /// CLI's `s3 cp --source-region`); `None`: the run's.
     pub async fn open_in(&self, target: &Target, region: Option<&str>) -> Result<Store, OpsError> {

@@ -55,6 +55,9 @@ pub enum PublishOutcome {
     Published {
         /// `uploaded` or `identical` (already there).
         upload: &'static str,
+        /// How an upload was checked (`read-back`, `checksum`); absent when nothing was sent.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        checked: Option<crlkit_upload::Checked>,
         /// The object version registered.
         version: Option<String>,
         /// Per trust store.
@@ -177,9 +180,9 @@ async fn publish_one(
     if !crl.is_ready() {
         return Ok(PublishOutcome::Refused { refusal: "preflight", message: None });
     }
-    let (upload, info) = match crlkit_upload::upload_crl(dest, key, &crl.pem, &crl.facts, false).await? {
-        UploadResult::Uploaded { info, .. } => ("uploaded", info),
-        UploadResult::Identical { info } => ("identical", info),
+    let (upload, info, checked) = match crlkit_upload::upload_crl(dest, key, &crl.pem, &crl.facts, false).await? {
+        UploadResult::Uploaded { info, checked, .. } => ("uploaded", info, Some(checked)),
+        UploadResult::Identical { info } => ("identical", info, None),
         UploadResult::Refused(r) => {
             return Ok(PublishOutcome::Refused { refusal: r.code(), message: Some(r.message(&crl.facts)) });
         }
@@ -192,9 +195,13 @@ async fn publish_one(
             continue;
         }
         let r = req.rotation.request(arn, &object, &crl.facts, None);
-        registrations.push(Registration::from(&crlkit_elb::register::register(api, ledger, &r).await?));
+        // A failed trust store does not stop the others; the report says which failed.
+        registrations.push(match crlkit_elb::register::register(api, ledger, &r).await {
+            Ok(done) => Registration::from(&done),
+            Err(e) => Registration::failed_with(arn, &e),
+        });
     }
-    Ok(PublishOutcome::Published { upload, version: info.version, registrations })
+    Ok(PublishOutcome::Published { upload, checked, version: info.version, registrations })
 }
 
 /// `publish --plan`: per CRL, what preflight said; then the calls [`publish_with`] makes in a

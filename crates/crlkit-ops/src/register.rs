@@ -1,11 +1,11 @@
 //! Registration of a PEM CRL object with trust stores (`crlkit register`), the registration
 //! record every ELB flow reports, and the calls one registration makes, for `--plan`.
 
-use crlkit_elb::TrustStoreArn;
 use crlkit_elb::api::{Revocation, S3Object, TrustStoreApi};
 use crlkit_elb::lease::{Lease, LeaseOptions};
 use crlkit_elb::ledger::{LedgerEntry, LedgerStore};
 use crlkit_elb::register::{self, Outcome, Quotas, Report};
+use crlkit_elb::{ElbError, TrustStoreArn};
 use crlkit_upload::{CrlFacts, Store, Target};
 use serde::{Serialize, Serializer};
 
@@ -132,6 +132,14 @@ pub enum RegistrationOutcome {
         /// Why, in a sentence.
         message: String,
     },
+    /// Failed (exit 2); the other trust stores went on. The message says what had changed
+    /// already and what a rerun does.
+    Failed {
+        /// The error's code (docs/ERRORS.md).
+        code: &'static str,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// One trust store's registration, as every ELB flow reports it.
@@ -166,13 +174,21 @@ impl Registration {
         matches!(self.outcome, RegistrationOutcome::Refused { .. })
     }
 
+    /// The error's code and message when it failed (exit 2).
+    pub fn failed(&self) -> Option<(&'static str, &str)> {
+        match &self.outcome {
+            RegistrationOutcome::Failed { code, message } => Some((code, message)),
+            _ => None,
+        }
+    }
+
     /// True when the trust store was changed: a file added or removed.
     pub fn changed(&self) -> bool {
         !self.pruned.is_empty()
             || match &self.outcome {
                 RegistrationOutcome::Added { .. } => true,
                 RegistrationOutcome::AlreadyRegistered { removed, .. } => !removed.is_empty(),
-                RegistrationOutcome::Refused { .. } => false,
+                RegistrationOutcome::Refused { .. } | RegistrationOutcome::Failed { .. } => false,
             }
     }
 }
@@ -180,15 +196,25 @@ impl Registration {
 impl Registration {
     /// A trust store that refused before any change, with `TotalRevokedEntries` as described.
     pub fn refused_whole(arn: &TrustStoreArn, refusal: &register::Refusal, before: u64) -> Self {
+        let outcome = RegistrationOutcome::Refused { refusal: refusal.code(), message: refusal.message() };
+        Self { total_revoked_entries_before: before, ..Self::bare(arn, outcome) }
+    }
+
+    /// A trust store whose registration failed with `e`.
+    pub fn failed_with(arn: &TrustStoreArn, e: &ElbError) -> Self {
+        Self::bare(arn, RegistrationOutcome::Failed { code: e.code(), message: e.to_string() })
+    }
+
+    fn bare(arn: &TrustStoreArn, outcome: RegistrationOutcome) -> Self {
         Self {
             trust_store_arn: arn.as_str().to_owned(),
-            outcome: RegistrationOutcome::Refused { refusal: refusal.code(), message: refusal.message() },
+            outcome,
             unknown_source: Vec::new(),
             ledger_repaired: Vec::new(),
             adopted: Vec::new(),
             pruned: Vec::new(),
             ledger_tag_error: None,
-            total_revoked_entries_before: before,
+            total_revoked_entries_before: 0,
         }
     }
 }
@@ -282,21 +308,13 @@ async fn register_with(
         let mut registrations = Vec::new();
         for arn in &req.arns {
             lease.renew().await?;
-            let r = register::register(api, ledger, &req.rotation.request(arn, &object, &facts, None)).await.map_err(
-                |e| {
-                    let e = OpsError::from(e);
-                    if registrations.is_empty() {
-                        e
-                    } else {
-                        e.with_context(format!(
-                            "{} of {} trust store(s) were dealt with before this one",
-                            registrations.len(),
-                            req.arns.len()
-                        ))
-                    }
+            // A failed trust store does not stop the others; the report says which failed.
+            registrations.push(
+                match register::register(api, ledger, &req.rotation.request(arn, &object, &facts, None)).await {
+                    Ok(r) => Registration::from(&r),
+                    Err(e) => Registration::failed_with(arn, &e),
                 },
-            )?;
-            registrations.push(Registration::from(&r));
+            );
         }
         Ok(registrations)
     })

@@ -293,13 +293,13 @@ fn s3_call(store: &Store, call: StoreCall, notes: &Notes, log: &[PlannedCall]) -
                 }
                 _ if lease => "read: the lease (one run at a time per ledger)",
                 (_, "HeadObject") => "read: what the key holds (a newer CRL there refuses the upload)",
-                _ => "read: back, compared with what was sent",
+                (_, "ListObjectsV2") => "read: what is under the prefix",
+                _ => {
+                    "read: back, compared with what was sent (not where S3 checks the PUT's SHA-256 on arrival: \
+                     --upload-check)"
+                }
             };
-            let mut c = plan::read_object(&url, if action == "HeadObject" { "HeadObject" } else { "GetObject" }, note);
-            if action == "ListObjectsV2" {
-                c.action = "ListObjectsV2";
-            }
-            c
+            plan::read_object(&url, action, note)
         }
     }
 }

@@ -190,7 +190,15 @@ pub async fn revocations(
             Some(f) => f.issuer.clone(),
             None => match conn.elb().revocation_content(arn, u.id, MAX_CONTENT_BYTES).await {
                 Ok(bytes) => crlkit_upload::CrlFacts::from_stored(&bytes).ok().map(|f| f.issuer),
-                Err(e) if e.kind() == ElbErrorKind::RevocationIdNotFound => None,
+                // Removed meanwhile (or its content gone with it): nothing to read.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ElbErrorKind::RevocationIdNotFound | ElbErrorKind::RevocationContentNotFound
+                    ) =>
+                {
+                    None
+                }
                 Err(e) => return Err(e.into()),
             },
         };

@@ -10,12 +10,13 @@
 //! 3. For each trust store, skip it when the ledger ties a CRL of this slot (issuer and issuing
 //!    distribution point: each partition of a partitioned CRL is its own) with a number at
 //!    least as high to it.
-//! 4. Upload the PEM beside the others (the uploader's rules: never over a newer CRL, read back
-//!    and compared), then register it in each remaining trust store with `replace`.
+//! 4. Upload the PEM beside the others (the uploader's rules: never over a newer CRL, checked on
+//!    arrival or read back), then register it in each remaining trust store with `replace`.
 //!
 //! A trust store that fails (reading it, or registering) is reported as failed with its code,
-//! and the others go on; the report is returned whole. Trust stores are read and registered
-//! eight at a time, reported in the order given. The whole run holds the ledger's lease.
+//! and the others go on; the report is returned whole. Trust stores are read
+//! [`READS_PER_REGION`] at a time in each region and registered [`CHANGES_AT_ONCE`] at a time,
+//! reported in the order given. The whole run holds the ledger's lease.
 
 use std::cmp::Ordering;
 
@@ -41,15 +42,44 @@ use crate::register::{Registration, Rotation};
 use crate::rehearsal::{Notes, Reading, Rehearsal, assumed_facts};
 use crate::upload::pem_name;
 
-/// Trust stores read or registered at once (each in its own region's client).
-const TRUST_STORES_AT_ONCE: usize = 8;
+/// Trust stores read at once in one region. ELB throttles per account and region, its
+/// `Describe*` calls from a bucket of 40 refilled at 10 a second: 25 at once read 50 trust
+/// stores in two rounds and leave the rest of the bucket to the console and other tools.
+pub const READS_PER_REGION: usize = 25;
+
+/// Trust stores registered at once (adds and removes are rarer, and each one counts).
+pub const CHANGES_AT_ONCE: usize = 8;
+
+/// `f` of every trust store, [`READS_PER_REGION`] at a time in each region (the regions side by
+/// side), the results in the order of `arns`.
+async fn per_region<'a, T, F, Fut>(arns: &'a [TrustStoreArn], f: F) -> Vec<T>
+where
+    F: Fn(&'a TrustStoreArn) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut regions: Vec<&str> = arns.iter().map(TrustStoreArn::region).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let f = &f;
+    let per: Vec<Vec<(usize, T)>> = futures::future::join_all(regions.into_iter().map(|region| {
+        futures::stream::iter(arns.iter().enumerate().filter(move |(_, a)| a.region() == region))
+            .map(|(i, arn)| async move { (i, f(arn).await) })
+            .buffer_unordered(READS_PER_REGION)
+            .collect::<Vec<_>>()
+    }))
+    .await;
+    let mut all: Vec<(usize, T)> = per.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
 
 /// What to sync.
 #[derive(Clone, Debug)]
 pub struct SyncRequest {
     /// The CA's CRL object (AWS Private CA: `s3://BUCKET/crl/<CA-ID>.crl`).
     pub from: Target,
-    /// The source bucket's region, when not the run's (`--source-region`).
+    /// The source bucket's region (`--source-region`); `None`: as S3 says it
+    /// ([`Connection::bucket_region`]), else the run's.
     pub source_region: Option<String>,
     /// The S3 prefix the PEM goes under; the ledger is `<prefix>.crlkit/ledger.json`.
     pub to: Target,
@@ -155,6 +185,9 @@ pub enum SyncRefusal {
 pub struct SyncReport {
     /// The source object's URL.
     pub source: String,
+    /// The region its bucket was read in (given, or as S3 said); absent: the run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_region: Option<String>,
     /// Its ETag, as last seen.
     pub source_etag: Option<String>,
     /// Its version.
@@ -167,6 +200,9 @@ pub struct SyncReport {
     pub refused: Option<SyncRefusal>,
     /// What the upload did: `uploaded`, `identical`, `refused`.
     pub upload: Option<&'static str>,
+    /// How the upload was checked (`read-back`, `checksum`), when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_checked: Option<crlkit_upload::Checked>,
     /// True when something was uploaded or added.
     pub changed: bool,
     /// Per trust store, in the order given.
@@ -187,11 +223,11 @@ pub struct SyncReport {
 
 impl SyncReport {
     /// The trust stores that failed, with their codes (exit 2, after the whole report).
-    pub fn failed(&self) -> Vec<(&str, &'static str)> {
+    pub fn failed(&self) -> Vec<(&str, &'static str, &str)> {
         self.trust_stores
             .iter()
-            .filter_map(|t| match t.result {
-                StoreSync::Failed { code, .. } => Some((t.trust_store_arn.as_str(), code)),
+            .filter_map(|t| match &t.result {
+                StoreSync::Failed { code, message } => Some((t.trust_store_arn.as_str(), *code, message.as_str())),
                 _ => None,
             })
             .collect()
@@ -209,9 +245,14 @@ impl SyncReport {
 
 /// Run one sync on a connection (see the module documentation).
 pub async fn sync(conn: &Connection, req: &SyncRequest) -> Result<SyncReport, OpsError> {
-    let source = conn.open_in(&req.from, req.source_region.as_deref()).await?;
+    let region = match &req.source_region {
+        Some(given) => Some(given.clone()),
+        None => conn.bucket_region(&req.from).await,
+    };
+    let source = conn.open_in(&req.from, region.as_deref()).await?;
     let dest = conn.open(&req.to).await?;
-    sync_with(&source, &dest, conn.elb(), req).await
+    let req = SyncRequest { source_region: region, ..req.clone() };
+    sync_with(&source, &dest, conn.elb(), &req).await
 }
 
 /// [`sync`] on stores and an ELB client of the caller's.
@@ -240,12 +281,14 @@ async fn run(
         .ok_or_else(|| ElbError::new(ElbErrorKind::Source, format!("{source_url}: no such object")))?;
     let mut report = SyncReport {
         source: source_url.clone(),
+        source_region: req.source_region.clone(),
         source_etag: head.e_tag.clone(),
         source_version: head.version.clone(),
         downloaded: false,
         crl_number: None,
         refused: None,
         upload: None,
+        upload_checked: None,
         changed: false,
         trust_stores: Vec::new(),
         lease_held_by: None,
@@ -289,12 +332,8 @@ async fn converge(
     };
     // Which trust stores already hold a registration of this very object (and still have it).
     let mut stores: Vec<(TrustStoreArn, Option<StoreSync>)> = Vec::new();
-    // A few trust stores at a time: fifty cost little more than one.
-    let lives: Vec<_> = futures::stream::iter(&req.trust_stores)
-        .map(|arn| api.describe_revocations(arn))
-        .buffered(TRUST_STORES_AT_ONCE)
-        .collect()
-        .await;
+    // Many trust stores at a time in each region: fifty cost little more than one.
+    let lives = per_region(&req.trust_stores, |arn| api.describe_revocations(arn)).await;
     for (arn, live) in req.trust_stores.iter().zip(lives) {
         // One trust store that cannot be read fails alone; the others go on.
         let live = match live {
@@ -370,8 +409,9 @@ async fn converge(
     let key = req.dest_key();
     let pem = report.crl.as_ref().map(|p| p.pem.clone()).unwrap_or_default();
     let stored = match upload_crl(dest, &key, &pem, &facts, false).await? {
-        UploadResult::Uploaded { info, .. } => {
+        UploadResult::Uploaded { info, checked, .. } => {
             report.upload = Some("uploaded");
+            report.upload_checked = Some(checked);
             report.changed = true;
             info
         }
@@ -392,7 +432,7 @@ async fn converge(
     let source = SourceObject { url: source_url, etag: info.e_tag.clone(), version: info.version.clone() };
     let rotation = Rotation { replace: true, ..req.rotation.clone() };
     // A few trust stores at a time, the lease renewed between batches.
-    for batch in stores.chunks(TRUST_STORES_AT_ONCE) {
+    for batch in stores.chunks(CHANGES_AT_ONCE) {
         lease.renew().await?;
         let results = futures::future::join_all(batch.iter().map(|(arn, s)| async {
             match s {

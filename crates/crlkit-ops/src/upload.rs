@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crlkit_elb::partition::{Partition, PartitionSet, SetOptions, check_set, find_sets};
 use crlkit_elb::preflight::{Finding, Severity};
-use crlkit_upload::{Store, Target, UploadResult};
+use crlkit_upload::{Checked, Store, Target, UploadResult};
 use serde::Serialize;
 
 use crate::error::OpsError;
@@ -47,7 +47,7 @@ pub struct UploadOptions {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum UploadOutcome {
-    /// Written, read back and compared.
+    /// Written and checked (read back, or by the store on arrival).
     Uploaded {
         /// The stored object's ETag.
         etag: Option<String>,
@@ -57,6 +57,8 @@ pub enum UploadOutcome {
         replaced_crl_number: Option<String>,
         /// Conditional writes it took (a lost race decides again).
         attempts: u64,
+        /// How the bytes were checked: `read-back` or `checksum`.
+        checked: Checked,
         /// True when it replaced a CRL (whose number may be absent).
         #[serde(skip)]
         replaced: bool,
@@ -81,11 +83,12 @@ pub enum UploadOutcome {
 impl UploadOutcome {
     fn of(r: &UploadResult, crl: &PreparedCrl) -> Self {
         match r {
-            UploadResult::Uploaded { info, replaced, attempts } => UploadOutcome::Uploaded {
+            UploadResult::Uploaded { info, replaced, attempts, checked } => UploadOutcome::Uploaded {
                 etag: info.e_tag.clone(),
                 version: info.version.clone(),
                 replaced_crl_number: replaced.as_ref().and_then(|r| r.crl_number.clone()),
                 attempts: *attempts as u64,
+                checked: *checked,
                 replaced: replaced.is_some(),
             },
             UploadResult::Identical { info } => {
@@ -335,9 +338,11 @@ mod tests {
             version: None,
             replaced_crl_number: None,
             attempts: 1,
+            checked: Checked::ReadBack,
             replaced: false,
         };
         assert_eq!(v(&up)["result"], "uploaded");
+        assert_eq!(v(&up)["checked"], "read-back");
         assert!(v(&up).as_object().unwrap().contains_key("replaced_crl_number"), "null, not absent");
     }
 }

@@ -53,6 +53,30 @@ pub fn endpoint(sdk: &SdkConfig, opts: &AwsOptions, service_id: &str, env: &str)
     specific.or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
+/// The region `bucket` is in, as S3 says it (`x-amz-bucket-region` on an unsigned
+/// `HeadBucket`, which S3 answers, 200, 301 or 403, for any bucket that exists), at the S3
+/// endpoint the options and configuration name (path-style), else AWS's own. `None` when the
+/// store does not say (an S3-compatible store may not): the caller keeps the run's region.
+pub async fn bucket_region(sdk: &SdkConfig, opts: &AwsOptions, bucket: &str) -> Option<String> {
+    use object_store::client::{HttpConnector, HttpRequestBody, ReqwestConnector};
+    let url = match endpoint(sdk, opts, "s3", "AWS_ENDPOINT_URL_S3") {
+        Some(e) => format!("{}/{bucket}", e.trim_end_matches('/')),
+        // S3's wildcard certificate covers one label: path-style for a dotted name.
+        None if bucket.contains('.') => format!("https://s3.amazonaws.com/{bucket}"),
+        None => format!("https://{bucket}.s3.amazonaws.com"),
+    };
+    let http = check_http(&url, opts).ok()?;
+    let options = object_store::ClientOptions::new()
+        .with_allow_http(http)
+        .with_connect_timeout(opts.connect_timeout())
+        .with_timeout(opts.read_timeout());
+    let client = ReqwestConnector::default().connect(&options).ok()?;
+    let request = http::Request::head(&url).body(HttpRequestBody::empty()).ok()?;
+    let response = client.execute(request).await.ok()?;
+    let region = response.headers().get("x-amz-bucket-region")?.to_str().ok()?;
+    (!region.is_empty()).then(|| region.to_owned())
+}
+
 /// Whether plain HTTP may be used for `endpoint`: only to this machine, unless allowed.
 pub fn check_http(endpoint: &str, opts: &AwsOptions) -> Result<bool, StoreError> {
     let Some(rest) = endpoint.strip_prefix("http://") else { return Ok(false) };

@@ -14,7 +14,8 @@
 //!   is never replaced, and the write is conditional on what was read (`If-Match` on S3, an
 //!   atomic compare on memory, an advisory lock on `file://`, which has no conditional update),
 //!   so racing uploaders cannot leave the older CRL in place. What was written is read back and
-//!   compared before success is reported. Identical bytes are a no-op.
+//!   compared before success is reported, unless the store checks the SHA-256 every PUT carries
+//!   ([`UploadCheck`]: AWS's own S3 does). Identical bytes are a no-op.
 //! - [`CrlFacts`] are what crlkit stores beside a CRL as object metadata (`x-amz-meta-crlkit-*`):
 //!   issuer, AKI, CRL number, thisUpdate, nextUpdate, entries, SHA-256. Where a store keeps no
 //!   metadata (`file://`), the facts are read from the stored CRL itself.
@@ -60,7 +61,8 @@ pub use aws::ChainCredentials;
 pub use error::{Causes, StoreError, StoreErrorKind};
 pub use facts::{CrlFacts, idp_text, sha256_hex};
 pub use store::{
-    AwsOptions, Listing, ObjectInfo, ObjectReader, Recorder, Sse, Store, StoreCall, StoreOptions, WriteMode,
+    AwsOptions, Checked, Listing, ObjectInfo, ObjectReader, Recorder, Sse, Store, StoreCall, StoreOptions, UploadCheck,
+    WriteMode, checks_on_arrival_at,
 };
 pub use target::{CRLKIT_DIR, Scheme, Target, check_relative_key};
 pub use upload::{Refusal, UploadResult, upload_crl, would_refuse};

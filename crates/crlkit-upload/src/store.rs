@@ -100,6 +100,42 @@ pub struct StoreOptions {
     /// Retries with backoff on 5xx, throttling and dropped connections (object_store's
     /// defaults when `None`: up to 10 retries within 3 minutes).
     pub max_retries: Option<usize>,
+    /// How an upload to S3 is checked (`--upload-check`).
+    pub upload_check: UploadCheck,
+}
+
+/// How an upload is known to have arrived whole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UploadCheck {
+    /// [`UploadCheck::Checksum`] on AWS's own S3 endpoints, [`UploadCheck::ReadBack`] on any
+    /// other: an S3-compatible store may take the header and not check it (moto 5.2.5 does).
+    #[default]
+    Auto,
+    /// Read the object back and compare its size and SHA-256: a second transfer.
+    ReadBack,
+    /// Trust the store's check of the `x-amz-checksum-sha256` every PUT carries (S3 refuses a
+    /// body that does not match with `BadDigest`): no second transfer.
+    Checksum,
+}
+
+/// How one upload was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checked {
+    /// Read back and compared.
+    ReadBack,
+    /// Checked by the store on arrival against the SHA-256 the PUT carried.
+    Checksum,
+}
+
+impl Checked {
+    /// In a sentence's middle: "uploaded, {says}".
+    pub fn says(self) -> &'static str {
+        match self {
+            Checked::ReadBack => "read back and checked",
+            Checked::Checksum => "its SHA-256 checked by S3 on arrival",
+        }
+    }
 }
 
 /// An object, as a HEAD or GET describes it.
@@ -162,6 +198,8 @@ pub struct Store {
     inner: Arc<dyn ObjectStore>,
     target: Target,
     recorder: Option<Recorder>,
+    /// The store checks the SHA-256 a PUT carries: no read-back.
+    checks_on_arrival: bool,
 }
 
 /// One request a recording store was asked to make ([`Store::recording`]): what a plan shows.
@@ -208,7 +246,7 @@ impl Store {
         #[cfg(not(feature = "s3"))]
         {
             let _ = opts;
-            Ok(Self { inner: open_local(target)?, target: target.clone(), recorder: None })
+            Ok(Self { inner: open_local(target)?, target: target.clone(), recorder: None, checks_on_arrival: false })
         }
     }
 
@@ -216,6 +254,7 @@ impl Store {
     /// other clients (the ELB one): one credential chain, resolved once.
     #[cfg(feature = "s3")]
     pub async fn open_with(target: &Target, opts: &StoreOptions, sdk: Option<&SdkConfig>) -> Result<Self, StoreError> {
+        let mut checks_on_arrival = false;
         let inner: Arc<dyn ObjectStore> = match target.scheme() {
             Scheme::S3 => {
                 let loaded;
@@ -226,11 +265,13 @@ impl Store {
                         &loaded
                     }
                 };
+                let endpoint = aws::endpoint(sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3");
+                checks_on_arrival = checks_on_arrival_at(opts.upload_check, endpoint.as_deref());
                 Arc::new(open_s3(target, opts, sdk).await?)
             }
             _ => open_local(target)?,
         };
-        Ok(Self { inner, target: target.clone(), recorder: None })
+        Ok(Self { inner, target: target.clone(), recorder: None, checks_on_arrival })
     }
 
     /// A fresh in-memory store that answers as `target` would (an empty bucket) and reports
@@ -240,6 +281,7 @@ impl Store {
             inner: Arc::new(object_store::memory::InMemory::new()),
             target: target.clone(),
             recorder: Some(recorder),
+            checks_on_arrival: false,
         }
     }
 
@@ -262,6 +304,11 @@ impl Store {
     /// The URL of `key`.
     pub fn url_of(&self, key: &str) -> String {
         self.target.url_of(key)
+    }
+
+    /// True when an upload is checked by the store on arrival ([`UploadCheck`]), not read back.
+    pub fn checks_on_arrival(&self) -> bool {
+        self.checks_on_arrival
     }
 
     /// True when the store keeps user metadata.
@@ -528,6 +575,19 @@ fn open_local(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
     }
 }
 
+/// Whether an S3 store at `endpoint` (`None`: AWS's own) is trusted to check a PUT's SHA-256.
+pub fn checks_on_arrival_at(check: UploadCheck, endpoint: Option<&str>) -> bool {
+    match check {
+        UploadCheck::ReadBack => false,
+        UploadCheck::Checksum => true,
+        UploadCheck::Auto => endpoint.is_none_or(|e| {
+            let host = e.split("://").nth(1).unwrap_or(e).split(['/', ':', '?']).next().unwrap_or("");
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")
+        }),
+    }
+}
+
 #[cfg(feature = "s3")]
 async fn open_s3(
     target: &Target,
@@ -551,8 +611,7 @@ async fn open_s3(
                 .with_timeout(opts.aws.request_timeout()),
         )
         // Every PUT carries x-amz-checksum-sha256: S3 checks the bytes on arrival and refuses
-        // a corrupted upload (BadDigest). The read-back stays: moto, the local S3 the tests run
-        // against, does not check the header, so the read-back is what the tests can hold.
+        // a corrupted upload (BadDigest); whether that replaces the read-back is UploadCheck's.
         .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
     if let Some(endpoint) = aws::endpoint(sdk, &opts.aws, "s3", "AWS_ENDPOINT_URL_S3") {
         let http = aws::check_http(&endpoint, &opts.aws)?;
@@ -608,4 +667,23 @@ fn open_azure(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
         StoreErrorKind::UnsupportedScheme,
         format!("{} (built without the azure feature)", target.url()),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{UploadCheck, checks_on_arrival_at};
+
+    #[test]
+    fn the_checksum_is_trusted_on_aws_endpoints_only_unless_told() {
+        let auto = |e| checks_on_arrival_at(UploadCheck::Auto, e);
+        assert!(auto(None), "AWS's own endpoint, found by the SDK");
+        assert!(auto(Some("https://s3.eu-west-1.amazonaws.com")));
+        assert!(auto(Some("https://bucket.s3.dualstack.us-east-1.amazonaws.com/")));
+        assert!(auto(Some("https://s3.cn-north-1.amazonaws.com.cn")));
+        assert!(!auto(Some("http://127.0.0.1:5599")), "moto takes the header unchecked");
+        assert!(!auto(Some("https://minio.example.com:9000")));
+        assert!(!auto(Some("https://amazonaws.com.evil.example")));
+        assert!(!checks_on_arrival_at(UploadCheck::ReadBack, None));
+        assert!(checks_on_arrival_at(UploadCheck::Checksum, Some("http://127.0.0.1:5599")));
+    }
 }

@@ -7,7 +7,8 @@
 //! 3. Write conditionally on what was read: `If-None-Match: *` where nothing was, `If-Match`
 //!    with the ETag read otherwise (on `file://`, under a directory lock). A lost race reads
 //!    again and decides again.
-//! 4. Read the object back and compare size and SHA-256 before reporting success.
+//! 4. Read the object back and compare size and SHA-256 before reporting success, unless the
+//!    store checked the SHA-256 every PUT carries on arrival ([`crate::UploadCheck`]).
 
 use std::cmp::Ordering;
 
@@ -15,7 +16,7 @@ use bytes::Bytes;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::facts::{CrlFacts, sha256_hex};
-use crate::store::{ObjectInfo, Store, WriteMode};
+use crate::store::{Checked, ObjectInfo, Store, WriteMode};
 
 /// Decisions before giving up on a key that keeps changing.
 const ATTEMPTS: usize = 8;
@@ -98,7 +99,7 @@ impl Refusal {
 /// What [`upload_crl`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadResult {
-    /// Written and read back.
+    /// Written and checked.
     Uploaded {
         /// The stored object (ETag, version).
         info: ObjectInfo,
@@ -106,6 +107,8 @@ pub enum UploadResult {
         replaced: Option<Box<CrlFacts>>,
         /// Decisions taken (more than one after a lost race).
         attempts: usize,
+        /// How the bytes were checked.
+        checked: Checked,
     },
     /// The key already holds these exact bytes.
     Identical {
@@ -136,8 +139,13 @@ pub async fn upload_crl(
         };
         match store.put(key, bytes.clone(), &mode, &metadata).await {
             Ok(info) => {
-                verify(store, key, bytes, &facts.sha256, &info).await?;
-                return Ok(UploadResult::Uploaded { info, replaced, attempts: attempt });
+                let checked = if store.checks_on_arrival() {
+                    Checked::Checksum
+                } else {
+                    verify(store, key, bytes, &facts.sha256, &info).await?;
+                    Checked::ReadBack
+                };
+                return Ok(UploadResult::Uploaded { info, replaced, attempts: attempt, checked });
             }
             Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e),

@@ -115,6 +115,29 @@ fn racing_uploads_leave_the_highest_number() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// On moto (an endpoint of its own) an upload is read back; told the store checks the
+/// SHA-256 each PUT carries, it is not.
+#[test]
+fn s3_uploads_are_read_back_unless_the_store_checks_them_on_arrival() {
+    use crlkit_upload::{Checked, UploadCheck};
+    let endpoint = s3_endpoint();
+    let bucket = bucket("check");
+    create_bucket(&endpoint, &bucket, false);
+    runtime().block_on(async {
+        let (one, one_facts) = crl(1, 3);
+        let (two, two_facts) = crl(2, 3);
+        let store = open(&format!("s3://{bucket}/"), &s3_options(&endpoint)).await;
+        assert!(!store.checks_on_arrival());
+        let r = upload_crl(&store, "ca.pem", &one, &one_facts, false).await.unwrap();
+        assert!(matches!(r, UploadResult::Uploaded { checked: Checked::ReadBack, .. }), "{r:?}");
+        let opts = StoreOptions { upload_check: UploadCheck::Checksum, ..s3_options(&endpoint) };
+        let store = open(&format!("s3://{bucket}/"), &opts).await;
+        let r = upload_crl(&store, "ca.pem", &two, &two_facts, false).await.unwrap();
+        assert!(matches!(r, UploadResult::Uploaded { checked: Checked::Checksum, .. }), "{r:?}");
+        assert_eq!(store.get("ca.pem", None).await.unwrap().unwrap().1, two);
+    });
+}
+
 #[test]
 fn s3_rules_metadata_and_conditional_headers() {
     let endpoint = s3_endpoint();

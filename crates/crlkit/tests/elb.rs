@@ -221,19 +221,49 @@ fn source_and_destination_buckets_in_two_regions() {
     issue(&ca, &dir, &source, 4, 5);
     let (to, bundle) = (format!("s3://{bucket}/crl/"), dir.join("ca.pem"));
     let endpoint = s3_endpoint();
-    let (status, _) = http(&endpoint, "POST", "/moto-api/recorder/start-recording", b"");
-    assert_eq!(status, 200);
-    let mut a = vec!["sync", "--from", &source, "--source-region", "eu-west-1", "--ca", bundle.to_str().unwrap()];
-    a.extend(["--to", &to, "--at", AT, "--trust-store-arn", &arn, "--json"]);
-    let o = run(&a);
-    http(&endpoint, "POST", "/moto-api/recorder/stop-recording", b"");
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(json(&o)["trust_stores"][0]["registration"]["result"], "added");
-    let (_, recording) = http(&endpoint, "GET", "/moto-api/recorder/download-recording", b"");
-    let recording = String::from_utf8_lossy(&recording);
+    let recorded = |args: &[&str]| {
+        http(&endpoint, "POST", "/moto-api/recorder/reset-recording", b"");
+        let (status, _) = http(&endpoint, "POST", "/moto-api/recorder/start-recording", b"");
+        assert_eq!(status, 200);
+        let mut a = vec!["sync", "--from", &source, "--ca", bundle.to_str().unwrap(), "--to", &to, "--at", AT];
+        a.extend(["--trust-store-arn", &arn, "--json"]);
+        a.extend(args);
+        let o = run(&a);
+        http(&endpoint, "POST", "/moto-api/recorder/stop-recording", b"");
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        let (_, recording) = http(&endpoint, "GET", "/moto-api/recorder/download-recording", b"");
+        (json(&o), String::from_utf8_lossy(&recording).into_owned())
+    };
+    let pem_url = format!("/{bucket}/crl/ca.pem");
+    // The PEM's requests; a read-back is a GET of what was just written: If-Match its ETag
+    // (the emulator's GET, when ELB copies the CRL, has none).
+    let pem_calls = |recording: &str| -> Vec<String> {
+        let calls = recording.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+        let of_pem =
+            calls.filter(|e| e["url"].as_str().is_some_and(|u| u.split('?').next().unwrap().ends_with(&pem_url)));
+        of_pem
+            .map(|e| {
+                let headers = e["headers"].as_object().cloned().unwrap_or_default();
+                let if_match = headers.keys().any(|k| k.eq_ignore_ascii_case("if-match"));
+                format!("{}{}", e["method"].as_str().unwrap_or(""), if if_match { " if-match" } else { "" })
+            })
+            .collect()
+    };
+    // No --source-region: the bucket's region is found from S3 (HeadBucket), and said.
+    let (report, recording) = recorded(&[]);
+    assert_eq!(report["trust_stores"][0]["registration"]["result"], "added");
+    assert_eq!(report["source_region"], "eu-west-1", "{report}");
     let (from, into) = (signed_regions(&recording, &pca), signed_regions(&recording, &bucket));
     assert!(!from.is_empty() && from.iter().all(|r| r == "eu-west-1"), "the source, in its region: {from:?}");
     assert!(!into.is_empty() && into.iter().all(|r| r == "us-east-1"), "the destination, in the run's: {into:?}");
+    // moto takes the checksum header unchecked: on its endpoint the PEM is read back.
+    assert_eq!(report["upload_checked"], "read-back", "{report}");
+    let calls = pem_calls(&recording);
+    assert_eq!(
+        calls.iter().skip_while(|m| !m.starts_with("PUT")).filter(|m| *m == "GET if-match").count(),
+        1,
+        "{calls:?}"
+    );
     // The PEM's PUT carried x-amz-checksum-sha256, S3's check on arrival: the SHA-256 of the
     // bytes stored, as Python computes it.
     let sent: Vec<String> = recording
@@ -257,6 +287,19 @@ fn source_and_destination_buckets_in_two_regions() {
         &["us-east-1", &bucket, "crl/ca.pem"],
     );
     assert_eq!(sent, [stored], "one PUT of the PEM, its checksum that of the bytes stored");
+    // The next CRL, the region given, and told the store checks the checksum: no read-back.
+    issue(&ca, &dir, &source, 5, 6);
+    let (report, recording) = recorded(&["--source-region", "eu-west-1", "--upload-check", "checksum"]);
+    assert_eq!(report["trust_stores"][0]["registration"]["result"], "added", "{report}");
+    assert_eq!(report["upload_checked"], "checksum", "{report}");
+    let from = signed_regions(&recording, &pca);
+    assert!(!from.is_empty() && from.iter().all(|r| r == "eu-west-1"), "{from:?}");
+    let calls = pem_calls(&recording);
+    assert!(calls.iter().any(|m| m.starts_with("PUT")), "{calls:?}");
+    assert!(
+        !calls.iter().skip_while(|m| !m.starts_with("PUT")).any(|m| m == "GET if-match"),
+        "not read back: {calls:?}"
+    );
 }
 
 #[test]
@@ -911,6 +954,37 @@ fn one_failing_trust_store_does_not_stop_the_others() {
         v["trust_stores"].as_array().unwrap().iter().map(|t| t["result"].as_str().unwrap()).collect();
     assert_eq!(results, ["up-to-date", "registered", "up-to-date"], "{v}");
     assert_eq!(arns.iter().map(|a| called(a, "AddTrustStoreRevocations")).collect::<Vec<_>>(), [1, 2, 1]);
+    // publish and register the same way: the next CRL, the last trust store refusing the add.
+    let next = dir.join("32.crl");
+    crl(&ca, &next, 32, 26);
+    fault(&arns[2], "AddTrustStoreRevocations", 1, &[("Kind", "error"), ("Code", "AccessDenied")]);
+    let mut a = vec!["publish", next.to_str().unwrap(), "--to", &to, "--at", AT, "--replace", "--json"];
+    for arn in &all {
+        a.extend(["--trust-store-arn", arn]);
+    }
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let results: Vec<&str> =
+        v["crls"][0]["registrations"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["added", "added", "failed"], "{v}");
+    assert_eq!(v["crls"][0]["registrations"][2]["code"], "permission-denied", "{v}");
+    assert!(stderr(&o).contains("1 of 3 registration(s) failed") && stderr(&o).contains(&arns[2]), "{}", stderr(&o));
+    // register of what publish uploaded: the first two already have it, the third gets it.
+    let (object, ledger) = (format!("{to}32.pem"), format!("{to}.crlkit/ledger.json"));
+    let mut a = vec!["register", "--object", &object, "--ledger", &ledger];
+    a.extend(["--replace", "--json"]);
+    for arn in &all {
+        a.extend(["--trust-store-arn", arn]);
+    }
+    fault(&arns[0], "DescribeTrustStores", 1, &[("Kind", "error"), ("Code", "AccessDenied")]);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let results: Vec<&str> =
+        v["registrations"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["failed", "already-registered", "added"], "{v}");
+    assert!(stderr(&o).contains("1 of 3 trust store(s) failed"), "{}", stderr(&o));
 }
 
 #[test]

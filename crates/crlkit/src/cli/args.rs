@@ -154,6 +154,12 @@ pub struct StoreArgs {
     /// slow link.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub read_timeout: Option<i64>,
+    /// How an S3 upload is known to have arrived whole. Every PUT carries its SHA-256
+    /// (x-amz-checksum-sha256), which S3 checks on arrival: `checksum` trusts that check,
+    /// `read-back` reads the object again and compares; `auto` trusts it on AWS's own endpoints
+    /// only (an S3-compatible store may take the header unchecked).
+    #[arg(long, value_name = "HOW", value_parser = ["auto", "checksum", "read-back"], default_value = "auto")]
+    pub upload_check: String,
 }
 
 impl StoreArgs {
@@ -185,6 +191,11 @@ impl StoreArgs {
             },
             sse,
             max_retries: None,
+            upload_check: match self.upload_check.as_str() {
+                "checksum" => crlkit_upload::UploadCheck::Checksum,
+                "read-back" => crlkit_upload::UploadCheck::ReadBack,
+                _ => crlkit_upload::UploadCheck::Auto,
+            },
         })
     }
 }

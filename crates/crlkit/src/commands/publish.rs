@@ -19,7 +19,7 @@ const ABOUT: &str = "Preflight, convert, upload and register a CRL (or a staged 
 const EXAMPLES: &str = "\
 One command for what is otherwise openssl, aws s3 cp and aws elbv2 add-trust-store-revocations
 by hand. Preflight runs first (blocking findings refuse, exit 1); the CRL goes up as PEM under
-the prefix (a stale CRL never replaces a fresh one; the bytes are read back and compared); then
+the prefix (a stale CRL never replaces a fresh one; the bytes are checked on arrival); then
 each trust store gets it (the object version pinned on versioned buckets), ELB's entry count is
 checked against crlkit's, and with --replace the issuer's older files are removed after the add.
 The ledger is <prefix>.crlkit/ledger.json. The same CRL again: nothing uploaded, nothing added.
@@ -148,7 +148,17 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
     if report.lease_held_by.is_some() {
         return Ok(Outcome::Busy);
     }
+    let registrations: Vec<&crlkit_ops::register::Registration> = report
+        .crls
+        .iter()
+        .flat_map(|r| match &r.outcome {
+            PublishOutcome::Published { registrations, .. } => &registrations[..],
+            PublishOutcome::Refused { .. } => &[],
+        })
+        .collect();
+    let failed = elb::failed_registrations(registrations.iter().copied());
     if c.json {
+        elb::none_failed(&failed, registrations.len(), "registration(s)")?;
         return Ok(Outcome::from_ok(!report.refused()));
     }
     let mut out = String::new();
@@ -162,8 +172,11 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
             PublishOutcome::Refused { message, .. } => {
                 let _ = writeln!(out, "{url}: REFUSED, nothing registered: {}", message.as_deref().unwrap_or_default());
             }
-            PublishOutcome::Published { upload, registrations, .. } => {
-                let said = if *upload == "uploaded" { "uploaded, read back and checked" } else { "already there" };
+            PublishOutcome::Published { upload, checked, registrations, .. } => {
+                let said = match checked {
+                    Some(c) if *upload == "uploaded" => format!("uploaded, {}", c.says()),
+                    _ => "already there".to_owned(),
+                };
                 let _ = writeln!(
                     out,
                     "{url}: {said} (CRL number {}, {} entries)",
@@ -177,6 +190,7 @@ pub fn run(c: &Publish) -> Result<Outcome, Failure> {
         }
     }
     crate::support::output::print_stdout(&out)?;
+    elb::none_failed(&failed, registrations.len(), "registration(s)")?;
     Ok(Outcome::from_ok(!report.refused()))
 }
 

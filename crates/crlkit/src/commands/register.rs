@@ -149,6 +149,7 @@ pub fn run(c: &Register) -> Result<Outcome, Failure> {
     if report.lease_held_by.is_some() {
         return Ok(Outcome::Busy);
     }
+    elb::none_failed(&elb::failed_registrations(&report.registrations), report.registrations.len(), "trust store(s)")?;
     Ok(Outcome::from_ok(!report.registrations.iter().any(|r| r.refused())))
 }
 

@@ -20,7 +20,7 @@ The job to run on a schedule, or on Private CA's `ACM Private CA CRL Generation`
      or version is in the ledger), stop: nothing is downloaded, nothing changes.
   2. Download, validate, verify against --ca, preflight (blocking findings refuse, exit 1).
   3. Skip trust stores that hold a CRL of this issuer with a number at least as high.
-  4. Upload the PEM under --to (never over a newer CRL; read back), then register it with
+  4. Upload the PEM under --to (never over a newer CRL; checked), then register it with
      --replace in every remaining trust store (each in its ARN's region): the older file is
      removed after the add, within the quotas.
 Run it twice: the second run changes nothing and says so. A run that failed part-way (a remove
@@ -45,8 +45,8 @@ pub struct Args {
     /// The CA's CRL object (AWS Private CA: s3://BUCKET/crl/CA-ID.crl).
     #[arg(long, value_name = "URL")]
     from: String,
-    /// The region of --from's bucket, when not the run's (--region, AWS_REGION, the profile's),
-    /// as the AWS CLI's `s3 cp --source-region`: --to stays in the run's region.
+    /// The region of --from's bucket, as the AWS CLI's `s3 cp --source-region` [default: as S3
+    /// says it (an unsigned HeadBucket), else the run's]; --to stays in the run's region.
     #[arg(long, value_name = "REGION")]
     source_region: Option<String>,
     /// The CA bundle the CRL must verify against.
@@ -184,7 +184,8 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     if let Some(url) = &report.upload_url {
         match report.upload {
             Some("uploaded") => {
-                let _ = writeln!(out, "{url}: uploaded, read back and checked");
+                let checked = report.upload_checked.map_or("checked", |c| c.says());
+                let _ = writeln!(out, "{url}: uploaded, {checked}");
             }
             _ => {
                 let _ = writeln!(out, "{url}: already holds this CRL");
@@ -229,22 +230,8 @@ fn finish(report: &crlkit_ops::sync::SyncReport) -> Result<Outcome, Failure> {
     if report.lease_held_by.is_some() {
         return Ok(Outcome::Busy);
     }
-    let failed = report.failed();
-    let Some(&(_, code)) = failed.first() else {
-        return Ok(Outcome::from_ok(!report.refused()));
-    };
-    let done = report.trust_stores.len() - failed.len();
-    let names: Vec<&str> = failed.iter().map(|(arn, _)| *arn).collect();
-    let others = if done > 0 { format!("; the other {done} are done, as reported") } else { String::new() };
-    Err(Failure::new(
-        code,
-        format!(
-            "{} of {} trust store(s) failed ({}){others}; a rerun finishes what is left",
-            failed.len(),
-            report.trust_stores.len(),
-            names.join(", ")
-        ),
-    ))
+    elb::none_failed(&report.failed(), report.trust_stores.len(), "trust store(s)")?;
+    Ok(Outcome::from_ok(!report.refused()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `crlkit upload CRL|DIR URL`: preflight, PEM, and a write that never lets a stale CRL replace
-//! a fresh one (see `crlkit_upload::upload_crl`), then a read-back check. A staged bundle
+//! a fresh one (see `crlkit_upload::upload_crl`), checked on arrival or read back. A staged bundle
 //! directory is verified whole (every SHA-256, the manifest itself, nothing missing or added)
 //! before anything is sent.
 
@@ -22,7 +22,9 @@ const EXAMPLES: &str = "\
 Preflight runs first: blocking findings refuse the upload (exit 1) unless --force. The CRL is
 sent as PEM (DER input is converted), exactly the bytes that were validated, with its facts as
 object metadata (x-amz-meta-crlkit-*: issuer, AKI, CRL number, thisUpdate, nextUpdate, entries,
-SHA-256), and read back and compared before success is reported.
+SHA-256) and its SHA-256 in x-amz-checksum-sha256, which S3 checks on arrival; it is read
+back and compared before success is reported unless that check is trusted (--upload-check:
+by default on AWS's own endpoints only).
 
 A stale CRL never replaces a fresh one: if the key holds a CRL of the same issuer with a CRL
 number at least as high (or a CRL of another issuer, or something that is not a CRL), the upload
@@ -135,7 +137,7 @@ fn text(report: &UploadReport) -> String {
             UploadOutcome::Identical { .. } => {
                 let _ = writeln!(out, "{url}: already holds this CRL (number {number}); nothing uploaded");
             }
-            UploadOutcome::Uploaded { etag, version, replaced_crl_number, replaced, .. } => {
+            UploadOutcome::Uploaded { etag, version, replaced_crl_number, replaced, checked, .. } => {
                 let replaced = if *replaced {
                     format!(", replaced number {}", replaced_crl_number.as_deref().unwrap_or("none"))
                 } else {
@@ -143,9 +145,10 @@ fn text(report: &UploadReport) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "{url}: uploaded CRL number {number} ({} entries, {} bytes, read back and checked{replaced}); ETag {}{}",
+                    "{url}: uploaded CRL number {number} ({} entries, {} bytes, {}{replaced}); ETag {}{}",
                     u.entries,
                     u.size,
+                    checked.says(),
                     etag.as_deref().unwrap_or("-"),
                     version.as_deref().map_or(String::new(), |v| format!(", version {v}"))
                 );

@@ -88,6 +88,39 @@ fn removed_line(out: &mut String, e: &crlkit_ops::register::FileRef, tail: &str)
     );
 }
 
+/// Exit 2 with the first failure's code once the whole report is out, when some of `total`
+/// `what` (trust stores; registrations, one per CRL and trust store, for `publish`) failed
+/// (`failed`: their trust stores' ARNs, codes and messages; the first one's is repeated).
+#[cfg(feature = "online")]
+pub fn none_failed(failed: &[(&str, &'static str, &str)], total: usize, what: &str) -> Result<(), Failure> {
+    let Some(&(_, code, first)) = failed.first() else { return Ok(()) };
+    let done = total - failed.len();
+    let mut names: Vec<&str> = failed.iter().map(|(arn, _, _)| *arn).collect();
+    names.dedup();
+    let others = if done > 0 { format!("; the other {done} are done, as reported") } else { String::new() };
+    Err(Failure::new(
+        code,
+        format!(
+            "{} of {total} {what} failed ({}){others}; a rerun finishes what is left. The first: {first}",
+            failed.len(),
+            names.join(", ")
+        ),
+    ))
+}
+
+/// The failed registrations among `regs`, as [`none_failed`] takes them.
+#[cfg(feature = "online")]
+pub fn failed_registrations<'a>(
+    regs: impl IntoIterator<Item = &'a Registration>,
+) -> Vec<(&'a str, &'static str, &'a str)> {
+    regs.into_iter()
+        .filter_map(|r| {
+            let (code, message) = r.failed()?;
+            Some((r.trust_store_arn.as_str(), code, message))
+        })
+        .collect()
+}
+
 /// A registration as text lines; `object_url` is what was added.
 #[cfg(feature = "online")]
 pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
@@ -120,6 +153,9 @@ pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
         }
         RegistrationOutcome::Refused { message, .. } => {
             let _ = writeln!(out, "{arn}: REFUSED, nothing sent: {message}");
+        }
+        RegistrationOutcome::Failed { code, message } => {
+            let _ = writeln!(out, "{arn}: FAILED ({code}): {message}");
         }
     }
     for u in &r.unknown_source {
