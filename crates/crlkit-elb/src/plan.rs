@@ -30,7 +30,8 @@ pub fn shell_quote(s: &str) -> String {
     if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
 }
 
-fn cli(words: &[&str]) -> String {
+/// `words` as one shell command line, each quoted when it needs it.
+pub fn cli(words: &[&str]) -> String {
     words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
 }
 

@@ -4,6 +4,7 @@
 //! chain.
 
 use crlkit_elb::sdk::{ENDPOINT_ENV, SERVICE_ID, SdkTrustStores};
+use crlkit_pca::sdk::{self as pca, SdkPrivateCa};
 use crlkit_upload::aws::{self, SdkConfig};
 use crlkit_upload::{AwsOptions, ChainCredentials, Store, StoreOptions, Target};
 
@@ -35,6 +36,17 @@ impl Connection {
     /// The ELB client.
     pub fn elb(&self) -> &SdkTrustStores {
         &self.elb
+    }
+
+    /// A Private CA client on the same chain: each CA called in its ARN's region, at `endpoint`
+    /// when given (else `AWS_ENDPOINT_URL_ACM_PCA`, `AWS_ENDPOINT_URL`, the profile's), checked
+    /// against the plain-HTTP rule.
+    pub fn pca(&self, endpoint: Option<&str>) -> Result<SdkPrivateCa, OpsError> {
+        let opts = AwsOptions { endpoint: endpoint.map(str::to_owned), ..self.store.aws.clone() };
+        if let Some(e) = aws::endpoint(&self.sdk, &opts, pca::SERVICE_ID, pca::ENDPOINT_ENV) {
+            aws::check_http(&e, &opts)?;
+        }
+        Ok(SdkPrivateCa::new(&self.sdk, endpoint.map(str::to_owned)))
     }
 
     /// Open the store `target` names on this connection's credential chain.

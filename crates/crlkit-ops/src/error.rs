@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crlkit_elb::ElbError;
+use crlkit_pca::PcaError;
 use crlkit_upload::StoreError;
 
 /// What failed.
@@ -15,6 +16,8 @@ pub enum Cause {
     Store(StoreError),
     /// ELB, the ledger, or the CRL a flow read from a store.
     Elb(ElbError),
+    /// AWS Private CA.
+    Pca(PcaError),
 }
 
 /// A flow's failure: its cause and, in order, what had already happened when it struck.
@@ -35,6 +38,7 @@ impl OpsError {
         match &self.cause {
             Cause::Store(e) => e.kind().code(),
             Cause::Elb(e) => e.code(),
+            Cause::Pca(e) => e.code(),
         }
     }
 
@@ -55,6 +59,7 @@ impl fmt::Display for OpsError {
         match &self.cause {
             Cause::Store(e) => e.fmt(f),
             Cause::Elb(e) => e.fmt(f),
+            Cause::Pca(e) => e.fmt(f),
         }
     }
 }
@@ -64,6 +69,7 @@ impl std::error::Error for OpsError {
         match &self.cause {
             Cause::Store(e) => Some(e),
             Cause::Elb(e) => Some(e),
+            Cause::Pca(e) => Some(e),
         }
     }
 }
@@ -71,6 +77,12 @@ impl std::error::Error for OpsError {
 impl From<StoreError> for OpsError {
     fn from(e: StoreError) -> Self {
         Self { cause: Cause::Store(e), context: Vec::new() }
+    }
+}
+
+impl From<PcaError> for OpsError {
+    fn from(e: PcaError) -> Self {
+        Self { cause: Cause::Pca(e), context: Vec::new() }
     }
 }
 

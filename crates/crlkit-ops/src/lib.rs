@@ -12,6 +12,7 @@
 //! | `publish` | prepared CRLs uploaded, then registered | `PublishReport` |
 //! | `sync` | a CA's CRL object to trust stores, idempotent | `SyncReport` |
 //! | `revocations` | a trust store's files with the CRLs they came from | `RevocationsReport` |
+//! | `revoke` | certificates revoked at AWS Private CA, each serial reported | `RevokeReport` |
 //!
 //! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
 //! on in-memory stores that record every request and trust stores that record every call and
@@ -33,7 +34,7 @@
 //! # Features
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `online` | yes | `connect`, `register`, `publish`, `sync`, `revocations`: S3 and ELB through the AWS SDK. Off, the crate has the prepare pipeline and uploads to `file://` and `memory://`, with no HTTP, TLS or AWS code |
+//! | `online` | yes | `connect`, `register`, `publish`, `sync`, `revocations`, `revoke`: S3, ELB and Private CA through the AWS SDK. Off, the crate has the prepare pipeline and uploads to `file://` and `memory://`, with no HTTP, TLS or AWS code |
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -55,6 +56,8 @@ pub mod register;
 mod rehearsal;
 #[cfg(feature = "online")]
 pub mod revocations;
+#[cfg(feature = "online")]
+pub mod revoke;
 #[cfg(feature = "online")]
 pub mod sync;
 

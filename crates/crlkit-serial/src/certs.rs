@@ -46,6 +46,8 @@ pub struct CertInfo {
     pub issuer: String,
     /// Issuer Name, DER (for matching against a CRL's issuer).
     pub issuer_der: Vec<u8>,
+    /// Subject Name, DER (for matching a CA's certificate against what it issued).
+    pub subject_der: Vec<u8>,
     /// notBefore.
     pub not_before: Time,
     /// notAfter.
@@ -64,6 +66,7 @@ impl CertInfo {
             subject: cert.subject().rfc4514(),
             issuer: cert.issuer().rfc4514(),
             issuer_der: cert.issuer().der().to_vec(),
+            subject_der: cert.subject().der().to_vec(),
             not_before: cert.not_before(),
             not_after: cert.not_after(),
             subject_key_id: cert.subject_key_id().map(<[u8]>::to_vec),

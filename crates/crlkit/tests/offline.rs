@@ -31,7 +31,7 @@ fn the_main_job_runs_on_local_files() {
 #[test]
 fn elb_commands_say_this_build_lacks_them() {
     let help = stdout(&crlkit(&["--help"]));
-    for command in ["register", "publish", "revocations", "sync"] {
+    for command in ["register", "publish", "revocations", "sync", "revoke"] {
         assert!(help.contains(command), "{command} is listed: {help}");
         let o = crlkit(&[command, "--trust-store-arn", "arn:aws:elasticloadbalancing:eu-west-1:1:truststore/t/1"]);
         assert_eq!(o.status.code(), Some(2), "{command}");

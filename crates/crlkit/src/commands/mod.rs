@@ -3,8 +3,8 @@
 //! that runs it, and its flag tests.
 //!
 //! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
-//! The online commands (`upload`, `pull`, `publish`, `register`, `revocations`, `sync`, and
-//! later `revoke`, `doctor`) go here the same way: each turns its arguments into a request,
+//! The online commands (`upload`, `pull`, `publish`, `register`, `revocations`, `sync`,
+//! `revoke`, and later `doctor`) go here the same way: each turns its arguments into a request,
 //! makes one `crlkit_ops` call through `support::runtime::block_on` (the one place the binary
 //! builds a tokio runtime) and renders the report. No command imports another. The ELB ones
 //! exist only with the `online` feature; the offline build answers them with `offline-build`.
@@ -27,6 +27,8 @@ mod pull;
 mod register;
 #[cfg(feature = "online")]
 mod revocations;
+#[cfg(feature = "online")]
+mod revoke;
 mod scan_logs;
 mod serial;
 mod sign;
@@ -76,6 +78,11 @@ pub enum Command {
     #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Revocations(offline::Args),
     #[cfg(feature = "online")]
+    Revoke(revoke::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
+    Revoke(offline::Args),
+    #[cfg(feature = "online")]
     Sync(sync::Args),
     #[cfg(not(feature = "online"))]
     #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
@@ -110,11 +117,15 @@ impl Command {
             #[cfg(feature = "online")]
             Command::Revocations(a) => revocations::run(&a.config()?),
             #[cfg(feature = "online")]
+            Command::Revoke(a) => revoke::run(&a.config()?),
+            #[cfg(feature = "online")]
             Command::Sync(a) => sync::run(&a.config()?),
             #[cfg(not(feature = "online"))]
-            Command::Register(_) | Command::Publish(_) | Command::Revocations(_) | Command::Sync(_) => {
-                Err(offline::unavailable())
-            }
+            Command::Register(_)
+            | Command::Publish(_)
+            | Command::Revocations(_)
+            | Command::Revoke(_)
+            | Command::Sync(_) => Err(offline::unavailable()),
             Command::Completions(a) => completions::run_completions(&a),
             Command::Man(a) => completions::run_man(&a),
         }

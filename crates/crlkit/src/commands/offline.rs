@@ -1,10 +1,10 @@
 //! What the offline build (`--no-default-features`: no HTTP, TLS or AWS code) has in place of
-//! the ELB commands: the same names, taking any arguments, answering `offline-build`, so a
+//! the ELB and Private CA commands: the same names, taking any arguments, answering `offline-build`, so a
 //! script run on the wrong build is told why instead of "unrecognized subcommand".
 
 use crate::support::failure::Failure;
 
-pub const ABOUT: &str = "Not in this offline build (no S3 or ELB): use the default build of crlkit.";
+pub const ABOUT: &str = "Not in this offline build (no S3, ELB or Private CA): use the default build of crlkit.";
 
 pub const EXAMPLES: &str = "\
 This binary was built with --no-default-features, for machines with no network: it has no S3,

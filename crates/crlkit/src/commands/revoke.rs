@@ -1,0 +1,235 @@
+//! `crlkit revoke`: certificates revoked at AWS Private CA by serial, by certificate or from a
+//! file of serials, each one reported (see `crlkit_ops::revoke` for the order of things).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crlkit_ops::revoke::{RevokeRequest, RevokeResult, RevokeTarget};
+use crlkit_pca::{CaArn, Reason};
+use crlkit_serial::{BareDigits, Serial};
+use crlkit_upload::StoreOptions;
+
+use crate::cli::args::{JsonArg, StoreArgs};
+use crate::support::failure::Failure;
+use crate::support::outcome::Outcome;
+use crate::support::{elb, store};
+
+const ABOUT: &str = "Revoke certificates at AWS Private CA, by serial, by certificate or from a file of serials.";
+
+const EXAMPLES: &str = "\
+Serials are read in every form crlkit reads them (0a:1b:2c, 0x0A1B2C, 0A1B2C, `serial=0A1B2C`,
+`4660 (0x1234)`; bare digits are hex unless --decimal) and sent in the colon-separated
+hexadecimal form RevokeCertificate documents. Reasons as AWS names them (KEY_COMPROMISE) or as
+RFC 5280 does (keyCompromise). Each serial is sent once, even when given twice.
+
+A --cert is checked against the CA first (GetCertificateAuthorityCertificate: its issuer Name
+and AKI against the CA's subject and SKI): a certificate of another CA, or the CA's own (any
+self-signed one), is refused before anything is revoked. A serial already revoked
+(RequestAlreadyProcessedException) is an answer, not a failure; throttling is retried.
+RevokeCertificate also needs the caller's own write access to the CA's CRL bucket.
+
+Private CA writes a new CRL about 30 minutes after a revocation; `crlkit sync --from` the CRL's
+object then takes it to the trust stores.
+
+Exit codes: 0 every serial revoked or already revoked, 1 some refused (another CA, the CA's own
+certificate, a negative serial, or refused by Private CA), 2 error (the serials not sent are
+listed).
+
+Examples:
+  crlkit revoke --ca-arn arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-aaaa-bbbb-cccc-123456789abc \\
+      --serial 0a:1b:2c:3d --reason keyCompromise
+  crlkit revoke --ca-arn ARN --cert client.pem --reason SUPERSEDED
+  crlkit revoke --ca-arn ARN --serials-file leavers.txt --reason AFFILIATION_CHANGED --json
+  crlkit revoke --ca-arn ARN --serial 0a1b2c --reason KEY_COMPROMISE --plan";
+
+/// `crlkit revoke` as typed.
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = EXAMPLES)]
+pub struct Args {
+    /// The CA: arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID.
+    #[arg(long, value_name = "ARN")]
+    ca_arn: String,
+    /// A serial to revoke (repeatable).
+    #[arg(long, value_name = "SERIAL")]
+    serial: Vec<String>,
+    /// A certificate (PEM, one or many, or DER) whose serial to revoke, checked against the CA
+    /// first (repeatable).
+    #[arg(long, value_name = "CERT")]
+    cert: Vec<PathBuf>,
+    /// A file of serials, one per line (`#` comments and blank lines skipped; repeatable).
+    #[arg(long, value_name = "FILE")]
+    serials_file: Vec<PathBuf>,
+    /// Read bare digits as decimal, not hex.
+    #[arg(long)]
+    decimal: bool,
+    /// Why: KEY_COMPROMISE, CERTIFICATE_AUTHORITY_COMPROMISE, AFFILIATION_CHANGED, SUPERSEDED,
+    /// CESSATION_OF_OPERATION, PRIVILEGE_WITHDRAWN, A_A_COMPROMISE, UNSPECIFIED, or RFC 5280's
+    /// names (keyCompromise, ...).
+    #[arg(long, value_name = "REASON")]
+    reason: String,
+    /// Print the `aws acm-pca revoke-certificate` commands; send nothing (no credentials needed).
+    #[arg(long)]
+    plan: bool,
+    /// Private CA endpoint (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL, the profile's).
+    #[arg(long, value_name = "URL")]
+    pca_endpoint_url: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// What `revoke` was asked to do.
+pub struct Revoke {
+    pub request: RevokeRequest,
+    pub endpoint: Option<String>,
+    pub plan: bool,
+    pub json: bool,
+    pub store: StoreOptions,
+}
+
+impl Args {
+    pub fn config(self) -> Result<Revoke, Failure> {
+        let ca = CaArn::parse(&self.ca_arn).map_err(|e| Failure::new(e.code(), e.to_string()))?;
+        let reason = Reason::parse(&self.reason).map_err(|e| Failure::usage(e.to_string()))?;
+        let bare = if self.decimal { BareDigits::Dec } else { BareDigits::Hex };
+        let parse = |text: &str, from: String| {
+            Serial::parse(text.trim(), bare).map_err(|e| Failure::usage(format!("{from}: {e}")))
+        };
+        let mut targets = Vec::new();
+        for s in &self.serial {
+            let from = format!("--serial {s}");
+            targets.push(RevokeTarget { serial: parse(s, from.clone())?, from, cert: None });
+        }
+        for file in &self.serials_file {
+            let text = std::fs::read_to_string(file).map_err(|e| Failure::io(file.display(), &e))?;
+            for (i, line) in text.lines().enumerate() {
+                let line = line.split('#').next().unwrap_or("").trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let from = format!("{}:{}", file.display(), i + 1);
+                targets.push(RevokeTarget { serial: parse(line, from.clone())?, from, cert: None });
+            }
+        }
+        for path in &self.cert {
+            let read = crlkit_serial::certs::read_file(path);
+            if read.items.is_empty() {
+                return Err(Failure::new("not-a-certificate", format!("{}: no certificate in it", path.display())));
+            }
+            for item in read.items {
+                let cert = item.map_err(|e| Failure::new("not-a-certificate", e.to_string()))?;
+                targets.push(RevokeTarget {
+                    serial: cert.serial.clone(),
+                    from: cert.location.to_string(),
+                    cert: Some(Box::new(cert)),
+                });
+            }
+        }
+        if targets.is_empty() {
+            return Err(Failure::usage("nothing to revoke: give --serial, --cert or --serials-file"));
+        }
+        Ok(Revoke {
+            request: RevokeRequest { ca, reason, targets },
+            endpoint: self.pca_endpoint_url,
+            plan: self.plan,
+            json: self.json.json,
+            store: self.store.options()?,
+        })
+    }
+}
+
+pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
+    if c.plan {
+        elb::print_plan(&crlkit_ops::revoke::plan(&c.request), c.json)?;
+        return Ok(Outcome::Positive);
+    }
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(|e| store::ops_failure(&e))?;
+        let pca = conn.pca(c.endpoint.as_deref()).map_err(|e| store::ops_failure(&e))?;
+        crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(|e| store::ops_failure(&e))
+    })?;
+    if c.json {
+        crate::support::output::print_json(&report)?;
+    } else {
+        let mut out = String::new();
+        for s in &report.serials {
+            let from = s.from.join(", ");
+            let said = match &s.result {
+                RevokeResult::Revoked => format!("revoked ({})", report.reason),
+                RevokeResult::AlreadyRevoked => "already revoked: nothing to do".to_owned(),
+                RevokeResult::Refused { message, .. } => format!("REFUSED, nothing sent: {message}"),
+                RevokeResult::Failed { code, message } => format!("FAILED ({code}): {message}"),
+                RevokeResult::NotSent { .. } => "NOT SENT: the run stopped at the failure above".to_owned(),
+            };
+            let _ = writeln!(out, "{} ({from}): {said}", s.serial);
+        }
+        let revoked = report.count(|r| *r == RevokeResult::Revoked);
+        let already = report.count(|r| *r == RevokeResult::AlreadyRevoked);
+        let _ = writeln!(
+            out,
+            "{revoked} revoked, {already} already revoked, {} refused, {} failed or not sent at {}",
+            report.count(|r| matches!(r, RevokeResult::Refused { .. })),
+            report.count(|r| matches!(r, RevokeResult::Failed { .. } | RevokeResult::NotSent { .. })),
+            report.ca_arn
+        );
+        if revoked > 0 {
+            let _ = writeln!(out, "Private CA writes the CRL that lists them in about 30 minutes.");
+        }
+        crate::support::output::print_stdout(&out)?;
+    }
+    if let Some(code) = report.failed() {
+        let first = report.serials.iter().find_map(|s| match &s.result {
+            RevokeResult::Failed { message, .. } => Some(message.as_str()),
+            _ => None,
+        });
+        let failed = report.count(|r| matches!(r, RevokeResult::Failed { .. } | RevokeResult::NotSent { .. }));
+        return Err(Failure::new(
+            code,
+            format!(
+                "{failed} of {} serial(s) failed or were not sent; the others are as reported (a rerun sends \
+                 every serial again: those revoked answer \"already revoked\"). The first: {}",
+                report.serials.len(),
+                first.unwrap_or("not sent")
+            ),
+        ));
+    }
+    Ok(Outcome::from_ok(!report.refused()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::tests::parse_args;
+    use crate::commands::Command;
+
+    fn config(args: &[&str]) -> Result<Revoke, Failure> {
+        match parse_args(args).map_err(|e| Failure::usage(e.to_string()))?.command {
+            Command::Revoke(a) => a.config(),
+            _ => unreachable!(),
+        }
+    }
+
+    const ARN: &str = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/abc";
+
+    #[test]
+    fn serials_reasons_and_arns_are_checked_before_anything_runs() {
+        let c =
+            config(&["revoke", "--ca-arn", ARN, "--serial", "0a:1b", "--serial", "99", "--reason", "keyCompromise"])
+                .unwrap();
+        assert_eq!(c.request.reason, Reason::KeyCompromise);
+        let sent: Vec<String> = c.request.targets.iter().map(|t| crlkit_ops::revoke::api_serial(&t.serial)).collect();
+        assert_eq!(sent, ["0a:1b", "99"], "bare digits are hex");
+        let c = config(&["revoke", "--ca-arn", ARN, "--serial", "255", "--decimal", "--reason", "SUPERSEDED"]).unwrap();
+        assert_eq!(crlkit_ops::revoke::api_serial(&c.request.targets[0].serial), "ff");
+        let e = config(&["revoke", "--ca-arn", ARN, "--serial", "zz", "--reason", "SUPERSEDED"]).err().unwrap();
+        assert!(e.message.contains("--serial zz"), "{}", e.message);
+        let e = config(&["revoke", "--ca-arn", ARN, "--serial", "1", "--reason", "certificateHold"]).err().unwrap();
+        assert_eq!(e.code, "usage");
+        let e =
+            config(&["revoke", "--ca-arn", "arn:aws:acm:x", "--serial", "1", "--reason", "SUPERSEDED"]).err().unwrap();
+        assert_eq!(e.code, "bad-ca-arn");
+        let e = config(&["revoke", "--ca-arn", ARN, "--reason", "SUPERSEDED"]).err().unwrap();
+        assert!(e.message.contains("nothing to revoke"), "{}", e.message);
+    }
+}
