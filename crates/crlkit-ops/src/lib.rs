@@ -13,6 +13,7 @@
 //! | `sync` | a CA's CRL object to trust stores, idempotent | `SyncReport` |
 //! | `revocations` | a trust store's files with the CRLs they came from | `RevocationsReport` |
 //! | `revoke` | certificates revoked at AWS Private CA, each serial reported | `RevokeReport` |
+//! | `ca_crl` | where a Private CA writes its CRL, and its certificates, from its ARN | `CaCrl` |
 //!
 //! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
 //! on in-memory stores that record every request and trust stores that record every call and
@@ -44,6 +45,8 @@ pub mod plan;
 pub mod prepare;
 pub mod upload;
 
+#[cfg(feature = "online")]
+pub mod ca_crl;
 #[cfg(feature = "online")]
 pub mod connect;
 #[cfg(feature = "online")]

@@ -27,6 +27,9 @@ pub enum PcaErrorKind {
     /// Another request is changing the CA (`ConcurrentModificationException`,
     /// `RequestInProgressException`): retry later.
     Busy,
+    /// The CA writes no complete CRL crlkit can find: CRL distribution off, or a partitioned
+    /// CRL (one object per partition).
+    NoCompleteCrl,
     /// Private CA failed (`RequestFailedException`, 5xx).
     Service,
     /// The endpoint could not be reached, or did not answer in time.
@@ -46,13 +49,14 @@ impl PcaErrorKind {
             Self::Refused => "pca-refused",
             Self::Throttled => "throttled",
             Self::Busy => "pca-busy",
+            Self::NoCompleteCrl => "no-complete-crl",
             Self::Service => "pca-service",
             Self::Network => "pca-network",
         }
     }
 
     /// Every kind (for documentation tests).
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::BadArn,
         Self::BadReason,
         Self::Credentials,
@@ -62,6 +66,7 @@ impl PcaErrorKind {
         Self::Refused,
         Self::Throttled,
         Self::Busy,
+        Self::NoCompleteCrl,
         Self::Service,
         Self::Network,
     ];
@@ -77,6 +82,7 @@ impl PcaErrorKind {
             Self::Refused => "Private CA refused the request",
             Self::Throttled => "still throttled after retries",
             Self::Busy => "the certificate authority is busy with another request",
+            Self::NoCompleteCrl => "no complete CRL to take",
             Self::Service => "Private CA request failed",
             Self::Network => "Private CA endpoint unreachable",
         }

@@ -24,7 +24,8 @@ fn crlkit_command(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_crlkit"));
     c.args(args)
         .env("AWS_ENDPOINT_URL_S3", s3_endpoint())
-        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint());
+        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", elb_endpoint())
+        .env("AWS_ENDPOINT_URL_ACM_PCA", s3_endpoint());
     c
 }
 
@@ -300,6 +301,63 @@ fn source_and_destination_buckets_in_two_regions() {
         !calls.iter().skip_while(|m| !m.starts_with("PUT")).any(|m| m == "GET if-match"),
         "not read back: {calls:?}"
     );
+}
+
+/// A CA in moto's Private CA whose certificate is `bundle`, writing its CRL to `bucket` as
+/// `crl_config` (a Python dict's inside) says.
+fn private_ca(bucket: &str, bundle: &Path, crl_config: &str) -> String {
+    boto3(
+        &format!(
+            "pca = boto3.client('acm-pca', endpoint_url=sys.argv[3], region_name='eu-west-1')\n\
+             a = pca.create_certificate_authority(CertificateAuthorityConfiguration={{'KeyAlgorithm': 'EC_prime256v1', \
+             'SigningAlgorithm': 'SHA256WITHECDSA', 'Subject': {{'CommonName': 'synthetic'}}}}, \
+             CertificateAuthorityType='ROOT', RevocationConfiguration={{'CrlConfiguration': {{'Enabled': True, \
+             'ExpirationInDays': 7, 'S3BucketName': sys.argv[4]{crl_config}}}}})['CertificateAuthorityArn']\n\
+             pca.import_certificate_authority_certificate(CertificateAuthorityArn=a, Certificate=open(sys.argv[5], 'rb').read())\n\
+             print(a)"
+        ),
+        &["us-east-1", bucket, bundle.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn sync_from_a_private_ca_finds_its_crl_and_its_certificates() {
+    let (bucket, dir, ca) = setup("from-ca");
+    let arn = trust_store(&bucket, "us-east-1", &format!("fromca{}", std::process::id()), &[]);
+    let ca_arn = private_ca(&bucket, &dir.join("ca.pem"), ", 'CustomPath': 'pki/crls'");
+    let id = ca_arn.rsplit('/').next().unwrap();
+    // Where Private CA writes it: <CustomPath>/<CA id>.crl.
+    let source = format!("s3://{bucket}/pki/crls/{id}.crl");
+    issue(&ca, &dir, &source, 7, 9);
+    let to = format!("s3://{bucket}/crl/");
+    // No --from, no --ca: both come from the CA's ARN.
+    let o = run(&["sync", "--from-ca", &ca_arn, "--to", &to, "--at", AT, "--trust-store-arn", &arn, "--json"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["source"], source.as_str(), "{v}");
+    assert_eq!(v["trust_stores"][0]["registration"]["result"], "added", "{v}");
+    assert_eq!(live(&arn).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [9]);
+    // A CA whose CRL is partitioned, or has none: refused by name, nothing read or sent.
+    for (config, why) in [(", 'CrlType': 'PARTITIONED'", "partitioned"), ("", "")] {
+        let other = if why.is_empty() {
+            boto3(
+                "pca = boto3.client('acm-pca', endpoint_url=sys.argv[3], region_name='eu-west-1')\n\
+                 print(pca.create_certificate_authority(CertificateAuthorityConfiguration={'KeyAlgorithm': \
+                 'EC_prime256v1', 'SigningAlgorithm': 'SHA256WITHECDSA', 'Subject': {'CommonName': 'x'}}, \
+                 CertificateAuthorityType='ROOT')['CertificateAuthorityArn'])",
+                &["us-east-1"],
+            )
+        } else {
+            private_ca(&bucket, &dir.join("ca.pem"), config)
+        };
+        let o = run(&["sync", "--from-ca", &other, "--to", &to, "--at", AT, "--trust-store-arn", &arn]);
+        assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("error[no-complete-crl]") && e.contains(if why.is_empty() { "not enabled" } else { why }),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -36,22 +36,36 @@ Examples:
       --to s3://my-crls/crl/ --trust-store-arn ARN-EU ARN-US
   crlkit sync --from s3://pca-crls/crl/ID.crl --source-region eu-west-1 --region us-east-1 --ca ca.pem \
       --to s3://my-crls/crl/ --trust-store-arn ARN
-  crlkit sync --from s3://pca-crls/crl/ID.crl --ca ca.pem --to s3://my-crls/crl/ --trust-store-arn ARN --plan";
+  crlkit sync --from s3://pca-crls/crl/ID.crl --ca ca.pem --to s3://my-crls/crl/ --trust-store-arn ARN --plan
+  crlkit sync --from-ca arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ID \
+      --to s3://my-crls/crl/ --trust-store-arn ARN
+
+--from-ca finds the CRL object from the CA (DescribeCertificateAuthority: its bucket, CustomPath
+and id) and, without --ca, verifies against the CA's certificate and chain as Private CA gives
+them (GetCertificateAuthorityCertificate). A CA with a partitioned CRL is refused
+(no-complete-crl): give each partition's object to --from.";
 
 /// `crlkit sync` as typed.
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     /// The CA's CRL object (AWS Private CA: s3://BUCKET/crl/CA-ID.crl).
-    #[arg(long, value_name = "URL")]
-    from: String,
+    #[arg(long, value_name = "URL", required_unless_present = "from_ca", conflicts_with = "from_ca")]
+    from: Option<String>,
+    /// An AWS Private CA whose CRL object (and, without --ca, certificates) to find from its ARN.
+    #[arg(long, value_name = "ARN")]
+    from_ca: Option<String>,
+    /// Private CA endpoint for --from-ca (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL", requires = "from_ca")]
+    pca_endpoint_url: Option<String>,
     /// The region of --from's bucket, as the AWS CLI's `s3 cp --source-region` [default: as S3
     /// says it (an unsigned HeadBucket), else the run's]; --to stays in the run's region.
     #[arg(long, value_name = "REGION")]
     source_region: Option<String>,
-    /// The CA bundle the CRL must verify against.
-    #[arg(long, value_name = "BUNDLE")]
-    ca: std::path::PathBuf,
+    /// The CA bundle the CRL must verify against [with --from-ca, default: the CA's
+    /// certificate and chain from Private CA].
+    #[arg(long, value_name = "BUNDLE", required_unless_present = "from_ca")]
+    ca: Option<std::path::PathBuf>,
     /// The S3 prefix the PEM and the ledger go under (ending in /).
     #[arg(long, value_name = "URL")]
     to: String,
@@ -71,9 +85,9 @@ pub struct Args {
 
 /// What `sync` was asked to do.
 pub struct Sync {
-    pub from: Target,
+    pub from: Source,
     pub source_region: Option<String>,
-    pub ca: std::path::PathBuf,
+    pub ca: Option<std::path::PathBuf>,
     pub to: Target,
     pub arns: Vec<TrustStoreArn>,
     pub rotation: Rotation,
@@ -85,12 +99,35 @@ pub struct Sync {
     pub lease: crlkit_elb::lease::LeaseOptions,
 }
 
+/// Where the CRL is read.
+pub enum Source {
+    /// `--from`.
+    Object(Target),
+    /// `--from-ca`, and `--pca-endpoint-url`.
+    Ca(crlkit_pca::CaArn, Option<String>),
+}
+
 impl Args {
     pub fn config(self) -> Result<Sync, Failure> {
-        let from = store::target(&self.from)?;
-        if from.is_prefix() {
-            return Err(Failure::usage(format!("--from {}: name the CRL object, not a prefix", self.from)));
-        }
+        let from = match (&self.from, &self.from_ca) {
+            (Some(url), _) => {
+                let from = store::target(url)?;
+                if from.is_prefix() {
+                    return Err(Failure::usage(format!("--from {url}: name the CRL object, not a prefix")));
+                }
+                Source::Object(from)
+            }
+            (None, Some(arn)) => {
+                if self.elb.plan {
+                    return Err(Failure::usage(
+                        "--plan with --from-ca: finding the CRL takes a call to Private CA; give --from (and --ca)",
+                    ));
+                }
+                let ca = crlkit_pca::CaArn::parse(arn).map_err(|e| Failure::new(e.code(), e.to_string()))?;
+                Source::Ca(ca, self.pca_endpoint_url.clone())
+            }
+            (None, None) => return Err(Failure::usage("give --from or --from-ca")),
+        };
         let to = store::target(&self.to)?;
         if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
             return Err(Failure::usage(format!("--to {}: ELB reads S3: give a prefix, s3://bucket/prefix/", self.to)));
@@ -120,12 +157,34 @@ impl Args {
 
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     use crlkit_ops::sync::{StoreSync, SyncRefusal, SyncRequest};
-    let bundle = crate::support::certs::load_bundle(&c.ca)?;
+    let (from, bundle, bundle_name) = match &c.from {
+        Source::Object(from) => {
+            let ca = c.ca.as_deref().expect("clap requires --ca with --from");
+            (from.clone(), crate::support::certs::load_bundle(ca)?, ca.display().to_string())
+        }
+        Source::Ca(arn, endpoint) => {
+            let found = crate::support::runtime::block_on(async {
+                let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(|e| store::ops_failure(&e))?;
+                let pca = conn.pca(endpoint.as_deref()).map_err(|e| store::ops_failure(&e))?;
+                crlkit_ops::ca_crl::locate(&pca, arn).await.map_err(|e| store::ops_failure(&e))
+            })?;
+            let (bundle, name) = match &c.ca {
+                Some(ca) => (crate::support::certs::load_bundle(ca)?, ca.display().to_string()),
+                None => {
+                    let name = format!("{arn}'s certificate and chain");
+                    let bundle = crlkit_verify::CaBundle::from_bytes(found.bundle_pem.as_bytes())
+                        .map_err(|e| Failure::new("bad-bundle", format!("{name}: {e}")))?;
+                    (bundle, name)
+                }
+            };
+            (found.object, bundle, name)
+        }
+    };
     let mut preflight = crlkit_elb::preflight::Options::at(c.at);
     preflight.max_entries = c.rotation.quotas.max_entries;
     let certificates = bundle.certs().len();
     let req = SyncRequest {
-        from: c.from.clone(),
+        from,
         source_region: c.source_region.clone(),
         to: c.to.clone(),
         trust_stores: c.arns.clone(),
@@ -138,7 +197,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         let mut plan = crate::support::runtime::block_on(async {
             crlkit_ops::sync::plan(&req).await.map_err(|e| store::ops_failure(&e))
         })?;
-        plan.offline_checks.push(format!("CA bundle {}: {certificates} certificate(s)", c.ca.display()));
+        plan.offline_checks.push(format!("CA bundle {bundle_name}: {certificates} certificate(s)"));
         elb::print_plan(&plan, c.json)?;
         return Ok(Outcome::Positive);
     }
@@ -170,8 +229,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     }
     match &report.refused {
         Some(SyncRefusal::Preflight) => {
-            let _ =
-                writeln!(out, "REFUSED by preflight (verification against {} included), nothing sent:", c.ca.display());
+            let _ = writeln!(out, "REFUSED by preflight (verification against {bundle_name} included), nothing sent:");
             let findings = report.crl.as_ref().map_or(&[][..], |p| &p.findings[..]);
             crate::support::checked::write_blocking(&mut out, findings, "");
         }
