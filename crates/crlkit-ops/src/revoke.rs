@@ -95,6 +95,9 @@ pub struct RevokeReport {
     pub reason: Reason,
     /// Each serial, in the order given.
     pub serials: Vec<SerialOutcome>,
+    /// With `--wait`: the CA's CRL that lists them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<Listed>,
 }
 
 impl RevokeReport {
@@ -112,10 +115,106 @@ impl RevokeReport {
         })
     }
 
+    /// The serials Private CA holds as revoked now (revoked, or already revoked).
+    pub fn revoked_serials(&self) -> Vec<Serial> {
+        self.serials
+            .iter()
+            .filter(|s| matches!(s.result, RevokeResult::Revoked | RevokeResult::AlreadyRevoked))
+            .filter_map(|s| Serial::parse(&s.serial, crlkit_serial::BareDigits::Hex).ok())
+            .collect()
+    }
+
     /// True when a check refused some serial (exit 1).
     pub fn refused(&self) -> bool {
         self.serials.iter().any(|s| matches!(s.result, RevokeResult::Refused { .. }))
     }
+}
+
+/// How `revoke --wait` watches the CA's CRL.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    /// Between two reads of the CRL object (a HEAD; the object only when its ETag changed).
+    pub every: std::time::Duration,
+    /// Give up after this long.
+    pub timeout: std::time::Duration,
+}
+
+/// The CRL that lists the revoked serials.
+#[derive(Clone, Debug, Serialize)]
+pub struct Listed {
+    /// Its object.
+    pub crl_url: String,
+    /// Its CRL number.
+    pub crl_number: Option<String>,
+    /// Its thisUpdate.
+    pub this_update: String,
+    /// Seconds from the end of the revocations to the CRL being seen.
+    pub waited_seconds: u64,
+}
+
+/// What the CA's CRL object holds now (`None`: no object, or not a CRL), as a starting point.
+pub async fn crl_now(store: &crlkit_upload::Store, key: &str) -> Result<Option<crlkit_upload::CrlFacts>, OpsError> {
+    Ok(match store.get(key, None).await? {
+        Some((_, bytes)) => crlkit_upload::CrlFacts::from_stored(&bytes).ok(),
+        None => None,
+    })
+}
+
+/// Wait until `key` holds a CRL newer than `before` that lists every one of `serials`, or
+/// `watch.timeout` passes (`None`).
+pub async fn wait_listed(
+    store: &crlkit_upload::Store,
+    key: &str,
+    serials: &[Serial],
+    before: Option<&crlkit_upload::CrlFacts>,
+    watch: &Watch,
+) -> Result<Option<Listed>, OpsError> {
+    let start = std::time::Instant::now();
+    let mut seen_etag: Option<String> = None;
+    loop {
+        if let Some(head) = store.head(key).await?
+            && (head.e_tag.is_none() || head.e_tag != seen_etag)
+        {
+            seen_etag = head.e_tag.clone();
+            if let Some((_, bytes)) = store.get(key, None).await?
+                && let Some(listed) = lists_all(&bytes, serials, before)
+            {
+                return Ok(Some(Listed {
+                    crl_url: store.url_of(key),
+                    crl_number: listed.crl_number,
+                    this_update: listed.this_update,
+                    waited_seconds: start.elapsed().as_secs(),
+                }));
+            }
+        }
+        if start.elapsed() + watch.every > watch.timeout {
+            return Ok(None);
+        }
+        tokio::time::sleep(watch.every).await;
+    }
+}
+
+/// The facts of the CRL in `bytes` when it is newer than `before` and lists every serial.
+fn lists_all(
+    bytes: &[u8],
+    serials: &[Serial],
+    before: Option<&crlkit_upload::CrlFacts>,
+) -> Option<crlkit_upload::CrlFacts> {
+    let facts = crlkit_upload::CrlFacts::from_stored(bytes).ok()?;
+    if before.is_some_and(|b| facts.number_cmp(b) != Some(std::cmp::Ordering::Greater)) {
+        return None;
+    }
+    let der = if crlkit_der::pem::looks_like_pem(bytes) {
+        crlkit_der::pem::decode_crls(bytes).ok()?.0.swap_remove(0).der
+    } else {
+        bytes.to_vec()
+    };
+    let crl = crlkit_der::CrlRef::from_der(&der).ok()?;
+    let mut listed: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    for e in crl.entries() {
+        listed.insert(e.ok()?.serial().der_content().to_vec());
+    }
+    serials.iter().all(|s| listed.contains(s.as_serial_ref().der_content())).then_some(facts)
 }
 
 /// The serial as `RevokeCertificate` takes it.
@@ -224,7 +323,7 @@ pub async fn revoke(api: &dyn PrivateCaApi, req: &RevokeRequest) -> Result<Revok
         };
         out.push(SerialOutcome { serial: sent, from, result });
     }
-    Ok(RevokeReport { ca_arn: req.ca.as_str().to_owned(), reason: req.reason, serials: out })
+    Ok(RevokeReport { ca_arn: req.ca.as_str().to_owned(), reason: req.reason, serials: out, listed: None })
 }
 
 /// `revoke --plan`: the `aws acm-pca` commands, with no call made; refusals that need no call

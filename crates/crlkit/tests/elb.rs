@@ -360,6 +360,48 @@ fn sync_from_a_private_ca_finds_its_crl_and_its_certificates() {
     }
 }
 
+/// CRL `number` of `ca` listing exactly `serials` (DER content octets), uploaded to `source`.
+fn issue_listing(ca: &Ca, dir: &Path, source: &str, number: u64, serials: &[&[u8]]) {
+    let file = dir.join(format!("listing-{number}.crl"));
+    let this = 1_793_491_200 + number as i64 * 60;
+    let params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(1_794_096_000), number);
+    let entries = || serials.iter().map(|s| crlkit_sign::EntrySpec::new(s, this - 30, Some(1), None));
+    crlkit_sign::write_crl(std::fs::File::create(&file).unwrap(), &params, &ca.key, entries).unwrap();
+    let o = run(&["upload", file.to_str().unwrap(), source, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn revoke_wait_watches_the_crl_until_a_newer_one_lists_the_serials() {
+    let (bucket, dir, ca) = setup("revoke-wait");
+    let ca_arn = private_ca(&bucket, &dir.join("ca.pem"), "");
+    let id = ca_arn.rsplit('/').next().unwrap();
+    let source = format!("s3://{bucket}/crl/{id}.crl");
+    issue_listing(&ca, &dir, &source, 1, &[]);
+    let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2c", "--reason", "keyCompromise"];
+    a.extend(["--wait", "--poll-interval", "1s", "--timeout", "60s", "--json"]);
+    let child =
+        crlkit_command(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Private CA's part: a newer CRL that does not list it yet, then one that does.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    issue_listing(&ca, &dir, &source, 2, &[&[0x05]]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    issue_listing(&ca, &dir, &source, 3, &[&[0x05], &[0x0a, 0x1b, 0x2c]]);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["serials"][0]["result"], "revoked", "{v}");
+    assert_eq!(v["listed"]["crl_number"], "3", "not 2, which does not list it: {v}");
+    assert_eq!(v["listed"]["crl_url"], source.as_str());
+    assert!(v["listed"]["waited_seconds"].as_u64().unwrap() >= 3, "{v}");
+    // No newer CRL within the timeout: exit 2, said so, the revocation stands.
+    let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2d", "--reason", "keyCompromise"];
+    a.extend(["--wait", "--poll-interval", "1s", "--timeout", "2s"]);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("error[wait-timeout]") && stdout(&o).contains("0a:1b:2d (--serial 0a:1b:2d): revoked"));
+}
+
 #[test]
 fn foreign_files_are_listed_and_go_only_with_prune_foreign() {
     let (bucket, dir, ca) = setup("chaos-prune");

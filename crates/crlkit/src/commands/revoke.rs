@@ -12,6 +12,7 @@ use crlkit_upload::StoreOptions;
 use crate::cli::args::{JsonArg, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
+use crate::support::time::parse_duration;
 use crate::support::{elb, store};
 
 const ABOUT: &str = "Revoke certificates at AWS Private CA, by serial, by certificate or from a file of serials.";
@@ -28,8 +29,11 @@ self-signed one), is refused before anything is revoked. A serial already revoke
 (RequestAlreadyProcessedException) is an answer, not a failure; throttling is retried.
 RevokeCertificate also needs the caller's own write access to the CA's CRL bucket.
 
-Private CA writes a new CRL about 30 minutes after a revocation; `crlkit sync --from` the CRL's
-object then takes it to the trust stores.
+Private CA writes a new CRL about 30 minutes after a revocation. --wait finds the CA's CRL object
+first (DescribeCertificateAuthority; a complete CRL), reads the CRL it holds, revokes, then reads
+the object every --poll-interval until a CRL with a higher number lists every serial revoked, and
+says how long that took (exit 2, wait-timeout, after --timeout; the revocations stand).
+`crlkit sync --from-ca` then takes it to the trust stores.
 
 Exit codes: 0 every serial revoked or already revoked, 1 some refused (another CA, the CA's own
 certificate, a negative serial, or refused by Private CA), 2 error (the serials not sent are
@@ -40,7 +44,8 @@ Examples:
       --serial 0a:1b:2c:3d --reason keyCompromise
   crlkit revoke --ca-arn ARN --cert client.pem --reason SUPERSEDED
   crlkit revoke --ca-arn ARN --serials-file leavers.txt --reason AFFILIATION_CHANGED --json
-  crlkit revoke --ca-arn ARN --serial 0a1b2c --reason KEY_COMPROMISE --plan";
+  crlkit revoke --ca-arn ARN --serial 0a1b2c --reason KEY_COMPROMISE --plan
+  crlkit revoke --ca-arn ARN --cert client.pem --reason keyCompromise --wait --timeout 45m";
 
 /// `crlkit revoke` as typed.
 #[derive(clap::Args, Debug)]
@@ -70,6 +75,16 @@ pub struct Args {
     /// Print the `aws acm-pca revoke-certificate` commands; send nothing (no credentials needed).
     #[arg(long)]
     plan: bool,
+    /// Then watch the CA's CRL (found from the CA) until a newer one lists every serial revoked,
+    /// and say how long that took.
+    #[arg(long, conflicts_with = "plan")]
+    wait: bool,
+    /// With --wait: give up after this long (exit 2; the revocations stand).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "45m", requires = "wait")]
+    timeout: i64,
+    /// With --wait: how often the CRL object is read (a HEAD; the object when it changed).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", requires = "wait")]
+    poll_interval: i64,
     /// Private CA endpoint (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL, the profile's).
     #[arg(long, value_name = "URL")]
     pca_endpoint_url: Option<String>,
@@ -82,6 +97,7 @@ pub struct Args {
 /// What `revoke` was asked to do.
 pub struct Revoke {
     pub request: RevokeRequest,
+    pub wait: Option<crlkit_ops::revoke::Watch>,
     pub endpoint: Option<String>,
     pub plan: bool,
     pub json: bool,
@@ -129,8 +145,12 @@ impl Args {
         if targets.is_empty() {
             return Err(Failure::usage("nothing to revoke: give --serial, --cert or --serials-file"));
         }
+        let secs = |s: i64| std::time::Duration::from_secs(s.max(1) as u64);
         Ok(Revoke {
             request: RevokeRequest { ca, reason, targets },
+            wait: self
+                .wait
+                .then(|| crlkit_ops::revoke::Watch { every: secs(self.poll_interval), timeout: secs(self.timeout) }),
             endpoint: self.pca_endpoint_url,
             plan: self.plan,
             json: self.json.json,
@@ -144,10 +164,29 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
         elb::print_plan(&crlkit_ops::revoke::plan(&c.request), c.json)?;
         return Ok(Outcome::Positive);
     }
+    let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
+    let mut timed_out = None;
     let report = crate::support::runtime::block_on(async {
-        let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(|e| store::ops_failure(&e))?;
-        let pca = conn.pca(c.endpoint.as_deref()).map_err(|e| store::ops_failure(&e))?;
-        crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(|e| store::ops_failure(&e))
+        let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(fail)?;
+        let pca = conn.pca(c.endpoint.as_deref()).map_err(fail)?;
+        let Some(watch) = &c.wait else {
+            return crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail);
+        };
+        // The CRL is found, and what it holds read, before anything is revoked.
+        let found = crlkit_ops::ca_crl::locate(&pca, &c.request.ca).await.map_err(fail)?;
+        let crls = conn.open(&found.object).await.map_err(fail)?;
+        let key = found.object.key();
+        let before = crlkit_ops::revoke::crl_now(&crls, key).await.map_err(fail)?;
+        let mut report = crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail)?;
+        let serials = report.revoked_serials();
+        if report.failed().is_none() && !serials.is_empty() {
+            report.listed =
+                crlkit_ops::revoke::wait_listed(&crls, key, &serials, before.as_ref(), watch).await.map_err(fail)?;
+            if report.listed.is_none() {
+                timed_out = Some((found.object.url(), watch.timeout.as_secs()));
+            }
+        }
+        Ok(report)
     })?;
     if c.json {
         crate::support::output::print_json(&report)?;
@@ -173,8 +212,22 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             report.count(|r| matches!(r, RevokeResult::Failed { .. } | RevokeResult::NotSent { .. })),
             report.ca_arn
         );
-        if revoked > 0 {
-            let _ = writeln!(out, "Private CA writes the CRL that lists them in about 30 minutes.");
+        match &report.listed {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "{}: CRL number {} (thisUpdate {}) lists every one of them, seen {}s after the revocations",
+                    l.crl_url,
+                    l.crl_number.as_deref().unwrap_or("none"),
+                    l.this_update,
+                    l.waited_seconds
+                );
+            }
+            None if revoked > 0 && c.wait.is_none() => {
+                let _ =
+                    writeln!(out, "Private CA writes the CRL that lists them in about 30 minutes (--wait watches it).");
+            }
+            None => {}
         }
         crate::support::output::print_stdout(&out)?;
     }
@@ -191,6 +244,15 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                  every serial again: those revoked answer \"already revoked\"). The first: {}",
                 report.serials.len(),
                 first.unwrap_or("not sent")
+            ),
+        ));
+    }
+    if let Some((url, secs)) = timed_out {
+        return Err(Failure::new(
+            "wait-timeout",
+            format!(
+                "{url}: no newer CRL listing every serial within {secs}s; the revocations stand (Private CA writes \
+                 the CRL about 30 minutes after a revocation, and retries every 15)"
             ),
         ));
     }
