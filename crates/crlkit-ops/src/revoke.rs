@@ -98,6 +98,12 @@ pub struct RevokeReport {
     /// With `--wait`: the CA's CRL that lists them all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listed: Option<Listed>,
+    /// With `--wait --sync`: the rotation that took that CRL to the trust stores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<crate::sync::SyncReport>,
+    /// Seconds each step took: `revoke`, `wait`, `sync`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<(&'static str, f64)>,
 }
 
 impl RevokeReport {
@@ -323,7 +329,14 @@ pub async fn revoke(api: &dyn PrivateCaApi, req: &RevokeRequest) -> Result<Revok
         };
         out.push(SerialOutcome { serial: sent, from, result });
     }
-    Ok(RevokeReport { ca_arn: req.ca.as_str().to_owned(), reason: req.reason, serials: out, listed: None })
+    Ok(RevokeReport {
+        ca_arn: req.ca.as_str().to_owned(),
+        reason: req.reason,
+        serials: out,
+        listed: None,
+        sync: None,
+        steps: Vec::new(),
+    })
 }
 
 /// `revoke --plan`: the `aws acm-pca` commands, with no call made; refusals that need no call

@@ -363,8 +363,10 @@ fn sync_from_a_private_ca_finds_its_crl_and_its_certificates() {
 /// CRL `number` of `ca` listing exactly `serials` (DER content octets), uploaded to `source`.
 fn issue_listing(ca: &Ca, dir: &Path, source: &str, number: u64, serials: &[&[u8]]) {
     let file = dir.join(format!("listing-{number}.crl"));
-    let this = 1_793_491_200 + number as i64 * 60;
-    let params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(1_794_096_000), number);
+    // Fresh now: `revoke --sync` preflights it at the time it runs.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let this = now - 600 + number as i64;
+    let params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(now + 7 * 86_400), number);
     let entries = || serials.iter().map(|s| crlkit_sign::EntrySpec::new(s, this - 30, Some(1), None));
     crlkit_sign::write_crl(std::fs::File::create(&file).unwrap(), &params, &ca.key, entries).unwrap();
     let o = run(&["upload", file.to_str().unwrap(), source, "--force"]);
@@ -378,8 +380,12 @@ fn revoke_wait_watches_the_crl_until_a_newer_one_lists_the_serials() {
     let id = ca_arn.rsplit('/').next().unwrap();
     let source = format!("s3://{bucket}/crl/{id}.crl");
     issue_listing(&ca, &dir, &source, 1, &[]);
+    // --sync: then to the trust store, in the same run.
+    let arn = trust_store(&bucket, "us-east-1", &format!("revokewait{}", std::process::id()), &[]);
+    let to = format!("s3://{bucket}/trust/");
     let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2c", "--reason", "keyCompromise"];
     a.extend(["--wait", "--poll-interval", "1s", "--timeout", "60s", "--json"]);
+    a.extend(["--sync", "--to", &to, "--trust-store-arn", &arn]);
     let child =
         crlkit_command(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // Private CA's part: a newer CRL that does not list it yet, then one that does.
@@ -394,6 +400,11 @@ fn revoke_wait_watches_the_crl_until_a_newer_one_lists_the_serials() {
     assert_eq!(v["listed"]["crl_number"], "3", "not 2, which does not list it: {v}");
     assert_eq!(v["listed"]["crl_url"], source.as_str());
     assert!(v["listed"]["waited_seconds"].as_u64().unwrap() >= 3, "{v}");
+    assert_eq!(v["sync"]["trust_stores"][0]["registration"]["result"], "added", "{v}");
+    assert_eq!(v["sync"]["crl_number"], "3", "{v}");
+    assert_eq!(live(&arn).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [2], "the CRL that lists it, live");
+    let steps: Vec<&str> = v["steps"].as_array().unwrap().iter().map(|s| s[0].as_str().unwrap()).collect();
+    assert_eq!(steps, ["revoke", "wait", "sync"], "{v}");
     // No newer CRL within the timeout: exit 2, said so, the revocation stands.
     let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2d", "--reason", "keyCompromise"];
     a.extend(["--wait", "--poll-interval", "1s", "--timeout", "2s"]);

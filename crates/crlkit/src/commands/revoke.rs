@@ -9,7 +9,7 @@ use crlkit_pca::{CaArn, Reason};
 use crlkit_serial::{BareDigits, Serial};
 use crlkit_upload::StoreOptions;
 
-use crate::cli::args::{JsonArg, StoreArgs};
+use crate::cli::args::{JsonArg, LeaseArgs, StoreArgs};
 use crate::support::failure::Failure;
 use crate::support::outcome::Outcome;
 use crate::support::time::parse_duration;
@@ -35,9 +35,15 @@ the object every --poll-interval until a CRL with a higher number lists every se
 says how long that took (exit 2, wait-timeout, after --timeout; the revocations stand).
 `crlkit sync --from-ca` then takes it to the trust stores.
 
-Exit codes: 0 every serial revoked or already revoked, 1 some refused (another CA, the CA's own
-certificate, a negative serial, or refused by Private CA), 2 error (the serials not sent are
-listed).
+With --wait --sync --to PREFIX --trust-store-arn ARN..., the CRL that lists them then goes to the
+trust stores as `crlkit sync --from-ca` takes it (verified against the CA's certificate and
+chain, preflighted, uploaded, added, the older file removed): one command from valid to refused
+by the load balancer, the time of each step printed (`took: revoke, wait, sync`).
+
+Exit codes: 0 every serial revoked or already revoked (and, with --sync, every trust store up to
+date), 1 some refused (another CA, the CA's own certificate, a negative serial, refused by
+Private CA, or by the sync's checks), 2 error (the serials not sent are listed; a trust store
+that failed), 75 with --sync: another run held the ledger's lease (it is doing the sync).
 
 Examples:
   crlkit revoke --ca-arn arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-aaaa-bbbb-cccc-123456789abc \\
@@ -45,7 +51,9 @@ Examples:
   crlkit revoke --ca-arn ARN --cert client.pem --reason SUPERSEDED
   crlkit revoke --ca-arn ARN --serials-file leavers.txt --reason AFFILIATION_CHANGED --json
   crlkit revoke --ca-arn ARN --serial 0a1b2c --reason KEY_COMPROMISE --plan
-  crlkit revoke --ca-arn ARN --cert client.pem --reason keyCompromise --wait --timeout 45m";
+  crlkit revoke --ca-arn ARN --cert client.pem --reason keyCompromise --wait --timeout 45m
+  crlkit revoke --ca-arn ARN --cert client.pem --reason keyCompromise --wait \
+      --sync --to s3://trust-crls/crl/ --trust-store-arn ARN-EU ARN-US";
 
 /// `crlkit revoke` as typed.
 #[derive(clap::Args, Debug)]
@@ -85,6 +93,21 @@ pub struct Args {
     /// With --wait: how often the CRL object is read (a HEAD; the object when it changed).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", requires = "wait")]
     poll_interval: i64,
+    /// With --wait: then take that CRL to the trust stores (`crlkit sync --from-ca` in the same
+    /// run, verified against the CA's certificate and chain): valid to refused in one command.
+    #[arg(long, requires_all = ["wait", "to", "trust_store_arn"])]
+    sync: bool,
+    /// With --sync: the S3 prefix the PEM and the ledger go under (as for `sync --to`).
+    #[arg(long, value_name = "URL", requires = "sync")]
+    to: Option<String>,
+    /// With --sync: the trust stores (each called in its ARN's region).
+    #[arg(long, value_name = "ARN", num_args = 1.., requires = "sync")]
+    trust_store_arn: Vec<String>,
+    /// With --sync: the ELB endpoint (default: AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, ...).
+    #[arg(long, value_name = "URL", requires = "sync")]
+    elb_endpoint_url: Option<String>,
+    #[command(flatten)]
+    lease: LeaseArgs,
     /// Private CA endpoint (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL, the profile's).
     #[arg(long, value_name = "URL")]
     pca_endpoint_url: Option<String>,
@@ -98,14 +121,39 @@ pub struct Args {
 pub struct Revoke {
     pub request: RevokeRequest,
     pub wait: Option<crlkit_ops::revoke::Watch>,
+    pub sync: Option<SyncTo>,
     pub endpoint: Option<String>,
     pub plan: bool,
     pub json: bool,
     pub store: StoreOptions,
 }
 
+/// Where `--sync` takes the CRL.
+pub struct SyncTo {
+    pub to: crlkit_upload::Target,
+    pub arns: Vec<crlkit_elb::TrustStoreArn>,
+    pub elb_endpoint: Option<String>,
+    pub lease: crlkit_elb::lease::LeaseOptions,
+}
+
 impl Args {
     pub fn config(self) -> Result<Revoke, Failure> {
+        let sync = if self.sync {
+            let to = store::target(self.to.as_deref().unwrap_or_default())?;
+            if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
+                return Err(Failure::usage("--to: ELB reads S3: give a prefix, s3://bucket/prefix/"));
+            }
+            let mut arns: Vec<crlkit_elb::TrustStoreArn> = Vec::new();
+            for a in &self.trust_store_arn {
+                let arn = crlkit_elb::TrustStoreArn::parse(a).map_err(|e| elb::failure(&e))?;
+                if !arns.contains(&arn) {
+                    arns.push(arn);
+                }
+            }
+            Some(SyncTo { to, arns, elb_endpoint: self.elb_endpoint_url.clone(), lease: self.lease.options()? })
+        } else {
+            None
+        };
         let ca = CaArn::parse(&self.ca_arn).map_err(|e| Failure::new(e.code(), e.to_string()))?;
         let reason = Reason::parse(&self.reason).map_err(|e| Failure::usage(e.to_string()))?;
         let bare = if self.decimal { BareDigits::Dec } else { BareDigits::Hex };
@@ -147,6 +195,7 @@ impl Args {
         }
         let secs = |s: i64| std::time::Duration::from_secs(s.max(1) as u64);
         Ok(Revoke {
+            sync,
             request: RevokeRequest { ca, reason, targets },
             wait: self
                 .wait
@@ -167,7 +216,8 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
     let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
     let mut timed_out = None;
     let report = crate::support::runtime::block_on(async {
-        let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(fail)?;
+        let elb_endpoint = c.sync.as_ref().and_then(|s| s.elb_endpoint.as_deref());
+        let conn = crlkit_ops::connect::connect(&c.store, elb_endpoint).await.map_err(fail)?;
         let pca = conn.pca(c.endpoint.as_deref()).map_err(fail)?;
         let Some(watch) = &c.wait else {
             return crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail);
@@ -177,14 +227,43 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
         let crls = conn.open(&found.object).await.map_err(fail)?;
         let key = found.object.key();
         let before = crlkit_ops::revoke::crl_now(&crls, key).await.map_err(fail)?;
+        let clock = std::time::Instant::now();
         let mut report = crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail)?;
+        report.steps.push(("revoke", clock.elapsed().as_secs_f64()));
         let serials = report.revoked_serials();
-        if report.failed().is_none() && !serials.is_empty() {
-            report.listed =
-                crlkit_ops::revoke::wait_listed(&crls, key, &serials, before.as_ref(), watch).await.map_err(fail)?;
-            if report.listed.is_none() {
-                timed_out = Some((found.object.url(), watch.timeout.as_secs()));
-            }
+        if report.failed().is_some() || serials.is_empty() {
+            return Ok(report);
+        }
+        let clock = std::time::Instant::now();
+        report.listed =
+            crlkit_ops::revoke::wait_listed(&crls, key, &serials, before.as_ref(), watch).await.map_err(fail)?;
+        report.steps.push(("wait", clock.elapsed().as_secs_f64()));
+        if report.listed.is_none() {
+            timed_out = Some((found.object.url(), watch.timeout.as_secs()));
+            return Ok(report);
+        }
+        if let Some(s) = &c.sync {
+            let bundle = crlkit_verify::CaBundle::from_bytes(found.bundle_pem.as_bytes())
+                .map_err(|e| Failure::new("bad-bundle", format!("{}'s certificate and chain: {e}", c.request.ca)))?;
+            let req = crlkit_ops::sync::SyncRequest {
+                from: found.object.clone(),
+                source_region: None,
+                to: s.to.clone(),
+                trust_stores: s.arns.clone(),
+                bundle,
+                preflight: crlkit_elb::preflight::Options::at(crate::support::time::now()),
+                rotation: crlkit_ops::register::Rotation {
+                    replace: true,
+                    remove_first: false,
+                    prune_foreign: false,
+                    quotas: crlkit_elb::register::Quotas::default(),
+                    now: elb::now_rfc3339(),
+                },
+                lease: s.lease.clone(),
+            };
+            let clock = std::time::Instant::now();
+            report.sync = Some(crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?);
+            report.steps.push(("sync", clock.elapsed().as_secs_f64()));
         }
         Ok(report)
     })?;
@@ -229,6 +308,19 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             }
             None => {}
         }
+        if let Some(sync) = &report.sync {
+            let _ = writeln!(
+                out,
+                "sync of {} to {}:",
+                sync.source,
+                sync.upload_url.as_deref().unwrap_or("the trust stores")
+            );
+            elb::trust_store_lines(sync, &mut out);
+        }
+        if !report.steps.is_empty() {
+            let steps: Vec<String> = report.steps.iter().map(|(step, secs)| format!("{step} {secs:.1}s")).collect();
+            let _ = writeln!(out, "took: {}", steps.join(", "));
+        }
         crate::support::output::print_stdout(&out)?;
     }
     if let Some(code) = report.failed() {
@@ -255,6 +347,16 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                  the CRL about 30 minutes after a revocation, and retries every 15)"
             ),
         ));
+    }
+    if let Some(sync) = &report.sync {
+        elb::none_failed(&sync.failed(), sync.trust_stores.len(), "trust store(s)")?;
+        // Listed, and another run holds the ledger's lease: it is doing the sync (exit 75).
+        if sync.lease_held_by.is_some() {
+            return Ok(Outcome::Busy);
+        }
+        if sync.refused() {
+            return Ok(Outcome::from_ok(false));
+        }
     }
     Ok(Outcome::from_ok(!report.refused()))
 }

@@ -156,7 +156,7 @@ impl Args {
 }
 
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
-    use crlkit_ops::sync::{StoreSync, SyncRefusal, SyncRequest};
+    use crlkit_ops::sync::{SyncRefusal, SyncRequest};
     let (from, bundle, bundle_name) = match &c.from {
         Source::Object(from) => {
             let ca = c.ca.as_deref().expect("clap requires --ca with --from");
@@ -250,31 +250,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
             }
         }
     }
-    for t in &report.trust_stores {
-        let arn = &t.trust_store_arn;
-        match &t.result {
-            StoreSync::UpToDate { revocation_id, crl_number } => {
-                let _ = writeln!(
-                    out,
-                    "{arn}: up to date (revocation ID {revocation_id}, CRL number {}); nothing sent",
-                    crl_number.as_deref().unwrap_or("none")
-                );
-            }
-            StoreSync::NotNewer { revocation_id, crl_number } => {
-                let _ = writeln!(
-                    out,
-                    "{arn}: holds CRL number {} (revocation ID {revocation_id}), not older than {number}; skipped",
-                    crl_number.as_deref().unwrap_or("none")
-                );
-            }
-            StoreSync::Registered { registration } => {
-                elb::registration_text(registration, report.upload_url.as_deref().unwrap_or_default(), &mut out);
-            }
-            StoreSync::Failed { code, message } => {
-                let _ = writeln!(out, "{arn}: FAILED: error[{code}] {message}");
-            }
-        }
-    }
+    elb::trust_store_lines(&report, &mut out);
     if !report.changed && report.refused.is_none() {
         let _ = writeln!(out, "nothing changed");
     }

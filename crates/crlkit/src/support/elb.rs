@@ -121,6 +121,38 @@ pub fn failed_registrations<'a>(
         .collect()
 }
 
+/// What a sync did in each trust store, a line (or a registration's lines) each.
+#[cfg(feature = "online")]
+pub fn trust_store_lines(report: &crlkit_ops::sync::SyncReport, out: &mut String) {
+    use crlkit_ops::sync::StoreSync;
+    let number = report.crl_number.as_deref().unwrap_or("none");
+    for t in &report.trust_stores {
+        let arn = &t.trust_store_arn;
+        match &t.result {
+            StoreSync::UpToDate { revocation_id, crl_number } => {
+                let _ = writeln!(
+                    out,
+                    "{arn}: up to date (revocation ID {revocation_id}, CRL number {}); nothing sent",
+                    crl_number.as_deref().unwrap_or("none")
+                );
+            }
+            StoreSync::NotNewer { revocation_id, crl_number } => {
+                let _ = writeln!(
+                    out,
+                    "{arn}: holds CRL number {} (revocation ID {revocation_id}), not older than {number}; skipped",
+                    crl_number.as_deref().unwrap_or("none")
+                );
+            }
+            StoreSync::Registered { registration } => {
+                registration_text(registration, report.upload_url.as_deref().unwrap_or_default(), out);
+            }
+            StoreSync::Failed { code, message } => {
+                let _ = writeln!(out, "{arn}: FAILED: error[{code}] {message}");
+            }
+        }
+    }
+}
+
 /// A registration as text lines; `object_url` is what was added.
 #[cfg(feature = "online")]
 pub fn registration_text(r: &Registration, object_url: &str, out: &mut String) {
