@@ -18,6 +18,13 @@ pub struct CaCrl {
     pub bundle_pem: String,
 }
 
+impl CaCrl {
+    /// The CA's certificate and chain as a bundle the CRL is verified against.
+    pub fn bundle(&self) -> Result<crlkit_verify::CaBundle, crlkit_verify::BundleError> {
+        crlkit_verify::CaBundle::from_bytes(self.bundle_pem.as_bytes())
+    }
+}
+
 /// The key Private CA writes a complete CRL to.
 pub fn crl_key(custom_path: Option<&str>, ca_id: &str) -> String {
     let path = custom_path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()).unwrap_or("crl");

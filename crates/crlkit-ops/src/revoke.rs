@@ -344,12 +344,10 @@ pub async fn revoke(api: &dyn PrivateCaApi, req: &RevokeRequest) -> Result<Revok
 pub fn plan(req: &RevokeRequest) -> Plan {
     let ca = req.ca.as_str();
     let region = req.ca.region();
+    let serials = distinct(&req.targets);
     let mut calls = Vec::new();
-    let mut checks = vec![format!(
-        "{} serial(s) to revoke at {ca} (region {region}), reason {}",
-        distinct(&req.targets).len(),
-        req.reason
-    )];
+    let mut checks =
+        vec![format!("{} serial(s) to revoke at {ca} (region {region}), reason {}", serials.len(), req.reason)];
     if req.targets.iter().any(|t| t.cert.is_some()) {
         calls.push(PlannedCall {
             service: "acm-pca",
@@ -370,7 +368,7 @@ pub fn plan(req: &RevokeRequest) -> Plan {
                 .into(),
         });
     }
-    for (serial, given) in distinct(&req.targets) {
+    for (serial, given) in serials {
         if serial.is_negative() {
             checks.push(format!("{serial} ({}): negative, refused: nothing sent for it", given[0].from));
             continue;

@@ -79,12 +79,10 @@ pub async fn bucket_region(sdk: &SdkConfig, opts: &AwsOptions, bucket: &str) -> 
 
 /// Whether plain HTTP may be used for `endpoint`: only to this machine, unless allowed.
 pub fn check_http(endpoint: &str, opts: &AwsOptions) -> Result<bool, StoreError> {
-    let Some(rest) = endpoint.strip_prefix("http://") else { return Ok(false) };
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    };
+    if !endpoint.starts_with("http://") {
+        return Ok(false);
+    }
+    let host = crate::store::endpoint_host(endpoint);
     let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     let allowed = opts.allow_http || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     if loopback || allowed {

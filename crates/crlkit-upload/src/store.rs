@@ -575,14 +575,24 @@ fn open_local(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
     }
 }
 
+/// The host of an endpoint URL (`scheme://host[:port]/...`, IPv6 in brackets), without the
+/// port: what the plain-HTTP rule and the upload check look at.
+pub(crate) fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    }
+}
+
 /// Whether an S3 store at `endpoint` (`None`: AWS's own) is trusted to check a PUT's SHA-256.
 pub fn checks_on_arrival_at(check: UploadCheck, endpoint: Option<&str>) -> bool {
     match check {
         UploadCheck::ReadBack => false,
         UploadCheck::Checksum => true,
         UploadCheck::Auto => endpoint.is_none_or(|e| {
-            let host = e.split("://").nth(1).unwrap_or(e).split(['/', ':', '?']).next().unwrap_or("");
-            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            let host = endpoint_host(e).trim_end_matches('.').to_ascii_lowercase();
             host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")
         }),
     }
@@ -671,7 +681,15 @@ fn open_azure(target: &Target) -> Result<Arc<dyn ObjectStore>, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{UploadCheck, checks_on_arrival_at};
+    use super::{UploadCheck, checks_on_arrival_at, endpoint_host};
+
+    #[test]
+    fn endpoint_hosts_lose_scheme_port_and_path() {
+        assert_eq!(endpoint_host("http://127.0.0.1:5599"), "127.0.0.1");
+        assert_eq!(endpoint_host("http://[::1]:9000/path?x"), "::1");
+        assert_eq!(endpoint_host("https://s3.eu-west-1.amazonaws.com/"), "s3.eu-west-1.amazonaws.com");
+        assert_eq!(endpoint_host("localhost:4566"), "localhost");
+    }
 
     #[test]
     fn the_checksum_is_trusted_on_aws_endpoints_only_unless_told() {

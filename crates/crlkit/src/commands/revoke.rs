@@ -243,7 +243,8 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             return Ok(report);
         }
         if let Some(s) = &c.sync {
-            let bundle = crlkit_verify::CaBundle::from_bytes(found.bundle_pem.as_bytes())
+            let bundle = found
+                .bundle()
                 .map_err(|e| Failure::new("bad-bundle", format!("{}'s certificate and chain: {e}", c.request.ca)))?;
             let req = crlkit_ops::sync::SyncRequest {
                 from: found.object.clone(),

@@ -172,8 +172,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
                 Some(ca) => (crate::support::certs::load_bundle(ca)?, ca.display().to_string()),
                 None => {
                     let name = format!("{arn}'s certificate and chain");
-                    let bundle = crlkit_verify::CaBundle::from_bytes(found.bundle_pem.as_bytes())
-                        .map_err(|e| Failure::new("bad-bundle", format!("{name}: {e}")))?;
+                    let bundle = found.bundle().map_err(|e| Failure::new("bad-bundle", format!("{name}: {e}")))?;
                     (bundle, name)
                 }
             };
