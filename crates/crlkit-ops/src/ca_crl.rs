@@ -25,10 +25,39 @@ impl CaCrl {
     }
 }
 
+/// The prefix Private CA writes CRLs under: `<CustomPath>/`, else `crl/`.
+pub fn crl_prefix(custom_path: Option<&str>) -> String {
+    let path = custom_path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()).unwrap_or("crl");
+    format!("{path}/")
+}
+
 /// The key Private CA writes a complete CRL to.
 pub fn crl_key(custom_path: Option<&str>, ca_id: &str) -> String {
-    let path = custom_path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()).unwrap_or("crl");
-    format!("{path}/{ca_id}.crl")
+    format!("{}{ca_id}.crl", crl_prefix(custom_path))
+}
+
+/// The objects that may be partitions of `ca_id`'s partitioned CRL: every `.crl` object under
+/// `prefix` and under `prefix<CA id>/`, sorted by key. The name says nothing of the CA (a
+/// partition is named by a GUID), so the caller keeps those this CA signed.
+pub async fn partition_candidates(
+    store: &crlkit_upload::Store,
+    prefix: &str,
+    ca_id: &str,
+) -> Result<Vec<String>, OpsError> {
+    let mut keys = Vec::new();
+    let top = store.list(prefix).await?;
+    let own = format!("{prefix}{ca_id}/");
+    let mut listings = vec![top.objects];
+    if top.prefixes.iter().any(|p| p.trim_end_matches('/') == own.trim_end_matches('/')) {
+        listings.push(store.list(&own).await?.objects);
+    }
+    for o in listings.into_iter().flatten() {
+        if o.key.ends_with(".crl") {
+            keys.push(o.key);
+        }
+    }
+    keys.sort_unstable();
+    Ok(keys)
 }
 
 /// Find `ca`'s CRL object and bundle (two calls).

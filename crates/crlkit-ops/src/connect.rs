@@ -49,6 +49,12 @@ impl Connection {
         Ok(SdkPrivateCa::new(&self.sdk, endpoint.map(str::to_owned)))
     }
 
+    /// S3's bucket-configuration calls (`doctor`) on the same chain, in `region` (the bucket's;
+    /// `None`: the run's), at the S3 endpoint the options and configuration name.
+    pub fn bucket_settings(&self, region: Option<&str>) -> crlkit_upload::bucket::SdkBucketSettings {
+        crlkit_upload::bucket::SdkBucketSettings::new(&self.sdk, &self.store.aws, region)
+    }
+
     /// Open the store `target` names on this connection's credential chain.
     pub async fn open(&self, target: &Target) -> Result<Store, OpsError> {
         Ok(Store::open_with(target, &self.store, Some(&self.sdk)).await?)

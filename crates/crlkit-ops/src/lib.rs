@@ -13,7 +13,9 @@
 //! | `sync` | a CA's CRL object to trust stores, idempotent | `SyncReport` |
 //! | `revocations` | a trust store's files with the CRLs they came from | `RevocationsReport` |
 //! | `revoke` | certificates revoked at AWS Private CA, each serial reported | `RevokeReport` |
-//! | `ca_crl` | where a Private CA writes its CRL, and its certificates, from its ARN | `CaCrl` |
+//! | `ca_crl` | where a Private CA writes its CRL (complete, or every partition), and its certificates, from its ARN | `CaCrl` |
+//! | `doctor` | a Private CA's CRL distribution checked end to end, to the trust stores | `DoctorReport` |
+//! | `bucket_policy` | whether a bucket policy lets Private CA write a CA's CRL | `Verdict` |
 //!
 //! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
 //! on in-memory stores that record every request and trust stores that record every call and
@@ -46,9 +48,13 @@ pub mod prepare;
 pub mod upload;
 
 #[cfg(feature = "online")]
+pub mod bucket_policy;
+#[cfg(feature = "online")]
 pub mod ca_crl;
 #[cfg(feature = "online")]
 pub mod connect;
+#[cfg(feature = "online")]
+pub mod doctor;
 #[cfg(feature = "online")]
 pub mod lease;
 #[cfg(feature = "online")]

@@ -48,6 +48,8 @@
 
 #[cfg(feature = "s3")]
 pub mod aws;
+#[cfg(feature = "s3")]
+pub mod bucket;
 pub mod bundle;
 mod error;
 mod facts;

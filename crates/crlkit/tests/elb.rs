@@ -360,6 +360,201 @@ fn sync_from_a_private_ca_finds_its_crl_and_its_certificates() {
     }
 }
 
+/// The policy AWS documents for Private CA's CRL bucket, scoped to the account by
+/// `condition` (`""`: no condition).
+fn pca_bucket_policy(bucket: &str, condition: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"acm-pca.amazonaws.com"}},
+        "Action":["s3:PutObject","s3:PutObjectAcl","s3:GetBucketAcl","s3:GetBucketLocation"],
+        "Resource":["arn:aws:s3:::{bucket}/*","arn:aws:s3:::{bucket}"]{condition}}}]}}"#
+    )
+}
+
+const SCOPED: &str = r#","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}"#;
+
+/// `s3.<call>(Bucket=bucket, **kwargs)` through boto3, `kwargs` a Python literal.
+fn s3_call(call: &str, bucket: &str, kwargs: &str) {
+    boto3(&format!("s3.{call}(Bucket=sys.argv[4]{kwargs})"), &["us-east-1", bucket]);
+}
+
+/// `doctor --json` with `args`: the exit code, `(check, status, code)` of every line, the report.
+fn doctor(args: &[&str]) -> (Option<i32>, Vec<(String, String, String)>, serde_json::Value) {
+    let mut a = vec!["doctor", "--json"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    let v = json(&o);
+    let lines = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let f = |k: &str| c[k].as_str().unwrap().to_owned();
+            (f("check"), f("status"), f("code"))
+        })
+        .collect();
+    (o.status.code(), lines, v)
+}
+
+/// The codes of the lines that are not `ok`.
+fn not_ok(lines: &[(String, String, String)]) -> Vec<&str> {
+    lines.iter().filter(|l| l.1 != "ok").map(|l| l.2.as_str()).collect()
+}
+
+#[test]
+fn doctor_passes_a_correct_set_up_and_names_each_broken_one() {
+    let (bucket, dir, ca) = setup("doctor");
+    let arn = trust_store(&bucket, "us-east-1", &format!("doctor{}", std::process::id()), &[]);
+    let ca_arn = private_ca(&bucket, &dir.join("ca.pem"), "");
+    let id = ca_arn.rsplit('/').next().unwrap().to_owned();
+    let source = format!("s3://{bucket}/crl/{id}.crl");
+    issue(&ca, &dir, &source, 7, 9);
+    // What AWS's instructions have the user do by hand, and Private CA do once it can write.
+    s3_call("put_bucket_policy", &bucket, &format!(", Policy={:?}", pca_bucket_policy(&bucket, SCOPED)));
+    s3_call("put_object", &bucket, ", Key='acm-pca-permission-test', Body=b''");
+    let to = format!("s3://{bucket}/elb/");
+    let o = run(&["sync", "--from-ca", &ca_arn, "--to", &to, "--at", AT, "--trust-store-arn", &arn]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let base = ["--ca-arn", ca_arn.as_str(), "--at", AT, "--trust-store-arn", arn.as_str()];
+    let (code, lines, v) = doctor(&base);
+    assert_eq!(code, Some(0), "{v}");
+    let codes: Vec<&str> = lines.iter().map(|l| l.2.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "ca-active",
+            "crl-enabled",
+            "bucket-exists",
+            "policy-grants-private-ca",
+            "object-acl-allowed",
+            "permission-test-present",
+            "crl-valid",
+            "caller-can-write",
+            "trust-store-current",
+            "quota-ok"
+        ],
+        "{v}"
+    );
+    assert!(lines.iter().all(|l| l.1 == "ok"), "{v}");
+    // The write probe leaves nothing behind.
+    let keys = boto3(
+        "print(sorted(o['Key'] for o in s3.list_objects_v2(Bucket=sys.argv[4], Prefix='crl/').get('Contents', [])))",
+        &["us-east-1", &bucket],
+    );
+    assert_eq!(keys, format!("['crl/{id}.crl']"));
+    // The text form: one line per check, the verdict last.
+    let o = run(&["doctor", "--ca-arn", &ca_arn, "--at", AT, "--no-write-probe"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("[policy-grants-private-ca]") && text.contains("[caller-write-not-tried]"), "{text}");
+    assert!(text.trim_end().ends_with("everything as it should be"), "{text}");
+
+    // Each broken set-up, one at a time, named by its own code (exit 1), then put right.
+    let scoped = format!(", Policy={:?}", pca_bucket_policy(&bucket, SCOPED));
+    type Change<'a> = &'a dyn Fn();
+    let broken: [(&str, Change, Change); 4] = [
+        ("policy-missing", &|| s3_call("delete_bucket_policy", &bucket, ""), &|| {
+            s3_call("put_bucket_policy", &bucket, &scoped)
+        }),
+        (
+            "policy-without-conditions",
+            &|| s3_call("put_bucket_policy", &bucket, &format!(", Policy={:?}", pca_bucket_policy(&bucket, ""))),
+            &|| s3_call("put_bucket_policy", &bucket, &scoped),
+        ),
+        (
+            "public-read-blocked",
+            &|| {
+                s3_call(
+                    "put_public_access_block",
+                    &bucket,
+                    ", PublicAccessBlockConfiguration={'BlockPublicAcls': True, 'IgnorePublicAcls': True}",
+                )
+            },
+            &|| s3_call("delete_public_access_block", &bucket, ""),
+        ),
+        ("permission-test-missing", &|| s3_call("delete_object", &bucket, ", Key='acm-pca-permission-test'"), &|| {
+            s3_call("put_object", &bucket, ", Key='acm-pca-permission-test', Body=b''")
+        }),
+    ];
+    for (expected, breaks, mends) in broken {
+        breaks();
+        let (code, lines, v) = doctor(&base);
+        assert_eq!((code, not_ok(&lines)), (Some(1), vec![expected]), "{v}");
+        mends();
+    }
+    // A stale CRL: judged after its nextUpdate.
+    let (code, lines, v) = doctor(&["--ca-arn", &ca_arn, "--at", "2026-12-01T00:00:00Z"]);
+    assert_eq!((code, not_ok(&lines)), (Some(1), vec!["crl-stale"]), "{v}");
+    // The trust store holds an older CRL number than the bucket's.
+    issue(&ca, &dir, &source, 8, 10);
+    let (code, lines, v) = doctor(&base);
+    assert_eq!((code, not_ok(&lines)), (Some(1), vec!["trust-store-stale"]), "{v}");
+    let stale = v["checks"].as_array().unwrap().iter().find(|c| c["code"] == "trust-store-stale").unwrap();
+    assert_eq!(stale["subject"], arn.as_str());
+    assert!(stale["message"].as_str().unwrap().contains("number 7"), "{stale}");
+    // A CRL signed by another CA where this CA's should be.
+    let other_key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p384.key.pem")).unwrap()).unwrap();
+    let other =
+        Ca { cert: crlkit_sign::self_signed_ca(&other_key, "other", 1_735_689_600, 2_051_222_400), key: other_key };
+    issue(&other, &dir, &source, 9, 3);
+    let (code, lines, v) = doctor(&["--ca-arn", &ca_arn, "--at", AT]);
+    assert_eq!((code, not_ok(&lines)), (Some(1), vec!["crl-wrong-signer"]), "{v}");
+    // CRL distribution off: said, and nothing else is read.
+    let off = boto3(
+        "pca = boto3.client('acm-pca', endpoint_url=sys.argv[3], region_name='eu-west-1')\n\
+         print(pca.create_certificate_authority(CertificateAuthorityConfiguration={'KeyAlgorithm': \
+         'EC_prime256v1', 'SigningAlgorithm': 'SHA256WITHECDSA', 'Subject': {'CommonName': 'x'}}, \
+         CertificateAuthorityType='ROOT')['CertificateAuthorityArn'])",
+        &["us-east-1"],
+    );
+    let (code, lines, v) = doctor(&["--ca-arn", &off]);
+    assert_eq!((code, not_ok(&lines)), (Some(1), vec!["ca-not-active", "crl-disabled"]), "{v}");
+    // A CA that does not exist cannot be checked at all: exit 2.
+    let gone = ca_arn.replace(&id, "00000000-0000-0000-0000-000000000000");
+    let o = run(&["doctor", "--ca-arn", &gone]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("error[ca-not-found]"), "{}", stderr(&o));
+}
+
+#[test]
+fn doctor_checks_every_partition_and_finds_one_missing() {
+    let (bucket, dir, _) = setup("doctor-parts");
+    let arn = trust_store(&bucket, "us-east-1", &format!("doctorparts{}", std::process::id()), &[]);
+    let ca_arn = private_ca(
+        &bucket,
+        &dir.join("ca.pem"),
+        ", 'CrlType': 'PARTITIONED', 'S3ObjectAcl': 'BUCKET_OWNER_FULL_CONTROL'",
+    );
+    s3_call("put_bucket_policy", &bucket, &format!(", Policy={:?}", pca_bucket_policy(&bucket, SCOPED)));
+    s3_call("put_object", &bucket, ", Key='acm-pca-permission-test', Body=b''");
+    // Public ACLs blocked: fine with BUCKET_OWNER_FULL_CONTROL.
+    s3_call("put_public_access_block", &bucket, ", PublicAccessBlockConfiguration={'BlockPublicAcls': True}");
+    // Private CA's partitions, each under a GUID name; the trust store holds all three.
+    let parts: Vec<_> = (1..=3).map(|p| partition(&dir, 1, p, 5 + p as u64)).collect();
+    let guids = [
+        "5d0c3a7e-0001-4c1a-9e0f-aaaaaaaaaaaa",
+        "5d0c3a7e-0002-4c1a-9e0f-bbbbbbbbbbbb",
+        "5d0c3a7e-0003-4c1a-9e0f-cccccccccccc",
+    ];
+    for (p, g) in parts.iter().zip(guids) {
+        let o = run(&["upload", p.to_str().unwrap(), &format!("s3://{bucket}/crl/{g}.crl"), "--force"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let refs: Vec<&Path> = parts.iter().map(|p| p.as_path()).collect();
+    let o = publish_staged(&dir, &refs, &format!("s3://{bucket}/elb/"), &arn, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let base = ["--ca-arn", ca_arn.as_str(), "--at", AT, "--trust-store-arn", arn.as_str()];
+    let (code, lines, v) = doctor(&base);
+    assert_eq!(code, Some(0), "{v}");
+    let count = |code: &str| lines.iter().filter(|l| l.2 == code).count();
+    assert_eq!((count("crl-valid"), count("trust-store-current"), count("object-acl-allowed")), (3, 3, 1), "{v}");
+    // One partition's object gone: the trust store still holds it, and it will never be updated.
+    s3_call("delete_object", &bucket, &format!(", Key='crl/{}.crl'", guids[1]));
+    let (code, lines, v) = doctor(&base);
+    assert_eq!((code, not_ok(&lines)), (Some(1), vec!["partition-missing"]), "{v}");
+    assert_eq!(lines.iter().filter(|l| l.2 == "crl-valid").count(), 2, "{v}");
+}
+
 /// CRL `number` of `ca` listing exactly `serials` (DER content octets), uploaded to `source`.
 fn issue_listing(ca: &Ca, dir: &Path, source: &str, number: u64, serials: &[&[u8]]) {
     let file = dir.join(format!("listing-{number}.crl"));

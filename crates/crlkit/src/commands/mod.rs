@@ -4,7 +4,7 @@
 //!
 //! Adding a command: a module here, its variant in [`Command`], its arm in [`Command::exec`].
 //! The online commands (`upload`, `pull`, `publish`, `register`, `revocations`, `sync`,
-//! `revoke`, and later `doctor`) go here the same way: each turns its arguments into a request,
+//! `revoke`, `doctor`) go here the same way: each turns its arguments into a request,
 //! makes one `crlkit_ops` call through `support::runtime::block_on` (the one place the binary
 //! builds a tokio runtime) and renders the report. No command imports another. The ELB ones
 //! exist only with the `online` feature; the offline build answers them with `offline-build`.
@@ -14,6 +14,8 @@ mod check;
 mod completions;
 mod convert;
 mod diff;
+#[cfg(feature = "online")]
+mod doctor;
 mod generate;
 mod inspect;
 mod list;
@@ -87,6 +89,11 @@ pub enum Command {
     #[cfg(not(feature = "online"))]
     #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
     Sync(offline::Args),
+    #[cfg(feature = "online")]
+    Doctor(doctor::Args),
+    #[cfg(not(feature = "online"))]
+    #[command(about = offline::ABOUT, after_help = offline::EXAMPLES)]
+    Doctor(offline::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
 }
@@ -120,12 +127,15 @@ impl Command {
             Command::Revoke(a) => revoke::run(&a.config()?),
             #[cfg(feature = "online")]
             Command::Sync(a) => sync::run(&a.config()?),
+            #[cfg(feature = "online")]
+            Command::Doctor(a) => doctor::run(&a.config()?),
             #[cfg(not(feature = "online"))]
             Command::Register(_)
             | Command::Publish(_)
             | Command::Revocations(_)
             | Command::Revoke(_)
-            | Command::Sync(_) => Err(offline::unavailable()),
+            | Command::Sync(_)
+            | Command::Doctor(_) => Err(offline::unavailable()),
             Command::Completions(a) => completions::run_completions(&a),
             Command::Man(a) => completions::run_man(&a),
         }
