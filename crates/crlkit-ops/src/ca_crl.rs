@@ -1,19 +1,25 @@
 //! Where an AWS Private CA writes its CRL, found from the CA's ARN: `DescribeCertificateAuthority`
-//! gives the bucket and `CustomPath` (the object is `<CustomPath or crl>/<CA id>.crl`), and
-//! `GetCertificateAuthorityCertificate` the CA's certificate and chain, what the CRL must verify
-//! against. A CA with a partitioned CRL writes one object per partition (a set); those are not
-//! found here yet, and such a CA is refused by name.
+//! gives the bucket and `CustomPath`, and `GetCertificateAuthorityCertificate` the CA's
+//! certificate and chain, what the CRL must verify against. A complete CRL is the object
+//! `<CustomPath or crl>/<CA id>.crl`; a partitioned CRL is one object per partition, each named by
+//! a GUID, so its partitions are found by listing the path (and `<path>/<CA id>/`) and keeping
+//! the CRLs this CA signed: the names alone cannot tell them from another CA's at a shared path.
 
 use crlkit_pca::{CaArn, PcaError, PcaErrorKind, PrivateCaApi};
 use crlkit_upload::Target;
 
+use crate::connect::Connection;
 use crate::error::OpsError;
 
-/// A CA's CRL object and the certificates it verifies against.
+/// A CA's CRL objects and the certificates they verify against.
 #[derive(Clone, Debug)]
 pub struct CaCrl {
-    /// `s3://<bucket>/<CustomPath or crl>/<CA id>.crl`.
-    pub object: Target,
+    /// `s3://<bucket>/<CustomPath or crl>/<CA id>.crl`, or every partition, sorted by key.
+    pub objects: Vec<Target>,
+    /// True for a partitioned CRL (`CrlType` `PARTITIONED`).
+    pub partitioned: bool,
+    /// `s3://<bucket>/<CustomPath or crl>/`.
+    pub prefix: Target,
     /// The CA's certificate, then its chain (PEM).
     pub bundle_pem: String,
 }
@@ -23,6 +29,75 @@ impl CaCrl {
     pub fn bundle(&self) -> Result<crlkit_verify::CaBundle, crlkit_verify::BundleError> {
         crlkit_verify::CaBundle::from_bytes(self.bundle_pem.as_bytes())
     }
+
+    /// The one object of a complete CRL; a partitioned CRL is refused (`no-complete-crl`) with
+    /// `why`: what needs one object.
+    pub fn complete(&self, ca: &CaArn, why: &str) -> Result<&Target, OpsError> {
+        match (&self.objects[..], self.partitioned) {
+            ([one], false) => Ok(one),
+            _ => Err(PcaError::new(
+                PcaErrorKind::NoCompleteCrl,
+                format!("{ca}: its CRL is partitioned ({} partition(s) found): {why}", self.objects.len()),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Find `ca`'s CRL objects and bundle: two calls for a complete CRL; for a partitioned one,
+/// also a listing of the path and a read of each `.crl` under it (on `conn`, in the bucket's
+/// region), kept when this CA signed it.
+pub async fn locate(conn: &Connection, api: &dyn PrivateCaApi, ca: &CaArn) -> Result<CaCrl, OpsError> {
+    let info = api.describe(ca).await?;
+    let refuse = |why: String| PcaError::new(PcaErrorKind::NoCompleteCrl, format!("{ca}: {why}"));
+    let Some(bucket) = info.crl.bucket.as_deref().filter(|_| info.crl.enabled) else {
+        return Err(refuse("CRL distribution is not enabled (RevocationConfiguration.CrlConfiguration)".into()).into());
+    };
+    let partitioned = info.crl.crl_type.as_deref() == Some("PARTITIONED");
+    let path = crl_prefix(info.crl.custom_path.as_deref());
+    let prefix = Target::parse(&format!("s3://{bucket}/{path}"))?;
+    let (cert, chain) = api.certificate(ca).await?;
+    let bundle_pem = if chain.trim().is_empty() { cert } else { format!("{}\n{chain}", cert.trim_end()) };
+    if !partitioned {
+        let object = Target::parse(&format!("s3://{bucket}/{}", crl_key(info.crl.custom_path.as_deref(), ca.id())))?;
+        return Ok(CaCrl { objects: vec![object], partitioned, prefix, bundle_pem });
+    }
+    let bundle = crlkit_verify::CaBundle::from_bytes(bundle_pem.as_bytes())
+        .map_err(|e| refuse(format!("its certificate and chain: {e}")))?;
+    let region = conn.bucket_region(&prefix).await;
+    let store = conn.open_in(&prefix, region.as_deref()).await?;
+    let mut objects = Vec::new();
+    for key in partition_candidates(&store, &path, ca.id()).await? {
+        if let Some((_, bytes)) = store.get(&key, None).await?
+            && signed_by(&bytes, &bundle)
+        {
+            objects.push(Target::parse(&store.url_of(&key))?);
+        }
+    }
+    if objects.is_empty() {
+        return Err(refuse(format!(
+            "no partition of its CRL under {}: Private CA has not written one yet",
+            prefix.url()
+        ))
+        .into());
+    }
+    Ok(CaCrl { objects, partitioned, prefix, bundle_pem })
+}
+
+/// True when `bytes` is a CRL whose issuer is in `bundle` and whose signature verifies.
+fn signed_by(bytes: &[u8], bundle: &crlkit_verify::CaBundle) -> bool {
+    let der = if crlkit_der::pem::looks_like_pem(bytes) {
+        match crlkit_der::pem::decode_crls(bytes) {
+            Ok((mut blocks, _)) => blocks.swap_remove(0).der,
+            Err(_) => return false,
+        }
+    } else {
+        bytes.to_vec()
+    };
+    let Ok(crl) = crlkit_der::CrlRef::from_der(&der) else { return false };
+    let v = crlkit_verify::verify(&crl, None, bundle, 0);
+    let passed = |id| v.checks.iter().any(|c| c.id == id && c.status == crlkit_verify::Status::Pass);
+    passed(crlkit_verify::CheckId::Issuer) && passed(crlkit_verify::CheckId::Signature)
 }
 
 /// The prefix Private CA writes CRLs under: `<CustomPath>/`, else `crl/`.
@@ -58,28 +133,6 @@ pub async fn partition_candidates(
     }
     keys.sort_unstable();
     Ok(keys)
-}
-
-/// Find `ca`'s CRL object and bundle (two calls).
-pub async fn locate(api: &dyn PrivateCaApi, ca: &CaArn) -> Result<CaCrl, OpsError> {
-    let info = api.describe(ca).await?;
-    let refuse = |why: String| PcaError::new(PcaErrorKind::NoCompleteCrl, format!("{ca}: {why}"));
-    let Some(bucket) = info.crl.bucket.as_deref().filter(|_| info.crl.enabled) else {
-        return Err(refuse("CRL distribution is not enabled (RevocationConfiguration.CrlConfiguration)".into()).into());
-    };
-    if info.crl.crl_type.as_deref() == Some("PARTITIONED") {
-        return Err(refuse(
-            "its CRL is partitioned (one object per partition); give each partition's object to `sync --from`, or \
-             publish the set"
-                .into(),
-        )
-        .into());
-    }
-    let url = format!("s3://{bucket}/{}", crl_key(info.crl.custom_path.as_deref(), ca.id()));
-    let object = Target::parse(&url)?;
-    let (cert, chain) = api.certificate(ca).await?;
-    let bundle_pem = if chain.trim().is_empty() { cert } else { format!("{}\n{chain}", cert.trim_end()) };
-    Ok(CaCrl { object, bundle_pem })
 }
 
 #[cfg(test)]

@@ -337,8 +337,18 @@ fn sync_from_a_private_ca_finds_its_crl_and_its_certificates() {
     assert_eq!(v["source"], source.as_str(), "{v}");
     assert_eq!(v["trust_stores"][0]["registration"]["result"], "added", "{v}");
     assert_eq!(live(&arn).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [9]);
-    // A CA whose CRL is partitioned, or has none: refused by name, nothing read or sent.
-    for (config, why) in [(", 'CrlType': 'PARTITIONED'", "partitioned"), ("", "")] {
+    // The complete CRL pulled from the CA's ARN alone.
+    let pulled = dir.join("pulled.crl");
+    let o = run(&["pull", "--ca-arn", &ca_arn, "-o", pulled.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let stored = boto3(
+        "print(s3.get_object(Bucket=sys.argv[4], Key=sys.argv[5])['Body'].read().decode())",
+        &["us-east-1", &bucket, &format!("pki/crls/{id}.crl")],
+    );
+    assert_eq!(std::fs::read_to_string(&pulled).unwrap().trim_end(), stored, "the object as stored");
+    // A partitioned CA that has written no partition yet, or a CA with no CRL: refused by name,
+    // nothing sent.
+    for (config, why) in [(", 'CrlType': 'PARTITIONED'", "no partition of its CRL"), ("", "")] {
         let other = if why.is_empty() {
             boto3(
                 "pca = boto3.client('acm-pca', endpoint_url=sys.argv[3], region_name='eu-west-1')\n\
@@ -514,6 +524,76 @@ fn doctor_passes_a_correct_set_up_and_names_each_broken_one() {
     let o = run(&["doctor", "--ca-arn", &gone]);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("error[ca-not-found]"), "{}", stderr(&o));
+}
+
+/// Partitions 1-3 of generation `generation` uploaded where Private CA writes them (GUID names
+/// under `crl/`), beside another CA's CRL that must be left alone.
+fn write_partitions(bucket: &str, dir: &Path, generation: u32) -> Vec<std::path::PathBuf> {
+    let parts: Vec<_> = (1..=3).map(|p| partition(dir, generation, p, 5 + p as u64 + generation as u64)).collect();
+    for (i, p) in parts.iter().enumerate() {
+        let url = format!("s3://{bucket}/crl/5d0c3a7e-000{}-4c1a-9e0f-0123456789ab.crl", i + 1);
+        let o = run(&["upload", p.to_str().unwrap(), &url, "--force"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    parts
+}
+
+#[test]
+fn a_partitioned_ca_is_found_from_its_arn_by_sync_and_pull() {
+    let (bucket, dir, _) = setup("from-ca-parts");
+    let arn = trust_store(&bucket, "us-east-1", &format!("fromcaparts{}", std::process::id()), &[]);
+    let ca_arn = private_ca(&bucket, &dir.join("ca.pem"), ", 'CrlType': 'PARTITIONED'");
+    write_partitions(&bucket, &dir, 1);
+    // Another CA's CRL under the same path: not one of this CA's partitions.
+    let other_key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture("keys/ca.p384.key.pem")).unwrap()).unwrap();
+    let other =
+        Ca { cert: crlkit_sign::self_signed_ca(&other_key, "other", 1_735_689_600, 2_051_222_400), key: other_key };
+    issue(&other, &dir, &format!("s3://{bucket}/crl/99999999-0000-4000-8000-000000000000.crl"), 3, 4);
+    let to = format!("s3://{bucket}/elb/");
+    let sync = || run(&["sync", "--from-ca", &ca_arn, "--to", &to, "--at", AT, "--trust-store-arn", &arn, "--json"]);
+    let o = sync();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!((v["ca_arn"].as_str(), v["crl_type"].as_str()), (Some(ca_arn.as_str()), Some("PARTITIONED")), "{v}");
+    let results = |v: &serde_json::Value| -> Vec<String> {
+        v["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let t = &p["trust_stores"][0];
+                t["registration"]["result"].as_str().or(t["result"].as_str()).unwrap().to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(results(&v), ["added", "added", "added"], "{v}");
+    assert_eq!(live(&arn).iter().map(|l| l.1).collect::<Vec<_>>(), [7, 8, 9]);
+    // Nothing new: every partition up to date, nothing sent.
+    let before = elb_calls(&arn).len();
+    let v = json(&sync());
+    assert_eq!(results(&v), ["up-to-date", "up-to-date", "up-to-date"], "{v}");
+    assert!(elb_calls(&arn)[before..].iter().all(|c| c.starts_with("Describe")));
+    // The next generation: each partition replaces its own older file, one slot at a time.
+    write_partitions(&bucket, &dir, 2);
+    let o = sync();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(live(&arn).iter().map(|l| l.1).collect::<Vec<_>>(), [8, 9, 10]);
+    // The text form says what it found.
+    let o = run(&["sync", "--from-ca", &ca_arn, "--to", &to, "--at", AT, "--trust-store-arn", &arn]);
+    assert!(stdout(&o).contains("a partitioned CRL, 3 partition(s)"), "{}", stdout(&o));
+    // pull: one file per partition with --out-dir; one object asked of a partitioned CA is refused.
+    let out = dir.join("pulled");
+    let o = run(&["pull", "--ca-arn", &ca_arn, "--out-dir", out.to_str().unwrap(), "--to", "pem"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("5d0c3a7e-") && n.ends_with(".pem")), "{names:?}");
+    let o = run(&["pull", "--ca-arn", &ca_arn, "-o", dir.join("one.crl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("error[no-complete-crl]") && stderr(&o).contains("--out-dir"), "{}", stderr(&o));
 }
 
 #[test]

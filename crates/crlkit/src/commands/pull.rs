@@ -33,7 +33,13 @@ it arrives; a broken one is reported with its URL and error, no file is written 
 others go on (exit 2 at the end; --fail-fast stops at the first). A key that would leave DIR
 (`..`) is refused.
 
+--ca-arn finds the CRL from an AWS Private CA (DescribeCertificateAuthority: its bucket and
+CustomPath): the object <CustomPath or crl>/<CA id>.crl, or, for a partitioned CRL, every
+partition under the path that this CA signed (with --out-dir: one file per partition).
+
 Examples:
+  crlkit pull --ca-arn arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ID -o pca.crl
+  crlkit pull --ca-arn ARN --out-dir partitions/ --to pem
   crlkit pull s3://pca-bucket/crl/ --out-dir partitions/ --to pem
   crlkit pull s3://pca-bucket/crl/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.crl -o pca.crl
   crlkit pull s3://pca-bucket/crl/ID.crl --to pem -o ID.pem
@@ -45,8 +51,17 @@ Examples:
 #[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     /// An object (s3://bucket/key, file:///path) or a prefix ending in /.
-    #[arg(value_name = "URL")]
-    url: String,
+    #[cfg_attr(feature = "online", arg(value_name = "URL", required_unless_present = "ca_arn"))]
+    #[cfg_attr(not(feature = "online"), arg(value_name = "URL", required = true))]
+    url: Option<String>,
+    /// Instead of a URL: the CRL of this AWS Private CA (every partition of a partitioned one).
+    #[cfg(feature = "online")]
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["url", "long"])]
+    ca_arn: Option<String>,
+    /// Private CA endpoint for --ca-arn (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL).
+    #[cfg(feature = "online")]
+    #[arg(long, value_name = "URL", requires = "ca_arn")]
+    pca_endpoint_url: Option<String>,
     /// Output file (default: stdout); it appears only when the CRL is complete and valid.
     #[arg(short, long, value_name = "FILE")]
     output: Option<String>,
@@ -70,8 +85,15 @@ pub struct Args {
 }
 
 /// What `pull` was asked to do.
+#[derive(Clone)]
 pub struct Pull {
+    /// The object or prefix (with `from_ca`, found when the command runs).
     pub target: Target,
+    /// With --out-dir: these keys instead of every CRL under the prefix (a CA's partitions).
+    pub keys: Option<Vec<String>>,
+    /// --ca-arn and --pca-endpoint-url.
+    #[cfg(feature = "online")]
+    pub from_ca: Option<(crlkit_pca::CaArn, Option<String>)>,
     pub dest: Dest,
     pub out_dir: Option<std::path::PathBuf>,
     pub fail_fast: bool,
@@ -83,7 +105,22 @@ pub struct Pull {
 
 impl Args {
     pub fn config(self) -> Result<Pull, Failure> {
-        let target = store::target(&self.url)?;
+        #[cfg(feature = "online")]
+        let from_ca = match &self.ca_arn {
+            Some(arn) => Some((
+                crlkit_pca::CaArn::parse(arn).map_err(|e| Failure::new(e.code(), e.to_string()))?,
+                self.pca_endpoint_url.clone(),
+            )),
+            None => None,
+        };
+        // With --ca-arn the URL is found from the CA when the command runs: until then, the
+        // bucket root stands in (an object without --out-dir, a prefix with it).
+        let url = match &self.url {
+            Some(u) => u.clone(),
+            None if self.out_dir.is_some() => "s3://ca-bucket/".to_owned(),
+            None => "s3://ca-bucket/ca.crl".to_owned(),
+        };
+        let target = store::target(&url)?;
         let dest = Dest::parse(self.output.as_deref());
         if target.is_prefix() && self.out_dir.is_none() && (self.output.is_some() || self.to.is_some()) {
             return Err(Failure::usage(
@@ -98,6 +135,9 @@ impl Args {
         }
         Ok(Pull {
             target,
+            keys: None,
+            #[cfg(feature = "online")]
+            from_ca,
             dest,
             out_dir: self.out_dir,
             fail_fast: self.fail_fast,
@@ -110,11 +150,36 @@ impl Args {
 }
 
 pub fn run(c: &Pull) -> Result<Outcome, Failure> {
+    #[cfg(feature = "online")]
+    if let Some((arn, endpoint)) = &c.from_ca {
+        return run(&from_ca(c, arn, endpoint.as_deref())?);
+    }
     match (&c.out_dir, c.target.is_prefix()) {
         (Some(dir), _) => download_all(c, dir),
         (None, true) => list(c),
         (None, false) => download(c),
     }
+}
+
+/// `c` with its target (and, with --out-dir, its keys) found from the CA.
+#[cfg(feature = "online")]
+fn from_ca(c: &Pull, arn: &crlkit_pca::CaArn, endpoint: Option<&str>) -> Result<Pull, Failure> {
+    let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
+    let found = runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(fail)?;
+        let pca = conn.pca(endpoint).map_err(fail)?;
+        crlkit_ops::ca_crl::locate(&conn, &pca, arn).await.map_err(fail)
+    })?;
+    let mut resolved = c.clone();
+    resolved.from_ca = None;
+    if c.out_dir.is_some() {
+        resolved.target = found.prefix.clone();
+        resolved.keys = Some(found.objects.iter().map(|o| o.key().to_owned()).collect());
+    } else {
+        let one = found.complete(arn, "give --out-dir DIR for one file per partition").map_err(fail)?;
+        resolved.target = one.clone();
+    }
+    Ok(resolved)
 }
 
 /// Every CRL key under `prefix`, at any depth, sorted.
@@ -166,22 +231,25 @@ fn download_all(c: &Pull, dir: &std::path::Path) -> Result<Outcome, Failure> {
     let to = c.to;
     let results = runtime::block_on(async {
         let store = crlkit_ops::open_store(&c.target, &c.store).await.map_err(|e| store::ops_failure(&e))?;
-        let keys = crl_keys(&store, &prefix).await?;
+        let keys = match &c.keys {
+            Some(keys) => keys.clone(),
+            None => crl_keys(&store, &prefix).await?.into_iter().map(|o| o.key).collect(),
+        };
         let mut results = Vec::new();
         let mut failed = false;
-        for o in keys {
-            let url = store.url_of(&o.key);
+        for key in keys {
+            let url = store.url_of(&key);
             if failed && c.fail_fast {
                 results.push((url, None));
                 continue;
             }
             let r = async {
-                let path = local_name(dir, &prefix, &o.key, to)?;
+                let path = local_name(dir, &prefix, &key, to)?;
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| Failure::io(format!("creating {}", parent.display()), &e))?;
                 }
-                let (info, reader) = store.reader(&o.key).await.map_err(|e| store::failure(&e))?;
+                let (info, reader) = store.reader(&key).await.map_err(|e| store::failure(&e))?;
                 let (name, dest) = (url.clone(), Dest::File(path.clone()));
                 let (format, stats) = runtime::blocking(move || stream_into(&name, reader, &dest, to)).await??;
                 Ok::<_, Failure>((path, info.size, format, stats.count))

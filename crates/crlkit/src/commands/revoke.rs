@@ -223,9 +223,10 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             return crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail);
         };
         // The CRL is found, and what it holds read, before anything is revoked.
-        let found = crlkit_ops::ca_crl::locate(&pca, &c.request.ca).await.map_err(fail)?;
-        let crls = conn.open(&found.object).await.map_err(fail)?;
-        let key = found.object.key();
+        let found = crlkit_ops::ca_crl::locate(&conn, &pca, &c.request.ca).await.map_err(fail)?;
+        let object = found.complete(&c.request.ca, "--wait watches one CRL object").map_err(fail)?.clone();
+        let crls = conn.open(&object).await.map_err(fail)?;
+        let key = object.key();
         let before = crlkit_ops::revoke::crl_now(&crls, key).await.map_err(fail)?;
         let clock = std::time::Instant::now();
         let mut report = crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail)?;
@@ -239,7 +240,7 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             crlkit_ops::revoke::wait_listed(&crls, key, &serials, before.as_ref(), watch).await.map_err(fail)?;
         report.steps.push(("wait", clock.elapsed().as_secs_f64()));
         if report.listed.is_none() {
-            timed_out = Some((found.object.url(), watch.timeout.as_secs()));
+            timed_out = Some((object.url(), watch.timeout.as_secs()));
             return Ok(report);
         }
         if let Some(s) = &c.sync {
@@ -247,7 +248,7 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                 .bundle()
                 .map_err(|e| Failure::new("bad-bundle", format!("{}'s certificate and chain: {e}", c.request.ca)))?;
             let req = crlkit_ops::sync::SyncRequest {
-                from: found.object.clone(),
+                from: object.clone(),
                 source_region: None,
                 to: s.to.clone(),
                 trust_stores: s.arns.clone(),

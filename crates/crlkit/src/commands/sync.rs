@@ -42,8 +42,10 @@ Examples:
 
 --from-ca finds the CRL object from the CA (DescribeCertificateAuthority: its bucket, CustomPath
 and id) and, without --ca, verifies against the CA's certificate and chain as Private CA gives
-them (GetCertificateAuthorityCertificate). A CA with a partitioned CRL is refused
-(no-complete-crl): give each partition's object to --from.";
+them (GetCertificateAuthorityCertificate). For a partitioned CRL it takes every partition under
+the path that this CA signed (Private CA names them by GUID) and syncs each as its own slot, in
+turn, each replacing only its own older file; --json then prints one sync report per partition
+under `partitions` (docs/JSON.md).";
 
 /// `crlkit sync` as typed.
 #[derive(clap::Args, Debug)]
@@ -156,17 +158,18 @@ impl Args {
 }
 
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
-    use crlkit_ops::sync::{SyncRefusal, SyncRequest};
-    let (from, bundle, bundle_name) = match &c.from {
+    use crlkit_ops::sync::SyncRequest;
+    let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
+    let (froms, bundle, bundle_name, partitioned) = match &c.from {
         Source::Object(from) => {
             let ca = c.ca.as_deref().expect("clap requires --ca with --from");
-            (from.clone(), crate::support::certs::load_bundle(ca)?, ca.display().to_string())
+            (vec![from.clone()], crate::support::certs::load_bundle(ca)?, ca.display().to_string(), None)
         }
         Source::Ca(arn, endpoint) => {
             let found = crate::support::runtime::block_on(async {
-                let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(|e| store::ops_failure(&e))?;
-                let pca = conn.pca(endpoint.as_deref()).map_err(|e| store::ops_failure(&e))?;
-                crlkit_ops::ca_crl::locate(&pca, arn).await.map_err(|e| store::ops_failure(&e))
+                let conn = crlkit_ops::connect::connect(&c.store, None).await.map_err(fail)?;
+                let pca = conn.pca(endpoint.as_deref()).map_err(fail)?;
+                crlkit_ops::ca_crl::locate(&conn, &pca, arn).await.map_err(fail)
             })?;
             let (bundle, name) = match &c.ca {
                 Some(ca) => (crate::support::certs::load_bundle(ca)?, ca.display().to_string()),
@@ -176,14 +179,15 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
                     (bundle, name)
                 }
             };
-            (found.object, bundle, name)
+            let partitioned = found.partitioned.then(|| arn.clone());
+            (found.objects, bundle, name, partitioned)
         }
     };
     let mut preflight = crlkit_elb::preflight::Options::at(c.at);
     preflight.max_entries = c.rotation.quotas.max_entries;
     let certificates = bundle.certs().len();
-    let req = SyncRequest {
-        from,
+    let mut req = SyncRequest {
+        from: froms[0].clone(),
         source_region: c.source_region.clone(),
         to: c.to.clone(),
         trust_stores: c.arns.clone(),
@@ -193,27 +197,61 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         lease: c.lease.clone(),
     };
     if c.plan {
-        let mut plan = crate::support::runtime::block_on(async {
-            crlkit_ops::sync::plan(&req).await.map_err(|e| store::ops_failure(&e))
-        })?;
+        let mut plan = crate::support::runtime::block_on(async { crlkit_ops::sync::plan(&req).await.map_err(fail) })?;
         plan.offline_checks.push(format!("CA bundle {bundle_name}: {certificates} certificate(s)"));
         elb::print_plan(&plan, c.json)?;
         return Ok(Outcome::Positive);
     }
-    let report = crate::support::runtime::block_on(async {
-        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await;
-        let conn = conn.map_err(|e| store::ops_failure(&e))?;
-        crlkit_ops::sync::sync(&conn, &req).await.map_err(|e| store::ops_failure(&e))
-    })?;
-    if c.json {
-        crate::support::output::print_json(&report)?;
-        return finish(&report);
+    // Each partition is its own slot, synced in turn (each run holds the ledger's lease); a run
+    // that fails part-way prints what the partitions before it did, and a rerun finishes.
+    let mut reports = Vec::new();
+    let error = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await.map_err(fail)?;
+        for from in &froms {
+            req.from = from.clone();
+            reports.push(crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?);
+        }
+        Ok::<_, Failure>(())
+    })
+    .err();
+    if error.is_some() && reports.is_empty() {
+        return Err(error.unwrap_or_else(|| unreachable!()));
     }
+    match &partitioned {
+        Some(arn) if c.json => crate::support::output::print_json(&serde_json::json!({
+            "ca_arn": arn.as_str(),
+            "crl_type": "PARTITIONED",
+            "partitions": reports,
+        }))?,
+        None if c.json => crate::support::output::print_json(&reports[0])?,
+        _ => {
+            let mut out = String::new();
+            if let Some(arn) = &partitioned {
+                let _ = writeln!(
+                    out,
+                    "{arn}: a partitioned CRL, {} partition(s), each synced as its own slot",
+                    froms.len()
+                );
+            }
+            for r in &reports {
+                out.push_str(&text(r, &bundle_name));
+            }
+            crate::support::output::print_stdout(&out)?;
+        }
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    finish(&reports)
+}
+
+/// One sync report for people.
+fn text(report: &crlkit_ops::sync::SyncReport, bundle_name: &str) -> String {
+    use crlkit_ops::sync::SyncRefusal;
     let mut out = String::new();
     if let Some(holder) = &report.lease_held_by {
         out.push_str(&elb::lease_held_text(&report.source, holder));
-        crate::support::output::print_stdout(&out)?;
-        return finish(&report);
+        return out;
     }
     let number = report.crl_number.as_deref().unwrap_or("none");
     if report.downloaded {
@@ -249,22 +287,23 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
             }
         }
     }
-    elb::trust_store_lines(&report, &mut out);
+    elb::trust_store_lines(report, &mut out);
     if !report.changed && report.refused.is_none() {
         let _ = writeln!(out, "nothing changed");
     }
-    crate::support::output::print_stdout(&out)?;
-    finish(&report)
+    out
 }
 
 /// Exit 75 when another run held the lease, 2 when a trust store failed (after the whole
-/// report), else 0 or 1 (refused).
-fn finish(report: &crlkit_ops::sync::SyncReport) -> Result<Outcome, Failure> {
-    if report.lease_held_by.is_some() {
+/// report), else 0 or 1 (refused); over every partition's report.
+fn finish(reports: &[crlkit_ops::sync::SyncReport]) -> Result<Outcome, Failure> {
+    if reports.iter().any(|r| r.lease_held_by.is_some()) {
         return Ok(Outcome::Busy);
     }
-    elb::none_failed(&report.failed(), report.trust_stores.len(), "trust store(s)")?;
-    Ok(Outcome::from_ok(!report.refused()))
+    let failed: Vec<_> = reports.iter().flat_map(|r| r.failed()).collect();
+    let total = reports.iter().map(|r| r.trust_stores.len()).sum();
+    elb::none_failed(&failed, total, "trust store(s)")?;
+    Ok(Outcome::from_ok(!reports.iter().any(|r| r.refused())))
 }
 
 #[cfg(test)]
