@@ -28,6 +28,10 @@
 //!   `delay` (`Millis`), `miscount` (`By`: an add's `NumberOfRevokedEntries` off by that much).
 //!   `POST /_calls` with `TrustStoreArn` lists the actions called on it, in order.
 //!
+//! - A front for AWS Private CA (`pca_front`): calls with `X-Amz-Target: ACMPrivateCA.*` go on
+//!   to moto, except a repeated `RevokeCertificate` (answered `RequestAlreadyProcessedException`,
+//!   as AWS does) and throttling set with `POST /_pca` (`ThrottleEvery=N`); `POST /_pca_calls`
+//!   lists the revocations seen.
 //! - `AddTags` and `DescribeTags` on trust stores (`CreateTrustStore`'s tags included).
 //! - A trust store that stays `CREATING` for its first N `DescribeTrustStores` (tag
 //!   [`TAG_CREATING_DESCRIBES`]); revocation calls on it meanwhile are refused with
@@ -39,6 +43,7 @@
 #![forbid(unsafe_code)]
 
 mod http;
+mod pca_front;
 mod query;
 mod service;
 mod sigv4;
@@ -88,6 +93,7 @@ impl Config {
 
 struct Shared {
     state: Mutex<State>,
+    pca: Mutex<pca_front::PcaFront>,
     keys: Vec<sigv4::Key>,
     s3_endpoint: String,
     endpoint: String,
@@ -123,6 +129,7 @@ impl Emulator {
         state.throttle_all = config.throttle_first;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
+            pca: Mutex::new(pca_front::PcaFront::default()),
             keys,
             s3_endpoint: config.s3_endpoint,
             endpoint: format!("http://{addr}"),
@@ -182,6 +189,9 @@ fn serve(s: &Shared, conn: TcpStream) {
         if http::write_response(&mut write, &resp).is_err() {
             return;
         }
+        if req.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
+            return;
+        }
     }
 }
 
@@ -193,6 +203,19 @@ fn handle(s: &Shared, req: &Request, request_id: &str) -> Option<Response> {
         body: body.into_bytes(),
         request_id: request_id.into(),
     };
+    if let Some(target) = req.header("x-amz-target").filter(|t| t.starts_with("ACMPrivateCA.")) {
+        return Some(pca_front::handle(&s.pca, &s.s3_endpoint, req, target, request_id));
+    }
+    if req.method == "POST" && req.path == "/_pca" {
+        let form = Form::parse(&req.body);
+        let every = form.get("ThrottleEvery").unwrap_or("0").parse().unwrap_or(0);
+        s.pca.lock().unwrap_or_else(|p| p.into_inner()).throttle_every = every;
+        return Some(text(200, "ok\n".into()));
+    }
+    if req.method == "POST" && req.path == "/_pca_calls" {
+        let front = s.pca.lock().unwrap_or_else(|p| p.into_inner());
+        return Some(text(200, front.log.iter().map(|l| format!("{l}\n")).collect()));
+    }
     // Test controls, unsigned (the emulator listens on loopback only): faults, and the call log.
     if req.method == "POST" && req.path == "/_faults" {
         let form = Form::parse(&req.body);

@@ -236,4 +236,33 @@ try:
 except botocore.exceptions.ReadTimeoutError:
     check(True, "read timeout")
 elb.delete_trust_store(TrustStoreArn=farn)
+# The Private CA front: moto plays Private CA behind it (its answers and errors passed on as
+# they are), and the front answers what moto does not as AWS does.
+pca = boto3.client("acm-pca", endpoint_url=ELB, region_name="eu-west-1", aws_access_key_id="crlkit-test",
+                   aws_secret_access_key="crlkit-test-secret",
+                   config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+ca = pca.create_certificate_authority(
+    CertificateAuthorityConfiguration={"KeyAlgorithm": "EC_prime256v1", "SigningAlgorithm": "SHA256WITHECDSA",
+                                       "Subject": {"CommonName": "front"}},
+    CertificateAuthorityType="ROOT")["CertificateAuthorityArn"]
+raises(lambda: pca.revoke_certificate(CertificateAuthorityArn=ca, CertificateSerial="0a:0b",
+                                      RevocationReason="KEY_COMPROMISE"),
+       pca.exceptions.InvalidStateException, "InvalidStateException")
+pca.import_certificate_authority_certificate(CertificateAuthorityArn=ca, Certificate=open(os.environ["BUNDLE"], "rb").read())
+check(pca.describe_certificate_authority(CertificateAuthorityArn=ca)["CertificateAuthority"]["Status"] == "ACTIVE",
+      "passed on to moto")
+revoke = lambda serial: pca.revoke_certificate(CertificateAuthorityArn=ca, CertificateSerial=serial,  # noqa: E731
+                                               RevocationReason="KEY_COMPROMISE")
+check(revoke("0a:0b")["ResponseMetadata"]["HTTPStatusCode"] == 200, "revoked")
+raises(lambda: revoke("0a:0b"), pca.exceptions.RequestAlreadyProcessedException, "RequestAlreadyProcessedException")
+control("/_pca", ThrottleEvery="1")
+try:
+    revoke("0a:0c")
+    check(False, "a throttled revoke went through")
+except botocore.exceptions.ClientError as e:
+    check(e.response["Error"]["Code"] == "ThrottlingException", e.response["Error"])
+control("/_pca", ThrottleEvery="0")
+log = control("/_pca_calls").splitlines()
+check([line.split(" ", 1)[1] for line in log if line.startswith(ca + " ")]
+      == ["0a:0b 400", "0a:0b revoked", "0a:0b already-revoked", "0a:0c throttled"], log)
 print(f"boto3 proof: {checks} checks passed")

@@ -38,6 +38,7 @@
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
 //! | `s3`    | yes     | `s3://` targets: object_store's S3 client and the `aws-config` chain ([`aws`]); without it the crate has no HTTP, TLS or AWS code (`file://` and `memory://` only) |
+//! | `bucket-settings` | no | [`bucket`]: a bucket's policy, Block Public Access and object ownership, and a write probe, on the official S3 client (`aws-sdk-s3`), for `doctor` |
 //! | `gcp`   | no      | `gs://` targets (object_store's Google Cloud Storage client) |
 //! | `azure` | no      | `az://` targets (object_store's Azure Blob Storage client) |
 //!
@@ -48,7 +49,7 @@
 
 #[cfg(feature = "s3")]
 pub mod aws;
-#[cfg(feature = "s3")]
+#[cfg(feature = "bucket-settings")]
 pub mod bucket;
 pub mod bundle;
 mod error;

@@ -1,9 +1,9 @@
 //! `revoke` end to end against AWS Private CA as moto plays it (started by `cargo xtask test`):
 //! the test holds the CA's key, imports the CA's certificate into moto (which then makes the
 //! CA `ACTIVE`) and issues client certificates with that key, as Private CA would. What moto
-//! does not play: a second revoke of one serial (it answers 200, not
-//! `RequestAlreadyProcessedException`) and throttling; the flow's handling of both is held by
-//! `crlkit-ops`'s unit tests.
+//! does not play, a second revoke of one serial (it answers 200, not
+//! `RequestAlreadyProcessedException`) and throttling, the trust-store emulator's Private CA
+//! front plays in front of it (`crlkit-elb-emulator`'s `pca_front`).
 
 #![cfg(feature = "online")]
 
@@ -119,13 +119,18 @@ fn revoke_by_serial_in_every_form_by_certificate_and_from_a_file() {
     assert_eq!(status, 200);
     let (client, other, impostor, own) =
         (dir.join("client.pem"), dir.join("other.pem"), dir.join("impostor.pem"), dir.join("ca.pem"));
-    let mut a = vec!["revoke", "--ca-arn", &arn, "--reason", "keyCompromise", "--json"];
+    // Through the emulator's Private CA front, which answers every 200th RevokeCertificate with
+    // ThrottlingException, as AWS would under load: the SDK retries each.
+    let front = std::env::var("CRLKIT_ELB_ENDPOINT").expect("CRLKIT_ELB_ENDPOINT: run with `cargo xtask test`");
+    assert_eq!(http(&front, "POST", "/_pca", b"ThrottleEvery=200").0, 200);
+    let mut a = vec!["revoke", "--ca-arn", &arn, "--reason", "keyCompromise", "--json", "--pca-endpoint-url", &front];
     // The same serial four ways (hex, colon, OpenSSL's `serial=` and its certificate): one call.
     a.extend(["--serial", "0x0A1B2C3D", "--serial", "0a:1b:2c:3d", "--serial", "serial=0A1B2C3D"]);
     a.extend(["--serial", "4660 (0x1234)", "--cert", client.to_str().unwrap()]);
     a.extend(["--cert", other.to_str().unwrap(), "--cert", impostor.to_str().unwrap()]);
     a.extend(["--cert", own.to_str().unwrap(), "--serials-file", serials.to_str().unwrap()]);
     let o = run(&a);
+    http(&front, "POST", "/_pca", b"ThrottleEvery=0");
     http(&endpoint, "POST", "/moto-api/recorder/stop-recording", b"");
     // Refusals (another CA, the CA's own certificate): exit 1, the rest revoked.
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
@@ -152,6 +157,31 @@ fn revoke_by_serial_in_every_form_by_certificate_and_from_a_file() {
     assert!(sent.iter().all(|(a, _, r)| *a == arn && r == "KEY_COMPROMISE"));
     assert_eq!((sent[0].1.as_str(), sent[1].1.as_str(), sent[2].1.as_str()), ("0a:1b:2c:3d", "12:34", "10:00:01"));
     assert!(!sent.iter().any(|(_, s, _)| s == "77" || s == "78" || s == "01"), "refused: nothing sent");
+    // The front saw 1,002 revocations go through and five throttled on the way (each retried).
+    let (_, log) = http(&front, "POST", "/_pca_calls", b"");
+    let log = String::from_utf8(log).unwrap();
+    let ours: Vec<&str> = log.lines().filter(|l| l.starts_with(&format!("{arn} "))).collect();
+    assert_eq!(ours.iter().filter(|l| l.ends_with(" throttled")).count(), 5, "{log}");
+    assert_eq!(ours.iter().filter(|l| l.ends_with(" revoked")).count(), 1002, "{log}");
+    // Revoked again: Private CA answers RequestAlreadyProcessedException, an answer (exit 0).
+    let o = run(&[
+        "revoke",
+        "--ca-arn",
+        &arn,
+        "--reason",
+        "SUPERSEDED",
+        "--cert",
+        client.to_str().unwrap(),
+        "--serial",
+        "0x100001",
+        "--json",
+        "--pca-endpoint-url",
+        &front,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let results: Vec<&str> = v["serials"].as_array().unwrap().iter().map(|s| s["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["already-revoked", "already-revoked"], "{v}");
 }
 
 #[test]
