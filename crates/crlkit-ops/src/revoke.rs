@@ -101,6 +101,9 @@ pub struct RevokeReport {
     /// With `--wait --sync`: the rotation that took that CRL to the trust stores.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<crate::sync::SyncReport>,
+    /// With `--wait --sync` of a partitioned CRL: one rotation per partition, in key order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partition_syncs: Vec<crate::sync::SyncReport>,
     /// Seconds each step took: `revoke`, `wait`, `sync`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<(&'static str, f64)>,
@@ -145,7 +148,8 @@ pub struct Watch {
     pub timeout: std::time::Duration,
 }
 
-/// The CRL that lists the revoked serials.
+/// The CRL that lists the revoked serials (for a partitioned CRL, the first partition to list
+/// one of them; `partitions` names every one that does).
 #[derive(Clone, Debug, Serialize)]
 pub struct Listed {
     /// Its object.
@@ -156,6 +160,9 @@ pub struct Listed {
     pub this_update: String,
     /// Seconds from the end of the revocations to the CRL being seen.
     pub waited_seconds: u64,
+    /// A partitioned CRL: every partition that lists some of the serials.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
 }
 
 /// What the CA's CRL object holds now (`None`: no object, or not a CRL), as a starting point.
@@ -166,32 +173,55 @@ pub async fn crl_now(store: &crlkit_upload::Store, key: &str) -> Result<Option<c
     })
 }
 
-/// Wait until `key` holds a CRL newer than `before` that lists every one of `serials`, or
-/// `watch.timeout` passes (`None`).
+/// Wait until every one of `serials` is listed by a CRL among `keys` (one key for a complete
+/// CRL, every partition of a partitioned one) newer than what that key held `before` (same
+/// order as `keys`), or `watch.timeout` passes (`None`). Each key is read with a HEAD, and
+/// again only when its ETag changed.
 pub async fn wait_listed(
     store: &crlkit_upload::Store,
-    key: &str,
+    keys: &[String],
     serials: &[Serial],
-    before: Option<&crlkit_upload::CrlFacts>,
+    before: &[Option<crlkit_upload::CrlFacts>],
     watch: &Watch,
 ) -> Result<Option<Listed>, OpsError> {
     let start = std::time::Instant::now();
-    let mut seen_etag: Option<String> = None;
+    let mut seen_etag: Vec<Option<String>> = vec![None; keys.len()];
+    // For each serial, the key index and facts of the first newer CRL that lists it.
+    let mut found: Vec<Option<(usize, crlkit_upload::CrlFacts)>> = vec![None; serials.len()];
     loop {
-        if let Some(head) = store.head(key).await?
-            && (head.e_tag.is_none() || head.e_tag != seen_etag)
-        {
-            seen_etag = head.e_tag.clone();
-            if let Some((_, bytes)) = store.get(key, None).await?
-                && let Some(listed) = lists_all(&bytes, serials, before)
-            {
-                return Ok(Some(Listed {
-                    crl_url: store.url_of(key),
-                    crl_number: listed.crl_number,
-                    this_update: listed.this_update,
-                    waited_seconds: start.elapsed().as_secs(),
-                }));
+        for (i, key) in keys.iter().enumerate() {
+            let Some(head) = store.head(key).await? else { continue };
+            if head.e_tag.is_some() && head.e_tag == seen_etag[i] {
+                continue;
             }
+            seen_etag[i] = head.e_tag.clone();
+            let Some((_, bytes)) = store.get(key, None).await? else { continue };
+            let Some((facts, listed)) = listed_in(&bytes, serials, before.get(i).and_then(Option::as_ref)) else {
+                continue;
+            };
+            for (slot, is_listed) in found.iter_mut().zip(listed) {
+                if is_listed && slot.is_none() {
+                    *slot = Some((i, facts.clone()));
+                }
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            let mut by: Vec<usize> = found.iter().flatten().map(|(i, _)| *i).collect();
+            by.sort_unstable();
+            by.dedup();
+            let (first, facts) =
+                found.iter().flatten().min_by_key(|(i, _)| *i).cloned().unwrap_or_else(|| unreachable!());
+            return Ok(Some(Listed {
+                crl_url: store.url_of(&keys[first]),
+                crl_number: facts.crl_number,
+                this_update: facts.this_update,
+                waited_seconds: start.elapsed().as_secs(),
+                partitions: if keys.len() > 1 {
+                    by.iter().map(|&i| store.url_of(&keys[i])).collect()
+                } else {
+                    Vec::new()
+                },
+            }));
         }
         if start.elapsed() + watch.every > watch.timeout {
             return Ok(None);
@@ -200,12 +230,13 @@ pub async fn wait_listed(
     }
 }
 
-/// The facts of the CRL in `bytes` when it is newer than `before` and lists every serial.
-fn lists_all(
+/// The facts of the CRL in `bytes` when it is newer than `before`, and which of `serials` it
+/// lists.
+fn listed_in(
     bytes: &[u8],
     serials: &[Serial],
     before: Option<&crlkit_upload::CrlFacts>,
-) -> Option<crlkit_upload::CrlFacts> {
+) -> Option<(crlkit_upload::CrlFacts, Vec<bool>)> {
     let facts = crlkit_upload::CrlFacts::from_stored(bytes).ok()?;
     if before.is_some_and(|b| facts.number_cmp(b) != Some(std::cmp::Ordering::Greater)) {
         return None;
@@ -220,7 +251,8 @@ fn lists_all(
     for e in crl.entries() {
         listed.insert(e.ok()?.serial().der_content().to_vec());
     }
-    serials.iter().all(|s| listed.contains(s.as_serial_ref().der_content())).then_some(facts)
+    let which = serials.iter().map(|s| listed.contains(s.as_serial_ref().der_content())).collect();
+    Some((facts, which))
 }
 
 /// The serial as `RevokeCertificate` takes it.
@@ -335,6 +367,7 @@ pub async fn revoke(api: &dyn PrivateCaApi, req: &RevokeRequest) -> Result<Revok
         serials: out,
         listed: None,
         sync: None,
+        partition_syncs: Vec::new(),
         steps: Vec::new(),
     })
 }

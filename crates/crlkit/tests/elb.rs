@@ -461,7 +461,11 @@ fn doctor_passes_a_correct_set_up_and_names_each_broken_one() {
     // Each broken set-up, one at a time, named by its own code (exit 1), then put right.
     let scoped = format!(", Policy={:?}", pca_bucket_policy(&bucket, SCOPED));
     type Change<'a> = &'a dyn Fn();
-    let broken: [(&str, Change, Change); 4] = [
+    let objects_only = format!(
+        ", Policy={:?}",
+        pca_bucket_policy(&bucket, SCOPED).replace(r#","s3:GetBucketAcl","s3:GetBucketLocation""#, "")
+    );
+    let broken: [(&str, Change, Change); 6] = [
         ("policy-missing", &|| s3_call("delete_bucket_policy", &bucket, ""), &|| {
             s3_call("put_bucket_policy", &bucket, &scoped)
         }),
@@ -480,6 +484,20 @@ fn doctor_passes_a_correct_set_up_and_names_each_broken_one() {
                 )
             },
             &|| s3_call("delete_public_access_block", &bucket, ""),
+        ),
+        ("policy-lacks-actions", &|| s3_call("put_bucket_policy", &bucket, &objects_only), &|| {
+            s3_call("put_bucket_policy", &bucket, &scoped)
+        }),
+        (
+            "acls-disabled",
+            &|| {
+                s3_call(
+                    "put_bucket_ownership_controls",
+                    &bucket,
+                    ", OwnershipControls={'Rules': [{'ObjectOwnership': 'BucketOwnerEnforced'}]}",
+                )
+            },
+            &|| s3_call("delete_bucket_ownership_controls", &bucket, ""),
         ),
         ("permission-test-missing", &|| s3_call("delete_object", &bucket, ", Key='acm-pca-permission-test'"), &|| {
             s3_call("put_object", &bucket, ", Key='acm-pca-permission-test', Body=b''")
@@ -686,6 +704,53 @@ fn revoke_wait_watches_the_crl_until_a_newer_one_lists_the_serials() {
     let o = run(&a);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("error[wait-timeout]") && stdout(&o).contains("0a:1b:2d (--serial 0a:1b:2d): revoked"));
+}
+
+/// Partition `p` (its own IDP) of `ca`, number `number`, listing `serials`, fresh now, at `source`.
+fn issue_partition(ca: &Ca, dir: &Path, source: &str, p: u32, number: u64, serials: &[&[u8]]) {
+    let file = dir.join(format!("part-{p}-{number}.crl"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let this = now - 600 + number as i64;
+    let mut params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(now + 7 * 86_400), number);
+    params.issuing_distribution_point = Some(format!("http://crl.example/p{p}.crl"));
+    let entries = || serials.iter().map(|s| crlkit_sign::EntrySpec::new(s, this - 30, Some(1), None));
+    crlkit_sign::write_crl(std::fs::File::create(&file).unwrap(), &params, &ca.key, entries).unwrap();
+    let o = run(&["upload", file.to_str().unwrap(), source, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn revoke_wait_on_a_partitioned_ca_watches_every_partition() {
+    let (bucket, dir, ca) = setup("revoke-wait-parts");
+    let ca_arn = private_ca(&bucket, &dir.join("ca.pem"), ", 'CrlType': 'PARTITIONED'");
+    let part = |p: u32| format!("s3://{bucket}/crl/7e57a11e-000{p}-4000-8000-0123456789ab.crl");
+    for p in 1..=3 {
+        issue_partition(&ca, &dir, &part(p), p, 1, &[]);
+    }
+    let arn = trust_store(&bucket, "us-east-1", &format!("revokewaitparts{}", std::process::id()), &[]);
+    let to = format!("s3://{bucket}/trust/");
+    let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2c", "--serial", "0a:1b:2d"];
+    a.extend(["--reason", "keyCompromise", "--wait", "--poll-interval", "1s", "--timeout", "60s", "--json"]);
+    a.extend(["--sync", "--to", &to, "--trust-store-arn", &arn]);
+    let child =
+        crlkit_command(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Private CA's part: each serial appears in its own partition, a poll apart; partition 2
+    // never changes.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    issue_partition(&ca, &dir, &part(1), 1, 2, &[&[0x0a, 0x1b, 0x2c]]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    issue_partition(&ca, &dir, &part(3), 3, 2, &[&[0x05], &[0x0a, 0x1b, 0x2d]]);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let listed = &v["listed"];
+    assert_eq!(listed["partitions"], serde_json::json!([part(1), part(3)]), "{v}");
+    assert!(listed["waited_seconds"].as_u64().unwrap() >= 3, "not before the second partition listed its serial: {v}");
+    // Every partition taken to the trust store, each its own slot.
+    let syncs = v["partition_syncs"].as_array().unwrap();
+    assert_eq!(syncs.len(), 3, "{v}");
+    assert!(syncs.iter().all(|s| s["trust_stores"][0]["registration"]["result"] == "added"), "{v}");
+    assert_eq!(live(&arn).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [1, 0, 2]);
 }
 
 #[test]

@@ -30,9 +30,10 @@ self-signed one), is refused before anything is revoked. A serial already revoke
 RevokeCertificate also needs the caller's own write access to the CA's CRL bucket.
 
 Private CA writes a new CRL about 30 minutes after a revocation. --wait finds the CA's CRL object
-first (DescribeCertificateAuthority; a complete CRL), reads the CRL it holds, revokes, then reads
-the object every --poll-interval until a CRL with a higher number lists every serial revoked, and
-says how long that took (exit 2, wait-timeout, after --timeout; the revocations stand).
+first (DescribeCertificateAuthority; for a partitioned CRL every partition), reads the CRL each
+holds, revokes, then reads them every --poll-interval until every serial revoked is listed by a
+CRL with a higher number than before (a partition's serials by their partition), and says how
+long that took (exit 2, wait-timeout, after --timeout; the revocations stand).
 `crlkit sync --from-ca` then takes it to the trust stores.
 
 With --wait --sync --to PREFIX --trust-store-arn ARN..., the CRL that lists them then goes to the
@@ -224,10 +225,14 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
         };
         // The CRL is found, and what it holds read, before anything is revoked.
         let found = crlkit_ops::ca_crl::locate(&conn, &pca, &c.request.ca).await.map_err(fail)?;
-        let object = found.complete(&c.request.ca, "--wait watches one CRL object").map_err(fail)?.clone();
-        let crls = conn.open(&object).await.map_err(fail)?;
-        let key = object.key();
-        let before = crlkit_ops::revoke::crl_now(&crls, key).await.map_err(fail)?;
+        // Every partition of a partitioned CRL is watched: a serial is listed in the one its
+        // certificate belongs to.
+        let crls = conn.open(&found.prefix).await.map_err(fail)?;
+        let keys: Vec<String> = found.objects.iter().map(|o| o.key().to_owned()).collect();
+        let mut before = Vec::with_capacity(keys.len());
+        for key in &keys {
+            before.push(crlkit_ops::revoke::crl_now(&crls, key).await.map_err(fail)?);
+        }
         let clock = std::time::Instant::now();
         let mut report = crlkit_ops::revoke::revoke(&pca, &c.request).await.map_err(fail)?;
         report.steps.push(("revoke", clock.elapsed().as_secs_f64()));
@@ -236,19 +241,19 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             return Ok(report);
         }
         let clock = std::time::Instant::now();
-        report.listed =
-            crlkit_ops::revoke::wait_listed(&crls, key, &serials, before.as_ref(), watch).await.map_err(fail)?;
+        report.listed = crlkit_ops::revoke::wait_listed(&crls, &keys, &serials, &before, watch).await.map_err(fail)?;
         report.steps.push(("wait", clock.elapsed().as_secs_f64()));
         if report.listed.is_none() {
-            timed_out = Some((object.url(), watch.timeout.as_secs()));
+            let watched = if found.partitioned { found.prefix.url() } else { found.objects[0].url() };
+            timed_out = Some((watched, watch.timeout.as_secs()));
             return Ok(report);
         }
         if let Some(s) = &c.sync {
             let bundle = found
                 .bundle()
                 .map_err(|e| Failure::new("bad-bundle", format!("{}'s certificate and chain: {e}", c.request.ca)))?;
-            let req = crlkit_ops::sync::SyncRequest {
-                from: object.clone(),
+            let mut req = crlkit_ops::sync::SyncRequest {
+                from: found.objects[0].clone(),
                 source_region: None,
                 to: s.to.clone(),
                 trust_stores: s.arns.clone(),
@@ -264,7 +269,15 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                 lease: s.lease.clone(),
             };
             let clock = std::time::Instant::now();
-            report.sync = Some(crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?);
+            for object in &found.objects {
+                req.from = object.clone();
+                let one = crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?;
+                if found.partitioned {
+                    report.partition_syncs.push(one);
+                } else {
+                    report.sync = Some(one);
+                }
+            }
             report.steps.push(("sync", clock.elapsed().as_secs_f64()));
         }
         Ok(report)
@@ -310,7 +323,10 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             }
             None => {}
         }
-        if let Some(sync) = &report.sync {
+        if let Some(l) = report.listed.as_ref().filter(|l| !l.partitions.is_empty()) {
+            let _ = writeln!(out, "listed by the partition(s): {}", l.partitions.join(", "));
+        }
+        for sync in report.sync.iter().chain(&report.partition_syncs) {
             let _ = writeln!(
                 out,
                 "sync of {} to {}:",
@@ -350,15 +366,15 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             ),
         ));
     }
-    if let Some(sync) = &report.sync {
-        elb::none_failed(&sync.failed(), sync.trust_stores.len(), "trust store(s)")?;
-        // Listed, and another run holds the ledger's lease: it is doing the sync (exit 75).
-        if sync.lease_held_by.is_some() {
-            return Ok(Outcome::Busy);
-        }
-        if sync.refused() {
-            return Ok(Outcome::from_ok(false));
-        }
+    let syncs: Vec<&crlkit_ops::sync::SyncReport> = report.sync.iter().chain(&report.partition_syncs).collect();
+    let failed: Vec<_> = syncs.iter().flat_map(|s| s.failed()).collect();
+    elb::none_failed(&failed, syncs.iter().map(|s| s.trust_stores.len()).sum(), "trust store(s)")?;
+    // Listed, and another run holds the ledger's lease: it is doing the sync (exit 75).
+    if syncs.iter().any(|s| s.lease_held_by.is_some()) {
+        return Ok(Outcome::Busy);
+    }
+    if syncs.iter().any(|s| s.refused()) {
+        return Ok(Outcome::from_ok(false));
     }
     Ok(Outcome::from_ok(!report.refused()))
 }
