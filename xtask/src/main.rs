@@ -17,6 +17,7 @@ mod bench_sync;
 mod dist;
 mod fixtures;
 mod fuzz;
+mod prune;
 mod servers;
 mod tidy;
 
@@ -262,6 +263,10 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
         bail!("conformance corpus not found at {} (set CRLKIT_CORPUS)", corpus.display());
     }
     check_prerequisites()?;
+    let freed = prune::prune(&target_dir(root), std::time::SystemTime::now());
+    if freed > 0 {
+        eprintln!("xtask test: removed {} MB of stale build outputs (xtask/src/prune.rs)", freed >> 20);
+    }
     run(cargo().current_dir(root).args(["fmt", "--all", "--", "--check"]))?;
     clippy(root, &["--workspace"])?;
     // The core without rayon, as a no-thread embedder would build it.
