@@ -16,6 +16,7 @@
 //! | `ca_crl` | where a Private CA writes its CRL (complete, or every partition), and its certificates, from its ARN | `CaCrl` |
 //! | `doctor` | a Private CA's CRL distribution checked end to end, to the trust stores | `DoctorReport` |
 //! | `bucket_policy` | whether a bucket policy lets Private CA write a CA's CRL | `Verdict` |
+//! | `fleet` | the fleet file (docs/FLEET.md): CAs, their prefixes and trust stores, checked | `Fleet` |
 //!
 //! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
 //! on in-memory stores that record every request and trust stores that record every call and
@@ -55,6 +56,8 @@ pub mod ca_crl;
 pub mod connect;
 #[cfg(feature = "online")]
 pub mod doctor;
+#[cfg(feature = "online")]
+pub mod fleet;
 #[cfg(feature = "online")]
 pub mod lease;
 #[cfg(feature = "online")]
