@@ -57,7 +57,7 @@ pub async fn locate(conn: &Connection, api: &dyn PrivateCaApi, ca: &CaArn) -> Re
     let path = crl_prefix(info.crl.custom_path.as_deref());
     let prefix = Target::parse(&format!("s3://{bucket}/{path}"))?;
     let (cert, chain) = api.certificate(ca).await?;
-    let bundle_pem = if chain.trim().is_empty() { cert } else { format!("{}\n{chain}", cert.trim_end()) };
+    let bundle_pem = bundle_pem(cert, &chain);
     if !partitioned {
         let object = Target::parse(&format!("s3://{bucket}/{}", crl_key(info.crl.custom_path.as_deref(), ca.id())))?;
         return Ok(CaCrl { objects: vec![object], partitioned, prefix, bundle_pem });
@@ -84,16 +84,14 @@ pub async fn locate(conn: &Connection, api: &dyn PrivateCaApi, ca: &CaArn) -> Re
     Ok(CaCrl { objects, partitioned, prefix, bundle_pem })
 }
 
+/// A CA's certificate then its chain (empty for a root), as one PEM bundle.
+pub fn bundle_pem(cert: String, chain: &str) -> String {
+    if chain.trim().is_empty() { cert } else { format!("{}\n{chain}", cert.trim_end()) }
+}
+
 /// True when `bytes` is a CRL whose issuer is in `bundle` and whose signature verifies.
 fn signed_by(bytes: &[u8], bundle: &crlkit_verify::CaBundle) -> bool {
-    let der = if crlkit_der::pem::looks_like_pem(bytes) {
-        match crlkit_der::pem::decode_crls(bytes) {
-            Ok((mut blocks, _)) => blocks.swap_remove(0).der,
-            Err(_) => return false,
-        }
-    } else {
-        bytes.to_vec()
-    };
+    let Ok(der) = crlkit_upload::stored_der(bytes) else { return false };
     let Ok(crl) = crlkit_der::CrlRef::from_der(&der) else { return false };
     let v = crlkit_verify::verify(&crl, None, bundle, 0);
     let passed = |id| v.checks.iter().any(|c| c.id == id && c.status == crlkit_verify::Status::Pass);

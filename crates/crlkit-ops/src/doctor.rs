@@ -183,7 +183,7 @@ pub async fn doctor(conn: &Connection, pca: &dyn PrivateCaApi, req: &DoctorReque
     );
     let bundle = match pca.certificate(&req.ca).await {
         Ok((cert, chain)) => {
-            let pem = if chain.trim().is_empty() { cert } else { format!("{}\n{chain}", cert.trim_end()) };
+            let pem = crate::ca_crl::bundle_pem(cert, &chain);
             match CaBundle::from_bytes(pem.as_bytes()) {
                 Ok(b) => Some(b),
                 Err(e) => {
@@ -465,8 +465,16 @@ enum Judged {
 }
 
 fn judge_crl(bytes: &[u8], bundle: Option<&CaBundle>, at: i64) -> Judged {
-    let facts = match CrlFacts::from_stored(bytes) {
-        Ok(f) => f,
+    // One decode and one parse serve the facts and the verification.
+    let parsed = crlkit_upload::stored_der(bytes).and_then(|der| {
+        let crl = crlkit_der::CrlRef::from_der(&der)?;
+        let stats = crl.validate()?;
+        let facts = CrlFacts::new(&crl, stats.count, bytes);
+        let verification = bundle.map(|b| crlkit_verify::verify(&crl, None, b, at));
+        Ok((facts, verification))
+    });
+    let (facts, verification) = match parsed {
+        Ok(p) => p,
         Err(e) => return Judged::Invalid(format!("not a valid CRL: {e}")),
     };
     let summary = format!(
@@ -476,22 +484,9 @@ fn judge_crl(bytes: &[u8], bundle: Option<&CaBundle>, at: i64) -> Judged {
         facts.this_update,
         facts.next_update.as_deref().unwrap_or("none")
     );
-    let Some(bundle) = bundle else {
+    let Some(v) = verification else {
         return Judged::Unverified(facts, format!("{summary}; not verified: the CA's certificate could not be read"));
     };
-    let der = if crlkit_der::pem::looks_like_pem(bytes) {
-        match crlkit_der::pem::decode_crls(bytes) {
-            Ok((mut blocks, _)) => blocks.swap_remove(0).der,
-            Err(e) => return Judged::Invalid(e.to_string()),
-        }
-    } else {
-        bytes.to_vec()
-    };
-    let crl = match crlkit_der::CrlRef::from_der(&der) {
-        Ok(c) => c,
-        Err(e) => return Judged::Invalid(e.to_string()),
-    };
-    let v = crlkit_verify::verify(&crl, None, bundle, at);
     let failed = |id: CheckId| v.checks.iter().find(|c| c.id == id && c.status == Status::Fail);
     if let Some(c) = failed(CheckId::Issuer).or_else(|| failed(CheckId::Signature)) {
         return Judged::OtherCa(format!("not signed by this CA ({}): {}", facts.issuer, c.detail));

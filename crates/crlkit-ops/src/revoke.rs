@@ -237,16 +237,12 @@ fn listed_in(
     serials: &[Serial],
     before: Option<&crlkit_upload::CrlFacts>,
 ) -> Option<(crlkit_upload::CrlFacts, Vec<bool>)> {
-    let facts = crlkit_upload::CrlFacts::from_stored(bytes).ok()?;
+    let der = crlkit_upload::stored_der(bytes).ok()?;
+    let crl = crlkit_der::CrlRef::from_der(&der).ok()?;
+    let facts = crlkit_upload::CrlFacts::new(&crl, crl.validate().ok()?.count, bytes);
     if before.is_some_and(|b| facts.number_cmp(b) != Some(std::cmp::Ordering::Greater)) {
         return None;
     }
-    let der = if crlkit_der::pem::looks_like_pem(bytes) {
-        crlkit_der::pem::decode_crls(bytes).ok()?.0.swap_remove(0).der
-    } else {
-        bytes.to_vec()
-    };
-    let crl = crlkit_der::CrlRef::from_der(&der).ok()?;
     let mut listed: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
     for e in crl.entries() {
         listed.insert(e.ok()?.serial().der_content().to_vec());

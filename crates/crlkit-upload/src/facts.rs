@@ -64,6 +64,16 @@ pub fn idp_text(idp: &IssuingDistributionPoint<'_>) -> String {
     s
 }
 
+/// The DER of a stored CRL: the bytes themselves, or the first CRL of a PEM file.
+pub fn stored_der(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, crlkit_der::Error> {
+    if crlkit_der::pem::looks_like_pem(stored) {
+        let (mut blocks, _) = crlkit_der::pem::decode_crls(stored)?;
+        Ok(std::borrow::Cow::Owned(blocks.swap_remove(0).der))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(stored))
+    }
+}
+
 /// SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex_lower(&Sha256::digest(bytes))
@@ -149,12 +159,7 @@ impl CrlFacts {
 
     /// Read the facts from stored bytes (DER, or PEM holding one CRL), validating the CRL.
     pub fn from_stored(stored: &[u8]) -> Result<Self, crlkit_der::Error> {
-        let der = if crlkit_der::pem::looks_like_pem(stored) {
-            let (mut blocks, _) = crlkit_der::pem::decode_crls(stored)?;
-            blocks.swap_remove(0).der
-        } else {
-            stored.to_vec()
-        };
+        let der = stored_der(stored)?;
         let crl = CrlRef::from_der(&der)?;
         let stats = crl.validate()?;
         Ok(Self::new(&crl, stats.count, stored))

@@ -62,7 +62,7 @@ mod upload;
 #[cfg(feature = "s3")]
 pub use aws::ChainCredentials;
 pub use error::{Causes, StoreError, StoreErrorKind};
-pub use facts::{CrlFacts, idp_text, sha256_hex};
+pub use facts::{CrlFacts, idp_text, sha256_hex, stored_der};
 pub use store::{
     AwsOptions, Checked, Listing, ObjectInfo, ObjectReader, Recorder, Sse, Store, StoreCall, StoreOptions, UploadCheck,
     WriteMode, checks_on_arrival_at,

@@ -366,17 +366,12 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             ),
         ));
     }
-    let syncs: Vec<&crlkit_ops::sync::SyncReport> = report.sync.iter().chain(&report.partition_syncs).collect();
-    let failed: Vec<_> = syncs.iter().flat_map(|s| s.failed()).collect();
-    elb::none_failed(&failed, syncs.iter().map(|s| s.trust_stores.len()).sum(), "trust store(s)")?;
     // Listed, and another run holds the ledger's lease: it is doing the sync (exit 75).
-    if syncs.iter().any(|s| s.lease_held_by.is_some()) {
-        return Ok(Outcome::Busy);
+    let syncs: Vec<&crlkit_ops::sync::SyncReport> = report.sync.iter().chain(&report.partition_syncs).collect();
+    match elb::syncs_outcome(&syncs)? {
+        Outcome::Positive => Ok(Outcome::from_ok(!report.refused())),
+        busy_or_refused => Ok(busy_or_refused),
     }
-    if syncs.iter().any(|s| s.refused()) {
-        return Ok(Outcome::from_ok(false));
-    }
-    Ok(Outcome::from_ok(!report.refused()))
 }
 
 #[cfg(test)]

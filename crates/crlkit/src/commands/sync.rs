@@ -242,7 +242,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     if let Some(e) = error {
         return Err(e);
     }
-    finish(&reports)
+    elb::syncs_outcome(&reports.iter().collect::<Vec<_>>())
 }
 
 /// One sync report for people.
@@ -292,18 +292,6 @@ fn text(report: &crlkit_ops::sync::SyncReport, bundle_name: &str) -> String {
         let _ = writeln!(out, "nothing changed");
     }
     out
-}
-
-/// Exit 75 when another run held the lease, 2 when a trust store failed (after the whole
-/// report), else 0 or 1 (refused); over every partition's report.
-fn finish(reports: &[crlkit_ops::sync::SyncReport]) -> Result<Outcome, Failure> {
-    if reports.iter().any(|r| r.lease_held_by.is_some()) {
-        return Ok(Outcome::Busy);
-    }
-    let failed: Vec<_> = reports.iter().flat_map(|r| r.failed()).collect();
-    let total = reports.iter().map(|r| r.trust_stores.len()).sum();
-    elb::none_failed(&failed, total, "trust store(s)")?;
-    Ok(Outcome::from_ok(!reports.iter().any(|r| r.refused())))
 }
 
 #[cfg(test)]

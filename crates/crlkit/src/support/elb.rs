@@ -108,6 +108,19 @@ pub fn none_failed(failed: &[(&str, &'static str, &str)], total: usize, what: &s
     ))
 }
 
+/// How sync runs end (one, or one per partition): exit 75 when another run held the lease, 2
+/// when a trust store failed (the reports printed first), else 0, or 1 when one was refused.
+#[cfg(feature = "online")]
+pub fn syncs_outcome(reports: &[&crlkit_ops::sync::SyncReport]) -> Result<crate::support::outcome::Outcome, Failure> {
+    use crate::support::outcome::Outcome;
+    if reports.iter().any(|r| r.lease_held_by.is_some()) {
+        return Ok(Outcome::Busy);
+    }
+    let failed: Vec<_> = reports.iter().flat_map(|r| r.failed()).collect();
+    none_failed(&failed, reports.iter().map(|r| r.trust_stores.len()).sum(), "trust store(s)")?;
+    Ok(Outcome::from_ok(!reports.iter().any(|r| r.refused())))
+}
+
 /// The failed registrations among `regs`, as [`none_failed`] takes them.
 #[cfg(feature = "online")]
 pub fn failed_registrations<'a>(
