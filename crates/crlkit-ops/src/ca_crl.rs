@@ -5,6 +5,7 @@
 //! a GUID, so its partitions are found by listing the path (and `<path>/<CA id>/`) and keeping
 //! the CRLs this CA signed: the names alone cannot tell them from another CA's at a shared path.
 
+use crlkit_elb::plan::PlannedCall;
 use crlkit_pca::{CaArn, PcaError, PcaErrorKind, PrivateCaApi};
 use crlkit_upload::Target;
 
@@ -42,6 +43,44 @@ impl CaCrl {
             .into()),
         }
     }
+}
+
+/// A read call of Private CA on `ca`, for a plan: `action`, as the `aws acm-pca` `command`.
+pub(crate) fn planned_read(ca: &CaArn, action: &'static str, command: &str, note: &str) -> PlannedCall {
+    PlannedCall {
+        service: "acm-pca",
+        action,
+        region: Some(ca.region().to_owned()),
+        params: serde_json::json!({ "CertificateAuthorityArn": ca.as_str() }),
+        aws_cli: crlkit_elb::plan::cli(&[
+            "aws",
+            "acm-pca",
+            command,
+            "--certificate-authority-arn",
+            ca.as_str(),
+            "--region",
+            ca.region(),
+        ]),
+        note: note.to_owned(),
+    }
+}
+
+/// The calls [`locate`] makes of Private CA, for a plan.
+pub fn planned_reads(ca: &CaArn) -> Vec<PlannedCall> {
+    vec![
+        planned_read(
+            ca,
+            "DescribeCertificateAuthority",
+            "describe-certificate-authority",
+            "read: the CA's CRL configuration (bucket, CustomPath, CrlType: partitions are listed under the path)",
+        ),
+        planned_read(
+            ca,
+            "GetCertificateAuthorityCertificate",
+            "get-certificate-authority-certificate",
+            "read: the CA's certificate and chain, what its CRL is verified against",
+        ),
+    ]
 }
 
 /// Find `ca`'s CRL objects and bundle: two calls for a complete CRL; for a partitioned one,

@@ -7,7 +7,10 @@
 //! Everything is checked when the file is read, before any call: a bad ARN, an unknown key, a
 //! CA without trust stores or without a source is an error naming its line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+pub mod metrics;
+pub mod run;
 
 use crlkit_elb::TrustStoreArn;
 use crlkit_pca::CaArn;
@@ -30,6 +33,16 @@ pub struct FleetCa {
     pub to: Target,
     /// The trust stores that must hold its CRL, each called in its ARN's region.
     pub trust_stores: Vec<TrustStoreArn>,
+}
+
+impl Fleet {
+    /// The fleet's Private CA `arn` alone (an event or an operator names one CA); `None` when
+    /// the fleet does not name it: a CA not in the fleet is never synced.
+    pub fn only(&self, arn: &CaArn) -> Option<Fleet> {
+        let cas: Vec<FleetCa> =
+            self.cas.iter().filter(|c| matches!(&c.source, CaSource::PrivateCa(a) if a == arn)).cloned().collect();
+        (!cas.is_empty()).then_some(Fleet { cas })
+    }
 }
 
 impl FleetCa {
@@ -111,8 +124,29 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// Read a fleet file's `text`; relative bundle paths are taken from `dir` (the file's directory).
-pub fn parse(text: &str, dir: &std::path::Path) -> Result<Fleet, FleetError> {
+/// Where a fleet file was read: its relative bundle paths are taken from there.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// A local file in this directory.
+    Dir(&'a Path),
+    /// An object (`s3://bucket/config/fleet.toml`): `bundle = "ca.pem"` is the object beside it.
+    Object(&'a Target),
+}
+
+impl Origin<'_> {
+    fn bundle(&self, name: &str) -> Result<BundleSource, crlkit_upload::StoreError> {
+        Ok(match self {
+            Origin::Dir(dir) => BundleSource::Path(dir.join(name)),
+            Origin::Object(file) => {
+                let dir = file.key().rfind('/').map_or("", |i| &file.key()[..=i]);
+                BundleSource::Object(Target::parse(&file.url_of(&format!("{dir}{name}")))?)
+            }
+        })
+    }
+}
+
+/// Read a fleet file's `text`, read at `origin`.
+pub fn parse(text: &str, origin: Origin<'_>) -> Result<Fleet, FleetError> {
     let form: FileForm = toml::from_str(text).map_err(|e| FleetError {
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().trim_end().to_owned(),
@@ -149,11 +183,9 @@ pub fn parse(text: &str, dir: &std::path::Path) -> Result<Fleet, FleetError> {
                     ));
                 }
                 let b = bundle.get_ref();
-                let bundle = if b.contains("://") {
-                    BundleSource::Object(Target::parse(b).map_err(|e| at(bundle.span(), format!("bundle: {e}")))?)
-                } else {
-                    BundleSource::Path(dir.join(b))
-                };
+                let bundle =
+                    if b.contains("://") { Target::parse(b).map(BundleSource::Object) } else { origin.bundle(b) }
+                        .map_err(|e| at(bundle.span(), format!("bundle: {e}")))?;
                 CaSource::Object { from, bundle }
             }
             (Some(arn), _, _) => {
@@ -200,7 +232,7 @@ mod tests {
     const US: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/us/0123456789abcdef";
 
     fn read(text: &str) -> Result<Fleet, FleetError> {
-        parse(text, std::path::Path::new("/etc/crlkit"))
+        parse(text, Origin::Dir(Path::new("/etc/crlkit")))
     }
 
     #[test]
@@ -216,6 +248,10 @@ mod tests {
         let CaSource::Object { bundle, .. } = &fleet.cas[2].source else { panic!("an object source") };
         assert_eq!(bundle, &BundleSource::Path("/etc/crlkit/offline-root.pem".into()));
         assert_eq!(fleet.cas[2].to.url(), "s3://trust-crls/offline/");
+        let file = Target::parse("s3://config/crlkit/fleet.toml").unwrap();
+        let fleet = parse(example, Origin::Object(&file)).unwrap();
+        let CaSource::Object { bundle, .. } = &fleet.cas[2].source else { panic!("an object source") };
+        assert_eq!(bundle, &BundleSource::Object(Target::parse("s3://config/crlkit/offline-root.pem").unwrap()));
     }
 
     #[test]

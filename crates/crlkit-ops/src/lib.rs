@@ -17,6 +17,8 @@
 //! | `doctor` | a Private CA's CRL distribution checked end to end, to the trust stores | `DoctorReport` |
 //! | `bucket_policy` | whether a bucket policy lets Private CA write a CA's CRL | `Verdict` |
 //! | `fleet` | the fleet file (docs/FLEET.md): CAs, their prefixes and trust stores, checked | `Fleet` |
+//! | `fleet::run` | every CA of a fleet synced to its trust stores (`sync --fleet`, the Lambda) | `FleetReport` |
+//! | `fleet::metrics` | a fleet run as CloudWatch Embedded Metric Format records | `serde_json::Value` |
 //!
 //! Each flow with `--plan` has a `plan` that runs the flow itself in a rehearsal: its own code,
 //! on in-memory stores that record every request and trust stores that record every call and

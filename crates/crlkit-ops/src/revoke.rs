@@ -378,24 +378,13 @@ pub fn plan(req: &RevokeRequest) -> Plan {
     let mut checks =
         vec![format!("{} serial(s) to revoke at {ca} (region {region}), reason {}", serials.len(), req.reason)];
     if req.targets.iter().any(|t| t.cert.is_some()) {
-        calls.push(PlannedCall {
-            service: "acm-pca",
-            action: "GetCertificateAuthorityCertificate",
-            region: Some(region.to_owned()),
-            params: serde_json::json!({ "CertificateAuthorityArn": ca }),
-            aws_cli: crlkit_elb::plan::cli(&[
-                "aws",
-                "acm-pca",
-                "get-certificate-authority-certificate",
-                "--certificate-authority-arn",
-                ca,
-                "--region",
-                region,
-            ]),
-            note: "read: the CA's certificate; each certificate given is checked against it (issuer, AKI; not the \
-                   CA's own) before anything is revoked"
-                .into(),
-        });
+        calls.push(crate::ca_crl::planned_read(
+            &req.ca,
+            "GetCertificateAuthorityCertificate",
+            "get-certificate-authority-certificate",
+            "read: the CA's certificate; each certificate given is checked against it (issuer, AKI; not the CA's own) \
+             before anything is revoked",
+        ));
     }
     for (serial, given) in serials {
         if serial.is_negative() {

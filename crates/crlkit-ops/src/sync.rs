@@ -27,7 +27,7 @@ use crlkit_elb::ledger::{LedgerEntry, LedgerStore, SourceObject};
 use crlkit_elb::preflight;
 use crlkit_elb::register::leftovers;
 use crlkit_elb::{ElbError, ElbErrorKind};
-use crlkit_upload::{Store, Target, UploadResult, upload_crl};
+use crlkit_upload::{CrlFacts, Store, Target, UploadResult, upload_crl};
 use crlkit_verify::CaBundle;
 use futures::StreamExt as _;
 use serde::Serialize;
@@ -168,6 +168,89 @@ pub struct TrustStoreSync {
     /// What happened.
     #[serde(flatten)]
     pub result: StoreSync,
+    /// What it holds of this CRL's slot after the run, and how full it is; absent when it
+    /// failed or was refused (metrics: the CRL's age, the time to its nextUpdate, quota use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Holding>,
+}
+
+/// The CRL of a slot a trust store holds after a sync, and the trust store's totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Holding {
+    /// Its CRL number.
+    pub crl_number: Option<String>,
+    /// Its thisUpdate, RFC 3339.
+    pub this_update: String,
+    /// Its nextUpdate, RFC 3339.
+    pub next_update: Option<String>,
+    /// When crlkit registered it, RFC 3339 (this run's time for a file added now).
+    pub registered_at: String,
+    /// True when this run added it.
+    pub added_now: bool,
+    /// Revocation files in the trust store after the run (quota: 30 by default).
+    pub files: u64,
+    /// Revoked entries in the trust store after the run, ELB's count (quota: 500,000).
+    pub entries: u64,
+}
+
+impl Holding {
+    fn of(e: &LedgerEntry, live: Live) -> Self {
+        Self {
+            crl_number: e.crl.crl_number.clone(),
+            this_update: e.crl.this_update.clone(),
+            next_update: e.crl.next_update.clone(),
+            registered_at: e.registered_at.clone(),
+            added_now: false,
+            files: live.files,
+            entries: live.entries,
+        }
+    }
+
+    /// After a registration that went through: its CRL, and the live totals read before it
+    /// with the files it added and removed.
+    fn after(report: &crlkit_elb::register::Report, crl: &CrlFacts, now: &str, live: Live) -> Option<Self> {
+        use crlkit_elb::register::Outcome;
+        let mut live = live;
+        for gone in report.pruned.iter().map(|r| r.entries) {
+            live = live.without(gone);
+        }
+        let held = match &report.outcome {
+            Outcome::Refused(_) => return None,
+            Outcome::AlreadyRegistered { entry, removed } => {
+                Self::of(entry, removed.iter().fold(live, |l, r| l.without(r.elb_entries)))
+            }
+            Outcome::Added { revocation, removed, .. } => {
+                let live = removed.iter().fold(live, |l, r| l.without(r.elb_entries));
+                Self {
+                    crl_number: crl.crl_number.clone(),
+                    this_update: crl.this_update.clone(),
+                    next_update: crl.next_update.clone(),
+                    registered_at: now.to_owned(),
+                    added_now: true,
+                    files: live.files + 1,
+                    entries: live.entries + revocation.entries,
+                }
+            }
+        };
+        Some(held)
+    }
+}
+
+/// A trust store's revocation files and entries as read.
+#[derive(Clone, Copy, Debug, Default)]
+struct Live {
+    files: u64,
+    entries: u64,
+}
+
+impl Live {
+    fn of(live: &[crlkit_elb::api::Revocation]) -> Self {
+        Self { files: live.len() as u64, entries: live.iter().map(|r| r.entries).sum() }
+    }
+
+    fn without(self, entries: u64) -> Self {
+        Self { files: self.files.saturating_sub(1), entries: self.entries.saturating_sub(entries) }
+    }
 }
 
 /// Why nothing was uploaded or registered (exit 1).
@@ -305,6 +388,22 @@ async fn run(
     Ok(report)
 }
 
+/// One trust store while a sync decides: what it came to (once decided), what it holds then,
+/// and its files as read.
+struct Slot {
+    arn: TrustStoreArn,
+    result: Option<StoreSync>,
+    holds: Option<Holding>,
+    live: Live,
+}
+
+impl Slot {
+    fn decided(self) -> Option<TrustStoreSync> {
+        let Slot { arn, result, holds, .. } = self;
+        result.map(|result| TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result, holds })
+    }
+}
+
 /// Steps 1 to 4 of the module documentation, under the lease; `report` holds what the HEAD
 /// said of the source.
 async fn converge(
@@ -331,7 +430,7 @@ async fn converge(
         })
     };
     // Which trust stores already hold a registration of this very object (and still have it).
-    let mut stores: Vec<(TrustStoreArn, Option<StoreSync>)> = Vec::new();
+    let mut stores: Vec<Slot> = Vec::new();
     // Many trust stores at a time in each region: fifty cost little more than one.
     let lives = per_region(&req.trust_stores, |arn| api.describe_revocations(arn)).await;
     for (arn, live) in req.trust_stores.iter().zip(lives) {
@@ -339,10 +438,16 @@ async fn converge(
         let live = match live {
             Ok(live) => live,
             Err(e) => {
-                stores.push((arn.clone(), Some(StoreSync::failed(&e))));
+                stores.push(Slot {
+                    arn: arn.clone(),
+                    result: Some(StoreSync::failed(&e)),
+                    holds: None,
+                    live: Live::default(),
+                });
                 continue;
             }
         };
+        let counts = Live::of(&live);
         let reconciled = state.reconcile(arn, &live);
         let known = reconciled.known;
         // A live file the ledger does not know, and has not found foreign, may be an add whose
@@ -356,17 +461,16 @@ async fn converge(
         let current = known
             .iter()
             .find(|e| same_source(e))
-            .filter(|e| !unread && e.elb_entries == e.crl.entries && leftovers(&known, e).is_empty())
-            .map(StoreSync::up_to_date);
-        stores.push((arn.clone(), current));
+            .filter(|e| !unread && e.elb_entries == e.crl.entries && leftovers(&known, e).is_empty());
+        stores.push(Slot {
+            arn: arn.clone(),
+            result: current.map(StoreSync::up_to_date),
+            holds: current.map(|e| Holding::of(e, counts)),
+            live: counts,
+        });
     }
-    let decided = |stores: Vec<(TrustStoreArn, Option<StoreSync>)>| -> Vec<TrustStoreSync> {
-        stores
-            .into_iter()
-            .filter_map(|(a, s)| s.map(|result| TrustStoreSync { trust_store_arn: a.as_str().to_owned(), result }))
-            .collect()
-    };
-    if stores.iter().all(|(_, s)| s.is_some()) {
+    let decided = |stores: Vec<Slot>| -> Vec<TrustStoreSync> { stores.into_iter().filter_map(Slot::decided).collect() };
+    if stores.iter().all(|s| s.result.is_some()) {
         report.trust_stores = decided(stores);
         return Ok(());
     }
@@ -390,18 +494,19 @@ async fn converge(
     }
     // Trust stores that hold this issuer's CRL with a number at least as high are skipped
     // (registration reads the ledger again, conditionally, before it changes anything).
-    for (arn, s) in &mut stores {
-        if s.is_some() {
+    for slot in &mut stores {
+        if slot.result.is_some() {
             continue;
         }
         let newest = state
-            .of(arn)
+            .of(&slot.arn)
             .filter(|e| e.crl.same_slot(&facts) && e.crl.sha256 != facts.sha256)
             .filter(|e| facts.number_cmp(&e.crl).is_some_and(|o| o != Ordering::Greater))
             .max_by(|a, b| a.crl.number_cmp(&b.crl).unwrap_or(Ordering::Equal));
-        *s = newest.map(StoreSync::not_newer);
+        slot.result = newest.map(StoreSync::not_newer);
+        slot.holds = newest.map(|e| Holding::of(e, slot.live));
     }
-    if stores.iter().all(|(_, s)| s.is_some()) {
+    if stores.iter().all(|s| s.result.is_some()) {
         report.trust_stores = decided(stores);
         return Ok(());
     }
@@ -434,26 +539,29 @@ async fn converge(
     // A few trust stores at a time, the lease renewed between batches.
     for batch in stores.chunks(CHANGES_AT_ONCE) {
         lease.renew().await?;
-        let results = futures::future::join_all(batch.iter().map(|(arn, s)| async {
-            match s {
-                Some(done) => done.clone(),
+        let results = futures::future::join_all(batch.iter().map(|slot| async {
+            match &slot.result {
+                Some(done) => (done.clone(), slot.holds.clone()),
                 None => {
-                    let r = rotation.request(arn, &object, &facts, Some(source.clone()));
+                    let r = rotation.request(&slot.arn, &object, &facts, Some(source.clone()));
                     match crlkit_elb::register::register(api, &ledger, &r).await {
-                        Ok(done) => StoreSync::Registered { registration: Registration::from(&done) },
+                        Ok(done) => (
+                            StoreSync::Registered { registration: Registration::from(&done) },
+                            Holding::after(&done, &facts, &rotation.now, slot.live),
+                        ),
                         // A failed trust store does not stop the others, and the report keeps
                         // what was done (the upload, the other registrations).
-                        Err(e) => StoreSync::failed(&e),
+                        Err(e) => (StoreSync::failed(&e), None),
                     }
                 }
             }
         }))
         .await;
-        for ((arn, _), result) in batch.iter().zip(results) {
+        for (slot, (result, holds)) in batch.iter().zip(results) {
             if let StoreSync::Registered { registration } = &result {
                 report.changed |= registration.changed();
             }
-            report.trust_stores.push(TrustStoreSync { trust_store_arn: arn.as_str().to_owned(), result });
+            report.trust_stores.push(TrustStoreSync { trust_store_arn: slot.arn.as_str().to_owned(), result, holds });
         }
     }
     Ok(())

@@ -1735,3 +1735,144 @@ fn ten_trust_stores_in_two_regions_are_synced_together() {
     let v = json(&o);
     assert!(v["trust_stores"].as_array().unwrap().iter().all(|t| t["result"] == "up-to-date"), "{v}");
 }
+
+/// A CA of its own: `key` a fixture key (`keys/<key>.key.pem`), `name` its subject; its
+/// certificate written to `dir/<name>.pem`.
+fn named_ca(key: &str, name: &str, dir: &Path) -> (Ca, std::path::PathBuf) {
+    let key =
+        crlkit_sign::CaKey::from_pkcs8_pem(&std::fs::read_to_string(fixture(&format!("keys/{key}.key.pem"))).unwrap())
+            .unwrap();
+    let cert = crlkit_sign::self_signed_ca(&key, name, 1_735_689_600, 2_051_222_400);
+    let pem = dir.join(format!("{name}.pem"));
+    std::fs::write(&pem, cert.pem()).unwrap();
+    (Ca { key, cert }, pem)
+}
+
+/// A CRL of `ca` numbered `number` with `count` entries, fresh at [`AT`] for a week, a partition
+/// when `idp` is given, uploaded to `url`.
+fn issue_crl(ca: &Ca, dir: &Path, url: &str, number: u64, count: u64, idp: Option<&str>) {
+    let file = dir.join(format!("issued-{}.crl", url.replace(['/', ':'], "_")));
+    let this = 1_793_491_200 + number as i64 * 60;
+    let mut params = crlkit_sign::CrlParams::for_ca(&ca.cert, this, Some(1_794_096_000), number);
+    params.issuing_distribution_point = idp.map(str::to_owned);
+    let entries = crlkit_sign::Synthetic { seed: number * 100 + count, count, newest: this };
+    crlkit_sign::write_crl(std::fs::File::create(&file).unwrap(), &params, &ca.key, || entries.iter()).unwrap();
+    let o = run(&["upload", file.to_str().unwrap(), url, "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Entry counts of each live file of `arn`, sorted.
+fn live_counts(arn: &str) -> Vec<u64> {
+    let mut counts: Vec<u64> = live(arn).iter().map(|l| l.1).collect();
+    counts.sort_unstable();
+    counts
+}
+
+#[test]
+fn a_fleet_of_three_cas_reaches_four_trust_stores_in_two_regions() {
+    let (bucket, dir, _) = setup("fleet");
+    let pid = std::process::id();
+    let ts: Vec<String> = [("us-east-1", "a"), ("us-east-1", "b"), ("eu-west-1", "c"), ("eu-west-1", "d")]
+        .iter()
+        .map(|(region, n)| trust_store(&bucket, region, &format!("fleet{n}{pid}"), &[]))
+        .collect();
+    // Two Private CAs (one partitioned, under its own path) and an offline CA by object.
+    let (a, a_pem) = named_ca("ca.p256", "fleet-a", &dir);
+    let (b, b_pem) = named_ca("ca.p384", "fleet-b", &dir);
+    let (c, _) = named_ca("ca.rsa2048", "fleet-c", &dir);
+    let a_arn = private_ca(&bucket, &a_pem, "");
+    let b_arn = private_ca(&bucket, &b_pem, ", 'CrlType': 'PARTITIONED', 'CustomPath': 'parts'");
+    let a_source = format!("s3://{bucket}/crl/{}.crl", a_arn.rsplit('/').next().unwrap());
+    issue_crl(&a, &dir, &a_source, 3, 5, None);
+    for p in 1..=2u64 {
+        let url = format!("s3://{bucket}/parts/7e570000-000{p}-4000-8000-000000000000.crl");
+        issue_crl(&b, &dir, &url, 4, 2 + p, Some(&format!("http://crl.example/b{p}.crl")));
+    }
+    issue_crl(&c, &dir, &format!("s3://{bucket}/offline/root.crl"), 9, 7, None);
+    let fleet = dir.join("fleet.toml");
+    let text = format!(
+        "to = \"s3://{bucket}/fleet/\"\n\
+         [[ca]]\narn = \"{a_arn}\"\ntrust_stores = [\"{}\", \"{}\"]\n\
+         [[ca]]\narn = \"{b_arn}\"\ntrust_stores = [\"{}\", \"{}\", \"{}\"]\n\
+         [[ca]]\nsource = \"s3://{bucket}/offline/root.crl\"\nbundle = \"fleet-c.pem\"\n\
+         to = \"s3://{bucket}/fleet-offline/\"\ntrust_stores = [\"{}\", \"{}\", \"{}\"]\n",
+        ts[0], ts[2], ts[0], ts[1], ts[3], ts[1], ts[2], ts[3]
+    );
+    std::fs::write(&fleet, &text).unwrap();
+    let sync = |extra: &[&str]| {
+        let mut a = vec!["sync", "--fleet", fleet.to_str().unwrap(), "--at", AT];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+
+    // The plan: each Private CA found by two reads, then every trust store's calls.
+    let o = sync(&["--plan", "--json"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let plan = json(&o);
+    let actions: Vec<&str> = plan["plan"].as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "DescribeCertificateAuthority").count(), 2, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "AddTrustStoreRevocations").count(), 8, "{actions:?}");
+    assert!(plan.to_string().contains("<S3BucketName>"), "{plan}");
+
+    let o = sync(&["--json"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(
+        v["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["syncs"].as_array().unwrap().len(), c["crl_type"].clone()))
+            .collect::<Vec<_>>(),
+        [(1, "COMPLETE".into()), (2, "PARTITIONED".into()), (1, serde_json::Value::Null)],
+        "{v}"
+    );
+    let end_state = || ts.iter().map(|t| live_counts(t)).collect::<Vec<_>>();
+    assert_eq!(end_state(), [vec![3, 4, 5], vec![3, 4, 7], vec![5, 7], vec![3, 4, 7]]);
+    // Each trust store says what it holds: metrics are made of this.
+    let held = &v["cas"][0]["syncs"][0]["trust_stores"][0]["holds"];
+    assert_eq!(
+        (held["crl_number"].as_str(), held["files"].as_u64(), held["added_now"].as_bool()),
+        (Some("3"), Some(1), Some(true)),
+        "{v}"
+    );
+
+    // Nothing new: nothing changes. A trust store two ledgers share (B's prefix and C's) has
+    // each ledger's files read once by the other, found foreign and left alone; after that,
+    // only Describe calls.
+    let calls_since = |before: &[usize]| -> Vec<Vec<String>> {
+        ts.iter().zip(before).map(|(t, n)| elb_calls(t)[*n..].to_vec()).collect()
+    };
+    for round in 0..2 {
+        let before: Vec<usize> = ts.iter().map(|t| elb_calls(t).len()).collect();
+        let o = sync(&["--json"]);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["changed"], false, "{v}");
+        let sent = calls_since(&before);
+        let allowed: &[&str] = if round == 0 { &["Describe", "GetTrustStoreRevocationContent"] } else { &["Describe"] };
+        assert!(sent.iter().flatten().all(|c| allowed.iter().any(|a| c.starts_with(a))), "round {round}: {sent:?}");
+    }
+    // A's next CRL replaces A's file where A goes, and nowhere else.
+    issue_crl(&a, &dir, &a_source, 4, 6, None);
+    let o = sync(&[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(&format!("== {b_arn} (partitioned CRL)")), "{}", stdout(&o));
+    assert_eq!(end_state(), [vec![3, 4, 6], vec![3, 4, 7], vec![6, 7], vec![3, 4, 7]]);
+
+    // A CA that cannot be found fails alone: the others are synced, the report printed, exit 2.
+    let gone = a_arn.replace(a_arn.rsplit('/').next().unwrap(), "00000000-0000-4000-8000-000000000000");
+    std::fs::write(&fleet, format!("{text}[[ca]]\narn = \"{gone}\"\ntrust_stores = [\"{}\"]\n", ts[0])).unwrap();
+    let o = sync(&["--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["cas"][3]["error"]["code"], "ca-not-found", "{v}");
+    assert!(v["cas"].as_array().unwrap()[..3].iter().all(|c| c["error"].is_null()), "{v}");
+    assert!(stderr(&o).contains("error[ca-not-found]") && stderr(&o).contains("1 of 4 CA(s) failed"), "{}", stderr(&o));
+    // A mistake in the file is named by its line, before any call.
+    std::fs::write(&fleet, text.replacen("trust_stores", "trust_store", 1)).unwrap();
+    let o = sync(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("error[bad-fleet]") && stderr(&o).contains("line 4"), "{}", stderr(&o));
+}

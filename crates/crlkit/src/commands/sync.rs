@@ -39,26 +39,38 @@ Examples:
   crlkit sync --from s3://pca-crls/crl/ID.crl --ca ca.pem --to s3://my-crls/crl/ --trust-store-arn ARN --plan
   crlkit sync --from-ca arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ID \
       --to s3://my-crls/crl/ --trust-store-arn ARN
+  crlkit sync --fleet fleet.toml --plan
+  crlkit sync --fleet fleet.toml --json
 
 --from-ca finds the CRL object from the CA (DescribeCertificateAuthority: its bucket, CustomPath
 and id) and, without --ca, verifies against the CA's certificate and chain as Private CA gives
 them (GetCertificateAuthorityCertificate). For a partitioned CRL it takes every partition under
 the path that this CA signed (Private CA names them by GUID) and syncs each as its own slot, in
 turn, each replacing only its own older file; --json then prints one sync report per partition
-under `partitions` (docs/JSON.md).";
+under `partitions` (docs/JSON.md).
+
+--fleet syncs every CA of a fleet file (docs/FLEET.md: Private CAs by ARN, other CAs by CRL
+object and bundle, each with its prefix and trust stores in any regions), CAs under different
+prefixes side by side, those sharing a prefix (one ledger, one lease) in turn. A CA that fails
+is reported and the others go on; exit 2 after the whole report.";
 
 /// `crlkit sync` as typed.
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = EXAMPLES)]
+#[command(mut_arg("trust_store_arns", |a| a.required(false).required_unless_present("fleet")))]
 pub struct Args {
+    /// Every CA of a fleet file (docs/FLEET.md), each to its own trust stores, side by side.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "from_ca", "ca", "to", "trust_store_arns", "source_region"])]
+    fleet: Option<std::path::PathBuf>,
     /// The CA's CRL object (AWS Private CA: s3://BUCKET/crl/CA-ID.crl).
-    #[arg(long, value_name = "URL", required_unless_present = "from_ca", conflicts_with = "from_ca")]
+    #[arg(long, value_name = "URL", required_unless_present_any = ["from_ca", "fleet"], conflicts_with = "from_ca")]
     from: Option<String>,
     /// An AWS Private CA whose CRL object (and, without --ca, certificates) to find from its ARN.
     #[arg(long, value_name = "ARN")]
     from_ca: Option<String>,
-    /// Private CA endpoint for --from-ca (default: AWS_ENDPOINT_URL_ACM_PCA, AWS_ENDPOINT_URL).
-    #[arg(long, value_name = "URL", requires = "from_ca")]
+    /// Private CA endpoint for --from-ca and --fleet (default: AWS_ENDPOINT_URL_ACM_PCA,
+    /// AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
     pca_endpoint_url: Option<String>,
     /// The region of --from's bucket, as the AWS CLI's `s3 cp --source-region` [default: as S3
     /// says it (an unsigned HeadBucket), else the run's]; --to stays in the run's region.
@@ -66,11 +78,11 @@ pub struct Args {
     source_region: Option<String>,
     /// The CA bundle the CRL must verify against [with --from-ca, default: the CA's
     /// certificate and chain from Private CA].
-    #[arg(long, value_name = "BUNDLE", required_unless_present = "from_ca")]
+    #[arg(long, value_name = "BUNDLE", required_unless_present_any = ["from_ca", "fleet"])]
     ca: Option<std::path::PathBuf>,
     /// The S3 prefix the PEM and the ledger go under (ending in /).
-    #[arg(long, value_name = "URL")]
-    to: String,
+    #[arg(long, value_name = "URL", required_unless_present = "fleet")]
+    to: Option<String>,
     #[command(flatten)]
     quota: MaxEntriesArg,
     #[command(flatten)]
@@ -90,7 +102,8 @@ pub struct Sync {
     pub from: Source,
     pub source_region: Option<String>,
     pub ca: Option<std::path::PathBuf>,
-    pub to: Target,
+    /// `--to` (absent with `--fleet`: each CA names its own).
+    pub to: Option<Target>,
     pub arns: Vec<TrustStoreArn>,
     pub rotation: Rotation,
     pub at: i64,
@@ -107,19 +120,36 @@ pub enum Source {
     Object(Target),
     /// `--from-ca`, and `--pca-endpoint-url`.
     Ca(crlkit_pca::CaArn, Option<String>),
+    /// `--fleet` (read and checked), its file's name, and `--pca-endpoint-url`.
+    Fleet(crlkit_ops::fleet::Fleet, String, Option<String>),
+}
+
+/// Read and check a fleet file; a mistake is named with the file and line.
+fn read_fleet(path: &std::path::Path) -> Result<crlkit_ops::fleet::Fleet, Failure> {
+    use crlkit_ops::fleet::{Origin, parse};
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new("not-found", format!("--fleet {}: {e}", path.display())))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    parse(&text, Origin::Dir(dir)).map_err(|e| Failure::new("bad-fleet", format!("{}: {e}", path.display())))
 }
 
 impl Args {
     pub fn config(self) -> Result<Sync, Failure> {
-        let from = match (&self.from, &self.from_ca) {
-            (Some(url), _) => {
+        if self.pca_endpoint_url.is_some() && self.from_ca.is_none() && self.fleet.is_none() {
+            return Err(Failure::usage("--pca-endpoint-url goes with --from-ca or --fleet"));
+        }
+        let from = match (&self.fleet, &self.from, &self.from_ca) {
+            (Some(path), _, _) => {
+                Source::Fleet(read_fleet(path)?, path.display().to_string(), self.pca_endpoint_url.clone())
+            }
+            (None, Some(url), _) => {
                 let from = store::target(url)?;
                 if from.is_prefix() {
                     return Err(Failure::usage(format!("--from {url}: name the CRL object, not a prefix")));
                 }
                 Source::Object(from)
             }
-            (None, Some(arn)) => {
+            (None, None, Some(arn)) => {
                 if self.elb.plan {
                     return Err(Failure::usage(
                         "--plan with --from-ca: finding the CRL takes a call to Private CA; give --from (and --ca)",
@@ -128,12 +158,21 @@ impl Args {
                 let ca = crlkit_pca::CaArn::parse(arn).map_err(|e| Failure::new(e.code(), e.to_string()))?;
                 Source::Ca(ca, self.pca_endpoint_url.clone())
             }
-            (None, None) => return Err(Failure::usage("give --from or --from-ca")),
+            (None, None, None) => return Err(Failure::usage("give --from, --from-ca or --fleet")),
         };
-        let to = store::target(&self.to)?;
-        if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
-            return Err(Failure::usage(format!("--to {}: ELB reads S3: give a prefix, s3://bucket/prefix/", self.to)));
-        }
+        // A fleet names each CA's prefix and trust stores itself.
+        let to = match &self.to {
+            Some(to_url) => Some({
+                let to = store::target(to_url)?;
+                if to.scheme() != crlkit_upload::Scheme::S3 || !to.is_prefix() {
+                    return Err(Failure::usage(format!(
+                        "--to {to_url}: ELB reads S3: give a prefix, s3://bucket/prefix/"
+                    )));
+                }
+                to
+            }),
+            None => None,
+        };
         Ok(Sync {
             from,
             source_region: self.source_region,
@@ -160,7 +199,11 @@ impl Args {
 pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     use crlkit_ops::sync::SyncRequest;
     let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
+    if let Source::Fleet(fleet, name, endpoint) = &c.from {
+        return run_fleet(c, fleet, name, endpoint.as_deref());
+    }
     let (froms, bundle, bundle_name, partitioned) = match &c.from {
+        Source::Fleet(..) => unreachable!("handled above"),
         Source::Object(from) => {
             let ca = c.ca.as_deref().expect("clap requires --ca with --from");
             (vec![from.clone()], crate::support::certs::load_bundle(ca)?, ca.display().to_string(), None)
@@ -189,7 +232,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     let mut req = SyncRequest {
         from: froms[0].clone(),
         source_region: c.source_region.clone(),
-        to: c.to.clone(),
+        to: c.to.clone().expect("clap requires --to without --fleet"),
         trust_stores: c.arns.clone(),
         bundle,
         preflight,
@@ -243,6 +286,55 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         return Err(e);
     }
     elb::syncs_outcome(&reports.iter().collect::<Vec<_>>())
+}
+
+/// `sync --fleet`: every CA of the fleet, or its plan.
+fn run_fleet(
+    c: &Sync,
+    fleet: &crlkit_ops::fleet::Fleet,
+    name: &str,
+    endpoint: Option<&str>,
+) -> Result<Outcome, Failure> {
+    use crlkit_ops::fleet::run::{FleetRequest, plan, sync_fleet};
+    let mut preflight = crlkit_elb::preflight::Options::at(c.at);
+    preflight.max_entries = c.rotation.quotas.max_entries;
+    let req = FleetRequest {
+        fleet: fleet.clone(),
+        pca_endpoint: endpoint.map(str::to_owned),
+        preflight,
+        rotation: c.rotation.clone(),
+        lease: c.lease.clone(),
+    };
+    if c.plan {
+        let mut plan =
+            crate::support::runtime::block_on(async { plan(&req).await.map_err(|e| store::ops_failure(&e)) })?;
+        plan.offline_checks.insert(0, format!("fleet {name}: {} CA(s), read and checked", fleet.cas.len()));
+        elb::print_plan(&plan, c.json)?;
+        return Ok(Outcome::Positive);
+    }
+    let report = crate::support::runtime::block_on(async {
+        let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref())
+            .await
+            .map_err(|e| store::ops_failure(&e))?;
+        Ok::<_, Failure>(sync_fleet(&conn, &req).await)
+    })?;
+    if c.json {
+        crate::support::output::print_json(&report)?;
+    } else {
+        let mut out = String::new();
+        for ca in &report.cas {
+            let kind = ca.crl_type.map(|t| format!(" ({} CRL)", t.to_lowercase())).unwrap_or_default();
+            let _ = writeln!(out, "== {}{kind} -> {}", ca.ca, ca.to);
+            for r in &ca.syncs {
+                out.push_str(&text(r, &format!("{}'s bundle", ca.ca)));
+            }
+            if let Some(e) = &ca.error {
+                let _ = writeln!(out, "FAILED [{}]: {}", e.code, e.message);
+            }
+        }
+        crate::support::output::print_stdout(&out)?;
+    }
+    elb::fleet_outcome(&report)
 }
 
 /// One sync report for people.

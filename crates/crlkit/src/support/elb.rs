@@ -121,6 +121,17 @@ pub fn syncs_outcome(reports: &[&crlkit_ops::sync::SyncReport]) -> Result<crate:
     Ok(Outcome::from_ok(!reports.iter().any(|r| r.refused())))
 }
 
+/// How a fleet run ends: exit 2 when a CA or a trust store failed (the report printed first),
+/// else as [`syncs_outcome`] over every sync (75 when a ledger's lease was held throughout).
+#[cfg(feature = "online")]
+pub fn fleet_outcome(
+    report: &crlkit_ops::fleet::run::FleetReport,
+) -> Result<crate::support::outcome::Outcome, Failure> {
+    let failed: Vec<_> = report.failed_cas().map(|(ca, e)| (ca, e.code, e.message.as_str())).collect();
+    none_failed(&failed, report.cas.len(), "CA(s)")?;
+    syncs_outcome(&report.syncs().collect::<Vec<_>>())
+}
+
 /// The failed registrations among `regs`, as [`none_failed`] takes them.
 #[cfg(feature = "online")]
 pub fn failed_registrations<'a>(
