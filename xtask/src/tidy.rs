@@ -134,6 +134,15 @@ mod tests {
                 codes.extend(literals_after(&body[..body.find("\n}\n").unwrap()], "=>"));
             }
         }
+        // The Lambda's error types (`errorType`), and the codes crlkit-ops writes itself (a CA of
+        // a fleet that could not be synced).
+        for (dir, anchor) in [("crates/crlkit-lambda/src", "HandlerError::new("), ("crates/crlkit-ops/src", "code: ")] {
+            let mut files = Vec::new();
+            files_with_ext(&root.join(dir), "rs", &mut files);
+            for f in files {
+                codes.extend(literals_after(&std::fs::read_to_string(&f).unwrap(), anchor));
+            }
+        }
         for (file, anchor) in [
             ("crates/crlkit-upload/src/error.rs", "pub const fn code"),
             ("crates/crlkit-upload/src/bundle.rs", "pub fn code"),

@@ -8,8 +8,9 @@
 //!   nextUpdate, its files and entries against the quotas, what the run did, and, when this run
 //!   registered it, the lag from the CRL's thisUpdate to its registration (how long a
 //!   revocation took to reach the load balancers);
-//! - one per run, without dimensions, that the alarms watch: failures, the least time to a
-//!   nextUpdate and the least quota headroom of the fleet, the run's duration.
+//! - one per run, without dimensions, that the alarms watch: failures (a CA or trust store that
+//!   failed, a CRL a check refused), the least time to a nextUpdate and the least quota headroom
+//!   of the fleet, the run's duration.
 
 use serde_json::{Map, Value, json};
 
@@ -71,9 +72,9 @@ fn unix(rfc3339: &str) -> Option<i64> {
     crlkit_der::Time::from_rfc3339(rfc3339).map(|t| t.unix())
 }
 
-/// Percent of `max` still free with `used` taken.
+/// Percent of `max` still free with `used` taken, to two decimals.
 fn headroom(used: u64, max: u64) -> f64 {
-    if max == 0 { 0.0 } else { 100.0 * max.saturating_sub(used) as f64 / max as f64 }
+    if max == 0 { 0.0 } else { (10_000.0 * max.saturating_sub(used) as f64 / max as f64).round() / 100.0 }
 }
 
 fn action(t: &TrustStoreSync) -> &'static str {
@@ -99,7 +100,7 @@ pub fn records(report: &FleetReport, facts: &RunFacts<'_>) -> Vec<Value> {
         for sync in &ca.syncs {
             for t in &sync.trust_stores {
                 let act = action(t);
-                let failed = matches!(act, "failed");
+                let failed = matches!(act, "failed" | "refused");
                 changed += u64::from(matches!(act, "registered"));
                 let mut metrics = vec![("SyncFailures", "Count", f64::from(u8::from(failed)))];
                 if let Some(h) = &t.holds {
@@ -132,7 +133,7 @@ pub fn records(report: &FleetReport, facts: &RunFacts<'_>) -> Vec<Value> {
         }
     }
     let mut metrics = vec![
-        ("SyncFailures", "Count", report.failures() as f64),
+        ("SyncFailures", "Count", (report.failures() + report.refusals()) as f64),
         ("TrustStoresChanged", "Count", changed as f64),
         ("RunDurationMs", "Milliseconds", facts.duration_ms as f64),
     ];

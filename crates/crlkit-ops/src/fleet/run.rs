@@ -105,6 +105,12 @@ impl FleetReport {
     pub fn failures(&self) -> usize {
         self.failed_cas().count() + self.syncs().map(|s| s.failed().len()).sum::<usize>()
     }
+
+    /// Syncs a check refused (preflight, the upload, a registration's quota): a CRL that did
+    /// not reach some trust store, and will not until someone acts.
+    pub fn refusals(&self) -> usize {
+        self.syncs().filter(|s| s.refused()).count()
+    }
 }
 
 /// Sync every CA of `req.fleet` on `conn` (see the module documentation).
