@@ -172,10 +172,18 @@ pub enum Only {
     Sync,
     /// convert of 1,000 CRLs into a directory, next to an openssl loop.
     Bulk,
+    /// the Lambda function: cold start, invocations with nothing new, package sizes.
+    Lambda,
 }
 
 pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Path>) -> Result<()> {
     let runs = runs.max(1);
+    if only == Only::Lambda {
+        // Its own build (the function's `lambda` profile), not the release CLI's.
+        let scratch = crate::target_dir(root).join("bench-scratch");
+        std::fs::create_dir_all(&scratch)?;
+        return crate::bench_lambda::run(root, &scratch, runs);
+    }
     crate::run(cargo().current_dir(root).args(["build", "--release", "-p", "crlkit", "-p", "crlkit-benches"]))?;
     let bin = crate::target_dir(root).join("release");
     let crlkit = bin.join("crlkit");
@@ -402,6 +410,7 @@ pub fn run(root: &Path, runs: usize, quick: bool, only: Only, before: Option<&Pa
         crate::bench_storage::run(root, &crlkit, &scratch, runs, &big)?;
         crate::bench_sync::run(root, &crlkit, &scratch, runs)?;
         crate::bench_bulk::run(root, &crlkit, &scratch, runs, quick, &big)?;
+        crate::bench_lambda::run(root, &scratch, runs)?;
     }
     Ok(())
 }

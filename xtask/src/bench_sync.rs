@@ -141,7 +141,7 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize) -> Result<()
 }
 
 /// POST a form to one of the emulator's test controls; its answer.
-fn control(endpoint: &str, path: &str, fields: &[(&str, &str)]) -> Result<String> {
+pub(crate) fn control(endpoint: &str, path: &str, fields: &[(&str, &str)]) -> Result<String> {
     let mut cmd = Command::new("curl");
     cmd.args(["-s", "-f", "-X", "POST"]);
     for (k, v) in fields {

@@ -11,12 +11,14 @@
 
 mod bench;
 mod bench_bulk;
+mod bench_lambda;
 mod bench_serials;
 mod bench_storage;
 mod bench_sync;
 mod dist;
 mod fixtures;
 mod fuzz;
+mod lambda;
 mod prune;
 mod servers;
 mod tidy;
@@ -35,7 +37,8 @@ commands:
   gen-fixtures [--check] [--large]  write or verify fixtures/ (--large: 1M and 5M CRLs)
   fuzz [TARGET] [--seconds N]       run cargo-fuzz targets
   dist                              release binary, completions and man pages in target/dist
-  bench [--runs N] [--quick] [--only crl|serials|storage|bulk] [--before BIN]
+  lambda                            the Lambda function's bootstrap.zip, x86_64 and arm64, and sizes
+  bench [--runs N] [--quick] [--only crl|serials|storage|sync|bulk|lambda] [--before BIN]
                                     peer comparisons and in-process throughput";
 
 /// The arguments of one xtask command: each flag must be one the command knows, so a typo
@@ -106,6 +109,10 @@ fn main() -> Result<()> {
             f.done()?;
             demo(&root)
         }
+        "lambda" => {
+            f.done()?;
+            lambda::run(&root)
+        }
         "fuzz" => {
             let seconds = f.value("--seconds")?.map(|s| s.parse()).transpose()?.unwrap_or(60);
             let target = f.positional();
@@ -121,7 +128,8 @@ fn main() -> Result<()> {
                 Some("storage") => bench::Only::Storage,
                 Some("sync") => bench::Only::Sync,
                 Some("bulk") => bench::Only::Bulk,
-                Some(other) => bail!("--only takes crl, serials, storage, sync or bulk, not {other}"),
+                Some("lambda") => bench::Only::Lambda,
+                Some(other) => bail!("--only takes crl, serials, storage, sync, bulk or lambda, not {other}"),
             };
             let quick = f.flag("--quick");
             let before = f.value("--before")?.map(PathBuf::from);
@@ -275,6 +283,8 @@ fn test(root: &Path, no_fuzz: bool) -> Result<()> {
     run(cargo().current_dir(root).args(["build", "--locked", "-p", "crlkit-upload", "--features", "gcp,azure"]))?;
     // The local servers the network tests talk to, stopped when this function returns.
     let venv = servers::ensure_venv(root)?;
+    // The Lambda deployment (SAM), as CloudFormation's linter reads it (cfn-lint comes with moto).
+    run(Command::new(venv.join("bin/cfn-lint")).arg(root.join("deploy/template.yaml")))?;
     let moto = servers::Moto::start(root, &venv)?;
     let env = moto.test_env(&venv);
     let emulator = servers::Emulator::start(root, &moto.endpoint, &env)?;

@@ -4,7 +4,8 @@
 //!
 //! Tests find them through the environment: `CRLKIT_S3_ENDPOINT` (the running server),
 //! `CRLKIT_TEST_PYTHON` (the virtual environment's python, with boto3), `CRLKIT_MOTO_SERVER`
-//! (to start servers of their own, say with authentication on). A test that needs a server and
+//! (to start servers of their own, say with authentication on), `CRLKIT_CARGO_LAMBDA`
+//! (cargo-lambda, whose runtime emulator the Lambda function's test runs it under). A test that needs a server and
 //! finds none fails; nothing is skipped.
 
 use std::net::TcpListener;
@@ -14,8 +15,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-/// The pinned moto (its server mode brings flask and boto3).
+/// The pinned moto (its server mode brings flask, boto3 and cfn-lint).
 pub const MOTO: &str = "moto[server]==5.2.5";
+
+/// cargo-lambda: its wheel ships the binary (the Lambda runtime emulator the tests run the
+/// function under, and the packager of `cargo xtask lambda`) and brings zig (`ziglang`).
+pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+
+/// What the virtual environment holds, as pip is asked for it.
+const PACKAGES: [&str; 2] = [MOTO, CARGO_LAMBDA];
 
 /// The virtual environment, under the target directory (so a clean checkout reuses it).
 pub fn venv_dir(root: &Path) -> PathBuf {
@@ -26,14 +34,17 @@ pub fn venv_dir(root: &Path) -> PathBuf {
 pub fn ensure_venv(root: &Path) -> Result<PathBuf> {
     let venv = venv_dir(root);
     let marker = venv.join(".crlkit-installed");
-    if std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == MOTO) && venv.join("bin/moto_server").exists() {
+    let wanted = PACKAGES.join(" ");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == wanted) && venv.join("bin/moto_server").exists() {
         return Ok(venv);
     }
-    eprintln!("installing {MOTO} into {} (once)", venv.display());
+    eprintln!("installing {wanted} into {} (once)", venv.display());
     let _ = std::fs::remove_dir_all(&venv);
     crate::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    crate::run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", MOTO]))?;
-    std::fs::write(&marker, MOTO)?;
+    crate::run(
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).args(PACKAGES),
+    )?;
+    std::fs::write(&marker, wanted)?;
     Ok(venv)
 }
 
@@ -90,6 +101,8 @@ impl Moto {
             ("CRLKIT_S3_ENDPOINT", self.endpoint.clone()),
             ("CRLKIT_TEST_PYTHON", venv.join("bin/python").display().to_string()),
             ("CRLKIT_MOTO_SERVER", venv.join("bin/moto_server").display().to_string()),
+            // The Lambda runtime emulator (`cargo-lambda lambda watch`) the function runs under.
+            ("CRLKIT_CARGO_LAMBDA", venv.join("bin/cargo-lambda").display().to_string()),
             ("AWS_ACCESS_KEY_ID", "crlkit-test".into()),
             ("AWS_SECRET_ACCESS_KEY", "crlkit-test-secret".into()),
             ("AWS_REGION", "us-east-1".into()),
