@@ -338,6 +338,26 @@ pub async fn sync(conn: &Connection, req: &SyncRequest) -> Result<SyncReport, Op
     sync_with(&source, &dest, conn.elb(), &req).await
 }
 
+/// [`sync`] of each of `objects` in turn with `req` (a partitioned CRL's partitions, each its own
+/// slot; each run holds the ledger's lease): the reports of those synced, and the failure that
+/// stopped the rest (the reports before it stand; a rerun finishes the rest).
+pub async fn sync_objects(
+    conn: &Connection,
+    req: &SyncRequest,
+    objects: &[Target],
+) -> (Vec<SyncReport>, Option<OpsError>) {
+    let mut req = req.clone();
+    let mut reports = Vec::with_capacity(objects.len());
+    for object in objects {
+        req.from = object.clone();
+        match sync(conn, &req).await {
+            Ok(report) => reports.push(report),
+            Err(e) => return (reports, Some(e)),
+        }
+    }
+    (reports, None)
+}
+
 /// [`sync`] on stores and an ELB client of the caller's.
 pub async fn sync_with(
     source: &Store,

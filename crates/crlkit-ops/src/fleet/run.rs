@@ -172,7 +172,7 @@ async fn sync_ca(
             return out;
         }
     };
-    let mut sync = SyncRequest {
+    let sync = SyncRequest {
         from: objects[0].clone(),
         source_region: None,
         to: ca.to.clone(),
@@ -183,16 +183,9 @@ async fn sync_ca(
         lease: req.lease.clone(),
     };
     // Each partition is its own slot, in turn; a failure stops this CA (a rerun finishes it).
-    for object in objects {
-        sync.from = object;
-        match crate::sync::sync(conn, &sync).await {
-            Ok(report) => out.syncs.push(report),
-            Err(e) => {
-                out.error = Some(CaFailure::from(&e));
-                break;
-            }
-        }
-    }
+    let (syncs, error) = crate::sync::sync_objects(conn, &sync, &objects).await;
+    out.syncs = syncs;
+    out.error = error.map(|e| CaFailure::from(&e));
     out
 }
 

@@ -216,6 +216,8 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
     }
     let fail = |e: crlkit_ops::OpsError| store::ops_failure(&e);
     let mut timed_out = None;
+    // A sync that failed after the revocations: the report is printed first, then the failure.
+    let mut sync_failed = None;
     let report = crate::support::runtime::block_on(async {
         let elb_endpoint = c.sync.as_ref().and_then(|s| s.elb_endpoint.as_deref());
         let conn = crlkit_ops::connect::connect(&c.store, elb_endpoint).await.map_err(fail)?;
@@ -252,7 +254,7 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
             let bundle = found
                 .bundle()
                 .map_err(|e| Failure::new("bad-bundle", format!("{}'s certificate and chain: {e}", c.request.ca)))?;
-            let mut req = crlkit_ops::sync::SyncRequest {
+            let req = crlkit_ops::sync::SyncRequest {
                 from: found.objects[0].clone(),
                 source_region: None,
                 to: s.to.clone(),
@@ -269,16 +271,14 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                 lease: s.lease.clone(),
             };
             let clock = std::time::Instant::now();
-            for object in &found.objects {
-                req.from = object.clone();
-                let one = crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?;
-                if found.partitioned {
-                    report.partition_syncs.push(one);
-                } else {
-                    report.sync = Some(one);
-                }
+            let (syncs, error) = crlkit_ops::sync::sync_objects(&conn, &req, &found.objects).await;
+            if found.partitioned {
+                report.partition_syncs = syncs;
+            } else {
+                report.sync = syncs.into_iter().next();
             }
             report.steps.push(("sync", clock.elapsed().as_secs_f64()));
+            sync_failed = error.map(fail);
         }
         Ok(report)
     })?;
@@ -356,6 +356,9 @@ pub fn run(c: &Revoke) -> Result<Outcome, Failure> {
                 first.unwrap_or("not sent")
             ),
         ));
+    }
+    if let Some(e) = sync_failed {
+        return Err(e);
     }
     if let Some((url, secs)) = timed_out {
         return Err(Failure::new(

@@ -229,7 +229,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     let mut preflight = crlkit_elb::preflight::Options::at(c.at);
     preflight.max_entries = c.rotation.quotas.max_entries;
     let certificates = bundle.certs().len();
-    let mut req = SyncRequest {
+    let req = SyncRequest {
         from: froms[0].clone(),
         source_region: c.source_region.clone(),
         to: c.to.clone().expect("clap requires --to without --fleet"),
@@ -247,18 +247,15 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
     }
     // Each partition is its own slot, synced in turn (each run holds the ledger's lease); a run
     // that fails part-way prints what the partitions before it did, and a rerun finishes.
-    let mut reports = Vec::new();
-    let error = crate::support::runtime::block_on(async {
+    let (reports, mut error) = crate::support::runtime::block_on(async {
         let conn = crlkit_ops::connect::connect(&c.store, c.elb_endpoint.as_deref()).await.map_err(fail)?;
-        for from in &froms {
-            req.from = from.clone();
-            reports.push(crlkit_ops::sync::sync(&conn, &req).await.map_err(fail)?);
-        }
-        Ok::<_, Failure>(())
-    })
-    .err();
-    if error.is_some() && reports.is_empty() {
-        return Err(error.unwrap_or_else(|| unreachable!()));
+        let (reports, error) = crlkit_ops::sync::sync_objects(&conn, &req, &froms).await;
+        Ok::<_, Failure>((reports, error.map(fail)))
+    })?;
+    if reports.is_empty()
+        && let Some(e) = error.take()
+    {
+        return Err(e);
     }
     match &partitioned {
         Some(arn) if c.json => crate::support::output::print_json(&serde_json::json!({
