@@ -704,6 +704,35 @@ fn revoke_wait_watches_the_crl_until_a_newer_one_lists_the_serials() {
     let o = run(&a);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("error[wait-timeout]") && stdout(&o).contains("0a:1b:2d (--serial 0a:1b:2d): revoked"));
+    // Listed, then a sync that cannot work (its bucket does not exist): the report is printed
+    // whole (the revocation, the wait), then the failure, exit 2.
+    let gone = format!("s3://{bucket}-gone/trust/");
+    let mut a = vec!["revoke", "--ca-arn", &ca_arn, "--serial", "0a:1b:2e", "--reason", "keyCompromise"];
+    a.extend([
+        "--wait",
+        "--poll-interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--sync",
+        "--to",
+        &gone,
+        "--trust-store-arn",
+        &arn,
+    ]);
+    let child =
+        crlkit_command(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    issue_listing(&ca, &dir, &source, 4, &[&[0x05], &[0x0a, 0x1b, 0x2c], &[0x0a, 0x1b, 0x2e]]);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("0a:1b:2e (--serial 0a:1b:2e): revoked") && text.contains("lists every one of them"),
+        "{text}"
+    );
+    assert!(text.contains("took: revoke") && text.contains("sync"), "{text}");
+    assert!(stderr(&o).contains("error[") && stderr(&o).contains("-gone"), "{}", stderr(&o));
 }
 
 /// Partition `p` (its own IDP) of `ca`, number `number`, listing `serials`, fresh now, at `source`.
