@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-/// Per-call latency the emulator adds to each Describe of the revocations.
-const LATENCY_MS: u64 = 50;
+use crate::bench_sync::{LATENCY_MS, delay_describes, elb_calls};
 
 /// Set-up: the bucket, the CA bundle, 51 trust stores (one for the single case, 50 for the
 /// fleet; their ARNs printed, one per line).
@@ -178,14 +177,6 @@ pub fn run(root: &Path, scratch: &Path, runs: usize) -> Result<()> {
         }
         Ok(started.elapsed().as_secs_f64())
     };
-    let elb_calls = |stores: &[String]| -> Result<usize> {
-        stores
-            .iter()
-            .map(|a| {
-                Ok(crate::bench_sync::control(&emulator.endpoint, "/_calls", &[("TrustStoreArn", a)])?.lines().count())
-            })
-            .sum()
-    };
     let moto_port = port_of(&moto.endpoint)?;
     let recording = crate::target_dir(root).join(format!("moto-{moto_port}.recording"));
 
@@ -203,21 +194,8 @@ pub fn run(root: &Path, scratch: &Path, runs: usize) -> Result<()> {
     for (label, stores, to) in [("1 CA, 1 trust store", single, "one"), ("1 CA, 50 trust stores", fifty, "fifty")] {
         put_fleet(stores, to)?;
         invoke(r#"{"fleet": true}"#)?; // registers everywhere
-        for arn in stores {
-            let times = (2 * (runs + 1)).to_string();
-            crate::bench_sync::control(
-                &emulator.endpoint,
-                "/_faults",
-                &[
-                    ("TrustStoreArn", arn),
-                    ("Action", "DescribeTrustStoreRevocations"),
-                    ("Times", &times),
-                    ("Kind", "delay"),
-                    ("Millis", &LATENCY_MS.to_string()),
-                ],
-            )?;
-        }
-        let before = elb_calls(stores)?;
+        delay_describes(&emulator.endpoint, stores, &(2 * (runs + 1)).to_string())?;
+        let before = elb_calls(&emulator.endpoint, stores)?;
         let _ = std::fs::remove_file(&recording);
         request(moto_port, "POST", "/moto-api/recorder/start-recording", "")?;
         let mut ours = Vec::new();
@@ -226,7 +204,7 @@ pub fn run(root: &Path, scratch: &Path, runs: usize) -> Result<()> {
         }
         request(moto_port, "POST", "/moto-api/recorder/stop-recording", "")?;
         let s3_calls = std::fs::read_to_string(&recording).map(|r| r.lines().count()).unwrap_or(0);
-        let elb = elb_calls(stores)? - before;
+        let elb = elb_calls(&emulator.endpoint, stores)? - before;
         let mut peer = Vec::new();
         for _ in 0..runs {
             let out = Command::new(&python)

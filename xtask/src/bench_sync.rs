@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use crate::bench::{Sample, medians};
 
 /// Per-call latency the emulator adds to each Describe of the revocations.
-const LATENCY_MS: u64 = 50;
+pub(crate) const LATENCY_MS: u64 = 50;
 /// Trust-store counts measured.
 const COUNTS: [usize; 3] = [1, 10, 50];
 
@@ -86,25 +86,8 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize) -> Result<()
 
     // Latency on every Describe from now on (enough for every run of both sides).
     let times = (COUNTS.len() * 2 * (runs + 1)).to_string();
-    for arn in &arns {
-        control(
-            &emulator.endpoint,
-            "/_faults",
-            &[
-                ("TrustStoreArn", arn),
-                ("Action", "DescribeTrustStoreRevocations"),
-                ("Times", &times),
-                ("Kind", "delay"),
-                ("Millis", &LATENCY_MS.to_string()),
-            ],
-        )?;
-    }
-    let calls = |n: usize| -> Result<usize> {
-        arns[..n]
-            .iter()
-            .map(|a| Ok(control(&emulator.endpoint, "/_calls", &[("TrustStoreArn", a)])?.lines().count()))
-            .sum()
-    };
+    delay_describes(&emulator.endpoint, &arns, &times)?;
+    let calls = |n: usize| elb_calls(&emulator.endpoint, &arns[..n]);
 
     let mut rows = Vec::new();
     for n in COUNTS {
@@ -138,6 +121,30 @@ pub fn run(root: &Path, crlkit: &Path, scratch: &Path, runs: usize) -> Result<()
     }
     let _ = std::fs::remove_file(&crl);
     Ok(())
+}
+
+/// The emulator answers the next `times` `DescribeTrustStoreRevocations` of each of `arns`
+/// after [`LATENCY_MS`] (a round trip to a far region).
+pub(crate) fn delay_describes(endpoint: &str, arns: &[String], times: &str) -> Result<()> {
+    for arn in arns {
+        control(
+            endpoint,
+            "/_faults",
+            &[
+                ("TrustStoreArn", arn),
+                ("Action", "DescribeTrustStoreRevocations"),
+                ("Times", times),
+                ("Kind", "delay"),
+                ("Millis", &LATENCY_MS.to_string()),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The ELB calls the emulator has logged for `arns`, all told.
+pub(crate) fn elb_calls(endpoint: &str, arns: &[String]) -> Result<usize> {
+    arns.iter().map(|a| Ok(control(endpoint, "/_calls", &[("TrustStoreArn", a)])?.lines().count())).sum()
 }
 
 /// POST a form to one of the emulator's test controls; its answer.

@@ -45,6 +45,22 @@ pub struct FleetRequest {
     pub lease: LeaseOptions,
 }
 
+impl FleetRequest {
+    /// The sync of `ca`'s CRL object `from`, verified against `bundle`, with this run's settings.
+    fn sync_request(&self, ca: &FleetCa, from: Target, bundle: CaBundle) -> SyncRequest {
+        SyncRequest {
+            from,
+            source_region: None,
+            to: ca.to.clone(),
+            trust_stores: ca.trust_stores.clone(),
+            bundle,
+            preflight: self.preflight,
+            rotation: self.rotation.clone(),
+            lease: self.lease.clone(),
+        }
+    }
+}
+
 /// Why a CA could not be synced at all (or stopped part-way through its partitions).
 #[derive(Clone, Debug, Serialize)]
 pub struct CaFailure {
@@ -156,10 +172,10 @@ async fn sync_ca(
                 Err(e) => Err(CaFailure::from(&e)),
                 Ok(found) => {
                     out.crl_type = Some(if found.partitioned { "PARTITIONED" } else { "COMPLETE" });
-                    found.bundle().map(|b| (found.objects.clone(), b)).map_err(|e| CaFailure {
-                        code: "bad-bundle",
-                        message: format!("{arn}'s certificate and chain: {e}"),
-                    })
+                    found
+                        .bundle()
+                        .map(|b| (found.objects.clone(), b))
+                        .map_err(|e| bad_bundle(format!("{arn}'s certificate and chain"), &e))
                 }
             },
         },
@@ -172,16 +188,7 @@ async fn sync_ca(
             return out;
         }
     };
-    let sync = SyncRequest {
-        from: objects[0].clone(),
-        source_region: None,
-        to: ca.to.clone(),
-        trust_stores: ca.trust_stores.clone(),
-        bundle,
-        preflight: req.preflight,
-        rotation: req.rotation.clone(),
-        lease: req.lease.clone(),
-    };
+    let sync = req.sync_request(ca, objects[0].clone(), bundle);
     // Each partition is its own slot, in turn; a failure stops this CA (a rerun finishes it).
     let (syncs, error) = crate::sync::sync_objects(conn, &sync, &objects).await;
     out.syncs = syncs;
@@ -189,24 +196,28 @@ async fn sync_ca(
     out
 }
 
+/// A `bad-bundle` failure: `what` (the bundle's name) and why.
+fn bad_bundle(what: String, e: &dyn std::fmt::Display) -> CaFailure {
+    CaFailure { code: "bad-bundle", message: format!("{what}: {e}") }
+}
+
+/// A CA bundle from a local file (the fleet run, and its plan).
+fn bundle_file(path: &std::path::Path) -> Result<CaBundle, CaFailure> {
+    let bytes = std::fs::read(path).map_err(|e| bad_bundle(path.display().to_string(), &e))?;
+    CaBundle::from_bytes(&bytes).map_err(|e| bad_bundle(path.display().to_string(), &e))
+}
+
 /// A CA bundle from a local file or an object.
 async fn read_bundle(conn: &Connection, bundle: &BundleSource) -> Result<CaBundle, CaFailure> {
-    let bad =
-        |what: String, e: &dyn std::fmt::Display| CaFailure { code: "bad-bundle", message: format!("{what}: {e}") };
-    let (name, bytes) = match bundle {
-        BundleSource::Path(path) => {
-            let bytes = std::fs::read(path).map_err(|e| bad(path.display().to_string(), &e))?;
-            (path.display().to_string(), bytes::Bytes::from(bytes))
-        }
-        BundleSource::Object(target) => {
-            let store = conn.open(target).await.map_err(|e| CaFailure::from(&e))?;
-            match store.get(target.key(), None).await.map_err(|e| CaFailure::from(&OpsError::from(e)))? {
-                Some((_, bytes)) => (target.url(), bytes),
-                None => return Err(bad(target.url(), &"no such object")),
-            }
-        }
+    let target = match bundle {
+        BundleSource::Path(path) => return bundle_file(path),
+        BundleSource::Object(target) => target,
     };
-    CaBundle::from_bytes(&bytes).map_err(|e| bad(name, &e))
+    let store = conn.open(target).await.map_err(|e| CaFailure::from(&e))?;
+    match store.get(target.key(), None).await.map_err(|e| CaFailure::from(&OpsError::from(e)))? {
+        Some((_, bytes)) => CaBundle::from_bytes(&bytes).map_err(|e| bad_bundle(target.url(), &e)),
+        None => Err(bad_bundle(target.url(), &"no such object")),
+    }
 }
 
 /// Read the fleet file at `location`: an object URL (`s3://`, `file://`; read on `conn`) or a
@@ -286,46 +297,28 @@ pub async fn plan(req: &FleetRequest) -> Result<Plan, OpsError> {
             CaSource::Object { from, bundle } => (from.clone(), Some(bundle)),
         };
         let bundle = match bundle {
-            Some(BundleSource::Path(path)) => {
-                let bytes = std::fs::read(path).ok();
-                let read = bytes.as_deref().map(CaBundle::from_bytes);
-                match read {
-                    Some(Ok(b)) => {
-                        checks.push(format!(
-                            "{}: CA bundle {}: {} certificate(s)",
-                            ca.name(),
-                            path.display(),
-                            b.certs().len()
-                        ));
-                        b
-                    }
-                    _ => {
-                        checks.push(format!(
-                            "{}: CA bundle {}: NOT READABLE as a CA bundle",
-                            ca.name(),
-                            path.display()
-                        ));
-                        CaBundle::default()
-                    }
+            Some(BundleSource::Path(path)) => match bundle_file(path) {
+                Ok(b) => {
+                    checks.push(format!(
+                        "{}: CA bundle {}: {} certificate(s)",
+                        ca.name(),
+                        path.display(),
+                        b.certs().len()
+                    ));
+                    b
                 }
-            }
+                Err(_) => {
+                    checks.push(format!("{}: CA bundle {}: NOT READABLE as a CA bundle", ca.name(), path.display()));
+                    CaBundle::default()
+                }
+            },
             Some(BundleSource::Object(t)) => {
                 checks.push(format!("{}: CA bundle {}: read when it runs", ca.name(), t.url()));
                 CaBundle::default()
             }
             None => CaBundle::default(),
         };
-        let sync = SyncRequest {
-            from,
-            source_region: None,
-            to: ca.to.clone(),
-            trust_stores: ca.trust_stores.clone(),
-            bundle,
-            preflight: req.preflight,
-            rotation: req.rotation.clone(),
-            lease: req.lease.clone(),
-        };
-        let planned = crate::sync::plan(&sync).await?;
+        let planned = crate::sync::plan(&req.sync_request(ca, from, bundle)).await?;
         calls.extend(planned.calls);
         checks.extend(planned.offline_checks);
     }

@@ -114,6 +114,15 @@ pub struct Sync {
     pub lease: crlkit_elb::lease::LeaseOptions,
 }
 
+impl Sync {
+    /// Preflight at `--at`, against `--max-entries`.
+    fn preflight(&self) -> crlkit_elb::preflight::Options {
+        let mut preflight = crlkit_elb::preflight::Options::at(self.at);
+        preflight.max_entries = self.rotation.quotas.max_entries;
+        preflight
+    }
+}
+
 /// Where the CRL is read.
 pub enum Source {
     /// `--from`.
@@ -226,8 +235,6 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
             (found.objects, bundle, name, partitioned)
         }
     };
-    let mut preflight = crlkit_elb::preflight::Options::at(c.at);
-    preflight.max_entries = c.rotation.quotas.max_entries;
     let certificates = bundle.certs().len();
     let req = SyncRequest {
         from: froms[0].clone(),
@@ -235,7 +242,7 @@ pub fn run(c: &Sync) -> Result<Outcome, Failure> {
         to: c.to.clone().expect("clap requires --to without --fleet"),
         trust_stores: c.arns.clone(),
         bundle,
-        preflight,
+        preflight: c.preflight(),
         rotation: c.rotation.clone(),
         lease: c.lease.clone(),
     };
@@ -293,12 +300,10 @@ fn run_fleet(
     endpoint: Option<&str>,
 ) -> Result<Outcome, Failure> {
     use crlkit_ops::fleet::run::{FleetRequest, plan, sync_fleet};
-    let mut preflight = crlkit_elb::preflight::Options::at(c.at);
-    preflight.max_entries = c.rotation.quotas.max_entries;
     let req = FleetRequest {
         fleet: fleet.clone(),
         pca_endpoint: endpoint.map(str::to_owned),
-        preflight,
+        preflight: c.preflight(),
         rotation: c.rotation.clone(),
         lease: c.lease.clone(),
     };
